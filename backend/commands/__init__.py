@@ -1,0 +1,1 @@
+"""Subcommands of the threedraw CLI, one module each."""

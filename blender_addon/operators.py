@@ -1,0 +1,125 @@
+"""Import and export operators (File menus and the sidebar)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import bpy
+from bpy.props import StringProperty
+from bpy_extras.io_utils import ExportHelper, ImportHelper
+
+from . import ids
+from .curves import build_sketch, read_sketch
+from .shared.parser import ParseError, parse
+from .shared.sketch import MAX_FILE_BYTES, SketchError
+
+if TYPE_CHECKING:
+    from bpy.stub_internal.rna_enums import OperatorReturnItems
+
+    Result = set[Literal[OperatorReturnItems]]
+
+
+# The stubs disagree with themselves on invoke()'s return type; Blender does not.
+class THREEDRAW_OT_import_sketch(bpy.types.Operator, ImportHelper):  # type: ignore[misc]
+    """Import a threedraw sketch (canonical JSON, or a raw LLM response) as Bezier curves"""
+
+    bl_idname = ids.OP_IMPORT_SKETCH
+    bl_label = "Import threedraw sketch"
+    bl_options = {"REGISTER", "UNDO"}
+
+    if TYPE_CHECKING:
+        filepath: str  # declared by ImportHelper at registration
+
+    filename_ext = ".json"
+    filter_glob: StringProperty(default="*.json;*.txt", options={"HIDDEN"})  # type: ignore[valid-type]
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        path = Path(self.filepath)
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise SketchError(f"{path.name}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+            text = path.read_text(encoding="utf-8")
+            result = parse(text)
+        except (OSError, UnicodeDecodeError, SketchError) as e:
+            self.report({"ERROR"}, f"Cannot read {path.name}: {e}")
+            return {"CANCELLED"}
+        except ParseError as e:
+            self.report({"ERROR"}, f"{path.name}: {e}")
+            return {"CANCELLED"}
+        for problem in result.problems[:10]:
+            self.report({"WARNING"}, f"{path.name}: {problem}")
+        sketch = result.sketch
+        if not sketch.prompt:
+            sketch.prompt = path.stem
+        coll = build_sketch(sketch, context)
+        self.report({"INFO"}, f"Imported {len(sketch)} strokes into collection '{coll.name}'")
+        return {"FINISHED"}
+
+
+class THREEDRAW_OT_export_sketch(bpy.types.Operator, ExportHelper):  # type: ignore[misc]
+    """Export the selected curves as a threedraw sketch (JSON)"""
+
+    bl_idname = ids.OP_EXPORT_SKETCH
+    bl_label = "Export threedraw sketch"
+
+    if TYPE_CHECKING:
+        filepath: str  # declared by ExportHelper at registration
+
+    filename_ext = ".json"
+    filter_glob: StringProperty(default="*.json", options={"HIDDEN"})  # type: ignore[valid-type]
+    prompt: StringProperty(  # type: ignore[valid-type]
+        name="Prompt", description="What the sketch shows (default: the prompt it was drawn from)", default=""
+    )
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return any(o.type == "CURVE" for o in context.selected_objects)
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        curves = [o for o in context.selected_objects if o.type == "CURVE"]
+        try:
+            result = read_sketch(curves, self.prompt)
+        except SketchError as e:
+            self.report({"ERROR"}, f"Cannot export: {e}")
+            return {"CANCELLED"}
+        for w in result.warnings[:10]:
+            self.report({"WARNING"}, w)
+        if not result.sketch.strokes:
+            self.report({"ERROR"}, "The selected curves hold no Bezier or poly segment to export")
+            return {"CANCELLED"}
+        try:
+            result.sketch.save(self.filepath)
+        except OSError as e:
+            self.report({"ERROR"}, f"Cannot write {self.filepath}: {e.strerror or e}")
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"Exported {len(result.sketch)} strokes to {Path(self.filepath).name}")
+        return {"FINISHED"}
+
+
+def _menu_import(self: bpy.types.Menu, context: bpy.types.Context) -> None:
+    assert self.layout is not None
+    self.layout.operator(ids.OP_IMPORT_SKETCH, text="threedraw sketch (.json)")
+
+
+def _menu_export(self: bpy.types.Menu, context: bpy.types.Context) -> None:
+    assert self.layout is not None
+    self.layout.operator(ids.OP_EXPORT_SKETCH, text="threedraw sketch (.json)")
+
+
+CLASSES = (THREEDRAW_OT_import_sketch, THREEDRAW_OT_export_sketch)
+
+
+def register() -> None:
+    for cls in CLASSES:
+        bpy.utils.register_class(cls)
+    # The stubs type menu callbacks as (context) -> None; Blender calls (self, context).
+    bpy.types.TOPBAR_MT_file_import.append(_menu_import)  # type: ignore[arg-type]
+    bpy.types.TOPBAR_MT_file_export.append(_menu_export)  # type: ignore[arg-type]
+
+
+def unregister() -> None:
+    bpy.types.TOPBAR_MT_file_export.remove(_menu_export)  # type: ignore[arg-type]
+    bpy.types.TOPBAR_MT_file_import.remove(_menu_import)  # type: ignore[arg-type]
+    for cls in reversed(CLASSES):
+        bpy.utils.unregister_class(cls)

@@ -1,0 +1,223 @@
+"""The Sketch: the one currency between every part of threedraw.
+
+Canonical JSON (format ``threedraw.sketch/1``)::
+
+    {"format": "threedraw.sketch/1", "prompt": "a chair",
+     "strokes": [{"id": "s1", "points": [[x, y, z], [x, y, z], [x, y, z], [x, y, z]],
+                  "label": "front left leg"}]}
+
+One cubic Bezier per stroke (P0, P1, P2, P3). Coordinates lie in the cube
+[-1, 1]^3, Z up (Blender's), the object's front faces -Y. ``label`` is optional.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence, Tuple
+
+FORMAT = "threedraw.sketch/1"
+CUBE = 1.0
+MAX_STROKES = 256
+MAX_LABEL_CHARS = 64
+MAX_PROMPT_CHARS = 2000
+MAX_ID_CHARS = 64
+# A sketch file is small (256 strokes are ~40 KB); refuse anything far larger
+# before json.loads spends memory on it.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+Point = Tuple[float, float, float]
+Points = Tuple[Point, Point, Point, Point]
+
+
+class SketchError(ValueError):
+    """A sketch that breaks the format; the message says what and where."""
+
+
+@dataclass(frozen=True)
+class Stroke:
+    id: str
+    points: Points
+    label: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"id": self.id, "points": [list(p) for p in self.points]}
+        if self.label:
+            d["label"] = self.label
+        return d
+
+
+@dataclass
+class Sketch:
+    prompt: str = ""
+    strokes: list[Stroke] = field(default_factory=list)
+
+    # -- construction -----------------------------------------------------
+    @classmethod
+    def from_points(
+        cls, prompt: str, curves: Iterable[Sequence[Sequence[float]]], labels: Sequence[str] = ()
+    ) -> "Sketch":
+        """Build and validate a sketch from bare control points; ids are s1, s2, ..."""
+        strokes = []
+        labels = list(labels)
+        for i, pts in enumerate(curves):
+            label = labels[i] if i < len(labels) else ""
+            strokes.append(_make_stroke(f"s{i + 1}", pts, label, f"stroke {i + 1}"))
+        sketch = cls(prompt=prompt, strokes=strokes)
+        sketch.validate()
+        return sketch
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "Sketch":
+        if not isinstance(data, dict):
+            raise SketchError(f"sketch: expected a JSON object, got {type(data).__name__}")
+        fmt = data.get("format")
+        if fmt != FORMAT:
+            raise SketchError(f"format: expected {FORMAT!r}, got {fmt!r}")
+        prompt = data.get("prompt", "")
+        if not isinstance(prompt, str):
+            raise SketchError("prompt: expected a string")
+        raw = data.get("strokes")
+        if not isinstance(raw, list):
+            raise SketchError("strokes: expected a list")
+        if len(raw) > MAX_STROKES:
+            raise SketchError(f"strokes: {len(raw)} strokes, at most {MAX_STROKES} allowed")
+        strokes = []
+        for i, s in enumerate(raw):
+            where = f"strokes[{i}]"
+            if not isinstance(s, dict):
+                raise SketchError(f"{where}: expected an object with 'id' and 'points'")
+            sid = s.get("id", f"s{i + 1}")
+            label = s.get("label", "")
+            if not isinstance(sid, str) or not sid or len(sid) > MAX_ID_CHARS:
+                raise SketchError(f"{where}.id: expected a non-empty string of at most {MAX_ID_CHARS} characters")
+            if not isinstance(label, str):
+                raise SketchError(f"{where}.label: expected a string")
+            strokes.append(_make_stroke(sid, s.get("points"), label, where))
+        sketch = cls(prompt=prompt, strokes=strokes)
+        sketch.validate()
+        return sketch
+
+    @classmethod
+    def from_json(cls, text: str) -> "Sketch":
+        if len(text) > MAX_FILE_BYTES:
+            raise SketchError(f"sketch JSON is {len(text)} characters, at most {MAX_FILE_BYTES} allowed")
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise SketchError(f"not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Sketch":
+        p = Path(path)
+        try:
+            size = p.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise SketchError(f"{p.name}: {size} bytes, at most {MAX_FILE_BYTES} allowed")
+            text = p.read_text(encoding="utf-8")
+        except OSError as e:
+            raise SketchError(f"{p}: cannot read ({e.strerror or e})") from None
+        except UnicodeDecodeError:
+            raise SketchError(f"{p.name}: not UTF-8 text") from None
+        try:
+            return cls.from_json(text)
+        except SketchError as e:
+            raise SketchError(f"{p.name}: {e}") from None
+
+    # -- output -------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": FORMAT, "prompt": self.prompt, "strokes": [s.to_dict() for s in self.strokes]}
+
+    def to_json(self, indent: int | None = None) -> str:
+        if indent is None:
+            return json.dumps(self.to_dict(), separators=(",", ":"))
+        # One stroke per line: compact, yet diff-friendly for files in a repo.
+        lines = [f'{{"format": {json.dumps(FORMAT)}, "prompt": {json.dumps(self.prompt)}, "strokes": [']
+        body = [" " * indent + json.dumps(s.to_dict()) for s in self.strokes]
+        lines.append(",\n".join(body))
+        lines.append("]}")
+        return "\n".join(lines) + "\n"
+
+    def save(self, path: str | Path) -> None:
+        """Write atomically, so a crash never leaves a half-written sketch behind."""
+        self.validate()
+        p = Path(path)
+        tmp = p.with_name(p.name + ".tmp")
+        tmp.write_text(self.to_json(indent=1), encoding="utf-8")
+        tmp.replace(p)
+
+    # -- checks -------------------------------------------------------------
+    def validate(self) -> None:
+        if len(self.prompt) > MAX_PROMPT_CHARS:
+            raise SketchError(f"prompt: {len(self.prompt)} characters, at most {MAX_PROMPT_CHARS} allowed")
+        if len(self.strokes) > MAX_STROKES:
+            raise SketchError(f"strokes: {len(self.strokes)} strokes, at most {MAX_STROKES} allowed")
+        seen: set[str] = set()
+        for i, s in enumerate(self.strokes):
+            if s.id in seen:
+                raise SketchError(f"strokes[{i}].id: duplicate id {s.id!r}")
+            seen.add(s.id)
+            if len(s.label) > MAX_LABEL_CHARS:
+                raise SketchError(f"strokes[{i}].label: longer than {MAX_LABEL_CHARS} characters")
+            for k, p in enumerate(s.points):
+                for axis, v in zip("xyz", p):
+                    if not math.isfinite(v):
+                        raise SketchError(f"strokes[{i}].points[{k}].{axis}: {v} is not a finite number")
+                    if abs(v) > CUBE + 1e-9:
+                        raise SketchError(f"strokes[{i}].points[{k}].{axis}: {v} lies outside the cube [-1, 1]")
+
+    def bounds(self) -> tuple[Point, Point]:
+        """Axis-aligned box of all control points ((0,0,0),(0,0,0) when empty)."""
+        pts = [p for s in self.strokes for p in s.points]
+        if not pts:
+            return (0.0, 0.0, 0.0), (0.0, 0.0, 0.0)
+        lo = tuple(min(p[a] for p in pts) for a in range(3))
+        hi = tuple(max(p[a] for p in pts) for a in range(3))
+        return lo, hi  # type: ignore[return-value]
+
+    def __len__(self) -> int:
+        return len(self.strokes)
+
+
+def fit_to_cube(curves: Sequence[Sequence[Point]], margin: float = 0.0) -> tuple[list[list[Point]], float]:
+    """Uniformly scale and centre control points into the cube when they leave it.
+
+    Returns the (possibly unchanged) curves and the scale applied (1.0 = untouched).
+    Uniform scaling keeps the shape; points already inside are left exactly as they are.
+    """
+    pts = [p for c in curves for p in c]
+    if not pts or all(abs(v) <= CUBE for p in pts for v in p):
+        return [list(c) for c in curves], 1.0
+    lo = [min(p[a] for p in pts) for a in range(3)]
+    hi = [max(p[a] for p in pts) for a in range(3)]
+    centre = [(lo[a] + hi[a]) / 2 for a in range(3)]
+    half = max((hi[a] - lo[a]) / 2 for a in range(3)) or 1.0
+    scale = (CUBE - margin) / half
+    out = [
+        [tuple(max(-CUBE, min(CUBE, (p[a] - centre[a]) * scale)) for a in range(3)) for p in c] for c in curves
+    ]
+    return out, scale  # type: ignore[return-value]
+
+
+def _make_stroke(sid: str, pts: Any, label: str, where: str) -> Stroke:
+    if not isinstance(pts, (list, tuple)):
+        raise SketchError(f"{where}.points: expected a list of 4 points")
+    if len(pts) != 4:
+        raise SketchError(f"{where}.points: {len(pts)} control points, expected 4")
+    points = []
+    for k, p in enumerate(pts):
+        if not isinstance(p, (list, tuple)) or len(p) != 3:
+            n = len(p) if isinstance(p, (list, tuple)) else type(p).__name__
+            raise SketchError(f"{where}.points[{k}]: expected [x, y, z], got {n} values")
+        coords = []
+        for axis, v in zip("xyz", p):
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise SketchError(f"{where}.points[{k}].{axis}: {v!r} is not a number")
+            coords.append(float(v))
+        points.append((coords[0], coords[1], coords[2]))
+    if len(label) > MAX_LABEL_CHARS:
+        raise SketchError(f"{where}.label: longer than {MAX_LABEL_CHARS} characters")
+    return Stroke(id=sid, points=(points[0], points[1], points[2], points[3]), label=label)
