@@ -29,7 +29,7 @@ demo: $(STAMP)
 	@echo "demo: wrote out/chair.blend and out/chair.png"
 
 test: $(STAMP)
-	$(VENV)/bin/mypy
+	# Includes the static check: the add-on type-checks against fake-bpy-module (tests/test_typecheck.py).
 	$(PY) -m pytest tests --ignore=tests/blender
 	# bpy and torch must not share a process: Blender tests run on their own.
 	$(PY) -m pytest tests/blender
