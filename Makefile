@@ -25,8 +25,8 @@ $(STAMP): pyproject.toml Makefile
 
 demo: $(STAMP)
 	mkdir -p out
-	$(VENV)/bin/threedraw blend examples/chair.json --out out/chair.blend --preview out/chair.png
-	@echo "demo: wrote out/chair.blend and out/chair.png"
+	# The embedded local model: no API key, no network.
+	$(VENV)/bin/threedraw draw "a wooden chair" --provider local --out out/chair.blend --preview out/chair.png
 
 test: $(STAMP)
 	# Includes the static check: the add-on type-checks against fake-bpy-module (tests/test_typecheck.py).

@@ -66,9 +66,10 @@ def worked_example() -> Sketch:
     return Sketch.from_json(load("example_table.json"))
 
 
-def sketch_schema(max_strokes: int) -> dict[str, Any]:
-    """The JSON schema of a sketch answer, with at most ``max_strokes`` strokes."""
+def sketch_schema(max_strokes: int, min_strokes: int = 1) -> dict[str, Any]:
+    """The JSON schema of a sketch answer, with ``min_strokes`` to ``max_strokes`` strokes."""
     schema = copy.deepcopy(_base_schema())
+    schema["properties"]["strokes"]["minItems"] = min(min_strokes, max_strokes)
     schema["properties"]["strokes"]["maxItems"] = max_strokes
     return schema
 

@@ -1,0 +1,283 @@
+"""`threedraw draw "a wooden chair" --out out/chair.blend`: the main job.
+
+A text prompt becomes native Blender Bezier curves: the LLM draws K candidates,
+the best is kept (by CLIP when weights are configured, else by the structure
+score), its canonical JSON is written next to the .blend, and Blender builds the
+curves, saves the .blend and renders a preview. Blender starts in a child process
+before the LLM is asked, so its start-up hides behind the LLM's latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ..cli import UserError
+from ..llm.base import ChatRequest, Message, Usage
+from ..llm.factory import KIND_DEFAULTS, add_provider_arguments, provider_from_args, provider_kind
+
+HELP = "draw a 3D sketch from a text prompt with an LLM and save it as Blender curves"
+
+MAX_LESSONS_FILE_BYTES = 256 * 1024
+_NUMBERING = re.compile(r"^\s*(?:[-*]|\[?G?\d+[.):\]]?)\s+")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("prompt", help='what to draw, e.g. "a wooden chair"')
+    p.add_argument(
+        "--out", required=True, metavar="FILE.blend", help="the .blend to write (the sketch JSON goes next to it)"
+    )
+    p.add_argument("--preview", metavar="FILE.png", help="also render a PNG preview with Blender")
+    p.add_argument("--size", type=int, default=512, metavar="PX", help="preview size in pixels (16..2048, default 512)")
+    p.add_argument("-k", type=int, default=1, metavar="N", help="candidates to draw; the best one is kept (default 1)")
+    p.add_argument(
+        "--temperature",
+        type=float,
+        metavar="T",
+        help="sampling temperature (default 0.7 when k > 1, as the paper samples; else 0.3)",
+    )
+    p.add_argument("--lessons", metavar="FILE", help="experience: a text file of lessons, one per line")
+    p.add_argument("--from", dest="current", metavar="SKETCH.json", help="refine an existing sketch")
+    p.add_argument("--max-strokes", type=int, metavar="N", help="most curves to ask for (default: 8 local, 48 API)")
+    p.add_argument("--max-tokens", type=int, metavar="N", help="most tokens per reply (default: 768 local, 4096 API)")
+    p.add_argument("--seed", type=int, metavar="N", help="sampling seed (candidate i uses seed + i)")
+    p.add_argument("--report", metavar="FILE.json", help="write a JSON report: candidates, raw replies, usage, timings")
+    add_provider_arguments(p)
+    # Ranking k > 1 candidates: CLIP when weights are configured, else the structure score.
+    from ..scoring import add_clip_arguments  # cheap: torch loads only when CLIP is used
+
+    add_clip_arguments(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    _quiet_logging()
+    out, preview, json_path = _paths(args)
+    if not 16 <= args.size <= 2048:
+        raise UserError(f"--size {args.size} is outside 16..2048")
+    lessons = read_lessons(args.lessons) if args.lessons else []
+    current = _load_sketch(args.current) if args.current else None
+    kind = provider_kind(args)
+    defaults = KIND_DEFAULTS[kind]
+    temperature = args.temperature if args.temperature is not None else (0.7 if args.k > 1 else 0.3)
+    max_tokens = args.max_tokens or defaults.max_tokens
+    max_strokes = args.max_strokes or defaults.max_strokes
+    from .. import agent, scoring
+    from ..blender_job import BlenderJob, BlenderJobError
+
+    # Every option is checked before Blender starts or a token is spent.
+    try:
+        agent.check_inputs(args.prompt, lessons, args.k, max_strokes)
+        ChatRequest((Message("user", "check"),), temperature=temperature, max_tokens=max_tokens)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    provider = provider_from_args(args)
+    score_config = scoring.config_from_args(args)
+    # Ranking k > 1 candidates with CLIP needs torch and the model: load them while the LLM works.
+    clip_ready = _Background(lambda: _load_clip(score_config)) if args.k > 1 and score_config.has_clip else None
+    try:
+        job = BlenderJob()  # starts loading bpy now, in parallel with the LLM
+    except BlenderJobError as e:
+        raise UserError(str(e)) from None
+    report: dict[str, Any] = {"prompt": args.prompt, "provider": kind, "model": provider.model}
+    try:
+        print(f"drawing {args.prompt!r} with {kind} model {provider.model} (k={args.k})...", file=sys.stderr)
+        llm_start = time.monotonic()
+        try:
+            candidates = agent.draw(
+                provider,
+                args.prompt,
+                lessons=lessons,
+                k=args.k,
+                temperature=temperature,
+                current=current,
+                max_tokens=max_tokens,
+                max_strokes=max_strokes,
+                seed=args.seed,
+            )
+        except ValueError as e:
+            raise UserError(str(e)) from None
+        llm_s = time.monotonic() - llm_start
+        report["candidates"] = [c.to_dict() for c in candidates]
+        for c in candidates:
+            _say_candidate(c, args.k)
+        ok = [c for c in candidates if c.ok]
+        if not ok:
+            _write_report(args.report, report)
+            reasons = "; ".join(f"candidate {c.index + 1}: {c.error}" for c in candidates)
+            raise UserError(f"no usable sketch from the {kind} model: {reasons}")
+        chosen, why = _choose(ok, args.prompt, score_config, clip_ready)
+        sketch = chosen.sketch
+        assert sketch is not None
+        sketch.save(json_path)
+        blender_start = time.monotonic()
+        try:
+            info = job.write(sketch, out, preview, args.size)
+        except BlenderJobError as e:
+            raise UserError(f"{e} (the sketch is saved in {json_path})") from None
+        blender_s = time.monotonic() - blender_start
+    finally:
+        job.close()
+    usage = sum((c.usage for c in candidates), Usage())
+    total_s = time.monotonic() - started
+    report.update(
+        chosen=chosen.index,
+        chosen_because=why,
+        usage=usage.to_dict(),
+        timings={"llm_s": round(llm_s, 3), "blender_write_s": round(blender_s, 3), "total_s": round(total_s, 3)},
+    )
+    _write_report(args.report, report)
+    cost = "unknown cost" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
+    if args.k > 1:
+        print(f"kept candidate {chosen.index + 1} of {args.k}: {why}", file=sys.stderr)
+    saved = ", ".join(str(x) for x in (out, json_path, preview) if x)
+    print(
+        f"wrote {saved}: {info.get('strokes', len(sketch))} curves; "
+        f"{usage.prompt_tokens}+{usage.completion_tokens} tokens, {cost}; "
+        f"LLM {llm_s:.1f} s, total {total_s:.1f} s",
+        file=sys.stderr,
+    )
+    return 0
+
+
+# -- helpers -----------------------------------------------------------------
+def _paths(args: argparse.Namespace) -> tuple[Path, Path | None, Path]:
+    out = Path(args.out)
+    if out.suffix.lower() != ".blend":
+        raise UserError(f"--out {args.out}: expected a .blend file name")
+    preview = Path(args.preview) if args.preview else None
+    if preview is not None and preview.suffix.lower() != ".png":
+        raise UserError(f"--preview {args.preview}: expected a .png file name")
+    for p in (out, preview):
+        if p is None:
+            continue
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UserError(f"cannot create the folder for {p}: {e.strerror or e}") from None
+    return out, preview, out.with_suffix(".json")
+
+
+def read_lessons(path: str) -> list[str]:
+    """Lessons from a text file: one per line; blank lines and '#' comments skipped, numbering removed."""
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_LESSONS_FILE_BYTES:
+            raise UserError(f"--lessons {path}: larger than {MAX_LESSONS_FILE_BYTES // 1024} KiB")
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise UserError(f"--lessons {path}: cannot read ({e.strerror or e})") from None
+    except UnicodeDecodeError:
+        raise UserError(f"--lessons {path}: not UTF-8 text") from None
+    lessons = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            lessons.append(_NUMBERING.sub("", line, count=1).strip())
+    return [x for x in lessons if x]
+
+
+def _load_sketch(path: str) -> Any:
+    from ..shared.sketch import Sketch, SketchError
+
+    try:
+        return Sketch.load(path)
+    except SketchError as e:
+        raise UserError(f"--from: {e}") from None
+
+
+def _say_candidate(c: Any, k: int) -> None:
+    name = f"candidate {c.index + 1}/{k}"
+    if c.ok:
+        note = " (after a repair request)" if c.repaired else ""
+        dropped = f"; {len(c.problems)} parser notes, first: {c.problems[0]}" if c.problems else ""
+        print(f"  {name}: {len(c.sketch)} curves{note}{dropped}", file=sys.stderr)
+    else:
+        print(f"  {name} failed: {c.error}", file=sys.stderr)
+
+
+def _choose(ok: list[Any], prompt: str, config: Any, clip_ready: "_Background | None") -> tuple[Any, str]:
+    if len(ok) == 1:
+        return ok[0], "the only usable candidate"
+    from .. import scoring
+
+    try:
+        if clip_ready is not None:
+            clip_ready.result()
+        scores = scoring.score_sketches([c.sketch for c in ok], prompt, config)
+    except (ValueError, RuntimeError, OSError, ImportError) as e:
+        # ClipError/ClipUnavailable derive from these: a bad checkpoint, a missing config.
+        raise UserError(f"cannot rank the candidates: {e}") from None
+    best = max(range(len(ok)), key=lambda i: scores[i].reward)
+    s = scores[best]
+    if s.clip_mean is not None:
+        why = f"best CLIP score {s.clip_mean:.4f} (reward {s.reward:.4f})"
+    else:
+        why = f"best structure score {s.structure.total:.4f} (no CLIP weights configured)"
+    return ok[best], why
+
+
+def _load_clip(config: Any) -> None:
+    from ..clip_score import load_clip  # imports torch
+
+    load_clip(config.clip_model, config.clip_pretrained, config.clip_checkpoint)
+
+
+class _Background:
+    """Run a function in a thread now; ``result()`` waits for it (re-raising its error)."""
+
+    def __init__(self, fn: Any):
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Any) -> None:
+        try:
+            self._value = fn()
+        except BaseException as e:  # handed to the caller of result()
+            self._error = e
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def _write_report(path: str | None, report: dict[str, Any]) -> None:
+    if not path:
+        return
+    try:
+        Path(path).write_text(json.dumps(report, indent=1), encoding="utf-8")
+    except OSError as e:
+        raise UserError(f"--report {path}: cannot write ({e.strerror or e})") from None
+
+
+def _quiet_logging() -> None:
+    """Provider warnings (retries) go to stderr as one plain line each."""
+    log = logging.getLogger("threedraw")
+    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("threedraw draw: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (it may be swapped, e.g. under pytest)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass

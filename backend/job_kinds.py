@@ -1,0 +1,364 @@
+"""What each kind of job does, on top of the drawing agent, the scorer and CKE.
+
+``score`` and ``render`` run on the scoring worker. ``draw``, ``refine`` and ``learn`` run in the
+LLM pool, each with its own provider; ``draw`` hands its scoring to the scoring worker. Every
+sketch a job makes comes back in the canonical JSON with an id (``GET /v1/sketches/{id}``).
+
+Failures become ``JobFailed`` with a stable code and a message a user can act on:
+``provider_error`` (the LLM could not be reached or refused), ``no_usable_sketch``,
+``clip_error``, ``library_error``, ``invalid_input``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import dataclasses
+import io
+import threading
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from . import agent, cke
+from .cli import UserError
+from .experience import Database, LibraryError, LibraryStore
+from .jobs import LLM, SCORING, JobCancelled, JobContext, JobFailed, JobKind, new_sketch_id
+from .job_requests import DrawJob, LearnJob, RefineJob, RenderJob, ScoreJob
+from .llm.base import Provider, ProviderError, Usage
+from .llm.factory import KIND_DEFAULTS
+from .scoring import ScoreConfig, score_sketches
+from .settings import ServerSettings
+from .shared.sketch import Sketch
+
+SCORE_CHUNK = 8  # sketches scored between cancel checks
+PREVIEW_VIEWS = 4
+
+
+# -- the model the scoring worker owns ------------------------------------------
+class ScoringModel:
+    """Loads CLIP once on the scoring worker at start, and says how that went (for /v1/info)."""
+
+    def __init__(self, config: ScoreConfig):
+        self.config = config
+        self._lock = threading.Lock()
+        self._state = {"state": "starting", "message": None, "device": None}
+
+    def warm_up(self) -> None:
+        """Import torch and load CLIP now, so the first job does not pay for it."""
+        try:
+            import torch
+
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+            if not self.config.has_clip:
+                self._set("none", "no CLIP weights configured: rewards are the structure score alone", device)
+                return
+            self._set("loading", "loading CLIP", device)
+            from .clip_score import load_clip
+
+            model = load_clip(self.config.clip_model, self.config.clip_pretrained, self.config.clip_checkpoint)
+            self._set("ready", None, str(model.device))
+        except Exception as e:  # reported in /v1/info; score jobs fail with the same message
+            self._set("error", str(e).splitlines()[0][:500] if str(e) else type(e).__name__, None)
+
+    def _set(self, state: str, message: str | None, device: str | None) -> None:
+        with self._lock:
+            self._state = {"state": state, "message": message, "device": device}
+
+    def info(self) -> dict[str, Any]:
+        c = self.config
+        with self._lock:
+            status = dict(self._state)
+        return {
+            "model": Path(c.clip_model).name if c.clip_model else None,  # a config path: its name only
+            "pretrained": c.clip_pretrained,
+            "checkpoint": Path(c.clip_checkpoint).name if c.clip_checkpoint else None,
+            "views": c.views,
+            "structure_weight": c.structure_weight,
+            **status,
+        }
+
+
+# -- shared helpers ---------------------------------------------------------------
+@contextlib.contextmanager
+def job_errors() -> Iterator[None]:
+    """The project's exceptions, as the job failures a client sees."""
+    from .clip_score import ClipError
+
+    try:
+        yield
+    except cke.Cancelled:
+        raise JobCancelled() from None
+    except ProviderError as e:
+        raise JobFailed("provider_error", f"the LLM call failed: {e}") from None
+    except cke.StepError as e:
+        raise JobFailed("provider_error", str(e)) from None
+    except ClipError as e:
+        raise JobFailed("clip_error", str(e)) from None
+    except LibraryError as e:
+        raise JobFailed("library_error", str(e)) from None
+    except UserError as e:
+        raise JobFailed("invalid_input", str(e)) from None
+    except ValueError as e:  # the project's own checks (sketch, camera, agent inputs) say what and where
+        raise JobFailed("invalid_input", str(e)) from None
+
+
+def score_config(settings: ServerSettings, request: Any) -> ScoreConfig:
+    """The server's scoring settings with the job's own views, size and structure weight."""
+    base = settings.score
+    return dataclasses.replace(
+        base,
+        views=request.views if request.views is not None else base.views,
+        size=request.size if request.size is not None else base.size,
+        structure_weight=request.structure_weight if request.structure_weight is not None
+        else base.structure_weight,
+    )
+
+
+def check_limits(settings: ServerSettings, request: Any) -> None:
+    """Refuse, at submit, views or sizes above what this server allows."""
+    views, size = getattr(request, "views", None), getattr(request, "size", None)
+    if views is not None and views > settings.limits.max_views:
+        raise JobFailed("invalid_request", f"views: {views} is more than this server allows "
+                                           f"({settings.limits.max_views}, its --max-views)")
+    if size is not None and size > settings.limits.max_size:
+        raise JobFailed("invalid_request", f"size: {size} is more than this server allows "
+                                           f"({settings.limits.max_size}, its --max-size)")
+
+
+def png_record(image: Any) -> dict[str, Any]:
+    """A PIL image, or PNG bytes, as JSON: {media_type, width, height, data (base64 PNG)}."""
+    from PIL import Image
+
+    if isinstance(image, bytes):
+        data = image
+        image = Image.open(io.BytesIO(data))
+    else:
+        buf = io.BytesIO()
+        image.save(buf, format="PNG")
+        data = buf.getvalue()
+    return {"media_type": "image/png", "width": image.width, "height": image.height,
+            "data": base64.b64encode(data).decode("ascii")}
+
+
+def preview(sketch: Sketch, size: int) -> dict[str, Any]:
+    """A contact sheet of the sketch from PREVIEW_VIEWS sides (run on the scoring worker)."""
+    from .evaluation import sheet_png
+
+    return png_record(sheet_png(sketch, views=PREVIEW_VIEWS, size=size))
+
+
+def sketch_item(sketch: Sketch, score: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:
+    """One sketch of a result: stored under ``id`` for GET /v1/sketches/{id}."""
+    return {"id": new_sketch_id(), "sketch": sketch.to_dict(), "score": score, **extra}
+
+
+def _provider(ctx: JobContext, model: str | None) -> Provider:
+    try:
+        return ctx.settings.make_provider(model)
+    except UserError as e:
+        raise JobFailed("provider_error", f"the LLM provider cannot be used: {e}") from None
+
+
+def _progress_from_cke(ctx: JobContext) -> Callable[[cke.Progress], None]:
+    def report(p: cke.Progress) -> None:
+        ctx.progress(phase=p.stage, step=p.done, total=p.total, epoch=p.epoch, message=p.message)
+
+    return report
+
+
+# -- score and render (the scoring lane) ------------------------------------------
+def run_score(ctx: JobContext, req: ScoreJob) -> dict[str, Any]:
+    config = score_config(ctx.settings, req)
+    sketches = [Sketch.from_dict(s) for s in req.sketches]
+    scores: list[dict[str, Any]] = []
+    ctx.progress(phase="score", step=0, total=len(sketches), message=f"scoring {len(sketches)} sketches")
+    with job_errors():
+        for lo in range(0, len(sketches), SCORE_CHUNK):
+            ctx.check()
+            chunk = sketches[lo:lo + SCORE_CHUNK]
+            prompts = [req.prompt or sk.prompt for sk in chunk]
+            scored: dict[int, dict[str, Any]] = {}
+            for prompt in dict.fromkeys(prompts):  # one batch per prompt, in order
+                same = [i for i, p in enumerate(prompts) if p == prompt]
+                for i, s in zip(same, score_sketches([chunk[i] for i in same], prompt, config)):
+                    scored[i] = s.to_dict()
+            scores += [scored[i] for i in range(len(chunk))]
+            ctx.progress(step=len(scores), scores=[s["reward"] for s in scores])
+        best = max(range(len(scores)), key=lambda i: scores[i]["reward"])
+        result: dict[str, Any] = {"prompt": req.prompt, "scores": scores, "best": best}
+        if req.preview:
+            result["preview"] = preview(sketches[best], config.size)
+    return result
+
+
+def run_render(ctx: JobContext, req: RenderJob) -> dict[str, Any]:
+    from .camera import CameraRig
+    from .commands.render import contact_sheet
+    from .evaluation import render_tiles
+
+    views = req.views or ctx.settings.score.views
+    size = req.size or ctx.settings.score.size
+    ctx.progress(phase="render", step=0, total=views, message=f"rendering {views} views")
+    with job_errors():
+        rig = CameraRig(views=views, azimuth=req.azimuth)
+        tiles = render_tiles(Sketch.from_dict(req.sketch), views, size, azimuth=req.azimuth)
+        labels = [f"az {az:g}  el {el:g}" for az, el in rig.angles()]
+        out = {
+            "views": [{"index": k, "azimuth": az, "elevation": el, "image": png_record(tile)}
+                      for k, ((az, el), tile) in enumerate(zip(rig.angles(), tiles))],
+            "contact_sheet": png_record(contact_sheet(tiles, labels)),
+            "cameras": rig.to_json(size),
+        }
+    ctx.progress(step=views, message="rendered")
+    return out
+
+
+# -- draw, refine, learn (the LLM lane) ---------------------------------------------
+def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], dict[str, Any]]:
+    def run_draw(ctx: JobContext, req: DrawJob) -> dict[str, Any]:
+        provider = _provider(ctx, req.model)
+        defaults = KIND_DEFAULTS.get(provider.name, KIND_DEFAULTS["openai-compatible"])
+        config = score_config(ctx.settings, req)
+        with job_errors():
+            lessons = [x.text for x in store.lessons(req.library)] if req.library else list(req.lessons)
+            current = Sketch.from_dict(req.sketch) if req.sketch else None
+            temperature = req.temperature if req.temperature is not None else (0.7 if req.k > 1 else 0.3)
+            ctx.progress(phase="draw", step=0, total=req.k,
+                         message=f"drawing {req.k} candidates with {provider.model}")
+            candidates = cke.run_llm(provider, lambda: agent.adraw(
+                provider, req.prompt, lessons=lessons, k=req.k, temperature=temperature, current=current,
+                max_tokens=req.max_tokens or defaults.max_tokens, max_strokes=req.max_strokes or defaults.max_strokes,
+                seed=req.seed), ctx.cancel_event)
+        ok = [c for c in candidates if c.ok]
+        if not ok:
+            reasons = "; ".join(f"candidate {c.index + 1}: {c.error}" for c in candidates)
+            code = "provider_error" if all(not c.responses for c in candidates) else "no_usable_sketch"
+            raise JobFailed(code, f"no usable sketch from {provider.name} model {provider.model}: {reasons}",
+                            {"candidates": [_candidate(c) for c in candidates]})
+        ctx.progress(phase="score", step=req.k, message=f"scoring {len(ok)} sketches")
+        with job_errors():
+            scores = ctx.on_scorer(score_sketches, [c.sketch for c in ok], req.prompt, config)
+        ranked = sorted(zip(ok, scores), key=lambda cs: -cs[1].reward)
+        sketches = [sketch_item(c.sketch, s.to_dict(), candidate=c.index) for c, s in ranked if c.sketch]
+        result: dict[str, Any] = {
+            "prompt": req.prompt,
+            "provider": provider.name,
+            "model": provider.model,
+            "sketches": sketches,
+            "candidates": [_candidate(c) for c in candidates],
+            "usage": sum((c.usage for c in candidates), Usage()).to_dict(),
+        }
+        if req.preview:
+            with job_errors():
+                result["preview"] = ctx.on_scorer(preview, ranked[0][0].sketch, config.size)
+        ctx.progress(phase="done", step=req.k, scores=[s["score"]["reward"] for s in sketches],
+                     message=f"{len(ok)} of {req.k} candidates usable")
+        return result
+
+    return run_draw
+
+
+def _candidate(c: agent.Candidate) -> dict[str, Any]:
+    """A candidate's record without its sketch (that is in sketches) and raw replies (large)."""
+    return {"index": c.index, "ok": c.ok, "error": c.error, "problems": c.problems, "repaired": c.repaired,
+            "usage": c.usage.to_dict(), "latency_s": round(c.latency_s, 3)}
+
+
+def make_refine(store: LibraryStore) -> Callable[[JobContext, RefineJob], dict[str, Any]]:
+    def run_refine(ctx: JobContext, req: RefineJob) -> dict[str, Any]:
+        provider = _provider(ctx, req.model)
+        config = score_config(ctx.settings, req)
+        with job_errors():
+            res = cke.refine(
+                req.prompt, provider, config,
+                store=store if req.library else None, library=req.library, lessons=req.lessons,
+                commit=req.commit, rounds=req.rounds, k=req.k,
+                start=Sketch.from_dict(req.sketch) if req.sketch else None,
+                temperature=req.temperature, pairing=req.pairing, seed=req.seed,
+                max_strokes=req.max_strokes, max_tokens=req.max_tokens,
+                progress=_progress_from_cke(ctx), cancel=ctx.cancel_event)
+            out: dict[str, Any] = {
+                "prompt": res.prompt,
+                "sketches": [sketch_item(res.best, res.best_score, round=res.best_round)],
+                "lessons": [x.to_dict() for x in res.lessons],
+                "learned": res.learned,
+                "library": req.library,
+                "version": res.version,
+                "rounds": [_round_summary(r) for r in res.rounds],
+                "usage": res.usage.to_dict(),
+                "calls": res.calls,
+            }
+            if req.preview:
+                out["preview"] = ctx.on_scorer(preview, res.best, config.size)
+        ctx.progress(scores=[r["best_reward"] for r in out["rounds"]])
+        return out
+
+    return run_refine
+
+
+def _round_summary(r: dict[str, Any]) -> dict[str, Any]:
+    """A refine round without the raw replies: rewards, the judged pair, what changed."""
+    entries = r["draw"]["entries"]
+    rewards = [e["score"]["reward"] if e.get("score") else None for e in entries]
+    usable = [x for x in rewards if x is not None]
+    return {"round": r["round"], "rewards": rewards, "best_reward": max(usable) if usable else None,
+            "pair": r["judge"]["pair"], "skipped": r["judge"]["skipped"], "events": r["events"]}
+
+
+def make_learn(db: Database) -> Callable[[JobContext, LearnJob], dict[str, Any]]:
+    def run_learn(ctx: JobContext, req: LearnJob) -> dict[str, Any]:
+        provider = _provider(ctx, req.model)
+        config = score_config(ctx.settings, req)
+        learner = cke.Learner(db, provider, config, progress=_progress_from_cke(ctx), cancel=ctx.cancel_event)
+        with job_errors():
+            if req.resume:
+                run = learner.resume(req.resume)
+            else:
+                prompts = req.prompts or list(cke.load_prompt_set(req.prompt_set).prompts)  # type: ignore[arg-type]
+                cfg = cke.LearnConfig(
+                    prompts=prompts, prompt_set=req.prompt_set or "prompts", validation=req.validation,
+                    epochs=req.epochs, k=req.k, temperature=req.temperature, draw_temperature=req.draw_temperature,
+                    val_k=req.val_k, pairing=req.pairing, keep_best=req.keep_best, seed=req.seed,
+                    max_strokes=req.max_strokes, max_tokens=req.max_tokens)
+                run = learner.start(req.library, cfg, req.cap)  # type: ignore[arg-type]
+        ctx.progress(phase="start", message=f"learning run {run.id} on library {run.library}")
+        try:
+            with job_errors():
+                res = learner.run(run.id)
+        except (JobCancelled, JobFailed) as e:
+            e.detail = {"run_id": run.id, "resume": f'POST /v1/jobs {{"kind": "learn", "resume": "{run.id}"}}'}
+            raise
+        return {**res.to_dict(), "library": run.library}
+
+    return run_learn
+
+
+def job_kinds(db: Database) -> dict[str, JobKind]:
+    """The kinds the server runs, bound to its library database."""
+    store = LibraryStore(db)
+
+    def check_llm(settings: ServerSettings, req: Any) -> None:
+        check_limits(settings, req)
+        try:
+            settings.make_provider(req.model)
+        except UserError as e:
+            if req.model is not None:
+                raise JobFailed("invalid_request", str(e)) from None
+            raise JobFailed("provider_unavailable", f"the server's LLM provider cannot be used: {e}; "
+                                                    "restart the server with working provider options") from None
+
+    def check_draw(settings: ServerSettings, req: DrawJob) -> None:
+        check_llm(settings, req)
+        if req.library:
+            try:
+                store.info(req.library)
+            except LibraryError as e:
+                raise JobFailed("library_not_found", str(e)) from None
+
+    return {
+        "score": JobKind(SCORING, run_score, check_limits),
+        "render": JobKind(SCORING, run_render, check_limits),
+        "draw": JobKind(LLM, make_draw(store), check_draw),
+        "refine": JobKind(LLM, make_refine(store), check_llm),
+        "learn": JobKind(LLM, make_learn(db), check_llm),
+    }

@@ -1,0 +1,314 @@
+"""Any OpenAI-compatible chat-completions API: DeepSeek, Gemini, OpenAI, Ollama, vLLM,
+LM Studio, a llama.cpp server.
+
+``base_url`` is what OpenAI clients take (``https://api.deepseek.com/v1``); requests
+go to ``{base_url}/chat/completions``. The API key comes from the environment
+(``THREEDRAW_API_KEY``) and only ever goes into the Authorization header: it is
+never logged, never in an exception, never written anywhere by us.
+
+Transient failures (429, 5xx, timeouts, dropped connections) are retried a bounded
+number of times with exponential backoff, honouring Retry-After; at most
+``concurrency`` requests are in flight at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import os
+import random
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from .. import __version__
+from .base import ChatRequest, Completion, ProviderError, Usage, image_data_url
+from .pricing import PriceTable
+
+log = logging.getLogger("threedraw.llm")
+
+API_KEY_ENV = "THREEDRAW_API_KEY"
+MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+MAX_RETRIES_LIMIT = 10
+RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
+
+
+class OpenAICompatProvider:
+    name = "openai-compatible"
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key: str | None = None,
+        timeout: float = 120.0,
+        connect_timeout: float = 10.0,
+        max_retries: int = 3,
+        backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        max_retry_after: float = 120.0,
+        concurrency: int = 8,
+        prices: PriceTable | None = None,
+        json_schema: bool = False,
+    ):
+        self.url = chat_completions_url(base_url)
+        if not model or not model.strip():
+            raise ProviderError("model: a model name is required for an OpenAI-compatible API (--model)")
+        self.model = model.strip()
+        # Read once; kept private so repr() and logs never show it.
+        self._api_key = (api_key if api_key is not None else os.environ.get(API_KEY_ENV, "")).strip()
+        if not self._api_key.isascii() or any(c.isspace() or not c.isprintable() for c in self._api_key):
+            # Said without quoting the key: an HTTP header cannot carry it as it is.
+            raise ProviderError(f"{API_KEY_ENV} holds spaces or non-ASCII characters; paste the key alone")
+        if not 0 < timeout <= 3600 or not 0 < connect_timeout <= 600:
+            raise ProviderError(f"timeout {timeout} s: expected more than 0 and at most 3600 s")
+        if not 0 <= max_retries <= MAX_RETRIES_LIMIT:
+            raise ProviderError(f"retries {max_retries}: expected 0 to {MAX_RETRIES_LIMIT}")
+        if not 1 <= concurrency <= 64:
+            raise ProviderError(f"concurrency {concurrency}: expected 1 to 64")
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.max_retry_after = max_retry_after
+        self.concurrency = concurrency
+        self.prices = prices or PriceTable()
+        # Only APIs that implement response_format json_schema (OpenAI, vLLM,
+        # llama.cpp server, recent Ollama) should be asked for it.
+        self.constrained = json_schema
+        self._client: httpx.AsyncClient | None = None
+        self._sem: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __repr__(self) -> str:
+        return f"OpenAICompatProvider(url={self.url!r}, model={self.model!r}, key={'set' if self._api_key else 'none'})"
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).netloc
+
+    # -- lifecycle ------------------------------------------------------------
+    def _session(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
+        """The client and semaphore for the running event loop (made on first use).
+
+        Both are bound to one loop; a sync caller may run several loops in turn
+        (asyncio.run per call), so a new loop gets fresh ones.
+        """
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop or self._sem is None:
+            limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+                limits=limits,
+                headers={"User-Agent": f"threedraw/{__version__}"},
+                trust_env=True,  # honour HTTPS_PROXY etc. like other OpenAI clients
+            )
+            self._sem = asyncio.Semaphore(self.concurrency)
+            self._loop = loop
+        return self._client, self._sem
+
+    async def aclose(self) -> None:
+        """Release connections; the provider stays usable (a later call reconnects)."""
+        if self._client is not None and self._loop is asyncio.get_running_loop():
+            await self._client.aclose()
+        self._client = self._sem = self._loop = None
+
+    # -- the call -------------------------------------------------------------
+    async def complete(self, request: ChatRequest) -> Completion:
+        client, sem = self._session()
+        body = self._body(request)
+        headers = {"Content-Type": "application/json"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        attempts = 0
+        async with sem:
+            start = time.monotonic()
+            while True:
+                attempts += 1
+                try:
+                    status, resp_headers, raw = await self._post(client, body, headers)
+                except ProviderError as e:
+                    if not e.retryable or attempts > self.max_retries:
+                        raise self._final(e, attempts) from None
+                    await self._sleep(attempts, None, str(e))
+                    continue
+                if status == 200:
+                    comp = self._completion(raw)
+                    comp.latency_s = time.monotonic() - start
+                    comp.attempts = attempts
+                    return comp
+                err = self._http_error(status, raw)
+                if not err.retryable or attempts > self.max_retries:
+                    raise self._final(err, attempts) from None
+                await self._sleep(attempts, retry_after_seconds(resp_headers.get("retry-after")), str(err))
+
+    async def _post(
+        self, client: httpx.AsyncClient, body: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, httpx.Headers, bytes]:
+        """One attempt; transport trouble becomes a retryable ProviderError."""
+        try:
+            # The read timeout alone misses a server that trickles bytes forever.
+            async with asyncio.timeout(self.timeout + self.connect_timeout):
+                async with client.stream("POST", self.url, json=body, headers=headers) as resp:
+                    chunks, size = [], 0
+                    async for chunk in resp.aiter_bytes():
+                        size += len(chunk)
+                        if size > MAX_RESPONSE_BYTES:
+                            raise ProviderError(
+                                f"{self.host}: response larger than {MAX_RESPONSE_BYTES // 1024} KiB; refused"
+                            )
+                        chunks.append(chunk)
+                    return resp.status_code, resp.headers, b"".join(chunks)
+        except (TimeoutError, httpx.TimeoutException):
+            raise ProviderError(f"{self.host}: no reply within {self.timeout:g} s", retryable=True) from None
+        except httpx.ConnectError:
+            raise ProviderError(f"{self.host}: cannot connect (is the server running?)", retryable=True) from None
+        except httpx.TransportError as e:
+            # Dropped connection, truncated body, protocol error: worth another try.
+            raise ProviderError(f"{self.host}: connection failed ({type(e).__name__})", retryable=True) from None
+
+    async def _sleep(self, attempts: int, retry_after: float | None, why: str) -> None:
+        if retry_after is not None:
+            if retry_after > self.max_retry_after:
+                raise ProviderError(
+                    f"{why}; the server asks to wait {retry_after:g} s, "
+                    f"more than the {self.max_retry_after:g} s we wait"
+                )
+            delay = retry_after
+        else:
+            # Exponential backoff with jitter, so K concurrent candidates don't retry in lockstep.
+            delay = min(self.max_backoff, self.backoff * 2 ** (attempts - 1)) * (0.5 + random.random() / 2)
+        log.warning("%s; retrying in %.1f s (attempt %d of %d)", why, delay, attempts + 1, self.max_retries + 1)
+        await asyncio.sleep(delay)
+
+    def _final(self, err: ProviderError, attempts: int) -> ProviderError:
+        msg = self._redact(str(err))
+        if attempts > 1:
+            msg += f" (gave up after {attempts} attempts)"
+        return ProviderError(msg, status=err.status, retryable=False)
+
+    def _redact(self, text: str) -> str:
+        # An API echoing our own key back into an error body must not leak it further.
+        return text.replace(self._api_key, "***") if self._api_key else text
+
+    # -- request and response shapes -----------------------------------------
+    def _body(self, request: ChatRequest) -> dict[str, Any]:
+        messages = []
+        for m in request.messages:
+            if m.images:
+                parts: list[dict[str, Any]] = [{"type": "text", "text": m.content}]
+                parts += [{"type": "image_url", "image_url": {"url": image_data_url(i)}} for i in m.images]
+                messages.append({"role": m.role, "content": parts})
+            else:
+                messages.append({"role": m.role, "content": m.content})
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": request.temperature,
+            "max_tokens": request.max_tokens,
+            "stream": False,
+        }
+        if request.seed is not None:
+            body["seed"] = request.seed
+        if request.json_schema is not None and self.constrained:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "response", "schema": request.json_schema},
+            }
+        return body
+
+    def _completion(self, raw: bytes) -> Completion:
+        try:
+            data = json.loads(raw)
+            choice = data["choices"][0]
+            content = choice["message"].get("content")
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            raise ProviderError(
+                f"{self.host}: the reply is not a chat completion ({_snippet(self._redact(_text(raw)))})"
+            ) from None
+        if isinstance(content, list):  # some servers return content parts
+            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        usage = data.get("usage") or {}
+        pt, ct = _int(usage.get("prompt_tokens")), _int(usage.get("completion_tokens"))
+        model = str(data.get("model") or self.model)
+        cost = self.prices.cost(self.model, pt, ct) if usage else None
+        return Completion(
+            text=content if isinstance(content, str) else "",
+            usage=Usage(pt, ct, cost),
+            model=model,
+            finish_reason=str(choice.get("finish_reason") or ""),
+        )
+
+    def _http_error(self, status: int, raw: bytes) -> ProviderError:
+        detail = _error_detail(raw)
+        if status == 401:
+            msg = f"{self.host}: HTTP 401, the API rejected the key (set {API_KEY_ENV} to a valid key)"
+        elif status == 403:
+            msg = f"{self.host}: HTTP 403, access denied for model {self.model!r}"
+        elif status == 404:
+            msg = f"{self.host}: HTTP 404, no chat-completions endpoint at {self.url} or no model {self.model!r}"
+        else:
+            msg = f"{self.host}: HTTP {status}"
+        if detail:
+            msg += f": {self._redact(detail)}"
+        return ProviderError(msg, status=status, retryable=status in RETRY_STATUSES or status >= 500)
+
+
+def chat_completions_url(base_url: str) -> str:
+    """``{base}/chat/completions`` for an OpenAI-style base URL (a full endpoint URL is kept)."""
+    base = (base_url or "").strip().rstrip("/")
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ProviderError(f"base URL {base_url!r}: expected http(s)://host[:port]/path, e.g. https://api.deepseek.com/v1")
+    if parts.username or parts.password:
+        raise ProviderError("base URL: put credentials in THREEDRAW_API_KEY, not in the URL")
+    return base if base.endswith("/chat/completions") else base + "/chat/completions"
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: either a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _int(v: Any) -> int:
+    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else 0
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
+def _snippet(text: str, n: int = 120) -> str:
+    text = " ".join(text.split())
+    return (text[:n] + "...") if len(text) > n else (text or "empty body")
+
+
+def _error_detail(raw: bytes) -> str:
+    """The API's own error message when it sent one (OpenAI style), else a short snippet."""
+    try:
+        data = json.loads(raw)
+        err = data.get("error") if isinstance(data, dict) else None
+        if isinstance(err, dict) and isinstance(err.get("message"), str):
+            return _snippet(err["message"], 300)
+        if isinstance(err, str):
+            return _snippet(err, 300)
+    except ValueError:
+        pass
+    return _snippet(_text(raw)) if raw.strip() else ""

@@ -1,0 +1,136 @@
+"""Scoring sketches: the one entry point the drawing agent, the learning loop and the CLI share.
+
+For each sketch: render it from ``views`` cameras (``threedraw.camera``), score every view with
+CLIP against the prompt (r_CLIP = the mean cosine over views, the paper's reward), and measure
+its structure (``threedraw.structure``). The reward is::
+
+    reward = clip_mean + structure_weight * structure.total     (CLIP configured)
+    reward = structure.total                                    (no CLIP weights configured)
+
+``structure_weight`` (lambda) defaults to 0, the paper's reward. Without CLIP weights
+(``ScoreConfig.has_clip`` is False) ``clip_mean`` is None and the structure total alone ranks
+the sketches, so the learning loop still runs, on what it can measure. An empty sketch scores 0
+(clip_mean 0.0 with CLIP) and is never rendered.
+
+torch and open_clip are imported on first use, so building a command's parser stays cheap.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from .camera import DEFAULT_VIEWS, MAX_SIZE, MAX_VIEWS, MIN_SIZE, check_range
+from .shared.sketch import Sketch
+from .structure import StructureScore, structure_score
+
+MAX_STRUCTURE_WEIGHT = 100.0
+RENDER_BATCH = 8  # sketches rendered and encoded together
+
+
+@dataclass
+class ScoreConfig:
+    clip_model: str = "ViT-B-32"  # open_clip name or path to a model-config JSON
+    clip_pretrained: str | None = None  # open_clip pretrained tag
+    clip_checkpoint: str | None = None  # local weights file
+    views: int = DEFAULT_VIEWS
+    size: int = 224
+    structure_weight: float = 0.0  # lambda
+
+    def __post_init__(self) -> None:
+        check_range("views", self.views, 1, MAX_VIEWS, integer=True)
+        check_range("size", self.size, MIN_SIZE, MAX_SIZE, integer=True)
+        check_range("structure weight", self.structure_weight, 0.0, MAX_STRUCTURE_WEIGHT)
+        if self.clip_pretrained and self.clip_checkpoint:
+            raise ValueError("give either a CLIP pretrained tag or a CLIP checkpoint file, not both")
+
+    @property
+    def has_clip(self) -> bool:
+        """Whether CLIP weights are configured (a pretrained tag or a checkpoint file)."""
+        return bool(self.clip_pretrained or self.clip_checkpoint)
+
+
+@dataclass
+class SketchScore:
+    clip_mean: float | None
+    clip_per_view: list[float]
+    structure: StructureScore
+    reward: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "clip_mean": self.clip_mean,
+            "clip_per_view": list(self.clip_per_view),
+            "structure": self.structure.to_dict(),
+            "reward": self.reward,
+        }
+
+
+def score_sketches(sketches: Sequence[Sketch], prompt: str, config: ScoreConfig) -> list[SketchScore]:
+    """Score every sketch against the prompt (see the module docstring for the reward)."""
+    structures = [structure_score(s) for s in sketches]
+    clip: list[list[float] | None] = [None] * len(sketches)
+    if config.has_clip:
+        clip = _clip_scores(sketches, prompt, config)
+    out = []
+    for st, views in zip(structures, clip):
+        if views is None:
+            out.append(SketchScore(clip_mean=None, clip_per_view=[], structure=st, reward=st.total))
+        else:
+            mean = sum(views) / len(views)
+            out.append(SketchScore(clip_mean=mean, clip_per_view=views, structure=st,
+                                   reward=mean + config.structure_weight * st.total))
+    return out
+
+
+def _clip_scores(sketches: Sequence[Sketch], prompt: str, config: ScoreConfig) -> list[list[float] | None]:
+    import torch
+
+    from .camera import CameraRig
+    from .clip_score import load_clip
+    from .render import RenderConfig, render_passes
+
+    model = load_clip(config.clip_model, config.clip_pretrained, config.clip_checkpoint)
+    cameras = CameraRig(views=config.views).cameras(device=model.device)
+    scores: list[list[float] | None] = [[0.0] * config.views for _ in sketches]  # empty sketches stay 0
+    drawn = [i for i, s in enumerate(sketches) if s.strokes]
+    with torch.no_grad():
+        passes = render_passes([sketches[i] for i in drawn], cameras, RenderConfig(size=config.size),
+                               device=model.device, max_sketches=RENDER_BATCH)
+        for s0, v0, images in passes:
+            sims = model.similarity(images.unsqueeze(2), prompt).double().cpu().tolist()  # [b, v]
+            for i, row in zip(drawn[s0:s0 + len(sims)], sims):
+                scores[i][v0:v0 + len(row)] = row  # type: ignore[index]
+    return scores
+
+
+def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
+    """The scoring options shared by score, draw, learn and eval."""
+    group = parser.add_argument_group("scoring (CLIP and structure)")
+    group.add_argument("--clip-model", default=ScoreConfig.clip_model, metavar="NAME_OR_CONFIG",
+                       help="open_clip model name, or path to an open_clip model-config JSON (default: %(default)s)")
+    weights = group.add_mutually_exclusive_group()
+    weights.add_argument("--clip-pretrained", metavar="TAG",
+                         help="open_clip pretrained tag, e.g. openai (downloaded once; needs the internet)")
+    weights.add_argument("--clip-checkpoint", metavar="PATH", help="local open_clip weights file")
+    group.add_argument("--views", type=int, default=DEFAULT_VIEWS, metavar="N",
+                       help=f"views rendered per sketch, 1-{MAX_VIEWS} (default: %(default)s)")
+    group.add_argument("--structure-weight", type=float, default=0.0, metavar="LAMBDA",
+                       help="reward = CLIP + LAMBDA x structure (default: %(default)s, the paper's reward)")
+
+
+def config_from_args(args: argparse.Namespace) -> ScoreConfig:
+    """A ScoreConfig from the options add_clip_arguments added; bad values are a UserError."""
+    from .cli import UserError
+
+    try:
+        return ScoreConfig(
+            clip_model=args.clip_model,
+            clip_pretrained=args.clip_pretrained,
+            clip_checkpoint=args.clip_checkpoint,
+            views=args.views,
+            structure_weight=args.structure_weight,
+        )
+    except ValueError as e:
+        raise UserError(str(e)) from None

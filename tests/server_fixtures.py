@@ -1,0 +1,184 @@
+"""Helpers for the server tests: a real `threedraw serve` process on a free port, started and
+stopped by the tests, a scripted LLM for it to call, and a tiny CLIP for it to score with."""
+
+from __future__ import annotations
+
+import base64
+import io
+import itertools
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from llm_fixtures import GOOD_ACTIONS
+from threedraw.llm.scripted_server import RecordedRequest, Reply, ScriptedServer
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT_S = 60
+FINISHED = ("succeeded", "failed", "cancelled")
+OWN_TOKEN = object()
+
+# A second, poorer drawing, so K candidates differ and the judge has a contrast to explain.
+POOR_ACTIONS = "<curves>\ndraw_bezier[(-0.5, 0, 0), (-0.2, 0, 0), (0.2, 0, 0), (0.5, 0, 0)]\n</curves>"
+LESSON = "Join every leg to a corner of the seat so the chair is one connected piece."
+JUDGE_REPLY = json.dumps({"analysis": "The better sketch has legs joined to the seat.",
+                          "operations": [{"operation": "add", "content": LESSON}]})
+
+
+def sketch_dict(prompt: str = "a box", shift: float = 0.0) -> dict[str, Any]:
+    """A small valid sketch in the canonical JSON (two strokes)."""
+    a, b = -0.5 + shift, 0.5 - shift
+    return {"format": "threedraw.sketch/1", "prompt": prompt, "strokes": [
+        {"id": "s1", "points": [[a, a, a], [a, 0.0, a], [a, 0.2, a], [a, b, a]]},
+        {"id": "s2", "points": [[a, b, a], [0.0, b, a], [0.2, b, a], [b, b, b]]},
+    ]}
+
+
+class DrawingLLM:
+    """Script for the scripted server: judges get a lesson, drawing requests alternate good and poor."""
+
+    def __init__(self, delay: float = 0.0):
+        self.delay = delay
+        self._n = itertools.count()
+
+    def __call__(self, req: RecordedRequest) -> Reply:
+        system = next((m.get("content", "") for m in req.messages if m.get("role") == "system"), "")
+        if isinstance(system, str) and "You are a judge" in system:
+            return Reply.completion(JUDGE_REPLY, delay=self.delay)
+        text = GOOD_ACTIONS if next(self._n) % 2 == 0 else POOR_ACTIONS
+        return Reply.completion(text, delay=self.delay)
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen
+    url: str
+    token_file: Path
+    data_dir: Path
+    log: Path
+
+    @property
+    def token(self) -> str:
+        return self.token_file.read_text().strip()
+
+    def client(self, token: Any = OWN_TOKEN, headers: dict[str, str] | None = None, **kw: Any) -> httpx.Client:
+        """A client sending the server's token (``token=None``: none; a string: that one)."""
+        headers = dict(headers or {})
+        tok = self.token if token is OWN_TOKEN else token
+        if tok is not None:
+            headers["Authorization"] = f"Bearer {tok}"
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30, **kw)
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> int:
+        """SIGTERM, as a service manager stops it; the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        return self.proc.returncode
+
+
+def server_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment of a test server: no user config, no user data, no inherited THREEDRAW_*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THREEDRAW_")}
+    env.update(XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data-home"), PYTHONUNBUFFERED="1")
+    env.update(extra)
+    return env
+
+
+def start_server(home: Path, *args: str, data_dir: Path | None = None, env: dict[str, str] | None = None) -> Server:
+    """Start `threedraw serve --port 0 ...` and wait until it answers /v1/health."""
+    home.mkdir(parents=True, exist_ok=True)
+    data_dir = data_dir or home / "data"
+    token_file = home / "config" / "threedraw" / "token"
+    log = home / f"serve-{time.monotonic_ns()}.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "threedraw.cli", "serve", "--port", "0", "--data-dir", str(data_dir), *args],
+            stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env or server_env(home))
+    deadline = time.monotonic() + START_TIMEOUT_S
+    url = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"threedraw serve exited with {proc.returncode}:\n{log.read_text()}")
+        found = re.search(r"listening on (http://\S+)/v1", log.read_text(errors="replace"))
+        if found:
+            url = found.group(1)
+            try:
+                if httpx.get(url + "/v1/health", timeout=2).status_code == 200:
+                    return Server(proc, url, token_file, data_dir, log)
+            except httpx.TransportError:
+                pass
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"threedraw serve did not answer at {url} within {START_TIMEOUT_S} s:\n{log.read_text()}")
+
+
+def llm_args(llm: ScriptedServer, *extra: str) -> list[str]:
+    """Provider options for a server that calls the scripted LLM, with test-sized retries."""
+    return ["--base-url", llm.base_url, "--model", "scripted-model", "--retries", "0", "--timeout", "20", *extra]
+
+
+def clip_args(config: Path, checkpoint: Path, *extra: str) -> list[str]:
+    return ["--clip-model", str(config), "--clip-checkpoint", str(checkpoint), "--views", "2", *extra]
+
+
+def wait_job(client: httpx.Client, job_id: str, timeout: float = 60) -> dict[str, Any]:
+    """Poll a job until it finishes; the finished job."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/v1/jobs/{job_id}").json()
+        if job["state"] in FINISHED:
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish within {timeout} s: {job}")
+
+
+def wait_state(client: httpx.Client, job_id: str, states: tuple[str, ...], timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/v1/jobs/{job_id}").json()
+        if job["state"] in states:
+            return job
+        time.sleep(0.02)
+    raise AssertionError(f"job {job_id} never reached {states}: {job}")
+
+
+def png_size(record: dict[str, Any]) -> tuple[int, int]:
+    """Decode a PNG record of a result; its (width, height), checked against what it claims."""
+    from PIL import Image
+
+    assert record["media_type"] == "image/png"
+    image = Image.open(io.BytesIO(base64.b64decode(record["data"])))
+    image.load()
+    assert image.size == (record["width"], record["height"])
+    return image.size
+
+
+def assert_envelope(resp: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    """The response has ``status`` and the one error envelope; its error object."""
+    assert resp.status_code == status, (resp.status_code, resp.text[:500])
+    body = resp.json()
+    assert set(body) == {"error"}, body
+    err = body["error"]
+    assert set(err) == {"code", "message", "detail"}, err
+    assert isinstance(err["message"], str) and err["message"].strip()
+    if code is not None:
+        assert err["code"] == code, err
+    return err
+

@@ -1,0 +1,166 @@
+"""`threedraw learn` as a user runs it: a real process against the scripted LLM server, killed
+with SIGKILL in the middle of a step and resumed with --resume."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from llm_fixtures import SECRET_KEY
+from test_cke import LESSONS, Teacher, lessons_in
+
+from threedraw.experience import Database, LibraryStore
+from threedraw.llm.scripted_server import Reply, ScriptedServer
+from threedraw.runs import RunStore
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EPOCHS, K = 2, 2
+PROMPTS = ["a chair", "a stool", "a bench"]
+
+
+def learn_cmd(srv, data, *extra):
+    return [sys.executable, "-m", "threedraw.cli", "learn", "--data-dir", str(data), "--base-url", srv.base_url,
+            "--model", "scripted", "--retries", "0", "--timeout", "60", *extra]
+
+
+def env():
+    return {**os.environ, "THREEDRAW_API_KEY": SECRET_KEY}
+
+
+def state(data):
+    with Database.open(data) as db:
+        runs = RunStore(db)
+        (run,) = runs.list()
+        steps = [(s.kind, s.epoch, s.index, s.status) for s in runs.steps(run.id)]
+        lessons = [x.text for x in LibraryStore(db).lessons(run.library, run.work_version)]
+        return run, steps, lessons
+
+
+@pytest.mark.parametrize("kill_in", ["judge", "draw"])
+def test_kill_9_mid_step_then_resume_loses_nothing_and_repeats_nothing(tmp_path, cli, kill_in):
+    """SIGKILL while step 4 (epoch 2, first prompt) waits on the LLM, then --resume."""
+    prompts_file = tmp_path / "train.txt"
+    prompts_file.write_text("\n".join(PROMPTS) + "\n")
+    (tmp_path / "val.txt").write_text("a table\n")
+    data = tmp_path / "data"
+    first_process = threading.Event()
+    first_process.set()
+    hung = []
+    step4_seeds = {200_000, 200_001}  # the seeds of epoch 2, prompt 1's candidates (see cke._seed)
+
+    def hook(req, kind):
+        if not first_process.is_set():
+            return None
+        if kind == "judge" == kill_in and lessons_in(req) == 3 or kind == "draw" == kill_in and \
+                req.body.get("seed") in step4_seeds:
+            hung.append(kind)
+            return Reply.hanging()
+        return None
+
+    teacher = Teacher(hook=hook)
+    with ScriptedServer(teacher) as srv:
+        proc = subprocess.Popen(
+            learn_cmd(srv, data, "--prompts", str(prompts_file), "--validation", str(tmp_path / "val.txt"),
+                      "--library", "lib", "--epochs", str(EPOCHS), "-k", str(K), "--seed", "0"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(), cwd=ROOT)
+        try:
+            deadline = time.monotonic() + 90
+            while len(hung) < (1 if kill_in == "judge" else K):
+                assert proc.poll() is None, proc.communicate()[1][-2000:]
+                assert time.monotonic() < deadline, "the run never reached step 4"
+                time.sleep(0.05)
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.communicate(timeout=30)
+        assert proc.returncode == -signal.SIGKILL
+        first_process.clear()
+
+        # What the killed process left: steps 1-3 done, step 4 scored (killed in the judge call) or absent.
+        run, steps, lessons = state(data)
+        assert run.status == "running"  # it had no chance to say otherwise
+        learned = [s for s in steps if s[0] == "learn"]
+        assert learned[:3] == [("learn", 1, i, "done") for i in range(3)]
+        assert learned[3:] == ([("learn", 2, 0, "scored")] if kill_in == "judge" else [])
+        assert lessons == LESSONS[:3]
+        before = dict(teacher.counts)
+
+        record = tmp_path / "record.json"
+        r = subprocess.run(learn_cmd(srv, data, "--resume", "--library", "lib", "--record", str(record)),
+                           capture_output=True, text=True, env=env(), cwd=ROOT, timeout=120)
+        assert r.returncode == 0, r.stderr[-3000:]
+
+    run, steps, lessons = state(data)
+    assert run.status == "done"
+    assert [s for s in steps if s[0] == "learn"] == [("learn", e, i, "done") for e in (1, 2) for i in range(3)]
+    assert [s for s in steps if s[0] == "val"] == [("val", e, 0, "done") for e in range(EPOCHS + 1)]
+    # No lesson lost, none learned twice: one per step, in order.
+    assert lessons == LESSONS[:6]
+    # Nothing finished was redone: only the interrupted LLM call(s) went out again.
+    steps_total = EPOCHS * len(PROMPTS)
+    expected = {"draw": steps_total * K, "judge": steps_total, "val": EPOCHS + 1}
+    expected[kill_in] += 1 if kill_in == "judge" else K
+    assert teacher.counts == expected, (before, teacher.counts)
+    # The record holds every candidate, score, judge reply and operation, and no key or machine path.
+    text = record.read_text()
+    rec = json.loads(text)
+    assert rec["run"]["status"] == "done" and len(rec["steps"]) == steps_total + EPOCHS + 1
+    step = next(s for s in rec["steps"] if s["kind"] == "learn" and s["epoch"] == 2 and s["index"] == 0)
+    assert len(step["record"]["round"]["entries"]) == K
+    assert all(e["candidate"]["responses"] and e["score"]["structure"]["total"] > 0
+               for e in step["record"]["round"]["entries"])
+    assert json.loads(step["record"]["judge"]["judge"]["replies"][0])["operations"][0]["content"] == LESSONS[3]
+    assert step["record"]["events"][0] == {"event": "add", "id": "L4", "text": LESSONS[3]}
+    assert SECRET_KEY not in text and str(tmp_path) not in text and "127.0.0.1" not in text
+    per = rec["cost"]["epochs"][0]["per_object"]
+    assert per["draw_calls"] == K and per["judge_calls"] == 1 and per["prompt_tokens"] > 0
+    # What the user saw: plain progress lines (stderr is not a terminal) and a summary.
+    assert "threedraw learn: [" in r.stderr and "\r" not in r.stderr
+    assert f"run {run.id}: library lib, head is version" in r.stdout
+    assert "epoch 1 per object: 3.0 LLM calls (2.0 draw, 1.0 judge)" in r.stdout
+    assert SECRET_KEY not in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--library", "lib"], "give --prompts FILE|SET and --library NAME"),
+    (["--prompts", "nope.txt", "--library", "lib"], "prompts 'nope.txt': no such file and no built-in set"),
+    (["--prompts", "modelnet40", "--library", "lib", "-k", "1"], "k=1: expected 2 to 16"),
+    (["--prompts", "modelnet40", "--library", "../lib"], "library name '../lib'"),
+    (["--resume", "--library", "lib"], "no unfinished run of library lib to resume"),
+    (["--resume", "--prompts", "modelnet40"], "drop --prompts and --validation"),
+])
+def test_learn_cli_errors_are_one_clear_line(cli, tmp_path, args, message):
+    d = ["--data-dir", str(tmp_path / "data"), "--base-url", "http://127.0.0.1:9/v1", "--model", "m"]
+    r = cli("learn", *args, *d)
+    assert r.returncode == 2 and message in r.stderr, r.stderr
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere():
+    from threedraw.cke import Progress
+    from threedraw.commands.learn import ProgressPrinter
+
+    events = [Progress("draw", "epoch 1/1, prompt 1/2 'a chair': drawing 2 candidates", 0, 2, 1, 0),
+              Progress("update", "epoch 1/1, prompt 1/2 'a chair': add L1", 1, 2, 1, 0),
+              Progress("epoch", "epoch 1 finished", 2, 2, 1)]
+    tty, log = _Terminal(), io.StringIO()
+    for p in events:
+        ProgressPrinter("learn", tty)(p)
+        ProgressPrinter("learn", log)(p)
+    assert tty.getvalue().count("\r") == 3 and tty.getvalue().count("\n") == 1
+    assert "[############............] 1/2" in tty.getvalue()
+    assert log.getvalue().splitlines() == [
+        "threedraw learn: [0/2] epoch 1/1, prompt 1/2 'a chair': drawing 2 candidates",
+        "threedraw learn: [1/2] epoch 1/1, prompt 1/2 'a chair': add L1",
+        "threedraw learn: [2/2] epoch 1 finished"]

@@ -1,0 +1,189 @@
+"""`threedraw render` and `threedraw score` end to end, bad input included, and the scoring facade."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+import torch
+from clip_fixtures import chair, make_tiny_clip, random_sketch
+from PIL import Image
+
+from threedraw.bench_scoring import measure
+from threedraw.camera import CameraRig
+from threedraw.cli import main
+from threedraw.render import RenderConfig, render_sketches
+from threedraw.scoring import ScoreConfig, add_clip_arguments, config_from_args, score_sketches
+from threedraw.shared.sketch import Sketch
+from threedraw.structure import structure_score
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return make_tiny_clip(tmp_path_factory.mktemp("tiny_clip_cli"))
+
+
+@pytest.fixture
+def chair_file(tmp_path):
+    path = tmp_path / "chair.json"
+    chair().save(path)
+    return path
+
+
+def test_render_writes_views_contact_sheet_and_cameras(chair_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["render", str(chair_file), "--views", "8", "--size", "224", "--out", str(out)]) == 0
+    assert "wrote 8 views" in capsys.readouterr().out
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted([f"view_{k:02d}.png" for k in range(8)] + ["contact_sheet.png", "cameras.json"])
+    expected = render_sketches([chair()], CameraRig().cameras(), RenderConfig())[0]
+    for k in range(8):
+        png = np.asarray(Image.open(out / f"view_{k:02d}.png"))
+        assert png.shape == (224, 224) and png.dtype == np.uint8
+        assert np.abs(png.astype(float) - expected[k].numpy() * 255).max() <= 0.5 + 1e-3
+    sheet = Image.open(out / "contact_sheet.png")
+    assert sheet.width > 4 * 224 and sheet.height > 2 * 224
+    cams = json.loads((out / "cameras.json").read_text())
+    assert [v["world_to_camera"] for v in cams["views"]] == CameraRig().world_to_camera()
+    assert all(v["fov_degrees"] == 40.0 and v["size"] == 224 for v in cams["views"])
+
+
+def test_render_camera_options_reach_the_cameras(chair_file, tmp_path):
+    out = tmp_path / "out"
+    assert main(["render", str(chair_file), "--views", "3", "--size", "64", "--elevation", "35", "--fov", "30",
+                 "--distance", "6", "--azimuth", "15", "--out", str(out)]) == 0
+    cams = json.loads((out / "cameras.json").read_text())
+    rig = CameraRig(views=3, elevation=35.0, fov_degrees=30.0, distance=6.0, azimuth=15.0)
+    assert [v["world_to_camera"] for v in cams["views"]] == rig.world_to_camera()
+    assert [v["azimuth_degrees"] for v in cams["views"]] == [15.0, 135.0, 255.0]
+    assert len(list(out.glob("view_*.png"))) == 3
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--size", "4096"], "size: 4096 is out of range"),
+    (["--views", "0"], "views: 0 is out of range"),
+    (["--views", "1000"], "views: 1000 is out of range"),
+    (["--fov", "0"], "fov_degrees: 0.0 is out of range"),
+    (["--stroke-width", "-1"], "stroke_width"),
+])
+def test_render_refuses_out_of_range_settings(chair_file, tmp_path, capsys, args, message):
+    assert main(["render", str(chair_file), "--out", str(tmp_path / "o"), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_hand_edited_nan_is_a_clear_error(tmp_path, capsys):
+    data = chair().to_dict()
+    data["strokes"][2]["points"][1][0] = float("nan")
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(data))  # writes a bare NaN, as a hand edit would
+    assert "NaN" in path.read_text()
+    assert main(["render", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "strokes[2].points[1].x: nan is not a finite number" in err
+    assert main(["score", str(path), "--prompt", "a chair"]) == 2
+    assert "not a finite number" in capsys.readouterr().err
+    assert main(["render", str(tmp_path / "missing.json"), "--out", str(tmp_path / "o")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_empty_and_degenerate_sketches_render(tmp_path):
+    empty = tmp_path / "empty.json"
+    Sketch(prompt="nothing").save(empty)
+    assert main(["render", str(empty), "--views", "2", "--size", "32", "--out", str(tmp_path / "e")]) == 0
+    assert np.asarray(Image.open(tmp_path / "e" / "view_00.png")).min() == 255
+    dots = tmp_path / "dots.json"
+    Sketch.from_points("dots", [[[0.2, 0.1, 0.0]] * 4, [[-0.5, 0.3, 0.2]] * 4]).save(dots)
+    assert main(["render", str(dots), "--views", "2", "--out", str(tmp_path / "d")]) == 0
+    assert np.asarray(Image.open(tmp_path / "d" / "view_00.png")).min() < 128
+
+
+def test_the_most_strokes_allowed_render(tmp_path):
+    path = tmp_path / "big.json"
+    random_sketch(256, seed=11).save(path)
+    assert main(["render", str(path), "--views", "2", "--size", "128", "--out", str(tmp_path / "b")]) == 0
+
+
+def test_score_json_with_a_local_checkpoint(chair_file, tiny, capsys):
+    config, checkpoint = tiny
+    code = main(["score", str(chair_file), "--prompt", "a chair", "--clip-model", str(config),
+                 "--clip-checkpoint", str(checkpoint), "--views", "4", "--structure-weight", "0.25", "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) >= {"clip_mean", "clip_per_view", "structure", "reward"}
+    assert len(result["clip_per_view"]) == 4
+    assert result["clip_mean"] == pytest.approx(sum(result["clip_per_view"]) / 4)
+    assert result["structure"]["total"] == pytest.approx(structure_score(chair()).total)
+    assert set(result["structure"]["terms"]) == {"joints", "parts", "clean", "cube"}
+    assert result["reward"] == pytest.approx(result["clip_mean"] + 0.25 * result["structure"]["total"])
+    direct = score_sketches([chair()], "a chair", ScoreConfig(clip_model=str(config), clip_checkpoint=str(checkpoint),
+                                                               views=4, structure_weight=0.25))[0]
+    assert result["clip_per_view"] == pytest.approx(direct.clip_per_view)
+    assert result["structure"] == direct.structure.to_dict()
+
+
+def test_score_text_output_uses_the_sketch_prompt(chair_file, tiny, capsys):
+    config, checkpoint = tiny
+    assert main(["score", str(chair_file), "--clip-model", str(config), "--clip-checkpoint", str(checkpoint),
+                 "--views", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "prompt     a chair" in out and "clip " in out and "reward" in out
+
+
+def test_score_without_clip_ranks_by_structure_and_says_how_to_add_clip(chair_file, capsys):
+    assert main(["score", str(chair_file), "--prompt", "a chair", "--json"]) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert result["clip_mean"] is None and result["clip_per_view"] == []
+    assert result["reward"] == result["structure"]["total"] > 0
+    assert "--clip-checkpoint" in captured.err
+
+
+def test_score_refuses_what_it_cannot_use(chair_file, tmp_path, capsys, monkeypatch):
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # as on a machine with no internet
+    assert main(["score", str(chair_file), "--clip-pretrained", "openai"]) == 2
+    err = capsys.readouterr().err
+    assert "could not download" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert main(["score", str(chair_file), "--clip-checkpoint", str(tmp_path / "none.pt")]) == 2
+    assert "is not a file" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # argparse: the two weight sources exclude each other
+        main(["score", str(chair_file), "--clip-pretrained", "openai", "--clip-checkpoint", "x.pt"])
+    assert main(["score", str(chair_file), "--views", "99"]) == 2
+    assert "views: 99 is out of range" in capsys.readouterr().err
+    nameless = tmp_path / "nameless.json"
+    Sketch.from_points("", [[[0, 0, 0], [0.1, 0, 0], [0.2, 0, 0], [0.3, 0, 0]]]).save(nameless)
+    assert main(["score", str(nameless)]) == 2
+    assert "no prompt" in capsys.readouterr().err
+
+
+def test_clip_arguments_build_a_score_config():
+    parser = argparse.ArgumentParser()
+    add_clip_arguments(parser)
+    defaults = config_from_args(parser.parse_args([]))
+    assert defaults == ScoreConfig() and not defaults.has_clip and defaults.structure_weight == 0.0
+    cfg = config_from_args(parser.parse_args(["--clip-model", "ViT-B-16", "--clip-pretrained", "openai",
+                                              "--views", "4", "--structure-weight", "0.5"]))
+    assert (cfg.clip_model, cfg.clip_pretrained, cfg.views, cfg.structure_weight) == ("ViT-B-16", "openai", 4, 0.5)
+    assert cfg.has_clip and ScoreConfig(clip_checkpoint="w.pt").has_clip
+
+
+def test_score_sketches_without_clip_ranks_by_structure():
+    good = chair()
+    broken = Sketch.from_points("a chair", [s.points for s in chair().strokes[:4]])  # legs only: four parts
+    scores = score_sketches([good, broken, Sketch(prompt="a chair")], "a chair", ScoreConfig())
+    assert [s.clip_mean for s in scores] == [None, None, None]
+    assert scores[0].reward > scores[1].reward > scores[2].reward == 0.0
+
+
+def test_benchmark_reports_its_figures(tiny):
+    config, _ = tiny  # registered with open_clip by make_tiny_clip
+    figures = measure(sketches=2, views=2, strokes=5, size=64, clip_model=config.stem, repeats=1, clip_repeats=1)
+    for key in ("render_seconds", "render_backward_seconds", "clip_image_encode_seconds"):
+        assert figures[key] > 0
+    assert figures["render_fraction_of_clip"] == pytest.approx(
+        figures["render_seconds"] / figures["clip_image_encode_seconds"])
+    assert isinstance(figures["render_target_met"], bool) and torch.get_num_threads() == figures["threads"]
