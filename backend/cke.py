@@ -43,8 +43,9 @@ from .judge import JudgeResult, Side, ajudge
 from .llm.base import Provider, ProviderError, Usage
 from .llm.factory import KIND_DEFAULTS
 from .runs import RunInfo, RunStore
-from .scoring import ScoreConfig, score_sketches
-from .shared.sketch import MAX_PROMPT_CHARS, Sketch, SketchError
+from .scoring import ScoreConfig, SketchScore, score_sketches
+from .shared.files import read_text
+from .shared.sketch import MAX_PROMPT_CHARS, Sketch
 
 PAIRINGS = ("best-worst", "best-second", "random")
 LEARN_TEMPERATURE = 0.7  # sampling K candidates (the paper)
@@ -105,14 +106,7 @@ def load_prompt_set(spec: str) -> PromptSet:
     path = Path(spec).expanduser()
     if not path.is_file():
         raise ValueError(f"prompts {spec!r}: no such file and no built-in set (built-in: {', '.join(BUILTIN_SETS)})")
-    try:
-        if path.stat().st_size > MAX_PROMPT_FILE_BYTES:
-            raise ValueError(f"{path.name}: larger than {MAX_PROMPT_FILE_BYTES // 1024} KiB")
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ValueError(f"{path.name}: cannot read ({e.strerror or e})") from None
-    except UnicodeDecodeError:
-        raise ValueError(f"{path.name}: not UTF-8 text") from None
+    text = read_text(path, MAX_PROMPT_FILE_BYTES)  # FileReadError is a ValueError
     return PromptSet(path.stem, tuple(parse_prompt_lines(text, path.name)))
 
 
@@ -225,6 +219,11 @@ class Round:
                    d.get("calls", 0))
 
 
+# How a round's sketches get scored: score_sketches itself, or (in the server) a function
+# that runs it on the one worker owning the CLIP model.
+Scorer = Callable[[list[Sketch], str, ScoreConfig], list[SketchScore]]
+
+
 def draw_round(
     provider: Provider,
     prompt: str,
@@ -239,6 +238,7 @@ def draw_round(
     max_tokens: int | None = None,
     seed: int | None = None,
     cancel: threading.Event | None = None,
+    scorer: Scorer = score_sketches,
 ) -> Round:
     """Draw K candidates (refining ``current`` when given), add the ``include`` sketches, score all.
 
@@ -256,7 +256,7 @@ def draw_round(
     check_cancel(cancel)
     scored = [e for e in entries if e.sketch is not None]
     if scored:
-        scores = score_sketches([e.sketch for e in scored if e.sketch is not None], prompt, score_config)
+        scores = scorer([e.sketch for e in scored if e.sketch is not None], prompt, score_config)
         for e, s in zip(scored, scores):
             e.score = _finite_score(s.to_dict())
     usage = sum((c.usage for c in candidates), Usage())
@@ -349,7 +349,7 @@ def judge_round(
 
 
 def _sheet_png(sketch: Sketch) -> bytes:
-    from .evaluation import sheet_png
+    from .images import sheet_png
 
     return sheet_png(sketch, views=JUDGE_VIEWS, size=JUDGE_IMAGE_SIZE)
 
@@ -411,6 +411,7 @@ def refine(
     merge_threshold: float = DEFAULT_MERGE_THRESHOLD,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
+    scorer: Scorer = score_sketches,
 ) -> RefineResult:
     """Run CKE rounds on one prompt and return the best sketch and the lessons learned.
 
@@ -457,7 +458,7 @@ def refine(
                          temperature=temperature, current=base_sketch,
                          include=[base_sketch] if base_sketch is not None else [],
                          max_strokes=max_strokes, max_tokens=max_tokens,
-                         seed=None if seed is None else seed + 100 * r, cancel=cancel)
+                         seed=None if seed is None else seed + 100 * r, cancel=cancel, scorer=scorer)
         report(Progress("judge", f"round {r}/{rounds}: judging", r - 1, rounds, index=r - 1))
         outcome = judge_round(provider, rnd, current_lessons, pairing=pairing, rng=rng, cap=cap,
                               images=judge_images, cancel=cancel)
@@ -579,8 +580,10 @@ class Learner:
     """The learning loop, persisted step by step (see the module docstring)."""
 
     def __init__(self, db: Database, provider: Provider, score_config: ScoreConfig, *,
-                 progress: ProgressFn | None = None, cancel: threading.Event | None = None):
+                 progress: ProgressFn | None = None, cancel: threading.Event | None = None,
+                 scorer: Scorer = score_sketches):
         self.db = db
+        self.scorer = scorer
         self.store = LibraryStore(db)
         self.runs = RunStore(db)
         self.provider = provider
@@ -672,7 +675,7 @@ class Learner:
             self._say("draw", f"{where}: drawing {cfg.k} candidates", epoch, index)
             rnd = draw_round(self.provider, prompt, [x.text for x in lessons], self.score_config, k=cfg.k,
                              temperature=cfg.temperature, max_strokes=cfg.max_strokes, max_tokens=cfg.max_tokens,
-                             seed=_seed(cfg.seed, epoch, index), cancel=self.cancel)
+                             seed=_seed(cfg.seed, epoch, index), cancel=self.cancel, scorer=self.scorer)
             self.runs.save_step(run_id, "learn", epoch, index, prompt, "scored", {"round": rnd.to_dict()},
                                 base_version=base)
         self._say("judge", f"{where}: judging", epoch, index)
@@ -710,7 +713,7 @@ class Learner:
         lessons = [x.text for x in self.store.lessons(run.library, version)]
         rnd = draw_round(self.provider, prompt, lessons, self.score_config, k=cfg.val_k,
                          temperature=cfg.draw_temperature, max_strokes=cfg.max_strokes, max_tokens=cfg.max_tokens,
-                         seed=_seed(cfg.seed, 1000 + epoch, index), cancel=self.cancel)
+                         seed=_seed(cfg.seed, 1000 + epoch, index), cancel=self.cancel, scorer=self.scorer)
         best = rnd.best()
         record = {"round": rnd.to_dict(), "best": best.index if best else None,
                   "score": best.score if best else None, "reward": best.reward if best else 0.0,

@@ -26,6 +26,8 @@ from typing import Any, Callable, Iterator
 import torch
 import torch.nn.functional as F
 
+from .shared.files import FileReadError, read_text
+
 HOW_TO = (
     "give CLIP weights with --clip-pretrained TAG (an open_clip pretrained tag, e.g. "
     "'--clip-model ViT-B-32 --clip-pretrained openai'; downloaded once, so the first run needs the "
@@ -137,13 +139,11 @@ def _resolve_model(model: str) -> tuple[str, Path | None]:
         raise ClipError("CLIP model: expected an open_clip model name or a path to a model-config JSON")
     path = Path(model).expanduser()
     if model.endswith(".json") or path.is_file():
-        if not path.is_file():
-            raise ClipError(f"CLIP model config {model!r}: no such file")
-        if path.stat().st_size > MAX_CONFIG_BYTES:
-            raise ClipError(f"CLIP model config {path.name}: larger than {MAX_CONFIG_BYTES} bytes")
         try:
-            cfg = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            cfg = json.loads(read_text(path, MAX_CONFIG_BYTES))
+        except FileReadError as e:
+            raise ClipError(f"CLIP model config {e}") from None
+        except json.JSONDecodeError as e:
             raise ClipError(f"CLIP model config {path.name}: not readable JSON ({e})") from None
         missing = [k for k in _CONFIG_KEYS if not isinstance(cfg, dict) or k not in cfg]
         if missing:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import html
-import io
 import json
 import math
 import re
@@ -28,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from .images import contact_sheet, render_tiles
 from .cke import DRAW_TEMPERATURE, PromptSet, Progress, ProgressFn, check_cancel, draw_round
 from .llm.base import Provider, Usage
 from .scoring import ScoreConfig
@@ -41,40 +41,11 @@ PUBLISHED = (
 )
 SET_TITLES = {"modelnet40": "Category", "fine-grained": "Fine-grained"}
 TILE_SIZE = 192
-TILE_AZIMUTH = 30.0  # a three-quarter view shows depth that the front view hides
 PLOT_SIZE = (720, 420)
 
 
 # ---------------------------------------------------------------------------
 # Rendering sketches into PIL images
-
-
-def render_tiles(sketch: Sketch, views: int = 4, size: int = TILE_SIZE, azimuth: float = TILE_AZIMUTH) -> list[Any]:
-    """Grey PIL images of the sketch from ``views`` cameras around it, the first at ``azimuth``."""
-    import torch
-    from PIL import Image
-
-    from .camera import CameraRig
-    from .render import RenderConfig, render_sketches
-
-    if not sketch.strokes:
-        return [Image.new("L", (size, size), 255) for _ in range(views)]
-    rig = CameraRig(views=views, azimuth=azimuth)
-    with torch.no_grad():
-        images = render_sketches([sketch], rig.cameras(), RenderConfig(size=size))[0]
-    arrays = (images.clamp(0.0, 1.0) * 255.0).round().to(torch.uint8).cpu().numpy()
-    return [Image.fromarray(a, mode="L") for a in arrays]
-
-
-def sheet_png(sketch: Sketch, views: int = 4, size: int = 160) -> bytes:
-    """One PNG of the sketch from ``views`` sides (what the judge is shown)."""
-    from .commands.render import contact_sheet
-
-    tiles = render_tiles(sketch, views, size, azimuth=0.0)
-    step = 360.0 / views
-    buf = io.BytesIO()
-    contact_sheet(tiles, [f"az {k * step:g}" for k in range(views)]).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 # ---------------------------------------------------------------------------
@@ -280,8 +251,6 @@ def slug(text: str, n: int = 40) -> str:
 
 def best_sheet(results: Sequence[PromptResult], size: int = TILE_SIZE) -> Any:
     """One tile per prompt (a three-quarter view), labelled with the prompt and its CLIP-ST."""
-    from .commands.render import contact_sheet
-
     tiles, labels = [], []
     chars = max(8, size // 7)
     for r in results:

@@ -32,6 +32,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
+from .shared.files import FileReadError, read_text
+
 FORMAT = "threedraw.library/1"
 DB_FILE = "threedraw.sqlite3"
 DATA_DIR_ENV = "THREEDRAW_DATA_DIR"
@@ -757,13 +759,9 @@ def parse_export(data: Any, origin: str) -> tuple[str | None, int, list[Lesson]]
 def read_export_file(path: str | Path) -> Any:
     p = Path(path)
     try:
-        if p.stat().st_size > MAX_IMPORT_BYTES:
-            raise LibraryError(f"{p.name}: larger than {MAX_IMPORT_BYTES // 1024} KiB")
-        return json.loads(p.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise LibraryError(f"{p}: cannot read ({e.strerror or e})") from None
-    except UnicodeDecodeError:
-        raise LibraryError(f"{p.name}: not UTF-8 text") from None
+        return json.loads(read_text(p, MAX_IMPORT_BYTES))
+    except FileReadError as e:
+        raise LibraryError(str(e)) from None
     except json.JSONDecodeError as e:
         raise LibraryError(f"{p.name}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})") from None
 

@@ -142,7 +142,7 @@ def png_record(image: Any) -> dict[str, Any]:
 
 def preview(sketch: Sketch, size: int) -> dict[str, Any]:
     """A contact sheet of the sketch from PREVIEW_VIEWS sides (run on the scoring worker)."""
-    from .evaluation import sheet_png
+    from .images import sheet_png
 
     return png_record(sheet_png(sketch, views=PREVIEW_VIEWS, size=size))
 
@@ -193,8 +193,7 @@ def run_score(ctx: JobContext, req: ScoreJob) -> dict[str, Any]:
 
 def run_render(ctx: JobContext, req: RenderJob) -> dict[str, Any]:
     from .camera import CameraRig
-    from .commands.render import contact_sheet
-    from .evaluation import render_tiles
+    from .images import contact_sheet, render_tiles
 
     views = req.views or ctx.settings.score.views
     size = req.size or ctx.settings.score.size
@@ -264,6 +263,11 @@ def _candidate(c: agent.Candidate) -> dict[str, Any]:
             "usage": c.usage.to_dict(), "latency_s": round(c.latency_s, 3)}
 
 
+def _worker_scorer(ctx: JobContext) -> cke.Scorer:
+    """Score on the one worker that owns the CLIP model, as draw and score jobs do."""
+    return lambda sketches, prompt, config: ctx.on_scorer(score_sketches, sketches, prompt, config)
+
+
 def make_refine(store: LibraryStore) -> Callable[[JobContext, RefineJob], dict[str, Any]]:
     def run_refine(ctx: JobContext, req: RefineJob) -> dict[str, Any]:
         provider = _provider(ctx, req.model)
@@ -276,7 +280,7 @@ def make_refine(store: LibraryStore) -> Callable[[JobContext, RefineJob], dict[s
                 start=Sketch.from_dict(req.sketch) if req.sketch else None,
                 temperature=req.temperature, pairing=req.pairing, seed=req.seed,
                 max_strokes=req.max_strokes, max_tokens=req.max_tokens,
-                progress=_progress_from_cke(ctx), cancel=ctx.cancel_event)
+                progress=_progress_from_cke(ctx), cancel=ctx.cancel_event, scorer=_worker_scorer(ctx))
             out: dict[str, Any] = {
                 "prompt": res.prompt,
                 "sketches": [sketch_item(res.best, res.best_score, round=res.best_round)],
@@ -309,7 +313,8 @@ def make_learn(db: Database) -> Callable[[JobContext, LearnJob], dict[str, Any]]
     def run_learn(ctx: JobContext, req: LearnJob) -> dict[str, Any]:
         provider = _provider(ctx, req.model)
         config = score_config(ctx.settings, req)
-        learner = cke.Learner(db, provider, config, progress=_progress_from_cke(ctx), cancel=ctx.cancel_event)
+        learner = cke.Learner(db, provider, config, progress=_progress_from_cke(ctx), cancel=ctx.cancel_event,
+                              scorer=_worker_scorer(ctx))
         with job_errors():
             if req.resume:
                 run = learner.resume(req.resume)

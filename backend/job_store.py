@@ -8,13 +8,14 @@ the API returns, so a job read after a restart is the job the client saw before 
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
+
+from .runs import dumps_finite
 
 SCHEMA_VERSION = 1
 STATES = ("queued", "running", "succeeded", "failed", "cancelled")
@@ -91,13 +92,13 @@ class JobStore:
     # -- jobs -----------------------------------------------------------------
     def recover(self, message: str) -> int:
         """Jobs a previous server left queued or running end as failed ("interrupted"); how many."""
-        error = _dumps({"code": "interrupted", "message": message, "detail": None})
+        error = dumps_finite({"code": "interrupted", "message": message, "detail": None})
         return self._exec("UPDATE jobs SET state='failed', error=?, finished_at=? "
                           "WHERE state IN ('queued','running')", (error, time.time()))
 
     def insert(self, job_id: str, kind: str, request: dict[str, Any], progress: dict[str, Any]) -> None:
         self._exec("INSERT INTO jobs (id, kind, state, request, progress, created_at) VALUES (?,?,?,?,?,?)",
-                   (job_id, kind, "queued", _dumps(request), _dumps(progress), time.time()))
+                   (job_id, kind, "queued", dumps_finite(request), dumps_finite(progress), time.time()))
 
     def mark_running(self, job_id: str) -> bool:
         """queued -> running; False when the job is no longer queued (cancelled meanwhile)."""
@@ -106,14 +107,14 @@ class JobStore:
 
     def set_progress(self, job_id: str, progress: dict[str, Any]) -> None:
         self._exec("UPDATE jobs SET progress=? WHERE id=? AND state IN ('queued','running')",
-                   (_dumps(progress), job_id))
+                   (dumps_finite(progress), job_id))
 
     def finish(self, job_id: str, state: str, result: Any = None, error: dict[str, Any] | None = None) -> bool:
         """Move an unfinished job to a finished state; False if it had already finished."""
         assert state in FINISHED
         return self._exec(
             "UPDATE jobs SET state=?, result=?, error=?, finished_at=? WHERE id=? AND state IN ('queued','running')",
-            (state, None if result is None else _dumps(result), None if error is None else _dumps(error),
+            (state, None if result is None else dumps_finite(result), None if error is None else dumps_finite(error),
              time.time(), job_id)) == 1
 
     def get(self, job_id: str) -> dict[str, Any] | None:
@@ -159,7 +160,7 @@ class JobStore:
         """Store sketches a job made: each item {id, sketch (canonical dict), score (dict or None)}."""
         now = time.time()
         rows = [(it["id"], job_id, it["sketch"].get("prompt", ""), len(it["sketch"].get("strokes", [])),
-                 _dumps(it["sketch"]), None if it.get("score") is None else _dumps(it["score"]), now)
+                 dumps_finite(it["sketch"]), None if it.get("score") is None else dumps_finite(it["score"]), now)
                 for it in items]
         with self._lock:
             self._db.executemany("INSERT INTO sketches (id, job_id, prompt, strokes, sketch, score, created_at) "
@@ -182,21 +183,6 @@ class JobStore:
         sql += " ORDER BY seq DESC LIMIT ?"
         args.append(min(limit, MAX_LIST))
         return [_sketch_summary(r) for r in self._query(sql, args)]
-
-
-def _dumps(obj: Any) -> str:
-    """JSON with NaN and infinities as null: they are not JSON, and a degenerate score can hold one."""
-    return json.dumps(_finite(obj), allow_nan=False)
-
-
-def _finite(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj
 
 
 def iso(t: float | None) -> str | None:

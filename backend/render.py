@@ -26,7 +26,6 @@ MAX_PIXELS pixels; ``render_passes`` splits larger jobs.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from typing import Any, Iterator, Sequence
 

@@ -163,7 +163,7 @@ class RunStore:
         with self.db.transaction() as c:
             c.execute(
                 "INSERT INTO runs VALUES (?, ?, 'running', ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, ?)",
-                (run_id, library, when, when, _dumps(config), start_version, start_version, owner_tag()),
+                (run_id, library, when, when, dumps_finite(config), start_version, start_version, owner_tag()),
             )
         return self.get(run_id)
 
@@ -238,7 +238,7 @@ class RunStore:
     ) -> None:
         if kind not in KINDS:
             raise ValueError(f"step kind {kind!r}: expected one of {KINDS}")
-        text = _dumps(record)
+        text = dumps_finite(record)
         if len(text) > MAX_RECORD_BYTES:
             raise RunError(f"run {run_id}: the record of {kind} step {epoch}/{index + 1} is larger than "
                            f"{MAX_RECORD_BYTES // (1024 * 1024)} MiB")
@@ -258,7 +258,7 @@ class RunStore:
                      detail: dict[str, Any]) -> None:
         with self.db.transaction() as c:
             c.execute("INSERT OR REPLACE INTO run_epochs VALUES (?, ?, ?, ?, ?, ?)",
-                      (run_id, epoch, version, score, now_utc(), _dumps(detail)))
+                      (run_id, epoch, version, score, now_utc(), dumps_finite(detail)))
 
     def epochs(self, run_id: str) -> builtins.list[EpochRow]:
         rows = self.db.query("SELECT * FROM run_epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
@@ -305,7 +305,8 @@ class RunStore:
         }
 
 
-def _dumps(obj: Any) -> str:
+def dumps_finite(obj: Any) -> str:
+    """Compact JSON for SQLite; NaN and infinities (a degenerate score) become null, not invalid JSON."""
     try:
         return json.dumps(obj, separators=(",", ":"), allow_nan=False)
     except ValueError:  # a NaN score: stored as null rather than as invalid JSON

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .cli import UserError
+from .shared.files import FileReadError, read_text
 from .experience import default_data_dir  # the libraries' data dir: jobs are kept beside them
 from .llm.factory import add_provider_arguments, provider_from_args, provider_kind
 from .scoring import ScoreConfig, add_clip_arguments, config_from_args
@@ -241,18 +242,12 @@ def _config_path(args: argparse.Namespace) -> tuple[Path, bool]:
 
 def read_config(path: Path, required: bool) -> dict[str, Any]:
     """The settings in a TOML config file ({} when the default file does not exist)."""
-    try:
-        if path.stat().st_size > MAX_CONFIG_BYTES:
-            raise UserError(f"config {path.name}: larger than {MAX_CONFIG_BYTES // 1024} KiB")
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        if required:
-            raise UserError(f"config {path}: no such file") from None
+    if not required and not path.exists():
         return {}
-    except OSError as e:
-        raise UserError(f"config {path.name}: cannot read ({e.strerror or e})") from None
-    except UnicodeDecodeError:
-        raise UserError(f"config {path.name}: not UTF-8 text") from None
+    try:
+        data = tomllib.loads(read_text(path, MAX_CONFIG_BYTES))
+    except FileReadError as e:
+        raise UserError(f"config {e}") from None
     except tomllib.TOMLDecodeError as e:
         raise UserError(f"config {path.name}: not valid TOML ({e})") from None
     settings = {k.replace("-", "_"): v for k, v in data.items()}

@@ -41,7 +41,6 @@ def _reset() -> "bpy.types.Scene":
 
 def _warm_up() -> None:
     """Render one tiny frame so the first real preview does not pay for engine start-up."""
-    import bpy
 
     from .preview import render_preview, setup_preview_scene
 

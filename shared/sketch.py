@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence, Tuple
 
+from .files import FileReadError, read_text
+
 FORMAT = "threedraw.sketch/1"
 CUBE = 1.0
 MAX_STROKES = 256
@@ -114,14 +116,9 @@ class Sketch:
     def load(cls, path: str | Path) -> "Sketch":
         p = Path(path)
         try:
-            size = p.stat().st_size
-            if size > MAX_FILE_BYTES:
-                raise SketchError(f"{p.name}: {size} bytes, at most {MAX_FILE_BYTES} allowed")
-            text = p.read_text(encoding="utf-8")
-        except OSError as e:
-            raise SketchError(f"{p}: cannot read ({e.strerror or e})") from None
-        except UnicodeDecodeError:
-            raise SketchError(f"{p.name}: not UTF-8 text") from None
+            text = read_text(p, MAX_FILE_BYTES)
+        except FileReadError as e:
+            raise SketchError(str(e)) from None
         try:
             return cls.from_json(text)
         except SketchError as e:

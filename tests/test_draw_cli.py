@@ -151,6 +151,20 @@ def test_lessons_and_refine_reach_the_prompt(server, tmp_path):
     assert server.requests[0].body["temperature"] == 0.3  # k = 1 draws at the paper's 0.3
 
 
+def test_a_learned_library_reaches_the_prompt(server, tmp_path, capsys):
+    from threedraw.experience import LibraryStore, Operation
+
+    store = LibraryStore.open(tmp_path / "data")
+    store.create("chairs")
+    store.apply("chairs", [Operation("add", None, "Every leg ends on the seat frame.")])
+    server.push(Reply.completion(GOOD_ACTIONS))
+    data = ["--data-dir", str(tmp_path / "data")]
+    assert main(api_args(server, tmp_path / "t.blend", "--library", "chairs", *data)) == 0
+    assert "1. Every leg ends on the seat frame." in server.requests[0].messages[1]["content"]
+    assert main(api_args(server, tmp_path / "u.blend", "--library", "tables", *data)) == 2
+    assert "--library 'tables': no such library (libraries: chairs)" in capsys.readouterr().err
+
+
 def test_read_lessons_strips_numbering(tmp_path):
     f = tmp_path / "l.txt"
     f.write_text("G0. First lesson\n[2] Second\n* third\n  \n# skip\n10) tenth\n")
@@ -164,10 +178,10 @@ def test_read_lessons_strips_numbering(tmp_path):
         (["--preview", "x.jpg"], "expected a .png file name"),
         (["--size", "9000"], "outside 16..2048"),
         (["-k", "40"], "k=40: expected 1 to 16"),
-        (["--lessons", "/no/such/lessons.txt"], "--lessons /no/such/lessons.txt: cannot read"),
+        (["--lessons", "/no/such/lessons.txt"], "--lessons /no/such/lessons.txt: no such file"),
         (["--from", "/no/such/sketch.json"], "--from: "),
         (["--base-url", "api.example.com"], "expected http(s)://"),
-        (["--prices", "/no/such/prices.json"], "prices.json: cannot read"),
+        (["--prices", "/no/such/prices.json"], "prices.json: no such file"),
     ],
 )
 def test_bad_options_are_one_line_errors(server, tmp_path, capsys, extra, message):

@@ -41,7 +41,7 @@ def sides(images: bool = False):
     s_good, s_bad = score_sketches([good, bad], "a chair", ScoreConfig())
     assert s_good.reward > s_bad.reward
     if images:
-        from threedraw.evaluation import sheet_png
+        from threedraw.images import sheet_png
 
         return Side(good, s_good.to_dict(), sheet_png(good)), Side(bad, s_bad.to_dict(), sheet_png(bad))
     return Side(good, s_good.to_dict()), Side(bad, s_bad.to_dict())

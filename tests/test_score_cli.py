@@ -86,7 +86,7 @@ def test_hand_edited_nan_is_a_clear_error(tmp_path, capsys):
     assert main(["score", str(path), "--prompt", "a chair"]) == 2
     assert "not a finite number" in capsys.readouterr().err
     assert main(["render", str(tmp_path / "missing.json"), "--out", str(tmp_path / "o")]) == 2
-    assert "cannot read" in capsys.readouterr().err
+    assert "missing.json: no such file" in capsys.readouterr().err
 
 
 def test_empty_and_degenerate_sketches_render(tmp_path):

@@ -61,7 +61,7 @@ def test_load_errors_name_the_file(tmp_path):
     bad.write_text('{"format": ')
     with pytest.raises(SketchError, match=r"broken.json: not valid JSON: .* line 1"):
         Sketch.load(bad)
-    with pytest.raises(SketchError, match="cannot read"):
+    with pytest.raises(SketchError, match="absent.json: no such file"):
         Sketch.load(tmp_path / "absent.json")
 
 

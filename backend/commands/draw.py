@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from ..cli import UserError
+from ..shared.files import FileReadError, read_text
 from ..llm.base import ChatRequest, Message, Usage
 from ..llm.factory import KIND_DEFAULTS, add_provider_arguments, provider_from_args, provider_kind
+from .library import add_data_dir_argument, open_database
 
 HELP = "draw a 3D sketch from a text prompt with an LLM and save it as Blender curves"
 
@@ -43,7 +45,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="T",
         help="sampling temperature (default 0.7 when k > 1, as the paper samples; else 0.3)",
     )
-    p.add_argument("--lessons", metavar="FILE", help="experience: a text file of lessons, one per line")
+    lessons = p.add_mutually_exclusive_group()
+    lessons.add_argument("--lessons", metavar="FILE", help="experience: a text file of lessons, one per line")
+    lessons.add_argument("--library", metavar="NAME", help="experience: the lessons of a library `threedraw learn` made")
+    add_data_dir_argument(p)
     p.add_argument("--from", dest="current", metavar="SKETCH.json", help="refine an existing sketch")
     p.add_argument("--max-strokes", type=int, metavar="N", help="most curves to ask for (default: 8 local, 48 API)")
     p.add_argument("--max-tokens", type=int, metavar="N", help="most tokens per reply (default: 768 local, 4096 API)")
@@ -62,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     out, preview, json_path = _paths(args)
     if not 16 <= args.size <= 2048:
         raise UserError(f"--size {args.size} is outside 16..2048")
-    lessons = read_lessons(args.lessons) if args.lessons else []
+    lessons = read_lessons(args.lessons) if args.lessons else library_lessons(args) if args.library else []
     current = _load_sketch(args.current) if args.current else None
     kind = provider_kind(args)
     defaults = KIND_DEFAULTS[kind]
@@ -165,17 +170,26 @@ def _paths(args: argparse.Namespace) -> tuple[Path, Path | None, Path]:
     return out, preview, out.with_suffix(".json")
 
 
+def library_lessons(args: argparse.Namespace) -> list[str]:
+    """The head version of a learned library: its best epoch, when learn kept the best."""
+    from ..experience import LibraryError, LibraryStore
+
+    try:
+        store = LibraryStore(open_database(args))
+        if not store.exists(args.library):
+            names = ", ".join(i.name for i in store.list()) or "none yet; make one with threedraw learn"
+            raise UserError(f"--library {args.library!r}: no such library (libraries: {names})")
+        return [x.text for x in store.lessons(args.library)]
+    except LibraryError as e:
+        raise UserError(f"--library {args.library}: {e}") from None
+
+
 def read_lessons(path: str) -> list[str]:
     """Lessons from a text file: one per line; blank lines and '#' comments skipped, numbering removed."""
-    p = Path(path)
     try:
-        if p.stat().st_size > MAX_LESSONS_FILE_BYTES:
-            raise UserError(f"--lessons {path}: larger than {MAX_LESSONS_FILE_BYTES // 1024} KiB")
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise UserError(f"--lessons {path}: cannot read ({e.strerror or e})") from None
-    except UnicodeDecodeError:
-        raise UserError(f"--lessons {path}: not UTF-8 text") from None
+        text = read_text(path, MAX_LESSONS_FILE_BYTES)
+    except FileReadError as e:
+        raise UserError(f"--lessons {e}") from None
     lessons = []
     for line in text.splitlines():
         line = line.strip()

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from pathlib import Path
 
 from ..camera import (DEFAULT_AZIMUTH, DEFAULT_DISTANCE, DEFAULT_ELEVATION, DEFAULT_FOV, DEFAULT_VIEWS,
                       CameraError, CameraRig)
 from ..cli import UserError
+from ..images import contact_sheet, to_pil
 from ..shared.sketch import Sketch, SketchError
 
 HELP = "render a sketch from several views: view_NN.png, contact_sheet.png and cameras.json"
-SHEET_COLUMNS = 4
-LABEL_HEIGHT = 14
-GAP = 4
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -56,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         with torch.no_grad():
             for _, v0, images in render_passes([sketch], rig.cameras(), config):  # large jobs: a few views at a time
                 for k, image in enumerate(images[0], start=v0):
-                    tiles.append(_to_pil(image))
+                    tiles.append(to_pil(image))
                     tiles[-1].save(out / f"view_{k:02d}.png")
         contact_sheet(tiles, [f"az {az:g}  el {el:g}" for az, el in rig.angles()]).save(out / "contact_sheet.png")
         cameras = rig.to_json(config.size, stroke_width_px=config.width_px)
@@ -65,28 +62,3 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--out {out}: cannot write ({e.strerror or e})") from None
     print(f"wrote {len(tiles)} views, contact_sheet.png and cameras.json to {out}")
     return 0
-
-
-def contact_sheet(tiles: list, labels: list[str]):
-    """Tiles in a grid, SHEET_COLUMNS wide, each with its label underneath."""
-    from PIL import Image, ImageDraw
-
-    size = tiles[0].width
-    cols = min(SHEET_COLUMNS, len(tiles))
-    rows = math.ceil(len(tiles) / cols)
-    cell_h = size + LABEL_HEIGHT
-    sheet = Image.new("L", (cols * size + (cols + 1) * GAP, rows * cell_h + (rows + 1) * GAP), 200)
-    draw = ImageDraw.Draw(sheet)
-    for k, (tile, label) in enumerate(zip(tiles, labels)):
-        x = GAP + (k % cols) * (size + GAP)
-        y = GAP + (k // cols) * (cell_h + GAP)
-        sheet.paste(tile, (x, y))
-        draw.rectangle((x, y + size, x + size - 1, y + cell_h - 1), fill=255)
-        draw.text((x + 3, y + size + 1), label, fill=90)
-    return sheet
-
-
-def _to_pil(image):
-    from PIL import Image
-
-    return Image.fromarray((image.clamp(0.0, 1.0) * 255.0).round().to("cpu").byte().numpy(), mode="L")

@@ -36,6 +36,9 @@ SHORT_NUMBER_RULE = 'number ::= "-"? ([0-9] | [1-9] [0-9] [0-9]? [0-9]?) ("." [0
 
 _models: dict[tuple[str, int, int], Any] = {}
 _models_lock = threading.Lock()
+# One generation at a time in the process: a Llama object is not thread-safe, and the
+# server's job threads each run their own event loop, so an asyncio lock would not do.
+_generate_lock = threading.Lock()
 
 
 def default_model_path() -> Path:
@@ -130,9 +133,6 @@ class LocalProvider:
         self.n_ctx = n_ctx
         self.threads = threads
         self.max_tokens = max_tokens
-        # Loaded once per process (not per provider), but only when first needed.
-        self._lock: asyncio.Lock | None = None
-        self._lock_loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
         return f"LocalProvider(model={self.model!r})"
@@ -147,11 +147,7 @@ class LocalProvider:
     async def complete(self, request: ChatRequest) -> Completion:
         if request.has_images:
             raise ProviderError(f"the local model {self.model} reads text only; images are not supported")
-        loop = asyncio.get_running_loop()
-        if self._lock is None or self._lock_loop is not loop:
-            self._lock, self._lock_loop = asyncio.Lock(), loop
-        async with self._lock:
-            return await asyncio.to_thread(self._complete_sync, request)
+        return await asyncio.to_thread(self._complete_sync, request)
 
     def _complete_sync(self, request: ChatRequest) -> Completion:
         llama = self._llama()
@@ -165,7 +161,8 @@ class LocalProvider:
         if request.json_schema is not None:
             kwargs["grammar"] = schema_grammar(request.json_schema)
         try:
-            out = llama.create_chat_completion(**kwargs)
+            with _generate_lock:
+                out = llama.create_chat_completion(**kwargs)
         except (ValueError, RuntimeError) as e:
             # llama.cpp reports an over-long prompt as ValueError("Requested tokens ... exceed context window").
             raise ProviderError(f"local model {self.model}: {e}") from None

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from ..shared.files import read_text
+
 MAX_PRICE_FILE_BYTES = 256 * 1024
 
 
@@ -66,12 +68,8 @@ class PriceTable:
         """Built-in prices overridden by a JSON file; ValueError names the bad entry."""
         p = Path(path)
         try:
-            if p.stat().st_size > MAX_PRICE_FILE_BYTES:
-                raise ValueError(f"{p.name}: larger than {MAX_PRICE_FILE_BYTES} bytes")
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except OSError as e:
-            raise ValueError(f"{p.name}: cannot read ({e.strerror or e})") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            data = json.loads(read_text(p, MAX_PRICE_FILE_BYTES))  # FileReadError is a ValueError
+        except json.JSONDecodeError as e:
             raise ValueError(f"{p.name}: not valid JSON ({e})") from None
         if not isinstance(data, dict):
             raise ValueError(f'{p.name}: expected an object {{"model": {{"input": ..., "output": ...}}}}')
