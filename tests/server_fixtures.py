@@ -140,13 +140,7 @@ def clip_args(config: Path, checkpoint: Path, *extra: str) -> list[str]:
 
 def wait_job(client: httpx.Client, job_id: str, timeout: float = 60) -> dict[str, Any]:
     """Poll a job until it finishes; the finished job."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"/v1/jobs/{job_id}").json()
-        if job["state"] in FINISHED:
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish within {timeout} s: {job}")
+    return wait_state(client, job_id, tuple(FINISHED), timeout)
 
 
 def wait_state(client: httpx.Client, job_id: str, states: tuple[str, ...], timeout: float = 30) -> dict[str, Any]:
