@@ -1,7 +1,7 @@
 """Jobs and the sketches they made, in SQLite under the data dir, so they outlive the server.
 
-One connection shared by the server's threads behind a lock (SQLite serialises writers anyway);
-WAL journaling so a crash never leaves a half-written row. Every JSON column holds exactly what
+The connection is the project's ``Database`` (the one the libraries use: shared between threads,
+WAL, every change in a transaction), so a crash never leaves a half-written row. Every JSON column holds exactly what
 the API returns, so a job read after a restart is the job the client saw before it.
 """
 
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
+from .experience import Database, LibraryError
 from .runs import dumps_finite
 
 SCHEMA_VERSION = 1
@@ -58,36 +58,29 @@ class StoreError(RuntimeError):
 class JobStore:
     def __init__(self, path: Path):
         self.path = path
-        self._lock = threading.Lock()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
-            self._db.row_factory = sqlite3.Row
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            self._db = Database(path)
+            version = self._db.query("PRAGMA user_version")[0][0]
             if version > SCHEMA_VERSION:
+                self._db.close()
                 raise StoreError(f"{path.name} was written by a newer threedraw (schema {version}); upgrade threedraw")
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        except sqlite3.DatabaseError as e:
+            self._db.ensure_schema(_SCHEMA)
+            with self._db.transaction() as c:
+                c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except LibraryError as e:
             raise StoreError(f"{path.name} in the data dir cannot be used as the job database ({e}); "
                              "move it away or choose another --data-dir") from None
-        except OSError as e:
-            raise StoreError(f"cannot create the data dir ({e.strerror or e})") from None
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._db.close()
 
     def _exec(self, sql: str, args: Iterable[Any] = ()) -> int:
         """Run a change; the number of rows it touched."""
-        with self._lock:
-            return self._db.execute(sql, tuple(args)).rowcount
+        with self._db.transaction() as c:
+            return c.execute(sql, tuple(args)).rowcount
 
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:  # fetched under the lock: the connection is shared between threads
-            return self._db.execute(sql, tuple(args)).fetchall()
+        return self._db.query(sql, tuple(args))
 
     # -- jobs -----------------------------------------------------------------
     def recover(self, message: str) -> int:
@@ -143,16 +136,13 @@ class JobStore:
 
     def prune(self, keep: int) -> int:
         """Delete the oldest finished jobs (and their sketches) beyond the newest ``keep``."""
-        with self._lock:
-            rows = self._db.execute(
+        with self._db.transaction() as c:
+            rows = c.execute(
                 "SELECT id FROM jobs WHERE state IN ('succeeded','failed','cancelled') ORDER BY seq DESC LIMIT -1 "
                 "OFFSET ?", (keep,)).fetchall()
             ids = [(r["id"],) for r in rows]
-            if ids:
-                self._db.execute("BEGIN")
-                self._db.executemany("DELETE FROM sketches WHERE job_id=?", ids)
-                self._db.executemany("DELETE FROM jobs WHERE id=?", ids)
-                self._db.execute("COMMIT")
+            c.executemany("DELETE FROM sketches WHERE job_id=?", ids)
+            c.executemany("DELETE FROM jobs WHERE id=?", ids)
             return len(ids)
 
     # -- sketches -------------------------------------------------------------
@@ -162,9 +152,9 @@ class JobStore:
         rows = [(it["id"], job_id, it["sketch"].get("prompt", ""), len(it["sketch"].get("strokes", [])),
                  dumps_finite(it["sketch"]), None if it.get("score") is None else dumps_finite(it["score"]), now)
                 for it in items]
-        with self._lock:
-            self._db.executemany("INSERT INTO sketches (id, job_id, prompt, strokes, sketch, score, created_at) "
-                                 "VALUES (?,?,?,?,?,?,?)", rows)
+        with self._db.transaction() as c:
+            c.executemany("INSERT INTO sketches (id, job_id, prompt, strokes, sketch, score, created_at) "
+                          "VALUES (?,?,?,?,?,?,?)", rows)
 
     def sketch(self, sketch_id: str) -> dict[str, Any] | None:
         rows = self._query("SELECT * FROM sketches WHERE id=?", (sketch_id,))
