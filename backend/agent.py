@@ -23,6 +23,9 @@ from .shared.parser import ParseError, parse
 from .shared.sketch import MAX_PROMPT_CHARS, MAX_STROKES, Sketch
 
 MAX_K = 16
+# The paper's temperatures: K candidates are sampled at 0.7, one drawing with lessons at 0.3.
+SAMPLE_TEMPERATURE = 0.7
+DRAW_TEMPERATURE = 0.3
 # Fewer curves than this rarely reads as an object; a schema-constrained model is
 # held to it (the 135M local model otherwise often stops after one curve).
 MIN_STROKES = 6
@@ -66,6 +69,16 @@ class Candidate:
             "usage": self.usage.to_dict(),
             "latency_s": round(self.latency_s, 3),
         }
+
+
+def default_temperature(k: int) -> float:
+    """Sample several candidates widely; draw a single one carefully."""
+    return SAMPLE_TEMPERATURE if k > 1 else DRAW_TEMPERATURE
+
+
+def failure_reasons(candidates: Sequence[Candidate]) -> str:
+    """Why each candidate failed, for an error message when none is usable."""
+    return "; ".join(f"candidate {c.index + 1}: {c.error}" for c in candidates)
 
 
 def check_inputs(prompt: str, lessons: Sequence[str], k: int, max_strokes: int) -> str:

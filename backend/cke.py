@@ -41,15 +41,15 @@ from .judge import DEFAULT_MAX_TOKENS as JUDGE_MAX_TOKENS
 from .judge import DEFAULT_TEMPERATURE as JUDGE_TEMPERATURE
 from .judge import JudgeResult, Side, ajudge
 from .llm.base import Provider, ProviderError, Usage
-from .llm.factory import KIND_DEFAULTS
+from .llm.factory import defaults_for
 from .runs import RunInfo, RunStore
 from .scoring import ScoreConfig, SketchScore, score_sketches
 from .shared.files import read_text
 from .shared.sketch import MAX_PROMPT_CHARS, Sketch
 
 PAIRINGS = ("best-worst", "best-second", "random")
-LEARN_TEMPERATURE = 0.7  # sampling K candidates (the paper)
-DRAW_TEMPERATURE = 0.3  # drawing with the library (the paper)
+LEARN_TEMPERATURE = agent.SAMPLE_TEMPERATURE  # sampling K candidates (the paper)
+DRAW_TEMPERATURE = agent.DRAW_TEMPERATURE  # drawing with the library (the paper)
 MAX_EPOCHS = 20
 MAX_ROUNDS = 10
 MAX_PROMPTS = 1000
@@ -159,7 +159,7 @@ def run_llm(provider: Provider, make: Callable[[], Awaitable[T]], cancel: thread
 
 
 def _defaults(provider: Provider, max_strokes: int | None, max_tokens: int | None) -> tuple[int, int]:
-    d = KIND_DEFAULTS.get(provider.name, KIND_DEFAULTS["openai-compatible"])
+    d = defaults_for(provider)
     return max_strokes or d.max_strokes, max_tokens or d.max_tokens
 
 
@@ -205,7 +205,7 @@ class Round:
 
     def best(self) -> Entry | None:
         usable = self.usable()
-        return max(usable, key=lambda e: (e.reward, -e.index)) if usable else None
+        return max(usable, key=_rank) if usable else None
 
     def to_dict(self) -> dict[str, Any]:
         return {"prompt": self.prompt, "temperature": self.temperature,
@@ -279,15 +279,17 @@ def _finite_score(d: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
+def _rank(e: Entry) -> tuple[float, int]:
+    """Higher reward first; on a tie, the earlier candidate."""
+    return (e.reward or 0.0, -e.index)
+
+
 def pick_pair(round_: Round, strategy: str, rng: random.Random) -> tuple[Entry, Entry] | str:
     """(better, worse) for the judge, or why there is no pair."""
     if strategy not in PAIRINGS:
         raise ValueError(f"pairing {strategy!r}: expected one of {', '.join(PAIRINGS)}")
 
-    def rank(e: Entry) -> tuple[float, int]:  # higher reward first; on a tie, the earlier candidate
-        return (e.reward or 0.0, -e.index)
-
-    ranked = sorted(round_.usable(), key=rank, reverse=True)
+    ranked = sorted(round_.usable(), key=_rank, reverse=True)
     if len(ranked) < 2:
         return f"fewer than two usable sketches ({len(ranked)} of {len(round_.entries)})"
     if strategy == "best-worst":
@@ -296,9 +298,9 @@ def pick_pair(round_: Round, strategy: str, rng: random.Random) -> tuple[Entry, 
         better, worse = ranked[0], ranked[1]
     else:
         a, b = rng.sample(ranked, 2)
-        better, worse = (a, b) if rank(a) >= rank(b) else (b, a)
-    if rank(better)[0] - rank(worse)[0] <= MIN_GAP:
-        return f"no contrast: both sketches score {rank(better)[0]:.4f}"
+        better, worse = (a, b) if _rank(a) >= _rank(b) else (b, a)
+    if _rank(better)[0] - _rank(worse)[0] <= MIN_GAP:
+        return f"no contrast: both sketches score {_rank(better)[0]:.4f}"
     return better, worse
 
 
@@ -633,7 +635,7 @@ class Learner:
         val_rounds = cfg.epochs + 1 if cfg.keep_best else 0
         self._total = cfg.epochs * len(queries) + val_rounds * len(val)
         self._done = len([s for s in self.runs.steps(run_id) if s.status == "done"])
-        finished = {e.epoch for e in self.epochs_of(run_id)}
+        finished = {e.epoch for e in self.runs.epochs(run_id)}
         self._say("start", f"run {run_id}: {len(queries)} prompts x {cfg.epochs} epochs, k={cfg.k}")
         if cfg.keep_best and 0 not in finished:
             self._finish_epoch(run_id, 0, run.start_version)
@@ -648,11 +650,8 @@ class Learner:
         run = self.runs.get(run_id)
         head = self.store.info(run.library).head
         self._say("done", f"run {run_id} finished; library {run.library} head is version {head}")
-        return LearnResult(run_id, run.library, [e.to_dict() for e in self.epochs_of(run_id)], run.best_epoch,
+        return LearnResult(run_id, run.library, [e.to_dict() for e in self.runs.epochs(run_id)], run.best_epoch,
                            run.best_version, head, self.runs.cost(run_id))
-
-    def epochs_of(self, run_id: str):
-        return self.runs.epochs(run_id)
 
     def learn_step(self, run_id: str, epoch: int, index: int) -> dict[str, Any]:
         """One query of one epoch: draw K, score, pair, judge, update. Idempotent once done.

@@ -25,7 +25,7 @@ from .experience import Database, LibraryError, LibraryStore
 from .jobs import LLM, SCORING, JobCancelled, JobContext, JobFailed, JobKind, new_sketch_id
 from .job_requests import DrawJob, LearnJob, RefineJob, RenderJob, ScoreJob
 from .llm.base import Provider, ProviderError, Usage
-from .llm.factory import KIND_DEFAULTS
+from .llm.factory import defaults_for
 from .scoring import ScoreConfig, score_sketches
 from .settings import ServerSettings
 from .shared.sketch import Sketch
@@ -216,12 +216,12 @@ def run_render(ctx: JobContext, req: RenderJob) -> dict[str, Any]:
 def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], dict[str, Any]]:
     def run_draw(ctx: JobContext, req: DrawJob) -> dict[str, Any]:
         provider = _provider(ctx, req.model)
-        defaults = KIND_DEFAULTS.get(provider.name, KIND_DEFAULTS["openai-compatible"])
+        defaults = defaults_for(provider)
         config = score_config(ctx.settings, req)
         with job_errors():
             lessons = [x.text for x in store.lessons(req.library)] if req.library else list(req.lessons)
             current = Sketch.from_dict(req.sketch) if req.sketch else None
-            temperature = req.temperature if req.temperature is not None else (0.7 if req.k > 1 else 0.3)
+            temperature = req.temperature if req.temperature is not None else agent.default_temperature(req.k)
             ctx.progress(phase="draw", step=0, total=req.k,
                          message=f"drawing {req.k} candidates with {provider.model}")
             candidates = cke.run_llm(provider, lambda: agent.adraw(
@@ -230,7 +230,7 @@ def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], dict[str, 
                 seed=req.seed), ctx.cancel_event)
         ok = [c for c in candidates if c.ok]
         if not ok:
-            reasons = "; ".join(f"candidate {c.index + 1}: {c.error}" for c in candidates)
+            reasons = agent.failure_reasons(candidates)
             code = "provider_error" if all(not c.responses for c in candidates) else "no_usable_sketch"
             raise JobFailed(code, f"no usable sketch from {provider.name} model {provider.model}: {reasons}",
                             {"candidates": [_candidate(c) for c in candidates]})

@@ -29,10 +29,9 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Callable
 
-from .job_store import JobStore
+from .job_store import JobStore, iso
 from .settings import ServerSettings
 
 log = logging.getLogger("threedraw.server")
@@ -82,7 +81,7 @@ class JobKind:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return iso(time.time())
 
 
 def empty_progress(message: str = "waiting to start") -> dict[str, Any]:

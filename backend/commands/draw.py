@@ -69,13 +69,14 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--size {args.size} is outside 16..2048")
     lessons = read_lessons(args.lessons) if args.lessons else library_lessons(args) if args.library else []
     current = _load_sketch(args.current) if args.current else None
-    kind = provider_kind(args)
-    defaults = KIND_DEFAULTS[kind]
-    temperature = args.temperature if args.temperature is not None else (0.7 if args.k > 1 else 0.3)
-    max_tokens = args.max_tokens or defaults.max_tokens
-    max_strokes = args.max_strokes or defaults.max_strokes
     from .. import agent, scoring
     from ..blender_job import BlenderJob, BlenderJobError
+
+    kind = provider_kind(args)
+    defaults = KIND_DEFAULTS[kind]
+    temperature = args.temperature if args.temperature is not None else agent.default_temperature(args.k)
+    max_tokens = args.max_tokens or defaults.max_tokens
+    max_strokes = args.max_strokes or defaults.max_strokes
 
     # Every option is checked before Blender starts or a token is spent.
     try:
@@ -116,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         ok = [c for c in candidates if c.ok]
         if not ok:
             _write_report(args.report, report)
-            reasons = "; ".join(f"candidate {c.index + 1}: {c.error}" for c in candidates)
+            reasons = agent.failure_reasons(candidates)
             raise UserError(f"no usable sketch from the {kind} model: {reasons}")
         chosen, why = _choose(ok, args.prompt, score_config, clip_ready)
         sketch = chosen.sketch

@@ -37,6 +37,11 @@ KIND_DEFAULTS = {
 }
 
 
+def defaults_for(provider: Provider) -> KindDefaults:
+    """The reply and sketch sizes for a provider (API defaults for a kind not listed)."""
+    return KIND_DEFAULTS.get(provider.name, KIND_DEFAULTS["openai-compatible"])
+
+
 def make_provider(kind: str, base_url: str | None = None, model: str | None = None, **options: Any) -> Provider:
     """A provider of ``kind``; ``options`` go to its constructor. Raises ProviderError."""
     if kind == "local":
