@@ -18,7 +18,7 @@ import bpy
 from mathutils import Matrix, Vector
 
 from . import ids
-from .shared.sketch import FORMAT, Point, Sketch, Stroke, fit_to_cube
+from .shared.sketch import FORMAT, MAX_LABEL_CHARS, MAX_STROKES, Point, Sketch, Stroke, fit_to_cube
 
 JOIN_TOLERANCE = 1e-6
 BEVEL_DEPTH = 0.006
@@ -170,9 +170,9 @@ def read_sketch(objects: Sequence[bpy.types.Object], prompt: str = "") -> ReadRe
     fitted, scale = fit_to_cube(curves)
     if scale != 1.0:
         warnings.append(f"curves reach outside the cube [-1, 1]; scaled by {scale:.4g} to fit")
-    if len(fitted) > 256:
-        warnings.append(f"{len(fitted)} curve segments, only the first 256 were kept")
-        fitted, labels = fitted[:256], labels[:256]
+    if len(fitted) > MAX_STROKES:
+        warnings.append(f"{len(fitted)} curve segments, only the first {MAX_STROKES} were kept")
+        fitted, labels = fitted[:MAX_STROKES], labels[:MAX_STROKES]
     strokes = []
     used: set[str] = set()
     for i, pts in enumerate(fitted):
@@ -184,7 +184,7 @@ def read_sketch(objects: Sequence[bpy.types.Object], prompt: str = "") -> ReadRe
             sid = f"s{n}"
         used.add(sid)
         p = [tuple(float(v) for v in q) for q in pts]
-        strokes.append(Stroke(sid, (p[0], p[1], p[2], p[3]), labels[i][:64]))  # type: ignore[arg-type]
+        strokes.append(Stroke(sid, (p[0], p[1], p[2], p[3]), labels[i][:MAX_LABEL_CHARS]))  # type: ignore[arg-type]
     sketch = Sketch(prompt=prompt or (prompts[0] if prompts else ""), strokes=strokes)
     sketch.validate()
     return ReadResult(sketch, warnings, scale)

@@ -1,7 +1,8 @@
-"""Reading small user-given text files: bounded in size, with one-line errors."""
+"""Small user-given text files: read bounded in size, written atomically, with one-line errors."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -24,3 +25,21 @@ def read_text(path: str | Path, max_bytes: int) -> str:
         raise FileReadError(f"{p}: cannot read ({e.strerror or e})") from None
     except UnicodeDecodeError:
         raise FileReadError(f"{p.name}: not UTF-8 text") from None
+
+
+def write_text_atomic(path: str | Path, text: str, *, private: bool = False) -> None:
+    """Write UTF-8 `text` to `path` through a temporary file beside it, so a crash never leaves a
+    half-written file. `private`: owner-only (0600) from the first byte. Raises OSError."""
+    p = Path(path)
+    tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if private else os.O_TRUNC)
+    fd = os.open(tmp, flags, 0o600 if private else 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence, Tuple
 
-from .files import FileReadError, read_text
+from .files import FileReadError, read_text, write_text_atomic
 
 FORMAT = "threedraw.sketch/1"
 CUBE = 1.0
@@ -141,10 +141,7 @@ class Sketch:
     def save(self, path: str | Path) -> None:
         """Write atomically, so a crash never leaves a half-written sketch behind."""
         self.validate()
-        p = Path(path)
-        tmp = p.with_name(p.name + ".tmp")
-        tmp.write_text(self.to_json(indent=1), encoding="utf-8")
-        tmp.replace(p)
+        write_text_atomic(path, self.to_json(indent=1))
 
     # -- checks -------------------------------------------------------------
     def validate(self) -> None:

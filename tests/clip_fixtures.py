@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from threedraw.bench_scoring import random_sketch  # noqa: F401  (re-exported for the tests)
+from threedraw.bench.scoring import random_sketch  # noqa: F401  (re-exported for the tests)
 from threedraw.shared.sketch import Sketch
 
 # An open_clip model config small enough to build and run in a fraction of a second.

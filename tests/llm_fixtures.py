@@ -9,7 +9,7 @@ import pytest
 
 from threedraw import prompts
 from threedraw.llm.openai_compat import OpenAICompatProvider
-from threedraw.llm.scripted_server import ScriptedServer
+from threedraw.testing.scripted_server import ScriptedServer
 
 # A fake key that must never show up in any output, log or file.
 SECRET_KEY = "sk-test-7f3a9c1e5b2d4e6f8a0b1c2d3e4f5a6b"

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from llm_fixtures import GOOD_ACTIONS
-from threedraw.llm.scripted_server import RecordedRequest, Reply, ScriptedServer
+from threedraw.testing.scripted_server import RecordedRequest, Reply, ScriptedServer
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 60

@@ -8,8 +8,9 @@ import threading
 import pytest
 from llm_fixtures import CUT_MID_NUMBER, GOOD_ACTIONS, GOOD_STROKES, PROSE, fast_provider, running_server
 
-from threedraw import agent, prompts
-from threedraw.llm.scripted_server import Reply, ScriptedServer
+from threedraw import prompts
+from threedraw.draw import agent
+from threedraw.testing.scripted_server import Reply, ScriptedServer
 from threedraw.shared.sketch import Sketch
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from threedraw.camera import CameraError, CameraRig, focal_px, look_at, project, sphere_point
+from threedraw.rendering.camera import CameraError, CameraRig, focal_px, look_at, project, sphere_point
 
 
 def _matrix(rig: CameraRig) -> torch.Tensor:

@@ -20,12 +20,17 @@ from clip_fixtures import chair, make_tiny_clip, random_sketch
 from llm_fixtures import fast_provider
 
 from threedraw import prompts
-from threedraw.cke import (Cancelled, Entry, LearnConfig, Learner, Round, StepError, learn, load_prompt_set,
-                           pick_pair, refine)
-from threedraw.experience import Database, LibraryStore
-from threedraw.llm.scripted_server import Reply, ScriptedServer
-from threedraw.runs import RunStore
-from threedraw.scoring import ScoreConfig, score_sketches
+from threedraw.cke.learner import LearnConfig, Learner, learn
+from threedraw.cke.pairing import pick_pair
+from threedraw.cke.refine import refine
+from threedraw.draw.pipeline import Entry, Round
+from threedraw.draw.prompt_sets import load_prompt_set
+from threedraw.library.store import LibraryStore
+from threedraw.runtime import Cancelled, StepError
+from threedraw.storage import Database
+from threedraw.testing.scripted_server import Reply, ScriptedServer
+from threedraw.library.runs import RunStore
+from threedraw.scoring.reward import ScoreConfig, score_sketches
 from threedraw.shared.sketch import Sketch
 
 LESSONS = [
@@ -364,7 +369,7 @@ def test_a_run_still_running_elsewhere_is_not_resumed_twice(tmp_path):
     import os
     import socket
 
-    from threedraw.runs import RunError
+    from threedraw.library.runs import RunError
 
     with ScriptedServer(Teacher()) as srv, Database.open(tmp_path) as db:
         lr = learner(db, srv)

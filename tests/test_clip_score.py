@@ -11,10 +11,10 @@ import torch
 import torch.nn.functional as F
 from clip_fixtures import TINY_CLIP_CONFIG, chair, make_tiny_clip, random_sketch
 
-from threedraw.camera import CameraRig
-from threedraw.clip_score import ClipError, ClipUnavailable, load_clip
-from threedraw.render import RenderConfig, render_sketches
-from threedraw.scoring import ScoreConfig, score_sketches
+from threedraw.rendering.camera import CameraRig
+from threedraw.scoring.clip import ClipError, ClipUnavailable, load_clip
+from threedraw.rendering.rasteriser import RenderConfig, render_sketches
+from threedraw.scoring.reward import ScoreConfig, score_sketches
 from threedraw.shared.sketch import Sketch
 
 PROMPT = "a wooden chair"
@@ -88,13 +88,13 @@ def test_score_sketches_reports_per_view_and_mean_clip(tiny, direct):
 
 
 def test_scores_do_not_depend_on_how_rendering_is_split(tiny, monkeypatch):
-    import threedraw.render
+    import threedraw.rendering.rasteriser
 
     config, checkpoint = tiny
     cfg = ScoreConfig(clip_model=str(config), clip_checkpoint=str(checkpoint), views=5, size=64)
     sketches = [chair(), random_sketch(6, seed=1), random_sketch(4, seed=2)]
     whole = score_sketches(sketches, PROMPT, cfg)
-    monkeypatch.setattr(threedraw.render, "MAX_PIXELS", 2 * 64 * 64)  # two views per pass
+    monkeypatch.setattr(threedraw.rendering.rasteriser, "MAX_PIXELS", 2 * 64 * 64)  # two views per pass
     split = score_sketches(sketches, PROMPT, cfg)
     for a, b in zip(whole, split):
         assert b.clip_per_view == pytest.approx(a.clip_per_view, abs=1e-6) and len(b.clip_per_view) == 5
@@ -118,7 +118,7 @@ def test_images_need_a_channel_axis(tiny):
 def test_similarity_is_differentiable_through_the_renderer(tiny):
     config, checkpoint = tiny
     model = load_clip(str(config), checkpoint=str(checkpoint), device="cpu")
-    from threedraw.render import render, sketches_to_tensor
+    from threedraw.rendering.rasteriser import render, sketches_to_tensor
 
     points, mask = sketches_to_tensor([chair()])
     points.requires_grad_(True)

@@ -12,8 +12,8 @@ import pytest
 from llm_fixtures import GOOD_ACTIONS, GOOD_STROKES, PROSE, SECRET_KEY, running_server
 
 from threedraw.cli import main
-from threedraw.commands.draw import read_lessons
-from threedraw.llm.scripted_server import Reply
+from threedraw.cli.draw import read_lessons
+from threedraw.testing.scripted_server import Reply
 from threedraw.shared.sketch import Sketch
 
 # Opens a .blend with bpy and reports its curves (bpy must not load into the test process).
@@ -152,7 +152,8 @@ def test_lessons_and_refine_reach_the_prompt(server, tmp_path):
 
 
 def test_a_learned_library_reaches_the_prompt(server, tmp_path, capsys):
-    from threedraw.experience import LibraryStore, Operation
+    from threedraw.library.lessons import Operation
+    from threedraw.library.store import LibraryStore
 
     store = LibraryStore.open(tmp_path / "data")
     store.create("chairs")
@@ -212,7 +213,7 @@ RANKED_REPLIES = {10: SCATTERED, 11: GOOD_ACTIONS, 12: LEGS_ONLY}
 
 def expected_best(config) -> tuple[int, list]:
     """The candidate the scorer ranks first, computed here independently of the command."""
-    from threedraw.scoring import score_sketches
+    from threedraw.scoring.reward import score_sketches
     from threedraw.shared.parser import parse
 
     sketches = [parse(RANKED_REPLIES[10 + i], "a simple table").sketch for i in range(3)]
@@ -224,13 +225,13 @@ def expected_best(config) -> tuple[int, list]:
 
 
 def ranked_server():
-    from threedraw.llm.scripted_server import ScriptedServer
+    from threedraw.testing.scripted_server import ScriptedServer
 
     return ScriptedServer(lambda req: Reply.completion(RANKED_REPLIES[req.body["seed"]]))
 
 
 def test_k_candidates_ranked_by_structure_without_clip(tmp_path, capsys):
-    from threedraw.scoring import ScoreConfig
+    from threedraw.scoring.reward import ScoreConfig
 
     best, points = expected_best(ScoreConfig())
     with ranked_server() as srv:
@@ -244,7 +245,7 @@ def test_k_candidates_ranked_by_structure_without_clip(tmp_path, capsys):
 def test_k_candidates_ranked_by_clip_when_weights_are_given(tmp_path, capsys):
     from clip_fixtures import make_tiny_clip
 
-    from threedraw.scoring import ScoreConfig
+    from threedraw.scoring.reward import ScoreConfig
 
     config_path, checkpoint = make_tiny_clip(tmp_path / "clip")
     best, points = expected_best(ScoreConfig(clip_model=str(config_path), clip_checkpoint=str(checkpoint), views=2))

@@ -13,11 +13,13 @@ from PIL import Image
 from test_cke import Teacher, legs_only
 
 from threedraw.cli import main
-from threedraw.cke import LearnConfig, Learner, PromptSet
-from threedraw.evaluation import Method, PromptResult, evaluate, markdown_table, plot_epochs, table_rows
-from threedraw.experience import Database
-from threedraw.llm.scripted_server import ScriptedServer
-from threedraw.scoring import ScoreConfig
+from threedraw.cke.learner import LearnConfig, Learner
+from threedraw.draw.prompt_sets import PromptSet
+from threedraw.cke.evaluation import Method, PromptResult, evaluate
+from threedraw.cke.report import markdown_table, plot_epochs, table_rows
+from threedraw.storage import Database
+from threedraw.testing.scripted_server import ScriptedServer
+from threedraw.scoring.reward import ScoreConfig
 from threedraw.shared.sketch import Sketch
 
 def teacher() -> Teacher:
@@ -117,7 +119,7 @@ def test_the_table_follows_the_papers_layout():
 
 
 def test_eval_counts_a_prompt_that_drew_nothing_as_zero(tmp_path):
-    from threedraw.llm.scripted_server import Reply
+    from threedraw.testing.scripted_server import Reply
 
     t = Teacher(hook=lambda req, kind: Reply.completion("I cannot draw."))
     with ScriptedServer(t) as srv:

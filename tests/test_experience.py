@@ -7,8 +7,9 @@ import sqlite3
 
 import pytest
 
-from threedraw.experience import (DB_FILE, Database, LibraryError, LibraryStore, Operation, apply_operations,
-                                  default_data_dir, similarity)
+from threedraw.library.lessons import LibraryError, Operation, apply_operations, similarity
+from threedraw.library.store import LibraryStore
+from threedraw.storage import DB_FILE, Database, default_data_dir
 
 LEG = "Join every leg to the seat corner so the end points coincide exactly."
 BACK = "Draw the backrest as two posts and a curved top rail above the seat."

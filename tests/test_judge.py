@@ -10,11 +10,12 @@ import pytest
 from clip_fixtures import chair, random_sketch
 from llm_fixtures import SECRET_KEY, fast_provider, server  # noqa: F401
 
-from threedraw.experience import LibraryStore, Operation
-from threedraw.judge import MAX_OPS, Side, ajudge, parse_reply
+from threedraw.library.lessons import Operation
+from threedraw.library.store import LibraryStore
+from threedraw.cke.judge import MAX_OPS, Side, ajudge, parse_reply
 from threedraw.llm.base import ProviderError
-from threedraw.llm.scripted_server import Reply
-from threedraw.scoring import ScoreConfig, score_sketches
+from threedraw.testing.scripted_server import Reply
+from threedraw.scoring.reward import ScoreConfig, score_sketches
 
 LEG = "Join every leg to the seat corner so the end points coincide exactly."
 BACK = "Draw the backrest as two posts and a curved top rail above the seat."
@@ -41,7 +42,7 @@ def sides(images: bool = False):
     s_good, s_bad = score_sketches([good, bad], "a chair", ScoreConfig())
     assert s_good.reward > s_bad.reward
     if images:
-        from threedraw.images import sheet_png
+        from threedraw.rendering.images import sheet_png
 
         return Side(good, s_good.to_dict(), sheet_png(good)), Side(bad, s_bad.to_dict(), sheet_png(bad))
     return Side(good, s_good.to_dict()), Side(bad, s_bad.to_dict())

@@ -16,9 +16,10 @@ import pytest
 from llm_fixtures import SECRET_KEY
 from test_cke import LESSONS, Teacher, lessons_in
 
-from threedraw.experience import Database, LibraryStore
-from threedraw.llm.scripted_server import Reply, ScriptedServer
-from threedraw.runs import RunStore
+from threedraw.library.store import LibraryStore
+from threedraw.storage import Database
+from threedraw.testing.scripted_server import Reply, ScriptedServer
+from threedraw.library.runs import RunStore
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EPOCHS, K = 2, 2
@@ -148,8 +149,8 @@ class _Terminal(io.StringIO):
 
 
 def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere():
-    from threedraw.cke import Progress
-    from threedraw.commands.learn import ProgressPrinter
+    from threedraw.runtime import Progress
+    from threedraw.cli.output import ProgressPrinter
 
     events = [Progress("draw", "epoch 1/1, prompt 1/2 'a chair': drawing 2 candidates", 0, 2, 1, 0),
               Progress("update", "epoch 1/1, prompt 1/2 'a chair': add L1", 1, 2, 1, 0),

@@ -15,7 +15,7 @@ from llm_fixtures import GOOD_ACTIONS, SECRET_KEY, fast_provider, running_server
 from threedraw.llm import ChatRequest, Message, ProviderError, make_provider
 from threedraw.llm.openai_compat import chat_completions_url, retry_after_seconds
 from threedraw.llm.pricing import Price, PriceTable
-from threedraw.llm.scripted_server import Reply, ScriptedServer
+from threedraw.testing.scripted_server import Reply, ScriptedServer
 
 REQ = ChatRequest((Message("system", "You draw."), Message("user", "Draw: a chair")), temperature=0.3, max_tokens=500)
 

@@ -6,9 +6,9 @@ import pytest
 import torch
 from clip_fixtures import chair, line, random_sketch
 
-from threedraw.camera import CameraRig, project
-import threedraw.render
-from threedraw.render import (MAX_SIZE, RenderConfig, RenderError, render, render_passes, render_sketches,
+from threedraw.rendering.camera import CameraRig, project
+import threedraw.rendering.rasteriser
+from threedraw.rendering.rasteriser import (MAX_SIZE, RenderConfig, RenderError, render, render_passes, render_sketches,
                               sketches_to_tensor)
 from threedraw.shared.sketch import Sketch, Stroke
 
@@ -114,7 +114,7 @@ def test_passes_split_large_jobs_without_changing_the_images(monkeypatch):
     cams = CameraRig(views=5).cameras()
     config = RenderConfig(size=48)
     whole = render_sketches(sketches, cams, config)
-    monkeypatch.setattr(threedraw.render, "MAX_PIXELS", 2 * 48 * 48)  # two images per pass
+    monkeypatch.setattr(threedraw.rendering.rasteriser, "MAX_PIXELS", 2 * 48 * 48)  # two images per pass
     pieces = list(render_passes(sketches, cams, config))
     assert all(images.shape[0] * images.shape[1] <= 2 for _, _, images in pieces)
     rebuilt = torch.ones_like(whole)

@@ -11,13 +11,14 @@ import torch
 from clip_fixtures import chair, make_tiny_clip, random_sketch
 from PIL import Image
 
-from threedraw.bench_scoring import measure
-from threedraw.camera import CameraRig
+from threedraw.bench.scoring import measure
+from threedraw.rendering.camera import CameraRig
 from threedraw.cli import main
-from threedraw.render import RenderConfig, render_sketches
-from threedraw.scoring import ScoreConfig, add_clip_arguments, config_from_args, score_sketches
+from threedraw.rendering.rasteriser import RenderConfig, render_sketches
+from threedraw.cli.options import add_clip_arguments, config_from_args
+from threedraw.scoring.reward import ScoreConfig, score_sketches
 from threedraw.shared.sketch import Sketch
-from threedraw.structure import structure_score
+from threedraw.scoring.structure import structure_score
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server_fixtures import assert_envelope, start_server
-from threedraw.llm.scripted_server import ScriptedServer
-from threedraw.server import api
+from threedraw.testing.scripted_server import ScriptedServer
+from threedraw.server.app import api
 
 SCHEMA = api().openapi()
 OPERATIONS = [(method, path, op) for path, ops in SCHEMA["paths"].items() for method, op in ops.items()]

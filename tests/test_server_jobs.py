@@ -14,7 +14,7 @@ from clip_fixtures import make_tiny_clip
 from llm_fixtures import SECRET_KEY
 from server_fixtures import (LESSON, DrawingLLM, assert_envelope, clip_args, llm_args, png_size, server_env,
                              sketch_dict, start_server, wait_job, wait_state)
-from threedraw.llm.scripted_server import ScriptedServer
+from threedraw.testing.scripted_server import ScriptedServer
 from threedraw.shared.sketch import Sketch
 
 MAX_QUEUED = 8

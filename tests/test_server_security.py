@@ -14,8 +14,8 @@ import pytest
 
 from server_fixtures import assert_envelope, server_env, sketch_dict, start_server
 from threedraw.cli import UserError, build_parser
-from threedraw.server import api
-from threedraw.settings import settings_from_args
+from threedraw.server.app import api
+from threedraw.cli.serve_options import settings_from_args
 
 MAX_BODY = 4096
 OPERATIONS = [(method.upper(), path) for path, ops in api().openapi()["paths"].items() for method in ops]

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from threedraw.shared.sketch import Sketch
-from threedraw.structure import TERMS, structure_score
+from threedraw.scoring.structure import TERMS, structure_score
 
 
 def _sketch(curves) -> Sketch:

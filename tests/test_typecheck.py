@@ -7,6 +7,21 @@ import sys
 
 from conftest import ROOT
 
+BLENDER_WORKER = ROOT / "backend" / "blender" / "worker.py"
+# The backend's packages, lowest first: a module may import its own package and lower ranks only,
+# so dependencies run one way (cli -> server -> cke -> draw -> scoring/rendering/llm/prompts/
+# library -> storage, shared) and nothing imports the CLI.
+LAYERS = {
+    "shared": 0,
+    "storage": 1, "prompts": 1, "llm": 1, "rendering": 1, "testing": 1,
+    "runtime": 2, "library": 2, "scoring": 2, "blender": 2,
+    "draw": 3,
+    "cke": 4,
+    "server": 5,
+    "bench": 6,
+    "cli": 7,
+}
+
 
 def test_addon_typechecks_with_zero_errors(tmp_path):
     sys.path.insert(0, str(ROOT))
@@ -40,8 +55,71 @@ def test_addon_never_imports_torch_and_shared_imports_nothing_third_party():
         text = path.read_text()
         assert "import torch" not in text and "from torch" not in text, path.name
     for path in (ROOT / "backend").rglob("*.py"):
+        if path == BLENDER_WORKER:
+            continue  # the child process Blender work runs in (see the test below)
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
                 assert not any(m == "bpy" or m.startswith("bpy.") for m in mods), f"{path} imports bpy"
+
+
+def _threedraw_imports(path):
+    """The threedraw modules a backend file imports (relative imports resolved), anywhere in it."""
+    import ast
+
+    rel = path.relative_to(ROOT / "backend").with_suffix("")
+    package = ["threedraw", *rel.parts[:-1]] if rel.name != "__init__" else ["threedraw", *rel.parts[:-1]]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names if a.name.split(".")[0] == "threedraw")
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                mod = ".".join([*base, node.module] if node.module else base)
+            elif (node.module or "").split(".")[0] == "threedraw":
+                mod = node.module or ""
+            else:
+                continue
+            # "from . import x" names modules too
+            yield from ([mod] if node.module or node.level == 0 else [f"{mod}.{a.name}" for a in node.names])
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def test_backend_dependencies_run_one_way():
+    files = sorted((ROOT / "backend").rglob("*.py"))
+    assert {p.relative_to(ROOT / "backend").parts[0].removesuffix(".py") for p in files} - {"__init__", "__main__"} \
+        == set(LAYERS) - {"shared"}, "every backend package or module has a place in LAYERS"
+    for path in files:
+        rel = path.relative_to(ROOT / "backend")
+        own = rel.parts[0].removesuffix(".py")
+        for mod in _threedraw_imports(path):
+            target = _layer(mod)
+            if target in ("", "__version__"):  # the root package: __version__
+                continue
+            if target == "addon":  # the add-on's curve code, built in Blender's process only
+                assert path == BLENDER_WORKER, f"{rel} imports the add-on ({mod})"
+                continue
+            if own in ("__init__", "__main__"):
+                assert own == "__main__" and target == "cli", f"{rel} imports {mod}"
+                continue
+            assert target in LAYERS, f"{rel} imports {mod}: not a known backend package"
+            assert target == own or LAYERS[target] < LAYERS[own], \
+                f"{rel} ({own}) imports {mod} ({target}): dependencies run cli -> server -> cke -> draw -> ..."
+            assert mod != "threedraw.blender.worker", f"{rel} imports the Blender worker; run it as a child process"
+
+
+def test_only_the_blender_worker_imports_bpy_and_it_runs_as_a_child_process():
+    import ast
+
+    text = BLENDER_WORKER.read_text()
+    assert any(isinstance(n, ast.Import) and n.names[0].name == "bpy" for n in ast.walk(ast.parse(text)))
+    client = (ROOT / "backend" / "blender" / "client.py").read_text()
+    protocol = (ROOT / "backend" / "blender" / "protocol.py").read_text()
+    assert '"-m", WORKER_MODULE' in client and 'WORKER_MODULE = "threedraw.blender.worker"' in protocol
+    zipped = (ROOT / "blender_addon").rglob("*.py")
+    assert not any("headless" in p.name or "worker" in p.name for p in zipped), "backend code in the extension"

@@ -9,7 +9,7 @@ Providers: ``openai-compatible`` (openai_compat.py, any chat-completions API) an
 """
 
 from .base import ChatRequest, Completion, Message, Provider, ProviderError, Usage
-from .factory import KIND_DEFAULTS, KINDS, add_provider_arguments, make_provider, provider_from_args, provider_kind
+from .factory import KIND_DEFAULTS, KINDS, ProviderConfig, make_provider, provider_from_config
 
 __all__ = [
     "ChatRequest",
@@ -20,8 +20,7 @@ __all__ = [
     "Usage",
     "KINDS",
     "KIND_DEFAULTS",
-    "add_provider_arguments",
+    "ProviderConfig",
     "make_provider",
-    "provider_from_args",
-    "provider_kind",
+    "provider_from_config",
 ]

@@ -1,20 +1,12 @@
-"""Making a provider: from arguments (library use) or from command-line options.
+"""Making a provider: from arguments (``make_provider``) or from a ``ProviderConfig``.
 
-``add_provider_arguments`` / ``provider_from_args`` are shared by every command that
-talks to an LLM (draw, learn, serve), so they all take the same options:
-
-    --provider local|openai-compatible   (default: openai-compatible when --base-url is given, else local)
-    --base-url URL   --model NAME|PATH   --timeout S   --retries N   --concurrency N
-    --prices FILE    --json-schema
-
-Each option also reads an environment variable (THREEDRAW_PROVIDER, THREEDRAW_BASE_URL,
-THREEDRAW_MODEL); the API key is only ever read from THREEDRAW_API_KEY.
+``ProviderConfig`` owns the defaults every command that talks to an LLM shares (the CLI's
+provider options are built from it, the server keeps one); ``KIND_DEFAULTS`` the reply and sketch
+sizes per kind of provider. The API key is only ever read from THREEDRAW_API_KEY.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,9 +29,9 @@ KIND_DEFAULTS = {
 }
 
 
-def defaults_for(provider: Provider) -> KindDefaults:
-    """The reply and sketch sizes for a provider (API defaults for a kind not listed)."""
-    return KIND_DEFAULTS.get(provider.name, KIND_DEFAULTS["openai-compatible"])
+def defaults_for(kind: str) -> KindDefaults:
+    """The reply and sketch sizes for a kind of provider (API defaults for a kind not listed)."""
+    return KIND_DEFAULTS.get(kind, KIND_DEFAULTS["openai-compatible"])
 
 
 def make_provider(kind: str, base_url: str | None = None, model: str | None = None, **options: Any) -> Provider:
@@ -59,67 +51,41 @@ def make_provider(kind: str, base_url: str | None = None, model: str | None = No
     raise ProviderError(f"provider {kind!r}: expected one of {', '.join(KINDS)}")
 
 
-def add_provider_arguments(parser: argparse.ArgumentParser) -> None:
-    g = parser.add_argument_group("LLM provider")
-    g.add_argument(
-        "--provider",
-        choices=KINDS,
-        default=os.environ.get("THREEDRAW_PROVIDER") or None,
-        help="local: the embedded model, no key, no network; openai-compatible: any chat-completions API "
-        "(default: openai-compatible when --base-url is given, else local)",
+@dataclass(frozen=True)
+class ProviderConfig:
+    """Which provider to make and how: plain values (the CLI's options and the server's settings)."""
+
+    kind: str | None = None  # None: openai-compatible when base_url is given, else local
+    base_url: str | None = None
+    model: str | None = None  # API model name, or for local a .gguf path (None: the shipped SmolLM2)
+    timeout: float = 120.0  # seconds to wait for one reply
+    retries: int = 3  # on 429/5xx/timeouts
+    concurrency: int = 8  # API requests in flight at once
+    prices: str | None = None  # a JSON price table file
+    json_schema: bool = False  # the API supports response_format json_schema
+
+    @property
+    def resolved_kind(self) -> str:
+        return self.kind or ("openai-compatible" if self.base_url else "local")
+
+
+def provider_from_config(config: ProviderConfig) -> Provider:
+    """The provider the config names; bad values raise ProviderError or ValueError (one clear line)."""
+    kind = config.resolved_kind
+    if kind == "local":
+        if config.base_url and config.kind == "local":
+            raise ProviderError("--base-url is for --provider openai-compatible; the local model needs no URL")
+        return make_provider("local", model=config.model)
+    from .pricing import PriceTable
+
+    prices = PriceTable.from_file(config.prices) if config.prices else None
+    return make_provider(
+        kind,
+        base_url=config.base_url,
+        model=config.model,
+        timeout=config.timeout,
+        max_retries=config.retries,
+        concurrency=config.concurrency,
+        prices=prices,
+        json_schema=config.json_schema,
     )
-    g.add_argument(
-        "--base-url",
-        default=os.environ.get("THREEDRAW_BASE_URL") or None,
-        metavar="URL",
-        help="API base URL as OpenAI clients take it, e.g. https://api.deepseek.com/v1 or http://127.0.0.1:11434/v1; "
-        "the key is read from THREEDRAW_API_KEY",
-    )
-    g.add_argument(
-        "--model",
-        default=os.environ.get("THREEDRAW_MODEL") or None,
-        metavar="NAME",
-        help="API model name (e.g. deepseek-chat); for --provider local, a .gguf path (default: the shipped SmolLM2)",
-    )
-    g.add_argument("--timeout", type=float, default=120.0, metavar="S", help="seconds to wait for one reply (120)")
-    g.add_argument("--retries", type=int, default=3, metavar="N", help="retries on 429/5xx/timeouts (3)")
-    g.add_argument("--concurrency", type=int, default=8, metavar="N", help="API requests in flight at once (8)")
-    g.add_argument(
-        "--prices", metavar="FILE", help='JSON price table {"model": {"input": $, "output": $}} per 1M tokens'
-    )
-    g.add_argument(
-        "--json-schema",
-        action="store_true",
-        help="the API supports response_format json_schema: ask for schema-constrained JSON",
-    )
-
-
-def provider_kind(args: argparse.Namespace) -> str:
-    return args.provider or ("openai-compatible" if args.base_url else "local")
-
-
-def provider_from_args(args: argparse.Namespace) -> Provider:
-    """The provider the options name; bad options raise UserError (one clear line)."""
-    from ..cli import UserError
-
-    kind = provider_kind(args)
-    try:
-        if kind == "local":
-            if args.base_url and args.provider == "local":
-                raise UserError("--base-url is for --provider openai-compatible; the local model needs no URL")
-            return make_provider("local", model=args.model)
-        from .pricing import PriceTable
-
-        prices = PriceTable.from_file(args.prices) if args.prices else None
-        return make_provider(
-            kind,
-            base_url=args.base_url,
-            model=args.model,
-            timeout=args.timeout,
-            max_retries=args.retries,
-            concurrency=args.concurrency,
-            prices=prices,
-            json_schema=args.json_schema,
-        )
-    except (ProviderError, ValueError) as e:
-        raise UserError(str(e)) from None

@@ -1,0 +1,10 @@
+"""Benchmarks whose numbers go in the notes, not in timed tests: `threedraw bench NAME`.
+
+Each module named in BENCHMARKS defines ``run_benchmark(args) -> dict`` of figures; adding a
+benchmark (``bench parser``, ``bench repair``) is one module and one line here.
+"""
+
+BENCHMARKS = {
+    "scoring": "threedraw.bench.scoring",  # render and CLIP-encode speed on this machine
+    "draw": "threedraw.bench.draw",  # what the drawing pipeline adds to the LLM's own time
+}

@@ -1,0 +1,110 @@
+"""`threedraw bench scoring`: how fast the eyes of the system are, on this machine's CPU.
+
+One run renders 5 sketches x 8 views of 30 strokes at 224 px, times one forward + backward of
+that render, and encodes the 40 images with the ViT-B-32 architecture (random weights: the
+same compute as trained ones, and nothing to download). Targets: rendering at most 10 % of the
+CLIP image-encoding time; forward + backward at most 3x the forward. Each figure is the median
+of a few runs after a warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from typing import Any, Callable
+
+from ..shared.sketch import Sketch
+
+RENDER_TARGET = 0.10  # render time / CLIP image-encoding time
+BACKWARD_TARGET = 3.0  # (forward + backward) / forward
+
+
+def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
+    return measure()
+
+
+def measure(sketches: int = 5, views: int = 8, strokes: int = 30, size: int = 224, clip_model: str = "ViT-B-32",
+            repeats: int = 5, clip_repeats: int = 2) -> dict[str, Any]:
+    import torch
+
+    from ..rendering.camera import CameraRig
+    from ..rendering.rasteriser import RenderConfig, render, sketches_to_tensor
+    from ..scoring.structure import structure_score
+
+    batch = [random_sketch(strokes, seed=k) for k in range(sketches)]
+    cameras = CameraRig(views=views).cameras()
+    config = RenderConfig(size=size)
+    points, mask = sketches_to_tensor(batch)
+
+    def forward() -> torch.Tensor:
+        with torch.no_grad():
+            return render(points, cameras, config, mask)
+
+    def forward_backward() -> None:
+        p = points.clone().requires_grad_(True)
+        render(p, cameras, config, mask).mean().backward()
+
+    render_s = _median_time(forward, repeats)
+    backward_s = _median_time(forward_backward, repeats)
+    structure_s = _median_time(lambda: [structure_score(s) for s in batch], repeats)
+    clip_s = _clip_encode_time(forward(), clip_model, clip_repeats)
+    return {
+        "sketches": sketches,
+        "views": views,
+        "strokes": strokes,
+        "size": size,
+        "clip_model": clip_model,
+        "threads": torch.get_num_threads(),
+        "render_seconds": render_s,
+        "render_backward_seconds": backward_s,
+        "clip_image_encode_seconds": clip_s,
+        "structure_seconds": structure_s,
+        "render_fraction_of_clip": render_s / clip_s,
+        "backward_over_forward": backward_s / render_s,
+        "render_target_met": render_s <= RENDER_TARGET * clip_s,
+        "backward_target_met": backward_s <= BACKWARD_TARGET * render_s,
+    }
+
+
+def random_sketch(strokes: int, seed: int, spread: float = 0.8) -> Sketch:
+    """Random smooth curves inside the cube, the same for the same seed."""
+    rng = random.Random(seed)
+    curves = []
+    for _ in range(strokes):
+        p0 = [rng.uniform(-spread, spread) for _ in range(3)]
+        p3 = [rng.uniform(-spread, spread) for _ in range(3)]
+        inner = [[p0[i] + (p3[i] - p0[i]) * f + rng.gauss(0, 0.25) for i in range(3)] for f in (1 / 3, 2 / 3)]
+        curves.append([p0, *[[max(-1.0, min(1.0, v)) for v in p] for p in inner], p3])
+    return Sketch.from_points("random curves", curves)
+
+
+def _clip_encode_time(images, clip_model: str, repeats: int) -> float:
+    import open_clip
+    import torch
+
+    from ..scoring.clip import quiet_logs, wrap_model
+
+    with quiet_logs():  # "no pretrained weights loaded": random weights are the point here
+        model = wrap_model(clip_model, open_clip.create_model(clip_model), torch.device("cpu"))
+    rgb = images.reshape(-1, 1, *images.shape[-2:]).expand(-1, 3, -1, -1)
+
+    def encode() -> None:
+        with torch.no_grad():
+            model.encode_images(rgb)
+
+    with torch.no_grad():
+        model.encode_images(rgb[:2])  # a small warm-up: a full one would cost as much as a run
+    return _median_time(encode, repeats, warm_up=False)
+
+
+def _median_time(fn: Callable[[], Any], repeats: int, warm_up: bool = True) -> float:
+    if warm_up:
+        fn()  # first calls pay for allocation and kernel selection
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)

@@ -1,0 +1,116 @@
+"""Evaluation: draw prompt sets with a library (or none) and score every drawing.
+
+``evaluate`` draws every prompt of every set once per method (a library version, or no
+experience) at the drawing temperature through the drawing pipeline and scores it: CLIP-ST
+(mean CLIP over the views, the paper's metric) and the structure score. ``threedraw.cke.report``
+writes the table and the report.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from ..draw import agent
+from ..draw.pipeline import draw_round
+from ..draw.prompt_sets import PromptSet
+from ..llm.base import Provider, Usage
+from ..runtime import Progress, ProgressFn, check_cancel, no_progress
+from ..scoring.reward import ScoreConfig
+from ..shared.sketch import Sketch
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """The defaults of an evaluation (``threedraw eval`` reads them from here)."""
+
+    k: int = 1  # candidates per prompt; the best by reward counts
+    temperature: float = agent.DRAW_TEMPERATURE  # the paper draws with the library at this
+
+
+@dataclass
+class PromptResult:
+    set: str
+    index: int
+    prompt: str
+    clip: float | None  # CLIP-ST: mean CLIP over views; None without CLIP weights
+    structure: float | None
+    reward: float | None
+    strokes: int
+    sketch: Sketch | None = None
+    error: str | None = None
+    calls: int = 0
+    usage: Usage = field(default_factory=Usage)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"set": self.set, "index": self.index, "prompt": self.prompt, "clip_st": self.clip,
+                "structure": self.structure, "reward": self.reward, "strokes": self.strokes, "error": self.error,
+                "calls": self.calls, "usage": self.usage.to_dict()}
+
+
+@dataclass
+class Method:
+    """What is evaluated: a list of lessons (empty: no experience) and where it came from."""
+
+    label: str
+    lessons: list[str]
+    library: str | None = None
+    version: int | None = None
+    results: list[PromptResult] = field(default_factory=list)
+
+    def of(self, set_name: str) -> list[PromptResult]:
+        return [r for r in self.results if r.set == set_name]
+
+    def mean(self, set_name: str, key: str) -> float | None:
+        # A prompt that drew nothing holds 0.0 (so it counts against the method); None is "not measured".
+        vals = [v for v in (getattr(r, key) for r in self.of(set_name)) if v is not None]
+        return sum(vals) / len(vals) if vals else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "library": self.library, "version": self.version, "lessons": self.lessons,
+                "results": [r.to_dict() for r in self.results]}
+
+
+def evaluate(
+    provider: Provider,
+    score_config: ScoreConfig,
+    sets: Sequence[PromptSet],
+    methods: Sequence[Method],
+    *,
+    k: int = EvalConfig.k,
+    temperature: float = EvalConfig.temperature,
+    seed: int | None = None,
+    max_strokes: int | None = None,
+    max_tokens: int | None = None,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+) -> list[Method]:
+    """Draw and score every prompt of every set for every method (best of ``k``); fills ``results``."""
+    report = progress or no_progress
+    total = len(methods) * sum(len(s.prompts) for s in sets)
+    done = 0
+    for method in methods:
+        method.results = []
+        for ps in sets:
+            for i, prompt in enumerate(ps.prompts):
+                check_cancel(cancel)
+                report(Progress("draw", f"{method.label}: {ps.name} {i + 1}/{len(ps.prompts)} {prompt!r}", done, total,
+                                index=i))
+                rnd = draw_round(provider, prompt, method.lessons, score_config, k=k, temperature=temperature,
+                                 max_strokes=max_strokes, max_tokens=max_tokens,
+                                 seed=None if seed is None else seed + 100 * i, cancel=cancel)
+                best = rnd.best()
+                if best is None or best.score is None:
+                    errors = "; ".join(e.error or "" for e in rnd.entries if e.error)
+                    # A prompt with no sketch counts as 0: a method that breaks drawings must not look better.
+                    res = PromptResult(ps.name, i, prompt, 0.0 if score_config.has_clip else None, 0.0, 0.0, 0,
+                                       None, errors or "no usable sketch", rnd.calls, rnd.usage)
+                else:
+                    s = best.score
+                    res = PromptResult(ps.name, i, prompt, s["clip_mean"], s["structure"]["total"], s["reward"],
+                                       len(best.sketch or ()), best.sketch, None, rnd.calls, rnd.usage)
+                method.results.append(res)
+                done += 1
+    report(Progress("done", f"evaluated {total} drawings", done, total))
+    return list(methods)

@@ -1,0 +1,322 @@
+"""The learning loop of contrastive knowledge extraction (CKE) over a prompt set.
+
+Per prompt and epoch: K candidates from the drawing pipeline (``threedraw.draw.pipeline``), scored;
+a pair of them judged (``threedraw.cke.pairing``); the judge's operations applied to the library.
+Every step is kept in the run record (``threedraw.library.runs``) so a killed run resumes where it
+stopped; after each epoch the library is scored on a validation set and the best epoch's snapshot
+becomes the library's head (keep-best), so a late decline never reaches a user.
+
+Everything here blocks (see ``threedraw.runtime``): call it from a worker thread in an async program.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..draw import agent
+from ..draw.pipeline import Round, Scorer, draw_round
+from ..draw.prompt_sets import MAX_PROMPTS
+from ..library.lessons import DEFAULT_MERGE_THRESHOLD
+from ..library.runs import RunInfo, RunStore
+from ..library.store import LibraryStore
+from ..llm.base import Provider
+from ..runtime import Cancelled, Progress, ProgressFn, check_cancel, no_progress
+from ..scoring.reward import ScoreConfig, score_sketches
+from ..storage import Database
+from .judge import DEFAULT_MAX_TOKENS as JUDGE_MAX_TOKENS
+from .judge import DEFAULT_TEMPERATURE as JUDGE_TEMPERATURE
+from .pairing import MIN_GAP, PAIRINGS, judge_round, round_usage
+
+MAX_EPOCHS = 20
+
+
+@dataclass
+class LearnConfig:
+    prompts: list[str]
+    prompt_set: str = "prompts"
+    validation: list[str] | None = None  # None: the training prompts stand in
+    validation_set: str | None = None
+    epochs: int = 3
+    k: int = 5
+    temperature: float = agent.SAMPLE_TEMPERATURE  # sampling the K candidates (the paper)
+    draw_temperature: float = agent.DRAW_TEMPERATURE  # drawing with the library, for validation
+    val_k: int = 1
+    pairing: str = PAIRINGS[0]
+    keep_best: bool = True
+    seed: int | None = None
+    max_strokes: int | None = None
+    max_tokens: int | None = None
+    judge_images: bool = False
+    judge_temperature: float = JUDGE_TEMPERATURE
+    judge_max_tokens: int = JUDGE_MAX_TOKENS
+    merge_threshold: float = DEFAULT_MERGE_THRESHOLD
+
+    def check(self) -> "LearnConfig":
+        if not self.prompts or len(self.prompts) > MAX_PROMPTS:
+            raise ValueError(f"prompts: expected 1 to {MAX_PROMPTS}, got {len(self.prompts)}")
+        if self.validation is not None and not 1 <= len(self.validation) <= MAX_PROMPTS:
+            raise ValueError(f"validation prompts: expected 1 to {MAX_PROMPTS}")
+        if not 1 <= self.epochs <= MAX_EPOCHS:
+            raise ValueError(f"epochs={self.epochs}: expected 1 to {MAX_EPOCHS}")
+        if not 2 <= self.k <= agent.MAX_K:
+            raise ValueError(f"k={self.k}: expected 2 to {agent.MAX_K} (CKE compares two candidates at least)")
+        if not 1 <= self.val_k <= agent.MAX_K:
+            raise ValueError(f"validation k={self.val_k}: expected 1 to {agent.MAX_K}")
+        if self.pairing not in PAIRINGS:
+            raise ValueError(f"pairing {self.pairing!r}: expected one of {', '.join(PAIRINGS)}")
+        for name in ("temperature", "draw_temperature", "judge_temperature"):
+            if not 0.0 <= getattr(self, name) <= 2.0:
+                raise ValueError(f"{name.replace('_', ' ')} {getattr(self, name)}: expected 0 to 2")
+        if not 0.0 < self.merge_threshold <= 1.0:
+            raise ValueError(f"merge threshold {self.merge_threshold}: expected more than 0 and at most 1")
+        return self
+
+    @property
+    def validation_prompts(self) -> list[str]:
+        return list(self.validation if self.validation is not None else self.prompts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "LearnConfig":
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+@dataclass
+class LearnResult:
+    run_id: str
+    library: str
+    epochs: list[dict[str, Any]]  # epoch, version, score (validation), lessons
+    best_epoch: int | None
+    best_version: int | None
+    head: int
+    cost: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def score_config_record(config: ScoreConfig) -> dict[str, Any]:
+    """The scoring settings for a run record: file names only, never machine paths."""
+    return {
+        "clip_model": Path(config.clip_model).name if config.clip_model else None,
+        "clip_pretrained": config.clip_pretrained,
+        "clip_checkpoint": Path(config.clip_checkpoint).name if config.clip_checkpoint else None,
+        "views": config.views,
+        "size": config.size,
+        "structure_weight": config.structure_weight,
+    }
+
+
+class Learner:
+    """The learning loop, persisted step by step (see the module docstring)."""
+
+    def __init__(self, db: Database, provider: Provider, score_config: ScoreConfig, *,
+                 progress: ProgressFn | None = None, cancel: threading.Event | None = None,
+                 scorer: Scorer = score_sketches):
+        self.db = db
+        self.scorer = scorer
+        self.store = LibraryStore(db)
+        self.runs = RunStore(db)
+        self.provider = provider
+        self.score_config = score_config
+        self.progress = progress or no_progress
+        self.cancel = cancel
+        self._done = 0
+        self._total = 0
+
+    # -- starting and resuming -------------------------------------------------
+    def start(self, library: str, config: LearnConfig, cap: int | None = None) -> RunInfo:
+        config.check()
+        with self.db.transaction():
+            info = self.store.ensure(library, cap)
+            if cap is not None and cap != info.cap:
+                self.store.set_cap(library, cap)
+            record = {
+                "learn": config.to_dict(),
+                "score": score_config_record(self.score_config),
+                "provider": {"kind": self.provider.name, "model": Path(self.provider.model).name},
+            }
+            return self.runs.create(library, record, info.head)
+
+    def resume(self, run_id: str) -> RunInfo:
+        return self.runs.claim(run_id)
+
+    # -- the loop ---------------------------------------------------------------
+    def run(self, run_id: str) -> LearnResult:
+        """Run (or go on with) a run to its end; finished steps are never redone."""
+        try:
+            result = self._run(run_id)
+        except Cancelled:
+            self.runs.set_status(run_id, "cancelled")
+            raise
+        except KeyboardInterrupt:
+            self.runs.set_status(run_id, "interrupted")
+            raise
+        except BaseException as e:
+            self.runs.set_status(run_id, "failed", f"{type(e).__name__}: {e}"[:500])
+            raise
+        return result
+
+    def _run(self, run_id: str) -> LearnResult:
+        run = self.runs.get(run_id)
+        cfg = LearnConfig.from_dict(run.config["learn"])
+        queries, val = cfg.prompts, cfg.validation_prompts
+        val_rounds = cfg.epochs + 1 if cfg.keep_best else 0
+        self._total = cfg.epochs * len(queries) + val_rounds * len(val)
+        self._done = len([s for s in self.runs.steps(run_id) if s.status == "done"])
+        finished = {e.epoch for e in self.runs.epochs(run_id)}
+        self._say("start", f"run {run_id}: {len(queries)} prompts x {cfg.epochs} epochs, k={cfg.k}")
+        if cfg.keep_best and 0 not in finished:
+            self._finish_epoch(run_id, 0, run.start_version)
+        for epoch in range(1, cfg.epochs + 1):
+            if epoch in finished:
+                continue
+            for q in range(len(queries)):
+                check_cancel(self.cancel)
+                self.learn_step(run_id, epoch, q)
+            self._finish_epoch(run_id, epoch, self.runs.get(run_id).work_version)
+        self.runs.set_status(run_id, "done")
+        run = self.runs.get(run_id)
+        head = self.store.info(run.library).head
+        self._say("done", f"run {run_id} finished; library {run.library} head is version {head}")
+        return LearnResult(run_id, run.library, [e.to_dict() for e in self.runs.epochs(run_id)], run.best_epoch,
+                           run.best_version, head, self.runs.cost(run_id))
+
+    def learn_step(self, run_id: str, epoch: int, index: int) -> dict[str, Any]:
+        """One query of one epoch: draw K, score, pair, judge, update. Idempotent once done.
+
+        Saved twice: after scoring (a crash in the judge call never pays for drawing again) and,
+        in one transaction with the new library version, when done.
+        """
+        row = self.runs.step(run_id, "learn", epoch, index)
+        if row is not None and row.status == "done":
+            return row.record
+        run = self.runs.get(run_id)
+        cfg = LearnConfig.from_dict(run.config["learn"])
+        prompt = cfg.prompts[index]
+        base = run.work_version
+        lessons = self.store.lessons(run.library, base)
+        where = f"epoch {epoch}/{cfg.epochs}, prompt {index + 1}/{len(cfg.prompts)} {prompt!r}"
+        if row is not None and row.status == "scored" and row.base_version == base:
+            rnd = Round.from_dict(row.record["round"])
+        else:
+            self._say("draw", f"{where}: drawing {cfg.k} candidates", epoch, index)
+            rnd = draw_round(self.provider, prompt, [x.text for x in lessons], self.score_config, k=cfg.k,
+                             temperature=cfg.temperature, max_strokes=cfg.max_strokes, max_tokens=cfg.max_tokens,
+                             seed=_seed(cfg.seed, epoch, index), cancel=self.cancel, scorer=self.scorer)
+            self.runs.save_step(run_id, "learn", epoch, index, prompt, "scored", {"round": rnd.to_dict()},
+                                base_version=base)
+        self._say("judge", f"{where}: judging", epoch, index)
+        cap = self.store.info(run.library).cap
+        outcome = judge_round(self.provider, rnd, lessons, pairing=cfg.pairing,
+                              rng=random.Random(f"{cfg.seed}:{epoch}:{index}"), cap=cap,
+                              temperature=cfg.judge_temperature, max_tokens=cfg.judge_max_tokens,
+                              images=cfg.judge_images, seed=_seed(cfg.seed, epoch, index), cancel=self.cancel)
+        check_cancel(self.cancel)
+        prov = {"source": "learn", "run": run_id, "epoch": epoch, "query_index": index, "query": prompt,
+                "pair": list(outcome.pair) if outcome.pair else None}
+        with self.db.transaction():
+            version, applied = self.store.apply(
+                run.library, outcome.operations, base=base, provenance=prov, publish=False,
+                note=f"run {run_id} epoch {epoch} prompt {index + 1}", merge_threshold=cfg.merge_threshold)
+            record = {"round": rnd.to_dict(), "judge": outcome.to_dict(), "events": applied.events,
+                      "usage": round_usage(rnd, outcome), "lessons": len(applied.lessons)}
+            self.runs.save_step(run_id, "learn", epoch, index, prompt, "done", record, base, version)
+            self.runs.set_work_version(run_id, version)
+        self._done += 1
+        changes = ", ".join(f"{e['event']} {e.get('id', '')}".strip() for e in applied.learned) or "no change"
+        self._say("update", f"{where}: {changes}", epoch, index)
+        return record
+
+    def validate_step(self, run_id: str, epoch: int, index: int, version: int) -> dict[str, Any]:
+        """Draw one validation prompt with library ``version`` at the drawing temperature and score it."""
+        row = self.runs.step(run_id, "val", epoch, index)
+        if row is not None and row.status == "done" and row.base_version == version:
+            return row.record
+        run = self.runs.get(run_id)
+        cfg = LearnConfig.from_dict(run.config["learn"])
+        val = cfg.validation_prompts
+        prompt = val[index]
+        self._say("validate", f"epoch {epoch} validation {index + 1}/{len(val)} {prompt!r}", epoch, index)
+        lessons = [x.text for x in self.store.lessons(run.library, version)]
+        rnd = draw_round(self.provider, prompt, lessons, self.score_config, k=cfg.val_k,
+                         temperature=cfg.draw_temperature, max_strokes=cfg.max_strokes, max_tokens=cfg.max_tokens,
+                         seed=_seed(cfg.seed, 1000 + epoch, index), cancel=self.cancel, scorer=self.scorer)
+        best = rnd.best()
+        record = {"round": rnd.to_dict(), "best": best.index if best else None,
+                  "score": best.score if best else None, "reward": best.reward if best else 0.0,
+                  "usage": round_usage(rnd, None)}
+        self.runs.save_step(run_id, "val", epoch, index, prompt, "done", record, version, version)
+        self._done += 1
+        return record
+
+    def _finish_epoch(self, run_id: str, epoch: int, version: int) -> None:
+        run = self.runs.get(run_id)
+        cfg = LearnConfig.from_dict(run.config["learn"])
+        detail: dict[str, Any] = {"lessons": len(self.store.lessons(run.library, version))}
+        train = [s.record for s in self.runs.steps(run_id, "learn") if s.epoch == epoch and s.status == "done"]
+        if train:
+            bests = [b.reward for b in (Round.from_dict(r["round"]).best() for r in train)
+                     if b is not None and b.reward is not None]
+            detail["train_best_mean"] = sum(bests) / len(bests) if bests else None
+        score = None
+        if cfg.keep_best:
+            check_cancel(self.cancel)
+            records = [self.validate_step(run_id, epoch, i, version) for i in range(len(cfg.validation_prompts))]
+            rewards = [float(r["reward"]) for r in records]
+            score = sum(rewards) / len(rewards)
+            clips = [r["score"]["clip_mean"] for r in records if r["score"] and r["score"]["clip_mean"] is not None]
+            structs = [r["score"]["structure"]["total"] for r in records if r["score"]]
+            detail.update(val_rewards=rewards, val_clip_mean=sum(clips) / len(clips) if clips else None,
+                          val_structure_mean=sum(structs) / len(structs) if structs else None)
+        with self.db.transaction():
+            self.runs.finish_epoch(run_id, epoch, version, score, detail)
+            run = self.runs.get(run_id)
+            if not cfg.keep_best:
+                self.store.set_head(run.library, version, f"run {run_id} epoch {epoch}")
+            elif run.best_score is None or score > run.best_score + MIN_GAP:  # type: ignore[operator]
+                # Earlier epochs win ties: the smaller change is kept.
+                self.runs.set_best(run_id, epoch, version, score)
+                self.store.set_head(run.library, version,
+                                    f"keep-best: run {run_id} epoch {epoch} scored {score:.4f} on validation")
+        best = self.runs.get(run_id)
+        note = f"validation {score:.4f}, best epoch {best.best_epoch}" if score is not None else "done"
+        self._say("epoch", f"epoch {epoch} finished: {note}", epoch)
+
+    def _say(self, stage: str, message: str, epoch: int | None = None, index: int | None = None) -> None:
+        self.progress(Progress(stage, message, self._done, self._total, epoch, index))
+
+
+def _seed(seed: int | None, epoch: int, index: int) -> int | None:
+    # Distinct per (epoch, query); the agent adds the candidate's index to it.
+    return None if seed is None else seed + 100_000 * epoch + 100 * index
+
+
+def learn(
+    db: Database,
+    provider: Provider,
+    score_config: ScoreConfig,
+    library: str,
+    config: LearnConfig | None = None,
+    *,
+    resume: str | None = None,
+    cap: int | None = None,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+) -> LearnResult:
+    """Start a learning run on ``library`` with ``config``, or resume run ``resume``; run it to the end."""
+    learner = Learner(db, provider, score_config, progress=progress, cancel=cancel)
+    if resume is not None:
+        run = learner.resume(resume)
+    else:
+        if config is None:
+            raise ValueError("learn: a LearnConfig is needed to start a run")
+        run = learner.start(library, config, cap)
+    return learner.run(run.id)

@@ -1,0 +1,110 @@
+"""Pairing and judging a round: which two sketches the judge compares, and what it says about them.
+
+``pick_pair`` chooses ``best-worst`` (the paper's; random pairing hurt there), ``best-second`` or
+``random`` from the round's ranking; ``judge_round`` asks the judge (``threedraw.cke.judge``) about
+that pair and returns its operations on the lessons.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from ..draw.pipeline import Entry, Round, rank
+from ..library.lessons import DEFAULT_CAP, Lesson, Operation
+from ..llm.base import Provider, ProviderError, Usage
+from ..runtime import StepError, run_llm
+from ..shared.sketch import Sketch
+from .judge import DEFAULT_MAX_TOKENS as JUDGE_MAX_TOKENS
+from .judge import DEFAULT_TEMPERATURE as JUDGE_TEMPERATURE
+from .judge import JudgeResult, Side, ajudge
+
+PAIRINGS = ("best-worst", "best-second", "random")
+MIN_GAP = 1e-9  # two candidates closer than this in reward teach nothing
+JUDGE_VIEWS = 4
+JUDGE_IMAGE_SIZE = 160
+
+
+def pick_pair(round_: Round, strategy: str, rng: random.Random) -> tuple[Entry, Entry] | str:
+    """(better, worse) for the judge, or why there is no pair."""
+    if strategy not in PAIRINGS:
+        raise ValueError(f"pairing {strategy!r}: expected one of {', '.join(PAIRINGS)}")
+
+    ranked = round_.ranked()
+    if len(ranked) < 2:
+        return f"fewer than two usable sketches ({len(ranked)} of {len(round_.entries)})"
+    if strategy == "best-worst":
+        better, worse = ranked[0], ranked[-1]
+    elif strategy == "best-second":
+        better, worse = ranked[0], ranked[1]
+    else:
+        better, worse = rank(rng.sample(ranked, 2))
+    if (better.reward or 0.0) - (worse.reward or 0.0) <= MIN_GAP:
+        return f"no contrast: both sketches score {better.reward or 0.0:.4f}"
+    return better, worse
+
+
+@dataclass
+class JudgeOutcome:
+    pair: tuple[int, int] | None  # entry indexes (better, worse)
+    skipped: str | None  # why no judge was asked, or why its answer was not used
+    judge: JudgeResult | None
+
+    @property
+    def operations(self) -> list[Operation]:
+        return list(self.judge.operations) if self.judge and not self.judge.error else []
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"pair": list(self.pair) if self.pair else None, "skipped": self.skipped,
+                "judge": self.judge.to_dict() if self.judge else None}
+
+
+def judge_round(
+    provider: Provider,
+    round_: Round,
+    lessons: Sequence[Lesson],
+    *,
+    pairing: str = "best-worst",
+    rng: random.Random | None = None,
+    cap: int = DEFAULT_CAP,
+    temperature: float = JUDGE_TEMPERATURE,
+    max_tokens: int = JUDGE_MAX_TOKENS,
+    images: bool = False,
+    seed: int | None = None,
+    cancel: threading.Event | None = None,
+) -> JudgeOutcome:
+    """Pair the round's sketches and ask the judge. ProviderError becomes StepError (resumable)."""
+    pair = pick_pair(round_, pairing, rng or random.Random(0))
+    if isinstance(pair, str):
+        return JudgeOutcome(None, pair, None)
+    better, worse = pair
+    sides = []
+    for e in (better, worse):
+        assert e.sketch is not None and e.score is not None
+        sides.append(Side(e.sketch, e.score, _sheet_png(e.sketch) if images else None))
+    try:
+        result = run_llm(provider, lambda: ajudge(provider, round_.prompt, sides[0], sides[1], lessons, cap=cap,
+                                                  temperature=temperature, max_tokens=max_tokens, seed=seed), cancel)
+    except ProviderError as e:
+        raise StepError(f"the judge's LLM call failed: {e}") from None
+    return JudgeOutcome((better.index, worse.index), result.error, result)
+
+
+def _sheet_png(sketch: Sketch) -> bytes:
+    from ..rendering.images import sheet_png
+
+    return sheet_png(sketch, views=JUDGE_VIEWS, size=JUDGE_IMAGE_SIZE)
+
+
+def round_usage(round_: Round | None, outcome: JudgeOutcome | None) -> dict[str, Any]:
+    """Calls and tokens of one step, split into drawing and judging."""
+    draw_u = round_.usage if round_ else Usage()
+    judge_u = outcome.judge.usage if outcome and outcome.judge else Usage()
+    draw_calls = round_.calls if round_ else 0
+    judge_calls = outcome.judge.calls if outcome and outcome.judge else 0
+    total = draw_u + judge_u
+    return {"calls": draw_calls + judge_calls, "draw_calls": draw_calls, "judge_calls": judge_calls,
+            "prompt_tokens": total.prompt_tokens, "completion_tokens": total.completion_tokens,
+            "cost_usd": total.cost_usd}

@@ -1,0 +1,159 @@
+"""Refine: CKE rounds on one prompt, optionally from an artist's sketch.
+
+Each round draws K candidates refining the best sketch so far, scores them together with it,
+pairs and judges them, and updates the lessons; the best sketch never gets worse than the start.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from ..draw import agent
+from ..draw.pipeline import Entry, Scorer, draw_round
+from ..library.lessons import DEFAULT_CAP, DEFAULT_MERGE_THRESHOLD, Lesson, apply_operations
+from ..library.store import LibraryStore
+from ..llm.base import Provider, Usage
+from ..runtime import Progress, ProgressFn, StepError, check_cancel, no_progress
+from ..scoring.reward import ScoreConfig, score_sketches
+from ..shared.sketch import Sketch
+from ..storage import now_utc
+from .pairing import PAIRINGS, judge_round, round_usage
+
+MAX_ROUNDS = 10
+
+
+@dataclass(frozen=True)
+class RefineConfig:
+    """The defaults of a refine (the HTTP refine job reads them from here)."""
+
+    rounds: int = 2
+    k: int = 3
+    temperature: float = agent.SAMPLE_TEMPERATURE
+    pairing: str = PAIRINGS[0]
+    judge_images: bool = False
+
+
+@dataclass
+class RefineResult:
+    prompt: str
+    best: Sketch
+    best_score: dict[str, Any]
+    best_round: int  # 0: the start sketch was never beaten
+    lessons: list[Lesson]  # the lessons after the last round
+    learned: list[dict[str, Any]]  # what changed in them: add, modify, delete, merge, evict events
+    rounds: list[dict[str, Any]]  # every round's candidates, scores, judge reply and events
+    usage: Usage
+    calls: int
+    version: int | None = None  # the library version written (commit=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"prompt": self.prompt, "best": self.best.to_dict(), "best_score": self.best_score,
+                "best_round": self.best_round, "lessons": [x.to_dict() for x in self.lessons],
+                "learned": self.learned, "rounds": self.rounds, "usage": self.usage.to_dict(),
+                "calls": self.calls, "version": self.version}
+
+
+def refine(
+    prompt: str,
+    provider: Provider,
+    score_config: ScoreConfig,
+    *,
+    store: LibraryStore | None = None,
+    library: str | None = None,
+    lessons: Sequence[str] | None = None,
+    commit: bool = False,
+    rounds: int = RefineConfig.rounds,
+    k: int = RefineConfig.k,
+    start: Sketch | None = None,
+    temperature: float = RefineConfig.temperature,
+    pairing: str = RefineConfig.pairing,
+    judge_images: bool = RefineConfig.judge_images,
+    seed: int | None = None,
+    max_strokes: int | None = None,
+    max_tokens: int | None = None,
+    merge_threshold: float = DEFAULT_MERGE_THRESHOLD,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+    scorer: Scorer = score_sketches,
+) -> RefineResult:
+    """Run CKE rounds on one prompt and return the best sketch and the lessons learned.
+
+    Lessons start from ``library``'s head (needs ``store``) or from ``lessons``. Each round draws
+    K candidates refining the best sketch so far (``start`` at first, when given), scores them
+    with it, pairs, judges and updates the lessons; the best sketch never gets worse than the
+    start. With ``commit`` every round's changes are written to the library as a new version.
+    """
+    if not 1 <= rounds <= MAX_ROUNDS:
+        raise ValueError(f"rounds={rounds}: expected 1 to {MAX_ROUNDS}")
+    if (library is None) != (store is None):
+        raise ValueError("refine: give both store and library, or neither")
+    if commit and library is None:
+        raise ValueError("refine: commit needs a library")
+    if library is not None and lessons is not None:
+        raise ValueError("refine: give a library or a list of lessons, not both")
+    agent.check_inputs(prompt, [], k, 1)
+    report = progress or no_progress
+    version: int | None = None
+    if store is not None and library is not None:
+        info = store.ensure(library)
+        cap, version = info.cap, info.head
+        current_lessons = store.lessons(library, version)
+        next_id = store.next_lesson_id(library)
+    else:
+        cap = DEFAULT_CAP
+        when = now_utc()
+        current_lessons = [Lesson(f"L{i}", t, when, when) for i, t in enumerate(lessons or [], 1)]
+        next_id = len(current_lessons) + 1
+    rng = random.Random(seed)
+    incumbent: Entry | None = None
+    best_round = 0
+    if start is not None and not start.strokes:
+        start = None
+    record: list[dict[str, Any]] = []
+    learned: list[dict[str, Any]] = []
+    usage, calls = Usage(), 0
+    written: int | None = None
+    best_rewards: list[float | None] = []
+    for r in range(1, rounds + 1):
+        check_cancel(cancel)
+        base_sketch = incumbent.sketch if incumbent is not None else start
+        report(Progress("draw", f"round {r}/{rounds}: drawing {k} candidates", r - 1, rounds, index=r - 1))
+        rnd = draw_round(provider, prompt, [x.text for x in current_lessons], score_config, k=k,
+                         temperature=temperature, current=base_sketch,
+                         include=[base_sketch] if base_sketch is not None else [],
+                         max_strokes=max_strokes, max_tokens=max_tokens,
+                         seed=None if seed is None else seed + 100 * r, cancel=cancel, scorer=scorer)
+        report(Progress("judge", f"round {r}/{rounds}: judging", r - 1, rounds, index=r - 1))
+        outcome = judge_round(provider, rnd, current_lessons, pairing=pairing, rng=rng, cap=cap,
+                              images=judge_images, cancel=cancel)
+        prov = {"source": "refine", "query": prompt, "round": r,
+                "pair": list(outcome.pair) if outcome.pair else None}
+        applied = apply_operations(current_lessons, outcome.operations, next_id=next_id, provenance=prov, cap=cap,
+                                   merge_threshold=merge_threshold)
+        if commit and applied.changed:
+            assert store is not None and library is not None
+            written, applied = store.apply(library, outcome.operations, base=written or version, provenance=prov,
+                                           note=f"refine {prompt[:60]!r} round {r}",
+                                           merge_threshold=merge_threshold)
+        current_lessons, next_id = applied.lessons, applied.next_id
+        learned += applied.learned
+        # The incumbent is in the pool, so the round's best is never worse; on a tie it stays.
+        best = rnd.best()
+        if best is not None:
+            if best.source == "drawn":
+                best_round = r
+            incumbent = best
+        best_rewards.append(best.reward if best is not None else None)
+        usage = usage + rnd.usage + (outcome.judge.usage if outcome.judge else Usage())
+        calls += rnd.calls + (outcome.judge.calls if outcome.judge else 0)
+        record.append({"round": r, "draw": rnd.to_dict(), "judge": outcome.to_dict(), "events": applied.events,
+                       "usage": round_usage(rnd, outcome)})
+        report(Progress("update", f"round {r}/{rounds}: {len(applied.learned)} lesson changes", r, rounds, index=r - 1))
+    if incumbent is None or incumbent.sketch is None or incumbent.score is None:
+        raise StepError(f"no usable sketch of {prompt!r} in {rounds} rounds of {k} candidates")
+    report(Progress("done", f"best sketch from round {best_round}", rounds, rounds, scores=best_rewards))
+    return RefineResult(prompt, incumbent.sketch, incumbent.score, best_round, list(current_lessons), learned,
+                        record, usage, calls, written)

@@ -1,0 +1,273 @@
+"""`threedraw draw "a wooden chair" --out out/chair.blend`: the main job.
+
+A text prompt becomes native Blender Bezier curves: the drawing pipeline draws K
+candidates and ranks them (by CLIP when weights are configured, else by the structure
+score), the best one's canonical JSON is written next to the .blend, and Blender builds
+the curves, saves the .blend and renders a preview. Blender starts in a child process
+before the LLM is asked, so its start-up hides behind the LLM's latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ..blender.protocol import MAX_PREVIEW_SIZE, MIN_PREVIEW_SIZE, PREVIEW_SIZE
+from ..draw.agent import DRAW_TEMPERATURE, SAMPLE_TEMPERATURE
+from ..draw.pipeline import DrawConfig
+from ..llm.base import ChatRequest, Message
+from ..shared.files import FileReadError, read_text
+from . import UserError
+from .options import (add_clip_arguments, add_data_dir_argument, add_provider_arguments, add_size_arguments,
+                      config_from_args, make_provider, open_database, provider_config)
+from .output import log_to_stderr, write_json
+
+HELP = "draw a 3D sketch from a text prompt with an LLM and save it as Blender curves"
+
+MAX_LESSONS_FILE_BYTES = 256 * 1024
+_NUMBERING = re.compile(r"^\s*(?:[-*]|\[?G?\d+[.):\]]?)\s+")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("prompt", help='what to draw, e.g. "a wooden chair"')
+    p.add_argument(
+        "--out", required=True, metavar="FILE.blend", help="the .blend to write (the sketch JSON goes next to it)"
+    )
+    p.add_argument("--preview", metavar="FILE.png", help="also render a PNG preview with Blender")
+    p.add_argument("--size", type=int, default=PREVIEW_SIZE, metavar="PX",
+                   help=f"preview size in pixels ({MIN_PREVIEW_SIZE}..{MAX_PREVIEW_SIZE}, default {PREVIEW_SIZE})")
+    p.add_argument("-k", type=int, default=DrawConfig.k, metavar="N",
+                   help=f"candidates to draw; the best one is kept (default {DrawConfig.k})")
+    p.add_argument(
+        "--temperature",
+        type=float,
+        metavar="T",
+        help=f"sampling temperature (default {SAMPLE_TEMPERATURE} when k > 1, as the paper samples; "
+             f"else {DRAW_TEMPERATURE})",
+    )
+    lessons = p.add_mutually_exclusive_group()
+    lessons.add_argument("--lessons", metavar="FILE", help="experience: a text file of lessons, one per line")
+    lessons.add_argument("--library", metavar="NAME", help="experience: the lessons of a library `threedraw learn` made")
+    add_data_dir_argument(p)
+    p.add_argument("--from", dest="current", metavar="SKETCH.json", help="refine an existing sketch")
+    add_size_arguments(p)
+    p.add_argument("--seed", type=int, metavar="N", help="sampling seed (candidate i uses seed + i)")
+    p.add_argument("--report", metavar="FILE.json", help="write a JSON report: candidates, raw replies, usage, timings")
+    add_provider_arguments(p)
+    # Ranking k > 1 candidates: CLIP when weights are configured, else the structure score.
+    add_clip_arguments(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    log_to_stderr("threedraw draw: ")
+    out, preview, json_path = _paths(args)
+    if not MIN_PREVIEW_SIZE <= args.size <= MAX_PREVIEW_SIZE:
+        raise UserError(f"--size {args.size} is outside {MIN_PREVIEW_SIZE}..{MAX_PREVIEW_SIZE}")
+    lessons = read_lessons(args.lessons) if args.lessons else library_lessons(args) if args.library else []
+    current = _load_sketch(args.current) if args.current else None
+    from ..blender.client import BlenderError, BlenderProcess
+    from ..draw import agent
+    from ..draw.pipeline import draw_round
+
+    options = provider_config(args)
+    kind = options.resolved_kind
+    draw = DrawConfig(k=args.k, temperature=args.temperature, max_strokes=args.max_strokes,
+                      max_tokens=args.max_tokens, seed=args.seed)
+    max_strokes, max_tokens = draw.sizes(kind)
+
+    # Every option is checked before Blender starts or a token is spent.
+    try:
+        agent.check_inputs(args.prompt, lessons, args.k, max_strokes)
+        ChatRequest((Message("user", "check"),), temperature=draw.sampling_temperature, max_tokens=max_tokens)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    provider = make_provider(options)
+    score_config = config_from_args(args)
+    # Ranking k > 1 candidates with CLIP needs torch and the model: load them while the LLM works.
+    clip_ready = _Background(lambda: _load_clip(score_config)) if args.k > 1 and score_config.has_clip else None
+    try:
+        blender = BlenderProcess()  # starts loading bpy now, in parallel with the LLM
+    except BlenderError as e:
+        raise UserError(str(e)) from None
+    report: dict[str, Any] = {"prompt": args.prompt, "provider": kind, "model": provider.model}
+    try:
+        print(f"drawing {args.prompt!r} with {kind} model {provider.model} (k={args.k})...", file=sys.stderr)
+        llm_start = time.monotonic()
+        try:
+            rnd = draw_round(provider, args.prompt, lessons, score_config, k=draw.k,
+                             temperature=draw.sampling_temperature, current=current, max_strokes=max_strokes,
+                             max_tokens=max_tokens, seed=draw.seed, scorer=_scorer(clip_ready) if args.k > 1 else None,
+                             require_reply=False)
+        except ValueError as e:
+            raise UserError(str(e)) from None
+        llm_s = time.monotonic() - llm_start
+        report["candidates"] = [c.to_dict() for c in rnd.candidates]
+        for c in rnd.candidates:
+            _say_candidate(c, args.k)
+        ranked = rnd.ranked()
+        if not ranked:
+            _write_report(args.report, report)
+            raise UserError(f"no usable sketch from the {kind} model: {rnd.failure_reasons()}")
+        chosen = ranked[0]
+        why = _why(chosen, len(ranked))
+        sketch = chosen.sketch
+        assert sketch is not None
+        sketch.save(json_path)
+        blender_start = time.monotonic()
+        try:
+            info = blender.write(sketch, out, preview, args.size)
+        except BlenderError as e:
+            raise UserError(f"{e} (the sketch is saved in {json_path})") from None
+        blender_s = time.monotonic() - blender_start
+    finally:
+        blender.close()
+    usage = rnd.usage
+    total_s = time.monotonic() - started
+    report.update(
+        chosen=chosen.index,
+        chosen_because=why,
+        usage=usage.to_dict(),
+        timings={"llm_s": round(llm_s, 3), "blender_write_s": round(blender_s, 3), "total_s": round(total_s, 3)},
+    )
+    _write_report(args.report, report)
+    cost = "unknown cost" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
+    if args.k > 1:
+        print(f"kept candidate {chosen.index + 1} of {args.k}: {why}", file=sys.stderr)
+    saved = ", ".join(str(x) for x in (out, json_path, preview) if x)
+    print(
+        f"wrote {saved}: {info.get('strokes', len(sketch))} curves; "
+        f"{usage.prompt_tokens}+{usage.completion_tokens} tokens, {cost}; "
+        f"LLM {llm_s:.1f} s, total {total_s:.1f} s",
+        file=sys.stderr,
+    )
+    return 0
+
+
+# -- helpers -----------------------------------------------------------------
+def _paths(args: argparse.Namespace) -> tuple[Path, Path | None, Path]:
+    out = Path(args.out)
+    if out.suffix.lower() != ".blend":
+        raise UserError(f"--out {args.out}: expected a .blend file name")
+    preview = Path(args.preview) if args.preview else None
+    if preview is not None and preview.suffix.lower() != ".png":
+        raise UserError(f"--preview {args.preview}: expected a .png file name")
+    for p in (out, preview):
+        if p is None:
+            continue
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UserError(f"cannot create the folder for {p}: {e.strerror or e}") from None
+    return out, preview, out.with_suffix(".json")
+
+
+def library_lessons(args: argparse.Namespace) -> list[str]:
+    """The head version of a learned library: its best epoch, when learn kept the best."""
+    from ..library.store import LibraryError, LibraryStore
+    from ..storage import StorageError
+
+    try:
+        store = LibraryStore(open_database(args))
+        if not store.exists(args.library):
+            names = ", ".join(i.name for i in store.list()) or "none yet; make one with threedraw learn"
+            raise UserError(f"--library {args.library!r}: no such library (libraries: {names})")
+        return [x.text for x in store.lessons(args.library)]
+    except (LibraryError, StorageError) as e:
+        raise UserError(f"--library {args.library}: {e}") from None
+
+
+def read_lessons(path: str) -> list[str]:
+    """Lessons from a text file: one per line; blank lines and '#' comments skipped, numbering removed."""
+    try:
+        text = read_text(path, MAX_LESSONS_FILE_BYTES)
+    except FileReadError as e:
+        raise UserError(f"--lessons {e}") from None
+    lessons = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            lessons.append(_NUMBERING.sub("", line, count=1).strip())
+    return [x for x in lessons if x]
+
+
+def _load_sketch(path: str) -> Any:
+    from ..shared.sketch import Sketch, SketchError
+
+    try:
+        return Sketch.load(path)
+    except SketchError as e:
+        raise UserError(f"--from: {e}") from None
+
+
+def _say_candidate(c: Any, k: int) -> None:
+    name = f"candidate {c.index + 1}/{k}"
+    if c.ok:
+        note = " (after a repair request)" if c.repaired else ""
+        dropped = f"; {len(c.problems)} parser notes, first: {c.problems[0]}" if c.problems else ""
+        print(f"  {name}: {len(c.sketch)} curves{note}{dropped}", file=sys.stderr)
+    else:
+        print(f"  {name} failed: {c.error}", file=sys.stderr)
+
+
+def _scorer(clip_ready: "_Background | None") -> Any:
+    """Score the candidates once CLIP has loaded; a scoring failure is one line saying so."""
+    from ..scoring.reward import score_sketches
+
+    def score(sketches: list[Any], prompt: str, config: Any) -> Any:
+        try:
+            if clip_ready is not None:
+                clip_ready.result()
+            return score_sketches(sketches, prompt, config)
+        except (ValueError, RuntimeError, OSError, ImportError) as e:
+            # ClipError/ClipUnavailable derive from these: a bad checkpoint, a missing config.
+            raise UserError(f"cannot rank the candidates: {e}") from None
+
+    return score
+
+
+def _why(chosen: Any, usable: int) -> str:
+    if usable == 1:
+        return "the only usable candidate"
+    s = chosen.score
+    if s["clip_mean"] is not None:
+        return f"best CLIP score {s['clip_mean']:.4f} (reward {s['reward']:.4f})"
+    return f"best structure score {s['structure']['total']:.4f} (no CLIP weights configured)"
+
+
+def _load_clip(config: Any) -> None:
+    from ..scoring.clip import load_clip  # imports torch
+
+    load_clip(config.clip_model, config.clip_pretrained, config.clip_checkpoint)
+
+
+class _Background:
+    """Run a function in a thread now; ``result()`` waits for it (re-raising its error)."""
+
+    def __init__(self, fn: Any):
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Any) -> None:
+        try:
+            self._value = fn()
+        except BaseException as e:  # handed to the caller of result()
+            self._error = e
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def _write_report(path: str | None, report: dict[str, Any]) -> None:
+    if path:
+        write_json(path, report, "--report")

@@ -1,0 +1,150 @@
+"""`threedraw learn --prompts FILE|SET --library NAME`: learn lessons by contrastive experience (CKE).
+
+Per prompt and epoch: K candidates at the sampling temperature, scored; the best and the worst go
+to the judge, whose operations update the library. After every epoch the library is scored on the
+validation prompts (drawn at the drawing temperature) and the best epoch becomes the library's
+head. Every step is stored as it finishes: a run stopped any way resumes with ``--resume``.
+Every default is ``LearnConfig``'s own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..cke.learner import LearnConfig
+from ..cke.pairing import PAIRINGS
+from ..library.lessons import DEFAULT_CAP
+from . import UserError
+from .options import (add_clip_arguments, add_data_dir_argument, add_provider_arguments, add_score_size_argument,
+                      add_size_arguments, open_database, preload_clip, provider_from_args, score_config_from_args)
+from .output import ProgressPrinter, write_json
+
+HELP = "learn an experience library: draw K sketches per prompt, score them, let a judge write lessons"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    d = LearnConfig
+    p.add_argument("--prompts", metavar="FILE|SET",
+                   help="training prompts: a text file (one prompt a line) or a built-in set: modelnet40, fine-grained")
+    p.add_argument("--library", metavar="NAME", help="the library to learn into (made when missing)")
+    p.add_argument("--validation", metavar="FILE|SET",
+                   help="held-out prompts that pick the best epoch (default: the training prompts)")
+    p.add_argument("--epochs", type=int, default=d.epochs, help="passes over the prompts (default: %(default)s)")
+    p.add_argument("-k", type=int, default=d.k, help="candidates per prompt and epoch (default: %(default)s)")
+    p.add_argument("--pairing", choices=PAIRINGS, default=d.pairing,
+                   help="which two candidates the judge compares (default: %(default)s, the paper's)")
+    p.add_argument("--temperature", type=float, default=d.temperature,
+                   help=f"sampling temperature of the K candidates ({d.temperature})")
+    p.add_argument("--draw-temperature", type=float, default=d.draw_temperature,
+                   help=f"temperature when drawing with the library, for validation ({d.draw_temperature})")
+    p.add_argument("--val-k", type=int, default=d.val_k,
+                   help=f"candidates per validation prompt; the best counts ({d.val_k})")
+    p.add_argument("--no-keep-best", action="store_true",
+                   help="skip validation; the last epoch becomes the head (the paper's plain loop)")
+    p.add_argument("--cap", type=int, help=f"most lessons the library keeps (default: {DEFAULT_CAP} for a new library)")
+    p.add_argument("--judge-images", action="store_true",
+                   help="also show the judge rendered views of both sketches (the model must accept images)")
+    p.add_argument("--seed", type=int, help="sampling seed, for providers that honour one")
+    add_size_arguments(p, reply="drawing reply")
+    p.add_argument("--resume", nargs="?", const="latest", metavar="RUN_ID",
+                   help="go on with a stopped run (default: the library's latest unfinished run)")
+    p.add_argument("--record", metavar="FILE.json", help="also write the whole run record to this JSON file")
+    add_score_size_argument(p)
+    add_data_dir_argument(p)
+    add_provider_arguments(p)
+    add_clip_arguments(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..cke.learner import Learner
+    from ..draw.prompt_sets import load_prompt_set
+    from ..library.lessons import LibraryError, check_name
+    from ..library.runs import RunStore
+    from ..runtime import Cancelled, StepError
+    from ..storage import StorageError
+
+    score_config = score_config_from_args(args)
+    if args.library:
+        try:
+            check_name(args.library)
+        except LibraryError as e:
+            raise UserError(str(e)) from None
+    db = open_database(args)
+    try:
+        runs = RunStore(db)
+        if args.resume:
+            run_id = _resume_target(args, runs)
+            config = None
+        else:
+            if not args.prompts or not args.library:
+                raise UserError("give --prompts FILE|SET and --library NAME (or --resume to go on with a run)")
+            try:
+                train = load_prompt_set(args.prompts)
+                val = load_prompt_set(args.validation) if args.validation else None
+                config = LearnConfig(
+                    prompts=list(train.prompts), prompt_set=train.name,
+                    validation=list(val.prompts) if val else None, validation_set=val.name if val else None,
+                    epochs=args.epochs, k=args.k, temperature=args.temperature,
+                    draw_temperature=args.draw_temperature, val_k=args.val_k, pairing=args.pairing,
+                    keep_best=not args.no_keep_best, seed=args.seed, max_strokes=args.max_strokes,
+                    max_tokens=args.max_tokens, judge_images=args.judge_images,
+                ).check()
+            except ValueError as e:
+                raise UserError(str(e)) from None
+            if config.keep_best and val is None:
+                print("threedraw learn: no --validation set, so keep-best scores the training prompts",
+                      file=sys.stderr)
+        preload_clip(score_config)
+        provider = provider_from_args(args)
+        learner = Learner(db, provider, score_config, progress=ProgressPrinter("learn"))
+        try:
+            run = learner.resume(run_id) if config is None else learner.start(args.library, config, args.cap)
+        except (LibraryError, StorageError, ValueError) as e:
+            raise UserError(str(e)) from None
+        hint = f"resume with: threedraw learn --resume {run.id}"
+        try:
+            result = learner.run(run.id)
+        except StepError as e:
+            raise UserError(f"run {run.id} stopped: {e}; the finished steps are saved, {hint}") from None
+        except (Cancelled, KeyboardInterrupt):
+            print(f"threedraw learn: run {run.id} stopped; {hint}", file=sys.stderr)
+            raise KeyboardInterrupt from None
+        except (LibraryError, StorageError) as e:
+            raise UserError(f"run {run.id} stopped: {e}; {hint}") from None
+        _summary(result, runs)
+        if args.record:
+            write_json(args.record, runs.export(run.id))
+        return 0
+    finally:
+        db.close()
+
+
+def _resume_target(args: argparse.Namespace, runs: Any) -> str:
+    from ..library.runs import RESUMABLE
+
+    if args.prompts or args.validation:
+        raise UserError("--resume goes on with the run's own prompts; drop --prompts and --validation")
+    if args.resume != "latest":
+        return str(args.resume)
+    run = runs.latest(args.library, resumable=True)
+    if run is None:
+        where = f" of library {args.library}" if args.library else ""
+        raise UserError(f"no unfinished run{where} to resume ({', '.join(RESUMABLE)} runs can be resumed)")
+    return run.id
+
+
+def _summary(result: Any, runs: Any) -> None:
+    print(f"run {result.run_id}: library {result.library}, head is version {result.head}")
+    print(f"{'epoch':>5} {'version':>7} {'validation':>10} {'lessons':>7}")
+    for e in result.epochs:
+        score = "-" if e["score"] is None else f"{e['score']:.4f}"
+        kept = "  <- kept (head)" if e["epoch"] == result.best_epoch else ""
+        print(f"{e['epoch']:>5} {e['version']:>7} {score:>10} {e['detail'].get('lessons', 0):>7}{kept}")
+    for e in result.cost["epochs"]:
+        p = e["per_object"]
+        cost = "unknown cost" if p["cost_usd"] is None else f"${p['cost_usd']:.4f}"
+        print(f"epoch {e['epoch']} per object: {p['calls']:.1f} LLM calls ({p['draw_calls']:.1f} draw, "
+              f"{p['judge_calls']:.1f} judge), {p['prompt_tokens']:.0f} prompt + {p['completion_tokens']:.0f} "
+              f"completion tokens, {cost}")

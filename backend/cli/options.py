@@ -1,0 +1,162 @@
+"""Options several commands share: the LLM provider, CLIP scoring, the data folder.
+
+The defaults shown in ``--help`` are read from the config dataclasses that own them
+(``ProviderConfig``, ``KIND_DEFAULTS``, ``ScoreConfig``), so help and behaviour cannot drift apart.
+Bad values become a ``UserError`` (one line, exit status 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import replace
+from typing import Any
+
+from ..llm.base import ProviderError
+from ..llm.factory import KIND_DEFAULTS, KINDS, ProviderConfig, provider_from_config
+from ..rendering.camera import DEFAULT_VIEWS, MAX_VIEWS
+from ..scoring.reward import ScoreConfig
+from ..storage import DATA_DIR_ENV, Database, StorageError
+from . import UserError
+
+
+def kind_defaults_help(field: str) -> str:
+    """"8 local, 48 API": a KIND_DEFAULTS field per provider kind, as help text shows it."""
+    return ", ".join(f"{getattr(d, field)} {'local' if kind == 'local' else 'API'}" for kind, d in KIND_DEFAULTS.items())
+
+
+# -- the LLM provider ------------------------------------------------------------
+def add_provider_arguments(parser: argparse.ArgumentParser) -> None:
+    """--provider, --base-url, --model (also from THREEDRAW_PROVIDER/_BASE_URL/_MODEL), --timeout, ..."""
+    d = ProviderConfig()
+    g = parser.add_argument_group("LLM provider")
+    g.add_argument(
+        "--provider",
+        choices=KINDS,
+        default=os.environ.get("THREEDRAW_PROVIDER") or None,
+        help="local: the embedded model, no key, no network; openai-compatible: any chat-completions API "
+        "(default: openai-compatible when --base-url is given, else local)",
+    )
+    g.add_argument(
+        "--base-url",
+        default=os.environ.get("THREEDRAW_BASE_URL") or None,
+        metavar="URL",
+        help="API base URL as OpenAI clients take it, e.g. https://api.deepseek.com/v1 or http://127.0.0.1:11434/v1; "
+        "the key is read from THREEDRAW_API_KEY",
+    )
+    g.add_argument(
+        "--model",
+        default=os.environ.get("THREEDRAW_MODEL") or None,
+        metavar="NAME",
+        help="API model name (e.g. deepseek-chat); for --provider local, a .gguf path (default: the shipped SmolLM2)",
+    )
+    g.add_argument("--timeout", type=float, default=d.timeout, metavar="S",
+                   help=f"seconds to wait for one reply ({d.timeout:g})")
+    g.add_argument("--retries", type=int, default=d.retries, metavar="N",
+                   help=f"retries on 429/5xx/timeouts ({d.retries})")
+    g.add_argument("--concurrency", type=int, default=d.concurrency, metavar="N",
+                   help=f"API requests in flight at once ({d.concurrency})")
+    g.add_argument(
+        "--prices", metavar="FILE", help='JSON price table {"model": {"input": $, "output": $}} per 1M tokens'
+    )
+    g.add_argument(
+        "--json-schema",
+        action="store_true",
+        help="the API supports response_format json_schema: ask for schema-constrained JSON",
+    )
+
+
+def provider_config(args: argparse.Namespace) -> ProviderConfig:
+    """The provider options as plain values."""
+    return ProviderConfig(kind=args.provider, base_url=args.base_url, model=args.model, timeout=args.timeout,
+                          retries=args.retries, concurrency=args.concurrency, prices=args.prices,
+                          json_schema=args.json_schema)
+
+
+def make_provider(config: ProviderConfig) -> Any:
+    """The provider a config names; bad options raise UserError (one clear line)."""
+    try:
+        return provider_from_config(config)
+    except (ProviderError, ValueError) as e:
+        raise UserError(str(e)) from None
+
+
+def provider_from_args(args: argparse.Namespace) -> Any:
+    return make_provider(provider_config(args))
+
+
+def add_size_arguments(parser: argparse.ArgumentParser, reply: str = "reply") -> None:
+    """--max-strokes and --max-tokens, whose defaults depend on the kind of provider."""
+    parser.add_argument("--max-strokes", type=int, metavar="N",
+                        help=f"most curves to ask for (default: {kind_defaults_help('max_strokes')})")
+    parser.add_argument("--max-tokens", type=int, metavar="N",
+                        help=f"most tokens per {reply} (default: {kind_defaults_help('max_tokens')})")
+
+
+# -- CLIP and structure scoring ---------------------------------------------------
+def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
+    """The scoring options shared by score, draw, learn, eval and serve."""
+    group = parser.add_argument_group("scoring (CLIP and structure)")
+    group.add_argument("--clip-model", default=ScoreConfig.clip_model, metavar="NAME_OR_CONFIG",
+                       help="open_clip model name, or path to an open_clip model-config JSON (default: %(default)s)")
+    weights = group.add_mutually_exclusive_group()
+    weights.add_argument("--clip-pretrained", metavar="TAG",
+                         help="open_clip pretrained tag, e.g. openai (downloaded once; needs the internet)")
+    weights.add_argument("--clip-checkpoint", metavar="PATH", help="local open_clip weights file")
+    group.add_argument("--views", type=int, default=DEFAULT_VIEWS, metavar="N",
+                       help=f"views rendered per sketch, 1-{MAX_VIEWS} (default: %(default)s)")
+    group.add_argument("--structure-weight", type=float, default=ScoreConfig.structure_weight, metavar="LAMBDA",
+                       help="reward = CLIP + LAMBDA x structure (default: %(default)s, the paper's reward)")
+
+
+def add_score_size_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--score-size", type=int, default=ScoreConfig.size,
+                        help="render size for CLIP scoring, px (default: %(default)s)")
+
+
+def config_from_args(args: argparse.Namespace) -> ScoreConfig:
+    """A ScoreConfig from the options add_clip_arguments added; bad values are a UserError."""
+    try:
+        return ScoreConfig(
+            clip_model=args.clip_model,
+            clip_pretrained=args.clip_pretrained,
+            clip_checkpoint=args.clip_checkpoint,
+            views=args.views,
+            structure_weight=args.structure_weight,
+        )
+    except ValueError as e:
+        raise UserError(str(e)) from None
+
+
+def score_config_from_args(args: argparse.Namespace) -> ScoreConfig:
+    """The CLIP/structure options plus --score-size, as a ScoreConfig (bad values: UserError)."""
+    try:
+        return replace(config_from_args(args), size=args.score_size)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+
+
+def preload_clip(score_config: ScoreConfig) -> None:
+    """Load CLIP before the first LLM call, so a bad model or weights file costs nothing."""
+    if not score_config.has_clip:
+        return
+    from ..scoring.clip import ClipError, load_clip
+
+    try:
+        load_clip(score_config.clip_model, score_config.clip_pretrained, score_config.clip_checkpoint)
+    except ClipError as e:
+        raise UserError(str(e)) from None
+
+
+# -- the data folder --------------------------------------------------------------
+def add_data_dir_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", metavar="DIR",
+                   help=f"where libraries and run records live (default: ${DATA_DIR_ENV}, else the user's data "
+                        "folder, e.g. ~/.local/share/threedraw)")
+
+
+def open_database(args: argparse.Namespace) -> Database:
+    try:
+        return Database.open(args.data_dir)
+    except StorageError as e:
+        raise UserError(str(e)) from None

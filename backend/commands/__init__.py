@@ -1,1 +1,0 @@
-"""Subcommands of the threedraw CLI, one module each."""

@@ -1,0 +1,192 @@
+"""The drawing pipeline: (prompt, lessons, K, provider, scorer) -> ranked, scored candidates.
+
+Every drawing goes through ``draw_round``: the CLI's ``threedraw draw``, the server's draw,
+refine and learn jobs, CKE's rounds and the evaluation. It asks the drawing agent for K
+candidates at once, finalises each delivered sketch (``finalise``: the one place a drawn sketch
+is changed after parsing), adds any given sketches (an artist's, the incumbent), scores them all
+with one scorer call, and ``rank`` orders them. A round is stored as it is (``Round.to_dict``),
+so a learning run picks it up again after a crash.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Sequence
+
+from ..llm.base import Provider, Usage
+from ..llm.factory import defaults_for
+from ..runtime import StepError, check_cancel, run_llm
+from ..scoring.reward import ScoreConfig, SketchScore, score_sketches
+from ..shared.sketch import Sketch
+from . import agent
+
+MAX_STORED_REPLY_CHARS = 256 * 1024  # per raw reply in a run record
+
+# How a round's sketches get scored: score_sketches itself, or (in the server) a function
+# that runs it on the one worker owning the CLIP model.
+Scorer = Callable[[list[Sketch], str, ScoreConfig], list[SketchScore]]
+
+
+@dataclass(frozen=True)
+class DrawConfig:
+    """What one drawing asks for; None means the default named beside it."""
+
+    k: int = 1  # candidates; the best one is kept
+    temperature: float | None = None  # None: agent.default_temperature(k), the paper's rule
+    max_strokes: int | None = None  # None: the provider kind's default (llm.factory.KIND_DEFAULTS)
+    max_tokens: int | None = None  # None: the provider kind's default
+    seed: int | None = None  # candidate i samples with seed + i
+
+    @property
+    def sampling_temperature(self) -> float:
+        return self.temperature if self.temperature is not None else agent.default_temperature(self.k)
+
+    def sizes(self, provider_kind: str) -> tuple[int, int]:
+        """(max strokes, max tokens) for a kind of provider."""
+        d = defaults_for(provider_kind)
+        return self.max_strokes or d.max_strokes, self.max_tokens or d.max_tokens
+
+
+@dataclass
+class Entry:
+    """One scored sketch of a round: drawn by the LLM, or given (an artist's sketch, the incumbent)."""
+
+    index: int
+    source: str  # "drawn" | "given"
+    sketch: Sketch | None
+    score: dict[str, Any] | None  # SketchScore.to_dict()
+    candidate: dict[str, Any] | None = None  # the agent's record: raw replies, problems, usage
+    error: str | None = None
+
+    @property
+    def reward(self) -> float | None:
+        return None if self.score is None else float(self.score["reward"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "source": self.source, "sketch": self.sketch.to_dict() if self.sketch else None,
+                "score": self.score, "candidate": self.candidate, "error": self.error}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Entry":
+        return cls(d["index"], d["source"], Sketch.from_dict(d["sketch"]) if d.get("sketch") else None,
+                   d.get("score"), d.get("candidate"), d.get("error"))
+
+
+def _rank_key(e: Entry) -> tuple[float, bool, int]:
+    return (e.reward or 0.0, e.source == "given", -e.index)
+
+
+def rank(entries: Iterable[Entry]) -> list[Entry]:
+    """The entries that hold a sketch, best first: the higher reward; on a tie a given sketch (the
+    incumbent stays unless beaten), then the earlier candidate."""
+    return sorted((e for e in entries if e.sketch is not None), key=_rank_key, reverse=True)
+
+
+@dataclass
+class Round:
+    prompt: str
+    temperature: float
+    entries: list[Entry]
+    usage: Usage = field(default_factory=Usage)
+    calls: int = 0  # LLM replies received (first tries and repairs)
+    # The agent's candidates as drawn (whole replies); not stored: a stored round has the records.
+    candidates: list[agent.Candidate] = field(default_factory=list, repr=False, compare=False)
+
+    def usable(self) -> list[Entry]:
+        return [e for e in self.entries if e.sketch is not None]
+
+    def ranked(self) -> list[Entry]:
+        return rank(self.entries)
+
+    def best(self) -> Entry | None:
+        ranked = self.ranked()
+        return ranked[0] if ranked else None
+
+    @property
+    def no_reply(self) -> bool:
+        """Every drawing failed without a single reply: the LLM is unreachable, not drawing badly."""
+        drawn = [e for e in self.entries if e.source == "drawn"]
+        return bool(drawn) and all(e.sketch is None and not (e.candidate or {}).get("responses") for e in drawn)
+
+    def failure_reasons(self) -> str:
+        """Why each drawing failed, for an error message when none is usable."""
+        return "; ".join(f"candidate {e.index + 1}: {e.error}" for e in self.entries if e.source == "drawn")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"prompt": self.prompt, "temperature": self.temperature,
+                "entries": [e.to_dict() for e in self.entries], "usage": self.usage.to_dict(), "calls": self.calls}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Round":
+        u = d.get("usage") or {}
+        return cls(d["prompt"], d["temperature"], [Entry.from_dict(e) for e in d["entries"]],
+                   Usage(u.get("prompt_tokens", 0), u.get("completion_tokens", 0), u.get("cost_usd")),
+                   d.get("calls", 0))
+
+
+def finalise(sketch: Sketch) -> Sketch:
+    """The sketch a drawing delivers, made from what the parser read: the one place where a drawn
+    sketch may still be changed (a repair step belongs here). Today it is delivered as parsed."""
+    return sketch
+
+
+def draw_round(
+    provider: Provider,
+    prompt: str,
+    lessons: Sequence[str],
+    score_config: ScoreConfig,
+    *,
+    k: int,
+    temperature: float = agent.SAMPLE_TEMPERATURE,
+    current: Sketch | None = None,
+    include: Sequence[Sketch] = (),
+    max_strokes: int | None = None,
+    max_tokens: int | None = None,
+    seed: int | None = None,
+    cancel: threading.Event | None = None,
+    scorer: Scorer | None = score_sketches,
+    require_reply: bool = True,
+) -> Round:
+    """Draw K candidates (refining ``current`` when given), add the ``include`` sketches, score all.
+
+    With ``scorer=None`` nothing is scored (one candidate needs no ranking) and ``rank`` keeps the
+    round's order. With ``require_reply`` a round in which the provider gave no reply at all raises
+    StepError (an outage, not a bad drawing); else the caller reads ``Round.no_reply``.
+    """
+    strokes, tokens = DrawConfig(max_strokes=max_strokes, max_tokens=max_tokens).sizes(provider.name)
+    candidates = run_llm(provider, lambda: agent.adraw(
+        provider, prompt, lessons=list(lessons), k=k, temperature=temperature, current=current,
+        max_tokens=tokens, max_strokes=strokes, seed=seed), cancel)
+    entries = [Entry(c.index, "drawn", finalise(c.sketch) if c.sketch is not None else None, None,
+                     _candidate_record(c), c.error) for c in candidates]
+    usage = sum((c.usage for c in candidates), Usage())
+    rnd = Round(prompt, temperature, entries, usage, sum(len(c.responses) for c in candidates), candidates)
+    if require_reply and rnd.no_reply:
+        raise StepError(f"the LLM gave no reply for {prompt!r}: {candidates[0].error}")
+    for sk in include:
+        entries.append(Entry(len(entries), "given", Sketch(prompt=prompt, strokes=list(sk.strokes)), None))
+    check_cancel(cancel)
+    scored = [e for e in entries if e.sketch is not None]
+    if scored and scorer is not None:
+        scores = scorer([e.sketch for e in scored if e.sketch is not None], prompt, score_config)
+        for e, s in zip(scored, scores):
+            e.score = _finite_score(s.to_dict())
+    return rnd
+
+
+def _candidate_record(c: agent.Candidate) -> dict[str, Any]:
+    d = c.to_dict()
+    d.pop("sketch", None)  # kept once, in the entry
+    # A runaway reply is junk past this point; the record keeps its start and says so.
+    d["responses"] = [r if len(r) <= MAX_STORED_REPLY_CHARS else r[:MAX_STORED_REPLY_CHARS] + " [truncated]"
+                      for r in d["responses"]]
+    return d
+
+
+def _finite_score(d: dict[str, Any]) -> dict[str, Any]:
+    # A NaN from a degenerate render must not win or poison a comparison.
+    if not math.isfinite(d.get("reward", 0.0)):
+        d["reward"] = 0.0
+    return d

@@ -1,0 +1,316 @@
+"""Learning-run records: every candidate, score, judge reply and operation of a run, in SQLite.
+
+A run (``threedraw learn``) is a sequence of steps, each keyed by (kind, epoch, index):
+``learn`` steps (one query of the training set in one epoch) and ``val`` steps (one validation
+prompt drawn with the library at the end of an epoch; epoch 0 is the starting library).
+
+A learn step is saved twice: ``scored`` once its candidates are drawn and scored (so a crash
+during the judge call never pays for drawing again), and ``done`` together with the library
+version its operations produced, in one transaction. Resuming skips every ``done`` step and
+picks a ``scored`` step up at the judge. Records live in the same database file as the
+libraries (``threedraw.storage.Database``) for exactly that shared transaction.
+
+Records hold model names and file *names*, never machine paths, keys or URLs.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import secrets
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from ..storage import Database, dumps_finite, now_utc
+from .lessons import LibraryError
+
+RUN_FORMAT = "threedraw.run/1"
+KINDS = ("learn", "val")
+RESUMABLE = ("running", "cancelled", "interrupted", "failed")
+MAX_RECORD_BYTES = 16 * 1024 * 1024  # one step: K candidates' replies and a judge reply
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    library TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    config TEXT NOT NULL,
+    start_version INTEGER NOT NULL,
+    work_version INTEGER NOT NULL,
+    best_epoch INTEGER,
+    best_version INTEGER,
+    best_score REAL,
+    error TEXT,
+    owner TEXT
+);
+CREATE TABLE IF NOT EXISTS run_steps (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    prompt TEXT NOT NULL,
+    status TEXT NOT NULL,
+    base_version INTEGER,
+    result_version INTEGER,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (run_id, kind, epoch, idx)
+);
+CREATE TABLE IF NOT EXISTS run_epochs (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    score REAL,
+    finished_at TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    PRIMARY KEY (run_id, epoch)
+);
+"""
+
+
+class RunError(LibraryError):
+    """No such run, or a run that cannot be resumed; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: str
+    library: str
+    status: str  # running | done | cancelled | interrupted | failed
+    created_at: str
+    updated_at: str
+    config: dict[str, Any]
+    start_version: int
+    work_version: int  # the library version the next learn step builds on
+    best_epoch: int | None
+    best_version: int | None
+    best_score: float | None
+    error: str | None
+    owner: str | None  # "host:pid" of the process running it
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d.pop("owner")
+        return d
+
+
+@dataclass(frozen=True)
+class StepRow:
+    kind: str
+    epoch: int
+    index: int
+    prompt: str
+    status: str  # scored | done
+    base_version: int | None
+    result_version: int | None
+    created_at: str
+    updated_at: str
+    record: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class EpochRow:
+    epoch: int
+    version: int
+    score: float | None
+    finished_at: str
+    detail: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def owner_tag() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(owner: str | None) -> bool:
+    """Whether the owning process of a 'running' run still runs (same machine only: else assume so)."""
+    if not owner or ":" not in owner:
+        return False
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname():
+        return True
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class RunStore:
+    def __init__(self, db: Database):
+        self.db = db
+        db.ensure_schema(_SCHEMA)
+
+    # -- runs ------------------------------------------------------------------
+    def create(self, library: str, config: dict[str, Any], start_version: int) -> RunInfo:
+        run_id = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+        when = now_utc()
+        with self.db.transaction() as c:
+            c.execute(
+                "INSERT INTO runs VALUES (?, ?, 'running', ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, ?)",
+                (run_id, library, when, when, dumps_finite(config), start_version, start_version, owner_tag()),
+            )
+        return self.get(run_id)
+
+    def get(self, run_id: str) -> RunInfo:
+        rows = self.db.query("SELECT * FROM runs WHERE id = ?", (run_id,))
+        if not rows:
+            raise RunError(f"no learning run {run_id!r} (threedraw library show NAME lists a library's runs)")
+        return _run(rows[0])
+
+    def list(self, library: str | None = None, limit: int = 100) -> builtins.list[RunInfo]:
+        if library is None:
+            rows = self.db.query("SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,))
+        else:
+            rows = self.db.query("SELECT * FROM runs WHERE library = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                                 (library, limit))
+        return [_run(r) for r in rows]
+
+    def latest(self, library: str | None = None, resumable: bool = False) -> RunInfo | None:
+        for run in self.list(library):
+            if not resumable or run.status in RESUMABLE:
+                return run
+        return None
+
+    def claim(self, run_id: str) -> RunInfo:
+        """Mark a run as running in this process; RunError when it is done or running elsewhere."""
+        with self.db.transaction() as c:
+            run = self.get(run_id)
+            if run.status == "done":
+                raise RunError(f"run {run_id} is finished; start a new run instead of resuming it")
+            if run.status == "running" and _alive(run.owner):
+                raise RunError(f"run {run_id} is still running (process {run.owner}); stop it before resuming")
+            c.execute("UPDATE runs SET status = 'running', error = NULL, owner = ?, updated_at = ? WHERE id = ?",
+                      (owner_tag(), now_utc(), run_id))
+        return self.get(run_id)
+
+    def set_status(self, run_id: str, status: str, error: str | None = None) -> None:
+        with self.db.transaction() as c:
+            c.execute("UPDATE runs SET status = ?, error = ?, owner = NULL, updated_at = ? WHERE id = ?",
+                      (status, error, now_utc(), run_id))
+
+    def set_work_version(self, run_id: str, version: int) -> None:
+        with self.db.transaction() as c:
+            c.execute("UPDATE runs SET work_version = ?, updated_at = ? WHERE id = ?", (version, now_utc(), run_id))
+
+    def set_best(self, run_id: str, epoch: int, version: int, score: float | None) -> None:
+        with self.db.transaction() as c:
+            c.execute("UPDATE runs SET best_epoch = ?, best_version = ?, best_score = ?, updated_at = ? WHERE id = ?",
+                      (epoch, version, score, now_utc(), run_id))
+
+    # -- steps -----------------------------------------------------------------
+    def step(self, run_id: str, kind: str, epoch: int, index: int) -> StepRow | None:
+        rows = self.db.query("SELECT * FROM run_steps WHERE run_id = ? AND kind = ? AND epoch = ? AND idx = ?",
+                             (run_id, kind, epoch, index))
+        return _step(rows[0]) if rows else None
+
+    def steps(self, run_id: str, kind: str | None = None) -> builtins.list[StepRow]:
+        sql = "SELECT * FROM run_steps WHERE run_id = ?" + (" AND kind = ?" if kind else "")
+        rows = self.db.query(sql + " ORDER BY kind, epoch, idx", (run_id, kind) if kind else (run_id,))
+        return [_step(r) for r in rows]
+
+    def save_step(
+        self,
+        run_id: str,
+        kind: str,
+        epoch: int,
+        index: int,
+        prompt: str,
+        status: str,
+        record: dict[str, Any],
+        base_version: int | None = None,
+        result_version: int | None = None,
+    ) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"step kind {kind!r}: expected one of {KINDS}")
+        text = dumps_finite(record)
+        if len(text) > MAX_RECORD_BYTES:
+            raise RunError(f"run {run_id}: the record of {kind} step {epoch}/{index + 1} is larger than "
+                           f"{MAX_RECORD_BYTES // (1024 * 1024)} MiB")
+        when = now_utc()
+        with self.db.transaction() as c:
+            c.execute(
+                "INSERT INTO run_steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (run_id, kind, epoch, idx) DO UPDATE SET status = excluded.status, "
+                "base_version = excluded.base_version, result_version = excluded.result_version, "
+                "updated_at = excluded.updated_at, record = excluded.record",
+                (run_id, kind, epoch, index, prompt, status, base_version, result_version, when, when, text),
+            )
+            c.execute("UPDATE runs SET updated_at = ? WHERE id = ?", (when, run_id))
+
+    # -- epochs ----------------------------------------------------------------
+    def finish_epoch(self, run_id: str, epoch: int, version: int, score: float | None,
+                     detail: dict[str, Any]) -> None:
+        with self.db.transaction() as c:
+            c.execute("INSERT OR REPLACE INTO run_epochs VALUES (?, ?, ?, ?, ?, ?)",
+                      (run_id, epoch, version, score, now_utc(), dumps_finite(detail)))
+
+    def epochs(self, run_id: str) -> builtins.list[EpochRow]:
+        rows = self.db.query("SELECT * FROM run_epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
+        return [EpochRow(r["epoch"], r["version"], r["score"], r["finished_at"], json.loads(r["detail"]))
+                for r in rows]
+
+    # -- summaries -------------------------------------------------------------
+    def cost(self, run_id: str) -> dict[str, Any]:
+        """LLM calls and tokens per object (one query drawn K times and judged), per epoch and overall."""
+        per_epoch: dict[int, dict[str, Any]] = {}
+        for s in self.steps(run_id, "learn"):
+            if s.status != "done":
+                continue
+            u = s.record.get("usage", {})
+            e = per_epoch.setdefault(s.epoch, {"objects": 0, "calls": 0, "draw_calls": 0, "judge_calls": 0,
+                                               "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0})
+            e["objects"] += 1
+            for key in ("calls", "draw_calls", "judge_calls", "prompt_tokens", "completion_tokens"):
+                e[key] += int(u.get(key, 0))
+            e["cost_usd"] = None if e["cost_usd"] is None or u.get("cost_usd") is None else e["cost_usd"] + u["cost_usd"]
+        val = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
+        for s in self.steps(run_id, "val"):
+            u = s.record.get("usage", {})
+            for key in val:
+                val[key] += int(u.get(key, 0))
+        epochs = []
+        for epoch in sorted(per_epoch):
+            e = per_epoch[epoch]
+            n = max(1, e["objects"])
+            per = {k: e[k] / n for k in ("calls", "draw_calls", "judge_calls", "prompt_tokens", "completion_tokens")}
+            per["cost_usd"] = None if e["cost_usd"] is None else e["cost_usd"] / n
+            epochs.append({"epoch": epoch, **e, "per_object": per})
+        return {"epochs": epochs, "validation": val}
+
+    def export(self, run_id: str) -> dict[str, Any]:
+        """The whole run record as one JSON-ready object."""
+        run = self.get(run_id)
+        return {
+            "format": RUN_FORMAT,
+            "run": run.to_dict(),
+            "epochs": [e.to_dict() for e in self.epochs(run_id)],
+            "steps": [s.to_dict() for s in self.steps(run_id)],
+            "cost": self.cost(run_id),
+        }
+
+
+def _run(r: Any) -> RunInfo:
+    return RunInfo(r["id"], r["library"], r["status"], r["created_at"], r["updated_at"], json.loads(r["config"]),
+                   r["start_version"], r["work_version"], r["best_epoch"], r["best_version"], r["best_score"],
+                   r["error"], r["owner"])
+
+
+def _step(r: Any) -> StepRow:
+    return StepRow(r["kind"], r["epoch"], r["idx"], r["prompt"], r["status"], r["base_version"],
+                   r["result_version"], r["created_at"], r["updated_at"], json.loads(r["record"]))

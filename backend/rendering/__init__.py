@@ -1,0 +1,1 @@
+"""Seeing sketches: cameras (camera), the differentiable torch rasteriser (rasteriser), PIL images and sheets (images)."""

@@ -1,0 +1,1 @@
+"""Scoring sketches: the reward (reward), CLIP over rendered views (clip), and the structure score (structure)."""

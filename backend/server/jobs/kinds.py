@@ -1,0 +1,317 @@
+"""What each kind of job does, on top of the drawing pipeline, the scorer and CKE.
+
+``score`` and ``render`` run on the scoring worker. ``draw``, ``refine`` and ``learn`` run in the
+LLM pool, each with its own provider, and hand their scoring to the scoring worker. Every
+sketch a job makes comes back in the canonical JSON with an id (``GET /v1/sketches/{id}``).
+
+Failures become ``JobFailed`` with a stable code and a message a user can act on:
+``provider_error`` (the LLM could not be reached or refused), ``no_usable_sketch``,
+``clip_error``, ``library_error``, ``storage_unavailable``, ``invalid_input``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import dataclasses
+import io
+from typing import Any, Callable, Iterator
+
+from ...cke import learner, refine
+from ...draw.pipeline import DrawConfig, Entry, Scorer, draw_round, rank
+from ...draw.prompt_sets import load_prompt_set
+from ...library.store import LibraryError, LibraryStore
+from ...llm.base import Provider, ProviderError
+from ...runtime import Cancelled, Progress, StepError
+from ...scoring.reward import ScoreConfig, score_sketches
+from ...shared.sketch import Sketch
+from ...storage import Database, StorageError
+from ..schemas import DrawJob, LearnJob, RefineJob, RenderJob, ScoreJob
+from ..settings import ServerSettings
+from .manager import LLM, SCORING, JobContext, JobFailed, JobKind, new_sketch_id
+
+SCORE_CHUNK = 8  # sketches scored between cancel checks
+PREVIEW_VIEWS = 4
+
+
+# -- shared helpers ---------------------------------------------------------------
+@contextlib.contextmanager
+def job_errors() -> Iterator[None]:
+    """The project's exceptions, as the job failures a client sees (Cancelled passes through)."""
+    from ...scoring.clip import ClipError
+
+    try:
+        yield
+    except ProviderError as e:
+        raise JobFailed("provider_error", f"the LLM call failed: {e}") from None
+    except StepError as e:
+        raise JobFailed("provider_error", str(e)) from None
+    except ClipError as e:
+        raise JobFailed("clip_error", str(e)) from None
+    except StorageError as e:
+        raise JobFailed("storage_unavailable", f"the server's storage failed: {e}") from None
+    except LibraryError as e:
+        raise JobFailed("library_error", str(e)) from None
+    except ValueError as e:  # the project's own checks (sketch, camera, agent inputs) say what and where
+        raise JobFailed("invalid_input", str(e)) from None
+
+
+def score_config(settings: ServerSettings, request: Any) -> ScoreConfig:
+    """The server's scoring settings with the job's own views, size and structure weight."""
+    base = settings.score
+    return dataclasses.replace(
+        base,
+        views=request.views if request.views is not None else base.views,
+        size=request.size if request.size is not None else base.size,
+        structure_weight=request.structure_weight if request.structure_weight is not None
+        else base.structure_weight,
+    )
+
+
+def check_limits(settings: ServerSettings, request: Any) -> None:
+    """Refuse, at submit, views or sizes above what this server allows."""
+    views, size = getattr(request, "views", None), getattr(request, "size", None)
+    if views is not None and views > settings.limits.max_views:
+        raise JobFailed("invalid_request", f"views: {views} is more than this server allows "
+                                           f"({settings.limits.max_views}, its --max-views)")
+    if size is not None and size > settings.limits.max_size:
+        raise JobFailed("invalid_request", f"size: {size} is more than this server allows "
+                                           f"({settings.limits.max_size}, its --max-size)")
+
+
+def png_record(image: Any) -> dict[str, Any]:
+    """A PIL image, or PNG bytes, as JSON: {media_type, width, height, data (base64 PNG)}."""
+    from PIL import Image
+
+    from ...rendering.images import png_bytes
+
+    if isinstance(image, bytes):
+        data = image
+        image = Image.open(io.BytesIO(data))
+    else:
+        data = png_bytes(image)
+    return {"media_type": "image/png", "width": image.width, "height": image.height,
+            "data": base64.b64encode(data).decode("ascii")}
+
+
+def preview(sketch: Sketch, size: int) -> dict[str, Any]:
+    """A contact sheet of the sketch from PREVIEW_VIEWS sides (run on the scoring worker)."""
+    from ...rendering.images import sheet_png
+
+    return png_record(sheet_png(sketch, views=PREVIEW_VIEWS, size=size))
+
+
+def sketch_item(sketch: Sketch, score: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:
+    """One sketch of a result: stored under ``id`` for GET /v1/sketches/{id}."""
+    return {"id": new_sketch_id(), "sketch": sketch.to_dict(), "score": score, **extra}
+
+
+def _provider(ctx: JobContext, model: str | None) -> Provider:
+    try:
+        return ctx.settings.make_provider(model)
+    except (ProviderError, ValueError) as e:
+        raise JobFailed("provider_error", f"the LLM provider cannot be used: {e}") from None
+
+
+def _worker_scorer(ctx: JobContext) -> Scorer:
+    """Score on the one worker that owns the CLIP model."""
+    return lambda sketches, prompt, config: ctx.on_scorer(score_sketches, sketches, prompt, config)
+
+
+# -- score and render (the scoring lane) ------------------------------------------
+def run_score(ctx: JobContext, req: ScoreJob) -> dict[str, Any]:
+    config = score_config(ctx.settings, req)
+    sketches = [Sketch.from_dict(s) for s in req.sketches]
+    scores: list[dict[str, Any]] = []
+    what = f"scoring {len(sketches)} sketches"
+    ctx.report(Progress("score", what, 0, len(sketches)))
+    with job_errors():
+        for lo in range(0, len(sketches), SCORE_CHUNK):
+            ctx.check()
+            chunk = sketches[lo:lo + SCORE_CHUNK]
+            prompts = [req.prompt or sk.prompt for sk in chunk]
+            scored: dict[int, dict[str, Any]] = {}
+            for prompt in dict.fromkeys(prompts):  # one batch per prompt, in order
+                same = [i for i, p in enumerate(prompts) if p == prompt]
+                for i, s in zip(same, score_sketches([chunk[i] for i in same], prompt, config)):
+                    scored[i] = s.to_dict()
+            scores += [scored[i] for i in range(len(chunk))]
+            ctx.report(Progress("score", what, len(scores), len(sketches), scores=[s["reward"] for s in scores]))
+        best = rank(Entry(i, "given", sk, s) for i, (sk, s) in enumerate(zip(sketches, scores)))[0].index
+        result: dict[str, Any] = {"prompt": req.prompt, "scores": scores, "best": best}
+        if req.preview:
+            result["preview"] = preview(sketches[best], config.size)
+    return result
+
+
+def run_render(ctx: JobContext, req: RenderJob) -> dict[str, Any]:
+    from ...rendering.camera import CameraRig
+    from ...rendering.images import contact_sheet, render_tiles
+
+    views = req.views or ctx.settings.score.views
+    size = req.size or ctx.settings.score.size
+    ctx.report(Progress("render", f"rendering {views} views", 0, views))
+    with job_errors():
+        rig = CameraRig(views=views, azimuth=req.azimuth)
+        tiles = render_tiles(Sketch.from_dict(req.sketch), views, size, azimuth=req.azimuth)
+        labels = [f"az {az:g}  el {el:g}" for az, el in rig.angles()]
+        out = {
+            "views": [{"index": k, "azimuth": az, "elevation": el, "image": png_record(tile)}
+                      for k, ((az, el), tile) in enumerate(zip(rig.angles(), tiles))],
+            "contact_sheet": png_record(contact_sheet(tiles, labels)),
+            "cameras": rig.to_json(size),
+        }
+    ctx.report(Progress("render", "rendered", views, views))
+    return out
+
+
+# -- draw, refine, learn (the LLM lane) ---------------------------------------------
+def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], dict[str, Any]]:
+    def run_draw(ctx: JobContext, req: DrawJob) -> dict[str, Any]:
+        provider = _provider(ctx, req.model)
+        config = score_config(ctx.settings, req)
+        draw = DrawConfig(k=req.k, temperature=req.temperature, max_strokes=req.max_strokes,
+                          max_tokens=req.max_tokens, seed=req.seed)
+        on_worker = _worker_scorer(ctx)
+
+        def scorer(sketches: list[Sketch], prompt: str, cfg: ScoreConfig) -> Any:
+            ctx.report(Progress("score", f"scoring {len(sketches)} sketches", req.k, req.k))
+            return on_worker(sketches, prompt, cfg)
+
+        with job_errors():
+            lessons = [x.text for x in store.lessons(req.library)] if req.library else list(req.lessons)
+            current = Sketch.from_dict(req.sketch) if req.sketch else None
+            ctx.report(Progress("draw", f"drawing {req.k} candidates with {provider.model}", 0, req.k))
+            rnd = draw_round(provider, req.prompt, lessons, config, k=draw.k, temperature=draw.sampling_temperature,
+                             current=current, max_strokes=draw.max_strokes, max_tokens=draw.max_tokens,
+                             seed=draw.seed, cancel=ctx.cancel_event, scorer=scorer, require_reply=False)
+        ranked = rnd.ranked()
+        if not ranked:
+            code = "provider_error" if rnd.no_reply else "no_usable_sketch"
+            raise JobFailed(code, f"no usable sketch from {provider.name} model {provider.model}: "
+                                  f"{rnd.failure_reasons()}", {"candidates": [_candidate(c) for c in rnd.candidates]})
+        sketches = [sketch_item(e.sketch, e.score, candidate=e.index) for e in ranked if e.sketch]
+        result: dict[str, Any] = {
+            "prompt": req.prompt,
+            "provider": provider.name,
+            "model": provider.model,
+            "sketches": sketches,
+            "candidates": [_candidate(c) for c in rnd.candidates],
+            "usage": rnd.usage.to_dict(),
+        }
+        if req.preview:
+            with job_errors():
+                result["preview"] = ctx.on_scorer(preview, ranked[0].sketch, config.size)
+        ctx.report(Progress("done", f"{len(ranked)} of {req.k} candidates usable", req.k, req.k,
+                            scores=[e.reward for e in ranked]))
+        return result
+
+    return run_draw
+
+
+def _candidate(c: Any) -> dict[str, Any]:
+    """A candidate's record without its sketch (that is in sketches) and raw replies (large)."""
+    return {"index": c.index, "ok": c.ok, "error": c.error, "problems": c.problems, "repaired": c.repaired,
+            "usage": c.usage.to_dict(), "latency_s": round(c.latency_s, 3)}
+
+
+def make_refine(store: LibraryStore) -> Callable[[JobContext, RefineJob], dict[str, Any]]:
+    def run_refine(ctx: JobContext, req: RefineJob) -> dict[str, Any]:
+        provider = _provider(ctx, req.model)
+        config = score_config(ctx.settings, req)
+        with job_errors():
+            res = refine.refine(
+                req.prompt, provider, config,
+                store=store if req.library else None, library=req.library, lessons=req.lessons,
+                commit=req.commit, rounds=req.rounds, k=req.k,
+                start=Sketch.from_dict(req.sketch) if req.sketch else None,
+                temperature=req.temperature, pairing=req.pairing, judge_images=req.judge_images, seed=req.seed,
+                max_strokes=req.max_strokes, max_tokens=req.max_tokens,
+                progress=ctx.report, cancel=ctx.cancel_event, scorer=_worker_scorer(ctx))
+            out: dict[str, Any] = {
+                "prompt": res.prompt,
+                "sketches": [sketch_item(res.best, res.best_score, round=res.best_round)],
+                "lessons": [x.to_dict() for x in res.lessons],
+                "learned": res.learned,
+                "library": req.library,
+                "version": res.version,
+                "rounds": [_round_summary(r) for r in res.rounds],
+                "usage": res.usage.to_dict(),
+                "calls": res.calls,
+            }
+            if req.preview:
+                out["preview"] = ctx.on_scorer(preview, res.best, config.size)
+        return out
+
+    return run_refine
+
+
+def _round_summary(r: dict[str, Any]) -> dict[str, Any]:
+    """A refine round without the raw replies: rewards, the judged pair, what changed."""
+    entries = r["draw"]["entries"]
+    rewards = [e["score"]["reward"] if e.get("score") else None for e in entries]
+    usable = [x for x in rewards if x is not None]
+    return {"round": r["round"], "rewards": rewards, "best_reward": max(usable) if usable else None,
+            "pair": r["judge"]["pair"], "skipped": r["judge"]["skipped"], "events": r["events"]}
+
+
+def make_learn(db: Database) -> Callable[[JobContext, LearnJob], dict[str, Any]]:
+    def run_learn(ctx: JobContext, req: LearnJob) -> dict[str, Any]:
+        provider = _provider(ctx, req.model)
+        config = score_config(ctx.settings, req)
+        lrn = learner.Learner(db, provider, config, progress=ctx.report, cancel=ctx.cancel_event,
+                              scorer=_worker_scorer(ctx))
+        with job_errors():
+            if req.resume:
+                run = lrn.resume(req.resume)
+            else:
+                prompts = req.prompts or list(load_prompt_set(req.prompt_set).prompts)  # type: ignore[arg-type]
+                cfg = learner.LearnConfig(
+                    prompts=prompts, prompt_set=req.prompt_set or "prompts", validation=req.validation,
+                    epochs=req.epochs, k=req.k, temperature=req.temperature, draw_temperature=req.draw_temperature,
+                    val_k=req.val_k, pairing=req.pairing, keep_best=req.keep_best, seed=req.seed,
+                    max_strokes=req.max_strokes, max_tokens=req.max_tokens, judge_images=req.judge_images)
+                run = lrn.start(req.library, cfg, req.cap)  # type: ignore[arg-type]
+        ctx.report(Progress("start", f"learning run {run.id} on library {run.library}"))
+        try:
+            with job_errors():
+                res = lrn.run(run.id)
+        except (Cancelled, JobFailed) as e:  # say how to go on
+            e.detail = {"run_id": run.id, "resume": f'POST /v1/jobs {{"kind": "learn", "resume": "{run.id}"}}'}
+            raise
+        return {**res.to_dict(), "library": run.library}
+
+    return run_learn
+
+
+def job_kinds(db: Database) -> dict[str, JobKind]:
+    """The kinds the server runs, bound to its library database."""
+    store = LibraryStore(db)
+
+    def check_llm(settings: ServerSettings, req: Any) -> None:
+        check_limits(settings, req)
+        try:
+            settings.make_provider(req.model)
+        except (ProviderError, ValueError) as e:
+            if req.model is not None:
+                raise JobFailed("invalid_request", str(e)) from None
+            raise JobFailed("provider_unavailable", f"the server's LLM provider cannot be used: {e}; "
+                                                    "restart the server with working provider options") from None
+
+    def check_draw(settings: ServerSettings, req: DrawJob) -> None:
+        check_llm(settings, req)
+        if req.library:
+            try:
+                store.info(req.library)
+            except StorageError as e:
+                raise JobFailed("storage_unavailable", f"the server's storage failed: {e}") from None
+            except LibraryError as e:
+                raise JobFailed("library_not_found", str(e)) from None
+
+    return {
+        "score": JobKind(SCORING, run_score, check_limits),
+        "render": JobKind(SCORING, run_render, check_limits),
+        "draw": JobKind(LLM, make_draw(store), check_draw),
+        "refine": JobKind(LLM, make_refine(store), check_llm),
+        "learn": JobKind(LLM, make_learn(db), check_llm),
+    }

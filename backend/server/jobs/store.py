@@ -1,0 +1,209 @@
+"""Jobs and the sketches they made, in SQLite under the data dir, so they outlive the server.
+
+The connection is the project's ``Database`` (the one the libraries use: shared between threads,
+WAL, every change in a transaction), so a crash never leaves a half-written row. Every JSON column holds exactly what
+the API returns, so a job read after a restart is the job the client saw before it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+from ...storage import Database, StorageError, dumps_finite
+
+SCHEMA_VERSION = 1
+STATES = ("queued", "running", "succeeded", "failed", "cancelled")
+FINISHED = ("succeeded", "failed", "cancelled")
+MAX_LIST = 500
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    request TEXT NOT NULL,
+    progress TEXT NOT NULL,
+    result TEXT,
+    error TEXT,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
+CREATE TABLE IF NOT EXISTS sketches (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    job_id TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    strokes INTEGER NOT NULL,
+    sketch TEXT NOT NULL,
+    score TEXT,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sketches_job ON sketches(job_id);
+"""
+
+
+class JobStore:
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self._db = Database(path)
+            version = self._db.query("PRAGMA user_version")[0][0]
+        except StorageError as e:
+            raise _unusable(path, e) from None
+        if version > SCHEMA_VERSION:
+            self._db.close()
+            raise StorageError(f"{path.name} was written by a newer threedraw (schema {version}); upgrade threedraw")
+        try:
+            self._db.ensure_schema(_SCHEMA)
+            with self._db.transaction() as c:
+                c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except StorageError as e:
+            raise _unusable(path, e) from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _exec(self, sql: str, args: Iterable[Any] = ()) -> int:
+        """Run a change; the number of rows it touched."""
+        with self._db.transaction() as c:
+            return c.execute(sql, tuple(args)).rowcount
+
+    def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        return self._db.query(sql, tuple(args))
+
+    # -- jobs -----------------------------------------------------------------
+    def recover(self, message: str) -> int:
+        """Jobs a previous server left queued or running end as failed ("interrupted"); how many."""
+        error = dumps_finite({"code": "interrupted", "message": message, "detail": None})
+        return self._exec("UPDATE jobs SET state='failed', error=?, finished_at=? "
+                          "WHERE state IN ('queued','running')", (error, time.time()))
+
+    def insert(self, job_id: str, kind: str, request: dict[str, Any], progress: dict[str, Any]) -> None:
+        self._exec("INSERT INTO jobs (id, kind, state, request, progress, created_at) VALUES (?,?,?,?,?,?)",
+                   (job_id, kind, "queued", dumps_finite(request), dumps_finite(progress), time.time()))
+
+    def mark_running(self, job_id: str) -> bool:
+        """queued -> running; False when the job is no longer queued (cancelled meanwhile)."""
+        return self._exec("UPDATE jobs SET state='running', started_at=? WHERE id=? AND state='queued'",
+                          (time.time(), job_id)) == 1
+
+    def set_progress(self, job_id: str, progress: dict[str, Any]) -> None:
+        self._exec("UPDATE jobs SET progress=? WHERE id=? AND state IN ('queued','running')",
+                   (dumps_finite(progress), job_id))
+
+    def finish(self, job_id: str, state: str, result: Any = None, error: dict[str, Any] | None = None) -> bool:
+        """Move an unfinished job to a finished state; False if it had already finished."""
+        assert state in FINISHED
+        return self._exec(
+            "UPDATE jobs SET state=?, result=?, error=?, finished_at=? WHERE id=? AND state IN ('queued','running')",
+            (state, None if result is None else dumps_finite(result), None if error is None else dumps_finite(error),
+             time.time(), job_id)) == 1
+
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        rows = self._query("SELECT * FROM jobs WHERE id=?", (job_id,))
+        return _job(rows[0], full=True) if rows else None
+
+    def state(self, job_id: str) -> str | None:
+        rows = self._query("SELECT state FROM jobs WHERE id=?", (job_id,))
+        return str(rows[0]["state"]) if rows else None
+
+    def list_jobs(self, kind: str | None = None, state: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM jobs WHERE 1=1"
+        args: list[Any] = []
+        if kind:
+            sql += " AND kind=?"
+            args.append(kind)
+        if state:
+            sql += " AND state=?"
+            args.append(state)
+        sql += " ORDER BY seq DESC LIMIT ?"
+        args.append(min(limit, MAX_LIST))
+        return [_job(r, full=False) for r in self._query(sql, args)]
+
+    def count(self, state: str) -> int:
+        return int(self._query("SELECT COUNT(*) FROM jobs WHERE state=?", (state,))[0][0])
+
+    def prune(self, keep: int) -> int:
+        """Delete the oldest finished jobs (and their sketches) beyond the newest ``keep``."""
+        with self._db.transaction() as c:
+            rows = c.execute(
+                "SELECT id FROM jobs WHERE state IN ('succeeded','failed','cancelled') ORDER BY seq DESC LIMIT -1 "
+                "OFFSET ?", (keep,)).fetchall()
+            ids = [(r["id"],) for r in rows]
+            c.executemany("DELETE FROM sketches WHERE job_id=?", ids)
+            c.executemany("DELETE FROM jobs WHERE id=?", ids)
+            return len(ids)
+
+    # -- sketches -------------------------------------------------------------
+    def add_sketches(self, job_id: str, items: list[dict[str, Any]]) -> None:
+        """Store sketches a job made: each item {id, sketch (canonical dict), score (dict or None)}."""
+        now = time.time()
+        rows = [(it["id"], job_id, it["sketch"].get("prompt", ""), len(it["sketch"].get("strokes", [])),
+                 dumps_finite(it["sketch"]), None if it.get("score") is None else dumps_finite(it["score"]), now)
+                for it in items]
+        with self._db.transaction() as c:
+            c.executemany("INSERT INTO sketches (id, job_id, prompt, strokes, sketch, score, created_at) "
+                          "VALUES (?,?,?,?,?,?,?)", rows)
+
+    def sketch(self, sketch_id: str) -> dict[str, Any] | None:
+        rows = self._query("SELECT * FROM sketches WHERE id=?", (sketch_id,))
+        if not rows:
+            return None
+        out = _sketch_summary(rows[0])
+        out["sketch"] = json.loads(rows[0]["sketch"])
+        return out
+
+    def list_sketches(self, job_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM sketches"
+        args: list[Any] = []
+        if job_id:
+            sql += " WHERE job_id=?"
+            args.append(job_id)
+        sql += " ORDER BY seq DESC LIMIT ?"
+        args.append(min(limit, MAX_LIST))
+        return [_sketch_summary(r) for r in self._query(sql, args)]
+
+
+def _unusable(path: Path, e: StorageError) -> StorageError:
+    return StorageError(f"{path.name} in the data dir cannot be used as the job database ({e}); "
+                        "move it away or choose another --data-dir")
+
+
+def iso(t: float | None) -> str | None:
+    return None if t is None else datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _job(row: sqlite3.Row, full: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": row["id"],
+        "kind": row["kind"],
+        "state": row["state"],
+        "created_at": iso(row["created_at"]),
+        "started_at": iso(row["started_at"]),
+        "finished_at": iso(row["finished_at"]),
+        "progress": json.loads(row["progress"]),
+        "error": json.loads(row["error"]) if row["error"] else None,
+    }
+    if full:
+        out["request"] = json.loads(row["request"])
+        out["result"] = json.loads(row["result"]) if row["result"] else None
+    return out
+
+
+def _sketch_summary(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "job_id": row["job_id"],
+        "prompt": row["prompt"],
+        "strokes": row["strokes"],
+        "score": json.loads(row["score"]) if row["score"] else None,
+        "created_at": iso(row["created_at"]),
+    }

@@ -1,0 +1,19 @@
+"""The API's routes, one router per resource: server (health, info), jobs, sketches, libraries.
+
+Route handlers are plain functions (FastAPI runs them on its thread pool), so a slow SQLite read
+never blocks the event loop. A storage fault anywhere answers 503 ``storage_unavailable``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ErrorEnvelope
+
+API = "v1"
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorEnvelope, "description": text}
+    for code, text in ((401, "missing or wrong token"), (403, "Host not allowed"), (404, "not found"),
+                       (413, "body too large"), (422, "invalid request"),
+                       (503, "the server's storage failed (storage_unavailable)"))
+}

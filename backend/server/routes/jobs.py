@@ -1,0 +1,72 @@
+"""/v1/jobs: start a job (202), list them, read one (state, progress, result), cancel one."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Query, Request, Response
+
+from ..errors import ApiError, ErrorEnvelope
+from ..jobs.manager import JobFailed, QueueFull
+from ..jobs.store import STATES
+from ..schemas import KINDS, Job, JobList, JobRequest
+from ..state import ServerState, server_state
+from . import API, ERRORS
+
+router = APIRouter(prefix=f"/{API}/jobs", tags=["jobs"])
+
+# Status codes a JobFailed raised at submit maps to.
+_SUBMIT_STATUS = {"invalid_request": 422, "library_not_found": 404, "provider_unavailable": 503,
+                  "storage_unavailable": 503}
+
+
+@router.post("", status_code=202, response_model=Job,
+             responses={**ERRORS, 429: {"model": ErrorEnvelope, "description": "queue full; see Retry-After"},
+                        503: {"model": ErrorEnvelope,
+                              "description": "the LLM provider or the server's storage cannot be used"}})
+def submit(request: Request, response: Response, job: Annotated[JobRequest, Body()]) -> dict[str, Any]:
+    """Start a job of one of the kinds draw, score, render, refine, learn; poll it with GET."""
+    try:
+        out = server_state(request).jobs.submit(job)
+    except QueueFull as e:
+        raise ApiError(429, "queue_full", f"{e}; try again in {e.retry_after} s", {"retry_after": e.retry_after},
+                       headers={"Retry-After": str(e.retry_after)}) from None
+    except JobFailed as e:
+        raise ApiError(_SUBMIT_STATUS.get(e.code, 422), e.code, e.message, e.detail) from None
+    response.headers["Location"] = f"/{API}/jobs/{out['id']}"
+    return out
+
+
+@router.get("", response_model=JobList, responses=ERRORS)
+def list_jobs(request: Request,
+              state: Annotated[Literal[STATES] | None, Query()] = None,  # type: ignore[valid-type]
+              kind: Annotated[Literal[KINDS] | None, Query()] = None,  # type: ignore[valid-type]
+              limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+    """Jobs, newest first, without their results."""
+    return {"jobs": server_state(request).store.list_jobs(kind, state, limit)}
+
+
+@router.get("/{job_id}", response_model=Job, responses=ERRORS)
+def get_job(request: Request, job_id: str) -> dict[str, Any]:
+    """A job: its state, progress, and its result (or error) once finished."""
+    return _job_or_404(server_state(request), job_id)
+
+
+@router.post("/{job_id}/cancel", response_model=Job,
+             responses={**ERRORS, 409: {"model": ErrorEnvelope, "description": "the job already finished"}})
+def cancel_job(request: Request, job_id: str) -> dict[str, Any]:
+    """Stop a job: a queued one at once, a running one at its next check (within a second of
+    the LLM call in flight returning). Cancelling a cancelled job is harmless."""
+    s = server_state(request)
+    job = _job_or_404(s, job_id)
+    if job["state"] in ("succeeded", "failed"):
+        raise ApiError(409, "job_finished", f"job {job_id} already {job['state']}; there is nothing to cancel")
+    return s.jobs.cancel(job_id) or job
+
+
+def _job_or_404(state: ServerState, job_id: str) -> dict[str, Any]:
+    job = state.store.get(job_id)
+    if job is None:
+        raise ApiError(404, "job_not_found", f"no job with id {job_id[:64]!r} (finished jobs are kept for the "
+                                             f"newest {state.settings.keep_jobs})")
+    return job

@@ -1,0 +1,255 @@
+"""What a client may ask for (one request model per job kind, every bound stated) and what the server answers.
+
+Defaults are read from the config dataclasses that own them (``DrawConfig``, ``RefineConfig``,
+``LearnConfig``), so the API and the CLI cannot drift apart.
+
+These models are the body of ``POST /v1/jobs`` (a union told apart by ``kind``) and so the
+OpenAPI schema the add-on is written against. Unknown fields are refused (a typo such as
+``"K": 5`` must not silently run with the default). Sketches are checked by the shared Sketch
+model itself, so the API accepts exactly what the rest of threedraw accepts.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+
+from ..cke.learner import MAX_EPOCHS, LearnConfig
+from ..cke.pairing import PAIRINGS
+from ..cke.refine import MAX_ROUNDS, RefineConfig
+from ..draw.agent import DRAW_TEMPERATURE, MAX_K, MAX_LESSONS, SAMPLE_TEMPERATURE
+from ..draw.pipeline import DrawConfig
+from ..draw.prompt_sets import BUILTIN_SETS
+from ..library.lessons import MAX_CAP, MAX_LESSON_CHARS, check_name
+from ..llm.base import MAX_TOKENS_LIMIT
+from ..rendering.camera import MAX_SIZE, MAX_VIEWS, MIN_SIZE
+from ..scoring.reward import MAX_STRUCTURE_WEIGHT
+from ..shared.sketch import FORMAT, MAX_PROMPT_CHARS, MAX_STROKES, Sketch, SketchError
+
+MAX_SCORE_SKETCHES = 64  # sketches in one score job
+MAX_LEARN_PROMPTS = 200  # prompts in one learn job sent over HTTP
+MAX_MODEL_CHARS = 200
+MAX_SEED = 2**31 - 1
+JUDGE_IMAGES = "also show the judge rendered views of both sketches (the model must accept images)"
+
+_SKETCH_SCHEMA = {
+    "type": "object",
+    "description": f"A sketch in the canonical JSON ({FORMAT}): cubic Bezier strokes in the cube [-1, 1]^3, "
+                   "Z up, the object's front facing -Y.",
+    "required": ["format", "strokes"],
+    "properties": {
+        "format": {"const": FORMAT},
+        "prompt": {"type": "string", "maxLength": MAX_PROMPT_CHARS},
+        "strokes": {
+            "type": "array", "maxItems": MAX_STROKES,
+            "items": {
+                "type": "object", "required": ["id", "points"],
+                "properties": {
+                    "id": {"type": "string", "minLength": 1, "maxLength": 64},
+                    "label": {"type": "string", "maxLength": 64},
+                    "points": {"type": "array", "minItems": 4, "maxItems": 4,
+                               "items": {"type": "array", "minItems": 3, "maxItems": 3,
+                                         "items": {"type": "number", "minimum": -1, "maximum": 1}}},
+                },
+            },
+        },
+    },
+}
+
+
+def _canonical_sketch(value: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return Sketch.from_dict(value).to_dict()
+    except SketchError as e:
+        raise ValueError(str(e)) from None
+
+
+def _library_name(value: str) -> str:
+    check_name(value)  # LibraryError is a ValueError: pydantic reports it at the field
+    return value
+
+
+SketchJSON = Annotated[dict[str, Any], AfterValidator(_canonical_sketch), WithJsonSchema(_SKETCH_SCHEMA)]
+LibraryName = Annotated[str, AfterValidator(_library_name),
+                        Field(description="an experience library's name (letters, digits, '.', '_', '-')")]
+Prompt = Annotated[str, Field(min_length=1, max_length=MAX_PROMPT_CHARS, description="what to draw")]
+Lesson = Annotated[str, Field(min_length=1, max_length=MAX_LESSON_CHARS)]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScoringOptions(_Request):
+    """How sketches are scored (defaults: the server's --views and --structure-weight, 224 px)."""
+
+    views: int | None = Field(None, ge=1, le=MAX_VIEWS, description="views rendered per sketch (server --max-views)")
+    size: int | None = Field(None, ge=MIN_SIZE, le=MAX_SIZE, description="render size in pixels (server --max-size)")
+    structure_weight: float | None = Field(None, ge=0.0, le=MAX_STRUCTURE_WEIGHT,
+                                           description="reward = CLIP + weight x structure")
+    preview: bool = Field(False, description="add a PNG contact sheet of the result's best sketch")
+
+
+class LlmOptions(_Request):
+    model: str | None = Field(None, min_length=1, max_length=MAX_MODEL_CHARS,
+                              description="another model of the same OpenAI-compatible API (default: the server's)")
+    max_strokes: int | None = Field(None, ge=1, le=MAX_STROKES)
+    max_tokens: int | None = Field(None, ge=1, le=MAX_TOKENS_LIMIT)
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="sampling seed, for reproducible runs")
+
+
+class DrawJob(LlmOptions, ScoringOptions):
+    """K candidates from one LLM round; all are scored and the best comes first."""
+
+    kind: Literal["draw"]
+    prompt: Prompt
+    k: int = Field(DrawConfig.k, ge=1, le=MAX_K, description="candidates to draw")
+    temperature: float | None = Field(DrawConfig.temperature, ge=0.0, le=2.0,
+                                      description=f"default {SAMPLE_TEMPERATURE} when k > 1, else {DRAW_TEMPERATURE}")
+    lessons: list[Lesson] = Field(default_factory=list, max_length=MAX_LESSONS,
+                                  description="experience to draw with (or give library)")
+    library: LibraryName | None = Field(None, description="draw with the lessons of this library's head")
+    sketch: SketchJSON | None = Field(None, description="an existing sketch to refine in this one call")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "DrawJob":
+        if self.lessons and self.library:
+            raise ValueError("give lessons or library, not both")
+        return self
+
+
+class ScoreJob(ScoringOptions):
+    """CLIP and structure scores of given sketches against a prompt."""
+
+    kind: Literal["score"]
+    sketches: list[SketchJSON] = Field(min_length=1, max_length=MAX_SCORE_SKETCHES)
+    prompt: Prompt | None = Field(None, description="default: each sketch's own prompt")
+
+    @model_validator(mode="after")
+    def _has_prompt(self) -> "ScoreJob":
+        if self.prompt is None:
+            for i, s in enumerate(self.sketches):
+                if not s["prompt"].strip():
+                    raise ValueError(f"sketches[{i}] has no prompt; give prompt to score against")
+        return self
+
+
+class RenderJob(_Request):
+    """PNG views of a sketch around a circle, a contact sheet and the cameras."""
+
+    kind: Literal["render"]
+    sketch: SketchJSON
+    views: int | None = Field(None, ge=1, le=MAX_VIEWS, description="default: the server's --views")
+    size: int | None = Field(None, ge=MIN_SIZE, le=MAX_SIZE,
+                             description="image side in pixels (default: 224, or the server's --max-size)")
+    azimuth: float = Field(0.0, ge=-360.0, le=360.0, description="degrees of the first view; 0 = front")
+
+
+class RefineJob(LlmOptions, ScoringOptions):
+    """CKE rounds on one prompt: draw K, score, judge, update the lessons; the best sketch wins."""
+
+    kind: Literal["refine"]
+    prompt: Prompt
+    sketch: SketchJSON | None = Field(None, description="start from this sketch (it is kept unless beaten)")
+    library: LibraryName | None = Field(None, description="start from this library's lessons")
+    lessons: list[Lesson] | None = Field(None, max_length=MAX_LESSONS, description="or from these lessons")
+    commit: bool = Field(False, description="write what was learned to the library as a new version")
+    rounds: int = Field(RefineConfig.rounds, ge=1, le=MAX_ROUNDS)
+    k: int = Field(RefineConfig.k, ge=2, le=MAX_K)
+    temperature: float = Field(RefineConfig.temperature, ge=0.0, le=2.0)
+    pairing: Literal[PAIRINGS] = RefineConfig.pairing  # type: ignore[valid-type]
+    judge_images: bool = Field(RefineConfig.judge_images, description=JUDGE_IMAGES)
+
+    @model_validator(mode="after")
+    def _sources(self) -> "RefineJob":
+        if self.library and self.lessons is not None:
+            raise ValueError("give library or lessons, not both")
+        if self.commit and not self.library:
+            raise ValueError("commit needs a library")
+        return self
+
+
+class LearnJob(LlmOptions, ScoringOptions):
+    """A learning run over a prompt set, writing the library (or resuming a stopped run)."""
+
+    kind: Literal["learn"]
+    library: LibraryName | None = Field(None, description="the library to learn into (created when missing)")
+    prompts: list[Prompt] | None = Field(None, min_length=1, max_length=MAX_LEARN_PROMPTS)
+    prompt_set: Literal[tuple(BUILTIN_SETS)] | None = Field(  # type: ignore[valid-type]
+        None, description="a built-in prompt set instead of prompts")
+    validation: list[Prompt] | None = Field(None, min_length=1, max_length=MAX_LEARN_PROMPTS)
+    epochs: int = Field(LearnConfig.epochs, ge=1, le=MAX_EPOCHS)
+    k: int = Field(LearnConfig.k, ge=2, le=MAX_K)
+    temperature: float = Field(LearnConfig.temperature, ge=0.0, le=2.0)
+    draw_temperature: float = Field(LearnConfig.draw_temperature, ge=0.0, le=2.0)
+    val_k: int = Field(LearnConfig.val_k, ge=1, le=MAX_K)
+    pairing: Literal[PAIRINGS] = LearnConfig.pairing  # type: ignore[valid-type]
+    keep_best: bool = LearnConfig.keep_best
+    judge_images: bool = Field(LearnConfig.judge_images, description=JUDGE_IMAGES)
+    cap: int | None = Field(None, ge=1, le=MAX_CAP)
+    resume: str | None = Field(None, min_length=1, max_length=64,
+                               description="the run id of a stopped run to go on with (then give nothing else)")
+
+    @model_validator(mode="after")
+    def _start_or_resume(self) -> "LearnJob":
+        starting = [n for n in ("library", "prompts", "prompt_set", "validation", "cap", "judge_images")
+                    if getattr(self, n)]
+        if self.resume:
+            if starting:
+                raise ValueError(f"resume goes on with a run as it was started; drop {', '.join(starting)}")
+            return self
+        if not self.library:
+            raise ValueError("library: required (the library to learn into), or give resume")
+        if (self.prompts is None) == (self.prompt_set is None):
+            raise ValueError("give prompts (a list) or prompt_set (a built-in set), one of the two")
+        return self
+
+
+JobRequest = Annotated[Union[DrawJob, ScoreJob, RenderJob, RefineJob, LearnJob], Field(discriminator="kind")]
+KINDS = ("draw", "score", "render", "refine", "learn")
+
+
+# -- what the server answers ---------------------------------------------------------
+class Health(BaseModel):
+    status: Literal["ok"]
+    api: str
+
+
+class Progress(BaseModel):
+    phase: str = Field(description="queued, starting, draw, score, judge, update, validate, epoch, render, done")
+    epoch: int | None = None
+    step: int | None = Field(None, description="finished units of work, out of total")
+    total: int | None = None
+    scores: list[float | None] | None = Field(None, description="latest rewards, best first where ranked")
+    message: str | None = None
+    updated_at: str
+
+
+class JobError(BaseModel):
+    code: str
+    message: str
+    detail: Any = None
+
+
+class JobSummary(BaseModel):
+    id: str
+    kind: str
+    state: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    progress: Progress
+    error: JobError | None
+
+
+class Job(JobSummary):
+    request: dict[str, Any] = Field(description="the request as accepted (defaults filled in)")
+    result: dict[str, Any] | None = Field(
+        None, description="when succeeded. draw/refine/learn: sketches [{id, sketch, score}] best first; "
+                          "score: scores, best; render: views, contact_sheet, cameras. Images are "
+                          "{media_type, width, height, data: base64 PNG}")
+
+
+class JobList(BaseModel):
+    jobs: list[JobSummary]

@@ -1,0 +1,157 @@
+"""Where everything threedraw keeps lives: one SQLite database per data directory, and its faults.
+
+``Database`` is one connection shared by the library, run and job stores (thread-safe, reentrant
+transactions). Any SQLite or file-system fault it meets is a ``StorageError`` naming the file and
+what failed, never a "not found": a full disk must not look like a missing library.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import sqlite3
+import sys
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+DB_FILE = "threedraw.sqlite3"
+DATA_DIR_ENV = "THREEDRAW_DATA_DIR"
+
+
+class StorageError(RuntimeError):
+    """The database or the data folder cannot be used; the message says which file and what failed."""
+
+
+def now_utc() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def default_data_dir() -> Path:
+    """``$THREEDRAW_DATA_DIR``, else the platform's per-user data folder + ``threedraw``."""
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "threedraw"
+
+
+
+class Database:
+    """One SQLite connection, shared by the library and run stores (thread-safe, reentrant transactions).
+
+    WAL mode lets a reader (the HTTP server, ``library show``) look while a learning run writes.
+    ``transaction()`` nests through savepoints: an inner failure rolls back only its own part,
+    and nothing is visible to others until the outermost block commits.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")  # a committed lesson survives a power cut too
+            self.conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as e:
+            raise StorageError(f"{self.path}: cannot open the threedraw database ({e})") from None
+        except OSError as e:
+            raise StorageError(f"{self.path.parent}: cannot create the data folder ({e.strerror or e})") from None
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._schemas: set[str] = set()
+
+    @classmethod
+    def open(cls, data_dir: str | Path | None = None) -> "Database":
+        return cls(Path(data_dir).expanduser() / DB_FILE if data_dir else default_data_dir() / DB_FILE)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            depth = self._depth
+            try:
+                self.conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT sp{depth}")
+            except sqlite3.DatabaseError as e:
+                raise StorageError(f"{self.path.name}: {e}") from None
+            self._depth += 1
+            try:
+                yield self.conn
+            except BaseException as e:
+                self._depth -= 1
+                self.conn.execute("ROLLBACK" if depth == 0 else f"ROLLBACK TO sp{depth}")
+                if depth:
+                    self.conn.execute(f"RELEASE sp{depth}")
+                if isinstance(e, sqlite3.DatabaseError):  # disk full, I/O error, a locked file
+                    raise StorageError(f"{self.path.name}: {e}; nothing was changed") from None
+                raise
+            self._depth -= 1
+            if depth:
+                self.conn.execute(f"RELEASE sp{depth}")
+                return
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.DatabaseError as e:  # disk full, I/O error: nothing of this transaction stays
+                self.conn.execute("ROLLBACK")
+                raise StorageError(f"{self.path.name}: could not save ({e}); nothing was changed") from None
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return self.conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as e:
+                raise StorageError(f"{self.path.name}: {e}") from None
+
+    def ensure_schema(self, sql: str) -> None:
+        """Create the tables a store needs (once per connection and schema).
+
+        Statement by statement inside a transaction: ``executescript`` would commit whatever
+        transaction another part of this process has open.
+        """
+        with self._lock:
+            if sql in self._schemas:
+                return
+            try:
+                with self.transaction() as c:
+                    for statement in sql.split(";"):
+                        if statement.strip():
+                            c.execute(statement)
+            except sqlite3.DatabaseError as e:
+                raise StorageError(f"{self.path}: not a usable threedraw database ({e})") from None
+            self._schemas.add(sql)
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+    def __enter__(self) -> "Database":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def dumps_finite(obj: Any) -> str:
+    """Compact JSON for SQLite; NaN and infinities (a degenerate score) become null, not invalid JSON."""
+    try:
+        return json.dumps(obj, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # a NaN score: stored as null rather than as invalid JSON
+        return json.dumps(_finite(obj), separators=(",", ":"), allow_nan=False)
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
