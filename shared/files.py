@@ -35,7 +35,7 @@ def write_text_atomic(path: str | Path, text: str, *, private: bool = False) -> 
     flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if private else os.O_TRUNC)
     fd = os.open(tmp, flags, 0o600 if private else 0o666)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:  # the text as given, on every OS
             f.write(text)
             f.flush()
             os.fsync(f.fileno())

@@ -23,7 +23,7 @@ from threedraw import prompts
 from threedraw.cke.learner import LearnConfig, Learner, learn
 from threedraw.cke.pairing import pick_pair
 from threedraw.cke.refine import refine
-from threedraw.draw.pipeline import Entry, Round
+from threedraw.draw.pipeline import Entry, Round, rank
 from threedraw.draw.prompt_sets import load_prompt_set
 from threedraw.library.store import LibraryStore
 from threedraw.runtime import Cancelled, StepError
@@ -121,6 +121,16 @@ def run_lessons(db, run_id) -> list[str]:
 
 
 # -- pairing ---------------------------------------------------------------------------
+
+
+def test_one_ranking_higher_reward_then_the_incumbent_then_the_earlier():
+    entries = [Entry(0, "drawn", chair(), {"reward": 0.5}), Entry(1, "drawn", None, None, error="unreadable"),
+               Entry(2, "drawn", chair(), {"reward": 0.7}), Entry(3, "given", chair(), {"reward": 0.7}),
+               Entry(4, "drawn", chair(), {"reward": 0.5})]
+    assert [e.index for e in rank(entries)] == [3, 2, 0, 4]
+    rnd = Round("a chair", 0.7, entries)
+    assert rnd.best() is entries[3] and not rnd.no_reply
+    assert "candidate 2: unreadable" in rnd.failure_reasons()
 
 
 def test_pairing_strategies():

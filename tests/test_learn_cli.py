@@ -165,3 +165,16 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere():
         "threedraw learn: [0/2] epoch 1/1, prompt 1/2 'a chair': drawing 2 candidates",
         "threedraw learn: [1/2] epoch 1/1, prompt 1/2 'a chair': add L1",
         "threedraw learn: [2/2] epoch 1 finished"]
+
+
+@pytest.mark.parametrize("command", ["draw", "learn", "eval"])
+def test_size_defaults_in_help_are_the_ones_used(command, capsys):
+    from threedraw.cli import main
+    from threedraw.llm.factory import KIND_DEFAULTS
+
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    local, api = KIND_DEFAULTS["local"], KIND_DEFAULTS["openai-compatible"]
+    assert f"(default: {local.max_strokes} local, {api.max_strokes} API)" in text
+    assert f"(default: {local.max_tokens} local, {api.max_tokens} API)" in text

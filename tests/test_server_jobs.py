@@ -232,6 +232,17 @@ def test_learn_job_runs_and_moves_the_library_head(client):
     assert done["progress"]["total"] and done["progress"]["step"] == done["progress"]["total"]
 
 
+def test_judge_images_reach_the_judge_through_the_api(client, llm):
+    before = len(llm.requests)
+    done = wait_job(client, submit(client, {"kind": "learn", "library": "seen", "prompts": ["a chair"],
+                                            "epochs": 1, "k": 2, "keep_best": False,
+                                            "judge_images": True})["id"], timeout=90)
+    assert done["state"] == "succeeded", done["error"] and done["request"]["judge_images"] is True
+    judged = [r for r in llm.requests[before:] if "You are a judge" in str(r.messages[0].get("content"))]
+    parts = [p for r in judged for m in r.messages if isinstance(m.get("content"), list) for p in m["content"]]
+    assert judged and sum(p.get("type") == "image_url" for p in parts) == 2 * len(judged)
+
+
 def test_the_api_key_never_appears_in_answers_logs_or_stored_data(server, client):
     info = client.get("/v1/info").json()
     assert info["provider"]["api_key_set"] is True and info["provider"]["model"] == "scripted-model"

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from .. import prompts
+from ..draw.agent import repair_conversation
 from ..library.lessons import DEFAULT_CAP, TARGET_LESSON_WORDS, Lesson, LibraryError, Operation, clean_lesson_text
 from ..llm.base import ChatRequest, Message, Provider, Usage
 from ..shared.sketch import Sketch
@@ -29,7 +30,6 @@ from ..shared.sketch import Sketch
 MAX_OPS = 8
 MAX_REPLY_CHARS = 200_000  # a reply is read up to here; the rest is ignored
 MAX_JSON_STARTS = 200  # '{' positions tried when looking for the JSON object
-MAX_QUOTED_REPLY_CHARS = 6000
 DEFAULT_TEMPERATURE = 0.3
 DEFAULT_MAX_TOKENS = 1024
 
@@ -167,13 +167,6 @@ def build_messages(prompt: str, better: Side, worse: Side, lessons: Sequence[Les
     return [Message("system", system.strip()), Message("user", user.strip(), images=images)]
 
 
-def repair_message(problems: Sequence[str]) -> Message:
-    shown = list(problems[:MAX_OPS])
-    if len(problems) > MAX_OPS:
-        shown.append(f"... and {len(problems) - MAX_OPS} more problems")
-    return Message("user", prompts.render("judge_repair.md", problems="\n".join(f"- {p}" for p in shown)).strip())
-
-
 # ---------------------------------------------------------------------------
 # Reading a reply
 
@@ -299,8 +292,8 @@ async def ajudge(
     first = parse_reply(first_text, lessons)
     chosen = first
     if first.problems:
-        quoted = first_text[:MAX_QUOTED_REPLY_CHARS] or "(empty reply)"
-        second_text = await ask([*messages, Message("assistant", quoted), repair_message(first.problems)])
+        second_text = await ask(repair_conversation(messages, first_text, first.problems, template="judge_repair.md",
+                                                    most=MAX_OPS))
         second = parse_reply(second_text, lessons)
         result.repaired = second.fatal is None
         # The repair wins unless it is unreadable and the first reply was not.

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 import json
 import math
 import re
@@ -26,6 +27,7 @@ from typing import Any, Sequence
 from ..draw.prompt_sets import PromptSet
 from ..llm.base import Usage
 from ..rendering.images import contact_sheet, render_tiles
+from ..shared.files import write_text_atomic
 from ..shared.sketch import Sketch
 from .evaluation import Method, PromptResult
 
@@ -193,9 +195,9 @@ def write_report(
     paths["results"] = _write(out / "results.json", json.dumps(results, indent=1))
     rows = table_rows(methods, sets)
     paths["table_md"] = _write(out / "table.md", markdown_table(rows))
-    with (out / "table.csv").open("w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows(rows)
-    paths["table_csv"] = out / "table.csv"
+    table = io.StringIO(newline="")
+    csv.writer(table).writerows(rows)
+    paths["table_csv"] = _write(out / "table.csv", table.getvalue())
     if run is not None and run["epochs"]:
         paths["plot"] = plot_epochs(run["epochs"], out / "epochs.png",
                                     f"run {run['run']['id']}: score by epoch (library {run['run']['library']})",
@@ -215,9 +217,7 @@ def write_report(
 
 
 def _write(path: Path, text: str) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, text)
     return path
 
 

@@ -126,11 +126,16 @@ def build_messages(
     return [Message("system", system.strip()), Message("user", user.strip())]
 
 
-def repair_message(problems: Sequence[str]) -> Message:
-    shown = list(problems[:MAX_QUOTED_PROBLEMS])
-    if len(problems) > MAX_QUOTED_PROBLEMS:
-        shown.append(f"... and {len(problems) - MAX_QUOTED_PROBLEMS} more problems")
-    return Message("user", prompts.render("repair.md", problems="\n".join(f"- {p}" for p in shown)).strip())
+def repair_conversation(messages: Sequence[Message], reply: str, problems: Sequence[str], *,
+                        template: str = "repair.md", most: int = MAX_QUOTED_PROBLEMS) -> list[Message]:
+    """The one repair request (the drawing agent's and the judge's): the conversation so far, the
+    model's reply (cut to MAX_QUOTED_REPLY_CHARS) and a ``template`` naming at most ``most`` problems."""
+    shown = list(problems[:most])
+    if len(problems) > most:
+        shown.append(f"... and {len(problems) - most} more problems")
+    ask = prompts.render(template, problems="\n".join(f"- {p}" for p in shown)).strip()
+    quoted = reply[:MAX_QUOTED_REPLY_CHARS] or "(empty reply)"
+    return [*messages, Message("assistant", quoted), Message("user", ask)]
 
 
 async def adraw(
@@ -170,9 +175,7 @@ async def adraw(
             problems = _accept(cand, first, prompt)
             if problems is not None:
                 # One repair: show the model its reply and what was wrong with it.
-                quoted = first[:MAX_QUOTED_REPLY_CHARS] or "(empty reply)"
-                follow_up = [*messages, Message("assistant", quoted), repair_message(problems)]
-                second = await _ask(provider, request(follow_up, i), cand)
+                second = await _ask(provider, request(repair_conversation(messages, first, problems), i), cand)
                 again = _accept(cand, second, prompt)
                 if again is None:
                     cand.repaired = True
