@@ -123,3 +123,12 @@ def test_only_the_blender_worker_imports_bpy_and_it_runs_as_a_child_process():
     assert '"-m", WORKER_MODULE' in client and 'WORKER_MODULE = "threedraw.blender.worker"' in protocol
     zipped = (ROOT / "blender_addon").rglob("*.py")
     assert not any("headless" in p.name or "worker" in p.name for p in zipped), "backend code in the extension"
+
+
+def test_every_backend_package_ships():
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(["threedraw", *p.parent.relative_to(ROOT / "backend").parts])
+             for p in (ROOT / "backend").rglob("__init__.py")}
+    assert found <= listed, f"add to pyproject.toml's packages: {sorted(found - listed)}"
