@@ -25,6 +25,7 @@ PAIRINGS = ("best-worst", "best-second", "random")
 MIN_GAP = 1e-9  # two candidates closer than this in reward teach nothing
 JUDGE_VIEWS = 4
 JUDGE_IMAGE_SIZE = 160
+JUDGE_IMAGES = "also show the judge rendered views of both sketches (the model must accept images)"
 
 
 def pick_pair(round_: Round, strategy: str, rng: random.Random) -> tuple[Entry, Entry] | str:

@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from ..cke.learner import LearnConfig
-from ..cke.pairing import PAIRINGS
+from ..cke.pairing import JUDGE_IMAGES, PAIRINGS
 from ..library.lessons import DEFAULT_CAP
 from . import UserError
 from .options import (add_clip_arguments, add_data_dir_argument, add_provider_arguments, add_score_size_argument,
@@ -44,8 +44,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-keep-best", action="store_true",
                    help="skip validation; the last epoch becomes the head (the paper's plain loop)")
     p.add_argument("--cap", type=int, help=f"most lessons the library keeps (default: {DEFAULT_CAP} for a new library)")
-    p.add_argument("--judge-images", action="store_true",
-                   help="also show the judge rendered views of both sketches (the model must accept images)")
+    p.add_argument("--judge-images", action="store_true", help=JUDGE_IMAGES)
     p.add_argument("--seed", type=int, help="sampling seed, for providers that honour one")
     add_size_arguments(p, reply="drawing reply")
     p.add_argument("--resume", nargs="?", const="latest", metavar="RUN_ID",

@@ -30,40 +30,30 @@ def add_provider_arguments(parser: argparse.ArgumentParser) -> None:
     """--provider, --base-url, --model (also from THREEDRAW_PROVIDER/_BASE_URL/_MODEL), --timeout, ..."""
     d = ProviderConfig()
     g = parser.add_argument_group("LLM provider")
-    g.add_argument(
-        "--provider",
-        choices=KINDS,
-        default=os.environ.get("THREEDRAW_PROVIDER") or None,
-        help="local: the embedded model, no key, no network; openai-compatible: any chat-completions API "
-        "(default: openai-compatible when --base-url is given, else local)",
-    )
-    g.add_argument(
-        "--base-url",
-        default=os.environ.get("THREEDRAW_BASE_URL") or None,
-        metavar="URL",
-        help="API base URL as OpenAI clients take it, e.g. https://api.deepseek.com/v1 or http://127.0.0.1:11434/v1; "
-        "the key is read from THREEDRAW_API_KEY",
-    )
-    g.add_argument(
-        "--model",
-        default=os.environ.get("THREEDRAW_MODEL") or None,
-        metavar="NAME",
-        help="API model name (e.g. deepseek-chat); for --provider local, a .gguf path (default: the shipped SmolLM2)",
-    )
+    g.add_argument("--provider", choices=KINDS, default=_env("PROVIDER"),
+                   help="local: the embedded model, no key, no network; openai-compatible: any chat-completions "
+                        "API (default: openai-compatible when --base-url is given, else local)")
+    g.add_argument("--base-url", default=_env("BASE_URL"), metavar="URL",
+                   help="API base URL as OpenAI clients take it, e.g. https://api.deepseek.com/v1 or "
+                        "http://127.0.0.1:11434/v1; the key is read from THREEDRAW_API_KEY")
+    g.add_argument("--model", default=_env("MODEL"), metavar="NAME",
+                   help="API model name (e.g. deepseek-chat); for --provider local, a .gguf path "
+                        "(default: the shipped SmolLM2)")
     g.add_argument("--timeout", type=float, default=d.timeout, metavar="S",
                    help=f"seconds to wait for one reply ({d.timeout:g})")
     g.add_argument("--retries", type=int, default=d.retries, metavar="N",
                    help=f"retries on 429/5xx/timeouts ({d.retries})")
     g.add_argument("--concurrency", type=int, default=d.concurrency, metavar="N",
                    help=f"API requests in flight at once ({d.concurrency})")
-    g.add_argument(
-        "--prices", metavar="FILE", help='JSON price table {"model": {"input": $, "output": $}} per 1M tokens'
-    )
-    g.add_argument(
-        "--json-schema",
-        action="store_true",
-        help="the API supports response_format json_schema: ask for schema-constrained JSON",
-    )
+    g.add_argument("--prices", metavar="FILE",
+                   help='JSON price table {"model": {"input": $, "output": $}} per 1M tokens')
+    g.add_argument("--json-schema", action="store_true",
+                   help="the API supports response_format json_schema: ask for schema-constrained JSON")
+
+
+def _env(name: str) -> str | None:
+    """THREEDRAW_<name> as a flag's default (unset or empty: none)."""
+    return os.environ.get(f"THREEDRAW_{name}") or None
 
 
 def provider_config(args: argparse.Namespace) -> ProviderConfig:

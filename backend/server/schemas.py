@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
 from ..cke.learner import MAX_EPOCHS, LearnConfig
-from ..cke.pairing import PAIRINGS
+from ..cke.pairing import JUDGE_IMAGES, PAIRINGS
 from ..cke.refine import MAX_ROUNDS, RefineConfig
 from ..draw.agent import DRAW_TEMPERATURE, MAX_K, MAX_LESSONS, SAMPLE_TEMPERATURE
 from ..draw.pipeline import DrawConfig
@@ -31,7 +31,6 @@ MAX_SCORE_SKETCHES = 64  # sketches in one score job
 MAX_LEARN_PROMPTS = 200  # prompts in one learn job sent over HTTP
 MAX_MODEL_CHARS = 200
 MAX_SEED = 2**31 - 1
-JUDGE_IMAGES = "also show the judge rendered views of both sketches (the model must accept images)"
 
 _SKETCH_SCHEMA = {
     "type": "object",
