@@ -242,12 +242,85 @@ class JobSummary(BaseModel):
     error: JobError | None
 
 
+class _Result(BaseModel):
+    # Results are documented, not narrowed: a field added later still reaches the client.
+    model_config = ConfigDict(extra="allow")
+
+
+class Image(_Result):
+    media_type: Literal["image/png"]
+    width: int
+    height: int
+    data: str = Field(description="base64 PNG")
+
+
+class SketchItem(_Result):
+    """A sketch a job made, kept for GET /v1/sketches/{id}."""
+
+    id: str
+    sketch: dict[str, Any] = Field(description=f"the canonical sketch JSON ({FORMAT})")
+    score: dict[str, Any] | None = Field(description="clip_mean, clip_per_view, structure {total, terms, "
+                                                     "details}, reward")
+
+
+class DrawResult(_Result):
+    """draw: every usable candidate, best first (and preview: an Image, when asked for)."""
+
+    prompt: str
+    provider: str
+    model: str
+    sketches: list[SketchItem]
+    candidates: list[dict[str, Any]] = Field(description="each candidate: index, ok, error, problems, repaired, "
+                                                         "usage, latency_s")
+    usage: dict[str, Any]
+
+
+class ScoreResult(_Result):
+    """score: one score per given sketch, in order, and the index of the best (and preview, when asked for)."""
+
+    prompt: str | None
+    scores: list[dict[str, Any]]
+    best: int
+
+
+class RenderResult(_Result):
+    """render: one image per view, a contact sheet of them, and the cameras."""
+
+    views: list[dict[str, Any]] = Field(description="each view: index, azimuth, elevation, image")
+    contact_sheet: Image
+    cameras: dict[str, Any]
+
+
+class RefineResult(_Result):
+    """refine: the best sketch, the lessons after the last round and what changed (and preview, when asked for)."""
+
+    prompt: str
+    sketches: list[SketchItem]
+    lessons: list[dict[str, Any]]
+    learned: list[dict[str, Any]]
+    library: str | None
+    version: int | None
+    rounds: list[dict[str, Any]] = Field(description="each round: rewards, best_reward, pair, skipped, events")
+    usage: dict[str, Any]
+    calls: int
+
+
+class LearnResult(_Result):
+    """learn: the run, its epochs with their validation scores, the kept epoch and the library's head."""
+
+    run_id: str
+    library: str
+    epochs: list[dict[str, Any]]
+    best_epoch: int | None
+    best_version: int | None
+    head: int
+    cost: dict[str, Any]
+
+
 class Job(JobSummary):
     request: dict[str, Any] = Field(description="the request as accepted (defaults filled in)")
-    result: dict[str, Any] | None = Field(
-        None, description="when succeeded. draw/refine/learn: sketches [{id, sketch, score}] best first; "
-                          "score: scores, best; render: views, contact_sheet, cameras. Images are "
-                          "{media_type, width, height, data: base64 PNG}")
+    result: DrawResult | ScoreResult | RenderResult | RefineResult | LearnResult | None = Field(
+        None, description="when succeeded: the result of the job's kind")
 
 
 class JobList(BaseModel):
