@@ -69,7 +69,7 @@ def _threedraw_imports(path):
     import ast
 
     rel = path.relative_to(ROOT / "backend").with_suffix("")
-    package = ["threedraw", *rel.parts[:-1]] if rel.name != "__init__" else ["threedraw", *rel.parts[:-1]]
+    package = ["threedraw", *rel.parts[:-1]]  # a module's package; an __init__'s own
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             yield from (a.name for a in node.names if a.name.split(".")[0] == "threedraw")
