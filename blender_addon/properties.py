@@ -84,5 +84,6 @@ def unregister() -> None:
     set_libraries([])
 
 
-# The backend as last seen (GET /v1/info on a worker thread): {"up": bool, "info": {...}, "error": str}.
-backend_status: dict[str, Any] = {"up": None, "info": None, "error": None}
+# The backend as last seen (GET /v1/info on a worker thread): {"up": bool, "info": {...}, "error": str},
+# and "pid": the backend process Start Backend launched in this session, if it did.
+backend_status: dict[str, Any] = {"up": None, "info": None, "error": None, "pid": None}

@@ -66,11 +66,8 @@ def describe_backend() -> str:
     return f"threedraw {version}, LLM {prov.get('kind', '?')} {prov.get('model') or ''}, CLIP {clip_name} ({clip.get('state', '?')})"
 
 
-class THREEDRAW_OT_test_connection(bpy.types.Operator):
-    """Ask the backend for its version and models, with the token from the token file"""
-
-    bl_idname = ids.OP_TEST_CONNECTION
-    bl_label = "Test Connection"
+class _AskBackend(bpy.types.Operator):
+    """Shared by Test Connection and Refresh (Blender wants each registered class a leaf)."""
 
     def execute(self, context: bpy.types.Context) -> Result:
         try:
@@ -90,7 +87,14 @@ class THREEDRAW_OT_test_connection(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class THREEDRAW_OT_refresh(THREEDRAW_OT_test_connection):
+class THREEDRAW_OT_test_connection(_AskBackend):
+    """Ask the backend for its version and models, with the token from the token file"""
+
+    bl_idname = ids.OP_TEST_CONNECTION
+    bl_label = "Test Connection"
+
+
+class THREEDRAW_OT_refresh(_AskBackend):
     """Refresh the backend's state and its list of libraries"""
 
     bl_idname = ids.OP_REFRESH
@@ -157,6 +161,7 @@ class THREEDRAW_OT_start_backend(bpy.types.Operator):
         except OSError as e:
             self.report({"ERROR"}, f"cannot start the backend ({args[0]}): {e.strerror or e}")
             return {"CANCELLED"}
+        properties.backend_status["pid"] = proc.pid  # the process this session started
 
         def done(message: Any, error: str | None) -> None:
             properties.backend_status.update(up=error is None, error=error)

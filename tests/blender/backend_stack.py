@@ -43,6 +43,7 @@ def main() -> None:
         server = start_server(home / "serve", *llm_args(llm), *clip)
         try:
             print(json.dumps({"url": server.url, "token_file": str(server.token_file), "clip_args": clip,
+                              "llm_args": llm_args(llm),
                               "data_dir": str(server.data_dir), "good_actions": GOOD_ACTIONS}), flush=True)
             sys.stdin.read()  # until the tests close it
         finally:

@@ -1,7 +1,8 @@
 """Blender tests: the real bpy module, the built and installed extension.
 
 XDG_CONFIG_HOME must point at a throwaway folder before bpy is imported, so the
-extension installs into a temporary user config and never into the user's own.
+extension installs into a temporary user config and never into the user's own
+(XDG_CACHE_HOME too: the add-on's backend log goes there).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 _CONFIG = tempfile.mkdtemp(prefix="threedraw-blender-config-")
 os.environ["XDG_CONFIG_HOME"] = _CONFIG
+os.environ["XDG_CACHE_HOME"] = os.path.join(_CONFIG, "cache")  # Start Backend's log goes there
 
 import bpy  # noqa: E402
 import pytest  # noqa: E402
