@@ -90,6 +90,10 @@ def run_blocking(act: Active, timeout: float | None = None) -> Outcome:
     wait_for(act.follower, lambda ev: _handle(act, ev), timeout)
     if act.outcome is None:  # the worker ended without a last word (stopped)
         _finish(act, ("ERROR", f"{act.label}: stopped following the job before it ended"))
+    with _lock:
+        idle = not _active and _pending_calls == 0
+    if idle and bpy.app.timers.is_registered(tick):  # no tick ran to remove it (background mode)
+        bpy.app.timers.unregister(tick)
     assert act.outcome is not None
     return act.outcome
 
@@ -196,7 +200,9 @@ def _finish(act: Active, outcome: Outcome, undo: str | None = None) -> None:
 
 
 def _ensure_timer() -> None:
-    if not bpy.app.background and not bpy.app.timers.is_registered(tick):
+    # Registered in background mode too (where it never fires) so that what holds for a
+    # timer there, such as being removed on file load, is the same as with a UI.
+    if not bpy.app.timers.is_registered(tick):
         bpy.app.timers.register(tick, first_interval=TICK_S)
 
 

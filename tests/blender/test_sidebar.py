@@ -183,3 +183,24 @@ def test_saved_blend_holds_no_token(connected, backend, tmp_path):
     assert backend["token_file"].encode() not in data
     assert b"THREEDRAW_API_KEY" not in data
     assert b"a table" in data  # the search itself works: the scene is in there
+
+
+def test_loading_another_file_cancels_nothing_and_leaves_no_timer(connected, backend, tmp_path):
+    poller = addon("jobs.poller")
+    other = tmp_path / "other.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(other), copy=True)
+    assert bpy.ops.threedraw.draw(prompt="a bench drawn slowly", k=1, wait=False) == {"FINISHED"}
+    act = poller.active(bpy.context.scene)
+    assert bpy.app.timers.is_registered(poller.tick)
+    tick_until(lambda: bool(act.follower.job_id))
+    bpy.ops.wm.open_mainfile(filepath=str(other))
+    assert poller.any_active() is None
+    assert not bpy.app.timers.is_registered(poller.tick), "a timer outlived the file"
+    act.follower.join(timeout=5)
+    assert not act.follower.alive, "the worker stopped following"
+    c = client(backend)
+    deadline = time.monotonic() + 30
+    while c.job(act.follower.job_id)["state"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert c.job(act.follower.job_id)["state"] == "succeeded", "the job went on on the server"
+    assert "a bench drawn slowly" not in bpy.data.collections
