@@ -26,8 +26,9 @@ def _tag(coll: bpy.types.Collection, job_id: str, sketch_id: str, score: dict[st
         coll[ids.PROP_REWARD] = float(score.get("reward", 0.0))
 
 
-def apply_sketches(scene: bpy.types.Scene, res: SketchResult, keep_candidates: bool) -> str:
-    """The best sketch as visible curves; the others, when asked, hidden. One line saying what."""
+def apply_sketches(scene: bpy.types.Scene, res: SketchResult, keep_candidates: bool, suffix: str = "") -> str:
+    """The best sketch as visible curves; the others, when asked, hidden. One line saying what.
+    ``suffix`` tells a refined sketch's collection from the one it came from."""
     context = SimpleNamespace(scene=scene)  # build_sketch needs only .scene
     made = []
     for rank, (sketch, score, sketch_id) in enumerate(res.sketches if keep_candidates else res.sketches[:1]):
@@ -35,8 +36,10 @@ def apply_sketches(scene: bpy.types.Scene, res: SketchResult, keep_candidates: b
             sketch.prompt = res.prompt
         coll = build_sketch(sketch, context)  # type: ignore[arg-type]
         _tag(coll, res.job_id, sketch_id, score, rank)
+        if suffix and rank == 0:
+            coll.name = f"{res.prompt[:48]}{suffix}"
         if rank > 0:
-            coll.name = f"{res.prompt[:40]} (candidate {rank + 1})"
+            coll.name = f"{res.prompt[:40]}{suffix} (candidate {rank + 1})"
             coll.hide_viewport = True
             coll.hide_render = True
         made.append(coll)

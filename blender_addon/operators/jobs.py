@@ -110,9 +110,9 @@ class _JobOperator(bpy.types.Operator):
         return read.sketch
 
 
-def _keep_candidates(scene: bpy.types.Scene) -> Callable[[bpy.types.Scene, Any], str]:
+def _keep_candidates(scene: bpy.types.Scene, suffix: str = "") -> Callable[[bpy.types.Scene, Any], str]:
     keep = bool(scene_settings(scene).keep_candidates)
-    return lambda sc, res: results.apply_sketches(sc, res, keep)
+    return lambda sc, res: results.apply_sketches(sc, res, keep, suffix)
 
 
 class THREEDRAW_OT_draw(_JobOperator):
@@ -179,7 +179,7 @@ class THREEDRAW_OT_refine(_JobOperator):
         if library:
             request["library"] = library
         return self.launch(context, "refine", f"refine '{prompt[:40]}'", request, prepare.sketches,
-                           _keep_candidates(scene))
+                           _keep_candidates(scene, " (refined)"))
 
 
 class THREEDRAW_OT_score(_JobOperator):

@@ -90,7 +90,9 @@ def test_refine_from_edited_curves_sends_the_edited_points(connected, backend):
     assert request["rounds"] == 1 and request["prompt"] == "a stool"
     got = addon("shared.sketch").Sketch.from_dict(request["sketch"])
     assert_same_points(got, edited, tol=1e-9)
-    assert len(bpy.context.scene.collection.children) == 2, "the refined sketch lands in a collection of its own"
+    kids = [c.name for c in bpy.context.scene.collection.children]
+    assert kids == ["a stool", "a stool (refined)"], "the refined sketch lands in a collection of its own"
+    assert bpy.data.collections["a stool (refined)"]["threedraw_job"] == sent["id"]
 
 
 def test_score_of_selected_curves_equals_the_score_command(connected, backend, tmp_path):
