@@ -130,6 +130,28 @@ def _wait_healthy(client: BackendClient, proc: subprocess.Popen[bytes], log: Pat
     raise BackendError(f"the backend did not answer at {client.url} within {timeout:g} s (log: {log})", "timeout")
 
 
+def _start(client: BackendClient, args: list[str], log: Path) -> tuple[str, int | None]:
+    """Start the backend unless it answers already (no bpy: runs on a worker with a UI).
+    (what happened, the new process's pid or None)."""
+    try:
+        client.health()
+        return f"the backend is already running at {client.url}", None
+    except BackendError as e:
+        if e.code not in ("not_running", "timeout"):
+            raise
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True)  # detached: it outlives Blender
+    except FileNotFoundError:
+        raise BackendError(f"cannot start the backend: {args[0]!r} is not on PATH; set Backend Command in the "
+                           f"add-on's preferences to its full path", "start_failed") from None
+    except OSError as e:
+        raise BackendError(f"cannot start the backend ({args[0]}): {e.strerror or e}", "start_failed") from None
+    return _wait_healthy(client, proc, log, START_WAIT_S), proc.pid
+
+
 class THREEDRAW_OT_start_backend(bpy.types.Operator):
     """Start the backend with the command set in the preferences, detached, logging to a file"""
 
@@ -137,48 +159,32 @@ class THREEDRAW_OT_start_backend(bpy.types.Operator):
     bl_label = "Start Backend"
 
     def execute(self, context: bpy.types.Context) -> Result:
-        prefs = preferences.get(context)
         try:
             client = preferences.client(context, timeout=2)
-            client.health()
-            self.report({"INFO"}, f"the backend is already running at {client.url}")
-            return {"FINISHED"}
-        except BackendError as e:
-            if e.code not in ("not_running", "timeout"):
-                self.report({"ERROR"}, e.message)
-                return {"CANCELLED"}
-        args = _command(prefs)
-        log = log_path()
-        try:
-            log.parent.mkdir(parents=True, exist_ok=True)
-            with open(log, "ab") as out:
-                proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        start_new_session=True)  # detached: it outlives Blender
-        except FileNotFoundError:
-            self.report({"ERROR"}, f"cannot start the backend: {args[0]!r} is not on PATH; set Backend Command "
-                                   f"in the add-on's preferences to its full path")
-            return {"CANCELLED"}
-        except OSError as e:
-            self.report({"ERROR"}, f"cannot start the backend ({args[0]}): {e.strerror or e}")
-            return {"CANCELLED"}
-        properties.backend_status["pid"] = proc.pid  # the process this session started
-
-        def done(message: Any, error: str | None) -> None:
-            properties.backend_status.update(up=error is None, error=error)
-            if error is None:
-                poller.call(lambda: _fetch(client), _status)
-
-        if not bpy.app.background:
-            poller.call(lambda: _wait_healthy(client, proc, log, START_WAIT_S), done)
-            self.report({"INFO"}, f"starting the backend (log: {log})")
-            return {"FINISHED"}
-        try:
-            message = _wait_healthy(client, proc, log, START_WAIT_S)
         except BackendError as e:
             self.report({"ERROR"}, e.message)
             return {"CANCELLED"}
-        done(message, None)
-        self.report({"INFO"}, message)
+        args, log = _command(preferences.get(context)), log_path()
+        outcome: list[str] = []
+
+        def done(result: Any, error: str | None) -> None:
+            if error is not None:
+                properties.backend_status.update(up=False, error=error)
+                outcome.append(error)
+                return
+            message, pid = result
+            if pid is not None:
+                properties.backend_status["pid"] = pid  # the process this session started
+            poller.call(lambda: _fetch(client), _status)
+
+        poller.call(lambda: _start(client, args, log), done)
+        if not bpy.app.background:
+            self.report({"INFO"}, f"starting the backend (log: {log})")
+            return {"FINISHED"}
+        if outcome:
+            self.report({"ERROR"}, outcome[0])
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"{describe_backend()} (log: {log})")
         return {"FINISHED"}
 
 
