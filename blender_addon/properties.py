@@ -7,6 +7,7 @@ the window manager, which is never written to a file.
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import bpy
@@ -18,17 +19,24 @@ MAX_K = 8  # the backend allows more; more candidates than this is slow for one 
 # Filled from GET /v1/libraries on a worker thread. Blender needs the enum items to stay alive
 # while it shows them, so the list is kept here, module-wide.
 library_names: list[str] = []
-_library_items: list[tuple[str, str, str]] = []
+_NONE_ITEM = (NO_LIBRARY, "none", "Draw without lessons", "NONE", 0)
+_library_items: list[tuple[str, str, str, str, int]] = []
+
+
+def _number(name: str) -> int:
+    """A dynamic enum saves its number, not its name: derive it from the name, so the scene's
+    choice survives libraries being added before it in the list, and a reopened file."""
+    return zlib.crc32(name.encode("utf-8")) & 0x7FFFFFFF or 1
 
 
 def set_libraries(names: list[str]) -> None:
     library_names[:] = names
-    _library_items[:] = [(NO_LIBRARY, "none", "Draw without lessons")] + [
-        (n, n, f"Draw with the lessons of library {n}") for n in names]
+    _library_items[:] = [_NONE_ITEM] + [
+        (n, n, f"Draw with the lessons of library {n}", "NONE", _number(n)) for n in names]
 
 
-def _libraries(self: Any, context: bpy.types.Context | None) -> list[tuple[str, str, str]]:
-    return _library_items or [(NO_LIBRARY, "none", "Draw without lessons (Refresh lists the backend's libraries)")]
+def _libraries(self: Any, context: bpy.types.Context | None) -> list[tuple[str, str, str, str, int]]:
+    return _library_items or [_NONE_ITEM]
 
 
 class ThreedrawSceneSettings(bpy.types.PropertyGroup):
@@ -82,6 +90,7 @@ def unregister() -> None:
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)
     set_libraries([])
+    backend_status.update(up=None, info=None, error=None)  # "pid" stays: that process may still run
 
 
 # The backend as last seen (GET /v1/info on a worker thread): {"up": bool, "info": {...}, "error": str},

@@ -14,6 +14,7 @@ from typing import Any
 from ..shared.sketch import Sketch, SketchError
 
 MAX_PREVIEW_FILES = 8  # older previews in the temporary folder are removed
+_folder: list[Path] = []  # this session's own temporary folder, made on first use
 
 
 @dataclass
@@ -56,20 +57,25 @@ def score(job: dict[str, Any]) -> ScoreResult:
 
 
 def write_png(record: dict[str, Any], name: str) -> str | None:
-    """A {media_type, data: base64 PNG} record as a file in the temporary folder."""
+    """A {media_type, data: base64 PNG} record as a file in this session's temporary folder;
+    None when it is no PNG or cannot be written (the score itself still lands)."""
     try:
         data = base64.b64decode(record["data"], validate=True)
     except (KeyError, TypeError, binascii.Error):
         return None
     if not data.startswith(b"\x89PNG"):
         return None
-    folder = Path(tempfile.gettempdir()) / "threedraw-previews"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    old = sorted(folder.glob("*.png"), key=lambda p: p.stat().st_mtime)
-    for p in old[: max(0, len(old) - MAX_PREVIEW_FILES + 1)]:
-        p.unlink(missing_ok=True)
-    path = folder / f"{''.join(c for c in name if c.isalnum())[:40] or 'preview'}.png"
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        if not _folder:
+            _folder.append(Path(tempfile.mkdtemp(prefix="threedraw-previews-")))
+        folder = _folder[0]
+        old = sorted(folder.glob("*.png"), key=lambda p: p.stat().st_mtime)
+        for p in old[: max(0, len(old) - MAX_PREVIEW_FILES + 1)]:
+            p.unlink(missing_ok=True)
+        path = folder / f"{''.join(c for c in name if c.isalnum())[:40] or 'preview'}.png"
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError:
+        return None
     return str(path)

@@ -19,12 +19,14 @@ sys.path.insert(0, str(TESTS))
 
 from clip_fixtures import make_tiny_clip  # noqa: E402
 from llm_fixtures import GOOD_ACTIONS  # noqa: E402
-from server_fixtures import JUDGE_REPLY, clip_args, llm_args, start_server  # noqa: E402
+from server_fixtures import JUDGE_REPLY, clip_args, llm_args, server_env, start_server  # noqa: E402
 
 # The one backend module path the Blender tests name (the scripted stand-in for a remote LLM API).
 from threedraw.llm.scripted_server import RecordedRequest, Reply, ScriptedServer  # noqa: E402
 
 SLOW_WORD = "slowly"
+# The server holds an API key, as with a real provider, so tests can look for it where it must not be.
+API_KEY = "sk-threedraw-test-key-that-must-never-leave-the-backend"
 SLOW_S = 2.0
 
 
@@ -40,10 +42,11 @@ def main() -> None:
     config, checkpoint = make_tiny_clip(home / "clip")
     clip = clip_args(config, checkpoint)
     with ScriptedServer(script) as llm:
-        server = start_server(home / "serve", *llm_args(llm), *clip)
+        server = start_server(home / "serve", *llm_args(llm), *clip,
+                              env=server_env(home / "serve", THREEDRAW_API_KEY=API_KEY))
         try:
             print(json.dumps({"url": server.url, "token_file": str(server.token_file), "clip_args": clip,
-                              "llm_args": llm_args(llm),
+                              "llm_args": llm_args(llm), "api_key": API_KEY,
                               "data_dir": str(server.data_dir), "good_actions": GOOD_ACTIONS}), flush=True)
             sys.stdin.read()  # until the tests close it
         finally:

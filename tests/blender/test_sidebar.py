@@ -174,7 +174,9 @@ def test_backend_down_and_wrong_token_are_one_line_reports(connected, tmp_path):
     assert curve_objects() == []
 
 
-def test_saved_blend_holds_no_token(connected, backend, tmp_path):
+def test_saved_blend_holds_neither_token_nor_api_key(connected, backend, tmp_path):
+    assert bpy.ops.threedraw.test_connection() == {"FINISHED"}  # the panel's backend state is filled
+    assert addon("properties").backend_status["info"]["provider"]["api_key_set"] is True
     assert bpy.ops.threedraw.draw(prompt="a table", k=1) == {"FINISHED"}
     out = tmp_path / "scene.blend"
     bpy.ops.wm.save_as_mainfile(filepath=str(out), compress=False)
@@ -183,7 +185,7 @@ def test_saved_blend_holds_no_token(connected, backend, tmp_path):
     assert len(token) > 20
     assert token.encode() not in data
     assert backend["token_file"].encode() not in data
-    assert b"THREEDRAW_API_KEY" not in data
+    assert backend["api_key"].encode() not in data
     assert b"a table" in data  # the search itself works: the scene is in there
 
 
