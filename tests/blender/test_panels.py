@@ -143,3 +143,14 @@ def test_library_panel_lists_lessons(connected):
     row: list = []
     ul.draw_item(None, bpy.context, Layout(row), None, session.lessons[0], 0, None, "", 0)
     assert row == [("label", "L1: one lesson", True)]
+
+
+def test_the_chosen_library_survives_the_list_changing(empty_scene):
+    props = addon("properties")
+    s = bpy.context.scene.threedraw
+    props.set_libraries(["chairs", "lamps"])
+    s.library = "lamps"
+    props.set_libraries(["benches", "chairs", "lamps", "tables"])  # one more, before it
+    assert s.library == "lamps"
+    s.library = "NONE"
+    assert s.library == "NONE"
