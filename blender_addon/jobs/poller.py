@@ -25,6 +25,7 @@ from .follow import Event, JobFollower, wait_for
 TICK_S = 0.1
 MAX_EVENTS_PER_TICK = 16
 MAX_CALLS_PER_TICK = 8
+CANCEL_WAIT_S = 10.0
 Outcome = tuple[str, str]  # (report level "INFO" | "WARNING" | "ERROR", one line)
 Apply = Callable[[bpy.types.Scene, Any], str]
 
@@ -87,9 +88,15 @@ def cancel(scene: bpy.types.Scene) -> bool:
 
 def run_blocking(act: Active, timeout: float | None = None) -> Outcome:
     """Wait for the job's end on this thread (background mode) and apply it; its outcome."""
-    wait_for(act.follower, lambda ev: _handle(act, ev), timeout)
-    if act.outcome is None:  # the worker ended without a last word (stopped)
-        _finish(act, ("ERROR", f"{act.label}: stopped following the job before it ended"))
+    try:
+        wait_for(act.follower, lambda ev: _handle(act, ev), timeout)
+    except KeyboardInterrupt:  # Ctrl+C in a script: the job stops on the server too
+        act.follower.cancel()
+        wait_for(act.follower, lambda ev: _handle(act, ev), CANCEL_WAIT_S)
+    if act.outcome is None:  # timed out, or the worker ended without a last word
+        act.follower.stop()
+        _finish(act, ("ERROR", f"{act.label}: stopped waiting before the job ended (job {act.follower.job_id} "
+                               f"may still run on the backend)"))
     with _lock:
         idle = not _active and _pending_calls == 0
     if idle and bpy.app.timers.is_registered(tick):  # no tick ran to remove it (background mode)

@@ -22,6 +22,8 @@ from ..shared.sketch import Sketch, SketchError
 from .common import Result, selected_curves
 
 MAX_WARNINGS = 5
+# Not remembered between calls: a value given once must not stick and override the panel's.
+_SKIP = {"SKIP_SAVE"}
 
 
 class _JobOperator(bpy.types.Operator):
@@ -121,10 +123,10 @@ class THREEDRAW_OT_draw(_JobOperator):
     bl_idname = ids.OP_DRAW
     bl_label = "Draw"
 
-    prompt: StringProperty(name="Prompt", description="What to draw (default: the panel's)")  # type: ignore[valid-type]
-    k: IntProperty(name="Candidates", min=1, max=16, default=3)  # type: ignore[valid-type]
-    max_strokes: IntProperty(name="Max Strokes", min=0, max=256, default=0)  # type: ignore[valid-type]
-    library: StringProperty(name="Library", description="Library name, or none (default: the panel's)")  # type: ignore[valid-type]
+    prompt: StringProperty(options=_SKIP, name="Prompt", description="What to draw (default: the panel's)")  # type: ignore[valid-type]
+    k: IntProperty(options=_SKIP, name="Candidates", min=1, max=16, default=3)  # type: ignore[valid-type]
+    max_strokes: IntProperty(options=_SKIP, name="Max Strokes", min=0, max=256, default=0)  # type: ignore[valid-type]
+    library: StringProperty(options=_SKIP, name="Library", description="Library name, or none (default: the panel's)")  # type: ignore[valid-type]
 
     def execute(self, context: bpy.types.Context) -> Result:
         scene = context.scene
@@ -150,11 +152,11 @@ class THREEDRAW_OT_refine(_JobOperator):
     bl_idname = ids.OP_REFINE
     bl_label = "Refine"
 
-    prompt: StringProperty(name="Prompt", description="What the sketch shows (default: its own prompt)")  # type: ignore[valid-type]
-    rounds: IntProperty(name="Rounds", min=1, max=5, default=1)  # type: ignore[valid-type]
-    k: IntProperty(name="Candidates", min=2, max=16, default=3)  # type: ignore[valid-type]
-    from_selected: BoolProperty(name="From Selected Curves", default=True)  # type: ignore[valid-type]
-    library: StringProperty(name="Library")  # type: ignore[valid-type]
+    prompt: StringProperty(options=_SKIP, name="Prompt", description="What the sketch shows (default: its own prompt)")  # type: ignore[valid-type]
+    rounds: IntProperty(options=_SKIP, name="Rounds", min=1, max=5, default=1)  # type: ignore[valid-type]
+    k: IntProperty(options=_SKIP, name="Candidates", min=2, max=16, default=3)  # type: ignore[valid-type]
+    from_selected: BoolProperty(options=_SKIP, name="From Selected Curves", default=True)  # type: ignore[valid-type]
+    library: StringProperty(options=_SKIP, name="Library")  # type: ignore[valid-type]
 
     def execute(self, context: bpy.types.Context) -> Result:
         scene = context.scene
@@ -188,7 +190,7 @@ class THREEDRAW_OT_score(_JobOperator):
     bl_idname = ids.OP_SCORE
     bl_label = "Score Selected"
 
-    prompt: StringProperty(name="Prompt", description="Text to score against (default: the sketch's prompt)")  # type: ignore[valid-type]
+    prompt: StringProperty(options=_SKIP, name="Prompt", description="Text to score against (default: the sketch's prompt)")  # type: ignore[valid-type]
 
     def execute(self, context: bpy.types.Context) -> Result:
         scene = context.scene

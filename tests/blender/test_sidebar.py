@@ -76,6 +76,16 @@ def test_draw_can_keep_the_other_candidates_hidden(connected):
     assert kids[0]["threedraw_reward"] >= kids[1]["threedraw_reward"]
 
 
+def test_panel_draw_button_uses_the_scene_settings_not_the_last_call(connected, backend):
+    assert bpy.ops.threedraw.draw(prompt="a lamp", k=2) == {"FINISHED"}
+    s = bpy.context.scene.threedraw
+    s.prompt, s.k, s.max_strokes = "a vase", 1, 12
+    assert bpy.ops.threedraw.draw() == {"FINISHED"}  # what the Draw button runs
+    assert "a vase" in bpy.data.collections
+    request = client(backend).job(newest_job(backend, "draw")["id"])["request"]
+    assert (request["prompt"], request["k"], request["max_strokes"]) == ("a vase", 1, 12)
+
+
 def test_refine_from_edited_curves_sends_the_edited_points(connected, backend):
     assert bpy.ops.threedraw.draw(prompt="a stool", k=1) == {"FINISHED"}
     coll = bpy.data.collections["a stool"]
