@@ -71,7 +71,8 @@ def main() -> None:
     prefs = bpy.context.preferences.addons[MODULE].preferences
     prefs.backend_url = f"http://127.0.0.1:{free_port()}"
     prefs.token_file = str(TMP / "token")
-    prefs.backend_command = f"{sys.executable} -m threedraw.cli serve --provider local --data-dir {TMP / 'data'}"
+    threedraw = Path(sys.executable).parent / "threedraw"  # this environment's `threedraw` command
+    prefs.backend_command = f"{threedraw} serve --provider local --data-dir {TMP / 'data'}"
     bpy.ops.wm.read_homefile(use_empty=True)
     t0 = time.monotonic()
     assert bpy.ops.threedraw.start_backend() == {"FINISHED"}

@@ -24,6 +24,7 @@ from .common import Result, selected_curves
 MAX_WARNINGS = 5
 # Not remembered between calls: a value given once must not stick and override the panel's.
 _SKIP = {"SKIP_SAVE"}
+WAKE_S = 0.25  # how often the Esc-watching modal operator looks whether its job ended
 
 
 class _JobOperator(bpy.types.Operator):
@@ -36,6 +37,7 @@ class _JobOperator(bpy.types.Operator):
         description="Block until the job ends (default: in background mode only)")
 
     _act: poller.Active | None = None
+    _timer: bpy.types.Timer | None = None
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
@@ -71,17 +73,23 @@ class _JobOperator(bpy.types.Operator):
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> Result:
         result = self.execute(context)
-        if result == {"FINISHED"} and self._act is not None and context.window_manager is not None:
-            context.window_manager.modal_handler_add(self)
+        wm = context.window_manager
+        if result == {"FINISHED"} and self._act is not None and wm is not None and context.window is not None:
+            # Timer events wake modal() when the job ends even if the user does nothing.
+            self._timer = wm.event_timer_add(WAKE_S, window=context.window)
+            wm.modal_handler_add(self)
             return {"RUNNING_MODAL"}
         return result
 
     def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> Result:
         act = self._act
-        if act is None:
-            return {"CANCELLED"}
-        if act.outcome is not None:
-            level, message = act.outcome
+        if act is None or act.outcome is not None:
+            if self._timer is not None and context.window_manager is not None:
+                context.window_manager.event_timer_remove(self._timer)
+                self._timer = None
+            if act is None:
+                return {"CANCELLED"}
+            level, message = act.outcome  # type: ignore[misc]
             self.report({level}, message)  # type: ignore[arg-type]
             return {"FINISHED"} if level == "INFO" else {"CANCELLED"}
         if event.type == "ESC" and event.value == "PRESS":

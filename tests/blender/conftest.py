@@ -59,6 +59,7 @@ def empty_scene(installed):
 # `threedraw serve` and its scripted LLM run under the main venv's python (torch stays there);
 # the Blender environment under test may be another one (the 4.2 LTS wheel's).
 BACKEND_PYTHON = Path(os.environ.get("THREEDRAW_BACKEND_PYTHON") or ROOT / ".venv" / "bin" / "python")
+BACKEND_CLI = str(BACKEND_PYTHON.parent / "threedraw")  # the `threedraw` command of that environment
 BACKEND_START_S = 120
 
 

@@ -14,7 +14,7 @@ import time
 import bpy
 import pytest
 
-from conftest import BACKEND_PYTHON, MODULE, ROOT, addon_prefs
+from conftest import BACKEND_CLI, MODULE, ROOT, addon_prefs
 
 LESSONS = ["Join every leg to a corner of the seat.", "Draw the backrest as one closed frame."]
 
@@ -30,7 +30,7 @@ def chairs_library(backend, tmp_path_factory):
     name = f"chairs-{os.getpid()}"
     path.write_text(json.dumps({"format": "threedraw.library/1", "name": name,
                                 "lessons": [{"text": t} for t in LESSONS]}))
-    proc = subprocess.run([str(BACKEND_PYTHON), "-m", "threedraw.cli", "library", "import", str(path),
+    proc = subprocess.run([BACKEND_CLI, "library", "import", str(path),
                            "--data-dir", backend["data_dir"]], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     return name
@@ -81,7 +81,7 @@ def test_start_backend_launches_the_command_detached_and_waits_for_health(empty_
     prefs = addon_prefs()
     prefs.backend_url = f"http://127.0.0.1:{port}"
     prefs.token_file = str(tmp_path / "token")
-    prefs.backend_command = " ".join([str(BACKEND_PYTHON), "-m", "threedraw.cli", "serve", "--data-dir",
+    prefs.backend_command = " ".join([BACKEND_CLI, "serve", "--data-dir",
                                       str(tmp_path / "data"), *backend["llm_args"], *backend["clip_args"]])
     props = addon("properties")
     assert bpy.ops.threedraw.start_backend() == {"FINISHED"}

@@ -12,7 +12,7 @@ import bpy
 import pytest
 from mathutils import Vector
 
-from conftest import BACKEND_PYTHON, MODULE, ROOT, addon_prefs, blend_bytes
+from conftest import BACKEND_CLI, MODULE, ROOT, addon_prefs, blend_bytes
 
 
 def addon(name: str):
@@ -115,7 +115,7 @@ def test_score_of_selected_curves_equals_the_score_command(connected, backend, t
     got = json.loads(coll["threedraw_score"])
     sketch_file = tmp_path / "selected.json"
     read_points(objs).save(sketch_file)
-    proc = subprocess.run([str(BACKEND_PYTHON), "-m", "threedraw.cli", "score", str(sketch_file), "--json",
+    proc = subprocess.run([BACKEND_CLI, "score", str(sketch_file), "--json",
                            *backend["clip_args"]], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     want = json.loads(proc.stdout)
