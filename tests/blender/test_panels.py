@@ -106,11 +106,17 @@ def test_panels_show_a_running_job_and_turn_the_buttons_off(connected):
         assert any("is running" in t for t in texts(draw_log)), "the panel says why"
         assert ("operator", "threedraw.draw", False) in draw_log
         assert ("operator", "threedraw.refine", False) in draw("THREEDRAW_PT_refine")
+        status: list = []
+        addon("ui.status_bar").draw_status(type("Header", (), {"layout": Layout(status)})(), bpy.context)
+        assert status and status[0][0] == "progress" and status[0][1].startswith("3DrawAgent: draw 'a desk")
     finally:
         bpy.ops.threedraw.cancel()
         act = poller.any_active()
         poller.run_blocking(act, timeout=30)
     assert "cancelled" in texts(draw("THREEDRAW_PT_job"))[0]
+    status = []
+    addon("ui.status_bar").draw_status(type("Header", (), {"layout": Layout(status)})(), bpy.context)
+    assert status == [], "the status bar entry is gone with the job"
 
 
 def test_score_panel_shows_the_numbers_and_the_views(connected):
