@@ -127,3 +127,22 @@ def test_server_error_envelope_becomes_one_backend_error(client):
     assert e.value.code == "job_not_found" and e.value.status == 404
     with pytest.raises(BackendError, match="not an http:// address"):
         BackendClient("ftp://example")
+
+
+def test_what_runs_on_worker_threads_never_imports_bpy():
+    import ast
+
+    worker_side = [*sorted((ROOT / "blender_addon" / "client").glob("*.py")),
+                   ROOT / "blender_addon" / "jobs" / "follow.py", ROOT / "blender_addon" / "jobs" / "prepare.py"]
+    for path in worker_side:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [("." * node.level) + (node.module or "")]
+            else:
+                continue
+            for n in names:
+                assert n.split(".")[0] not in ("bpy", "mathutils", "bmesh"), f"{path.name} imports {n}"
+                assert n not in ("..", "..jobs.poller", "..curves"), f"{path.name} imports {n} (bpy-side)"
+    assert "bpy" not in sys.modules, "importing the client loaded Blender"
