@@ -81,9 +81,14 @@ def cancel(scene: bpy.types.Scene) -> bool:
     act = active(scene)
     if act is None:
         return False
+    cancel_job(act)
+    return True
+
+
+def cancel_job(act: Active) -> None:
+    """Ask the backend to stop the job (the worker sends it; this returns at once)."""
     act.text = "cancelling"
     act.follower.cancel()
-    return True
 
 
 def run_blocking(act: Active, timeout: float | None = None) -> Outcome:

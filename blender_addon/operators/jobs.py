@@ -93,7 +93,7 @@ class _JobOperator(bpy.types.Operator):
             self.report({level}, message)  # type: ignore[arg-type]
             return {"FINISHED"} if level == "INFO" else {"CANCELLED"}
         if event.type == "ESC" and event.value == "PRESS":
-            poller.cancel(context.scene)  # type: ignore[arg-type]
+            poller.cancel_job(act)  # this operator's job, whichever scene is shown now
             return {"RUNNING_MODAL"}
         return {"PASS_THROUGH"}
 
