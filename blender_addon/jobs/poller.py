@@ -219,14 +219,19 @@ def _ensure_timer() -> None:
 
 
 def redraw() -> None:
+    """The sidebars and the status bar only: the 3D view itself redraws when the scene changes."""
     wm = bpy.context.window_manager
     if wm is None:
         return
     for window in wm.windows:
         screen = window.screen
         for area in screen.areas if screen else ():
-            if area.type in ("VIEW_3D", "STATUSBAR"):
+            if area.type == "STATUSBAR":
                 area.tag_redraw()
+            elif area.type == "VIEW_3D":
+                for region in area.regions:
+                    if region.type == "UI":
+                        region.tag_redraw()
 
 
 def stop_all() -> None:
