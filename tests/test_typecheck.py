@@ -51,7 +51,7 @@ def test_addon_never_imports_torch_and_shared_imports_nothing_third_party():
                 continue
             for n in names:
                 assert n.split(".")[0] in stdlib | {"__future__"}, f"{path.name} imports {n}"
-    for path in (ROOT / "blender_addon").glob("*.py"):
+    for path in (ROOT / "blender_addon").rglob("*.py"):
         text = path.read_text()
         assert "import torch" not in text and "from torch" not in text, path.name
     for path in (ROOT / "backend").rglob("*.py"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import bpy
 import pytest
@@ -35,27 +36,63 @@ def assert_same_points(a: Sketch, b: Sketch, tol=1e-5):
             assert max(abs(x - y) for x, y in zip(pa, pb)) <= tol, (sa.id, pa, pb)
 
 
-def test_extension_registers_operators_panel_and_menus(installed):
-    assert hasattr(bpy.ops.threedraw, "import_sketch")
-    assert hasattr(bpy.ops.threedraw, "export_sketch")
-    panel = bpy.types.THREEDRAW_PT_main
-    assert panel.bl_category == "3DrawAgent"
-    assert panel.bl_space_type == "VIEW_3D" and panel.bl_region_type == "UI"
-    importers = [f.__module__ for f in bpy.types.TOPBAR_MT_file_import._dyn_ui_initialize()]
-    exporters = [f.__module__ for f in bpy.types.TOPBAR_MT_file_export._dyn_ui_initialize()]
-    assert any(m.startswith(MODULE) for m in importers)
-    assert any(m.startswith(MODULE) for m in exporters)
+OPERATORS = ("import_sketch", "export_sketch", "draw", "refine", "score", "cancel", "start_backend",
+             "to_grease_pencil", "to_mesh", "test_connection")
+PANELS = ("THREEDRAW_PT_draw", "THREEDRAW_PT_refine", "THREEDRAW_PT_score", "THREEDRAW_PT_job",
+          "THREEDRAW_PT_library", "THREEDRAW_PT_backend")
 
 
-def test_unregister_and_register_again_cleanly(installed):
-    bpy.ops.preferences.addon_disable(module=MODULE)
-    assert not hasattr(bpy.types, "THREEDRAW_PT_main")
-    assert "THREEDRAW_OT_import_sketch" not in dir(bpy.types)
-    importers = [f.__module__ for f in bpy.types.TOPBAR_MT_file_import._dyn_ui_initialize()]
-    assert not any(m.startswith(MODULE) for m in importers), "menu entry left behind"
-    bpy.ops.preferences.addon_enable(module=MODULE)
-    assert hasattr(bpy.types, "THREEDRAW_PT_main")
-    assert hasattr(bpy.ops.threedraw, "import_sketch")
+def menu_modules(menu):
+    return [f.__module__ for f in menu._dyn_ui_initialize()]
+
+
+def ours(functions):
+    return [m for m in functions if m.startswith(MODULE)]
+
+
+def poller_timer_registered():
+    import importlib
+
+    poller = importlib.import_module(f"{MODULE}.jobs.poller")
+    return bpy.app.timers.is_registered(poller.tick)
+
+
+def test_extension_registers_operators_panels_menus_and_preferences(installed):
+    for name in OPERATORS:
+        rna = getattr(bpy.ops.threedraw, name).get_rna_type()  # KeyError when not registered
+        assert rna.identifier.startswith("THREEDRAW_OT_")
+    with pytest.raises(KeyError):
+        bpy.ops.threedraw.no_such_operator.get_rna_type()  # the check above can fail
+    for name in PANELS:
+        panel = getattr(bpy.types, name)
+        assert panel.bl_category == "3DrawAgent"
+        assert panel.bl_space_type == "VIEW_3D" and panel.bl_region_type == "UI"
+    assert ours(menu_modules(bpy.types.TOPBAR_MT_file_import))
+    assert ours(menu_modules(bpy.types.TOPBAR_MT_file_export))
+    assert ours(menu_modules(bpy.types.STATUSBAR_HT_header))
+    prefs = bpy.context.preferences.addons[MODULE].preferences
+    assert prefs.backend_url == "http://127.0.0.1:8765"
+    assert prefs.backend_command == "threedraw serve"
+    assert prefs.token_file == os.path.join(os.environ["XDG_CONFIG_HOME"], "threedraw", "token")
+    assert "token" not in {p.identifier for p in prefs.bl_rna.properties} - {"token_file"}
+
+
+def test_disable_enable_disable_leaves_no_class_timer_handler_or_menu_entry(installed):
+    for _ in range(2):
+        bpy.ops.preferences.addon_disable(module=MODULE)
+        for name in PANELS + ("THREEDRAW_OT_import_sketch", "THREEDRAW_OT_draw", "THREEDRAW_UL_lessons"):
+            assert not hasattr(bpy.types, name), f"{name} left behind"
+        with pytest.raises(KeyError):
+            bpy.ops.threedraw.draw.get_rna_type()
+        for menu in (bpy.types.TOPBAR_MT_file_import, bpy.types.TOPBAR_MT_file_export, bpy.types.STATUSBAR_HT_header):
+            assert not ours(menu_modules(menu)), f"{menu.__name__} entry left behind"
+        assert not [h for h in bpy.app.handlers.load_pre if h.__module__.startswith(MODULE)]
+        assert not poller_timer_registered()
+        assert not hasattr(bpy.types.Scene, "threedraw")
+        bpy.ops.preferences.addon_enable(module=MODULE)
+        assert bpy.ops.threedraw.draw.get_rna_type().identifier == "THREEDRAW_OT_draw"
+        assert hasattr(bpy.types, "THREEDRAW_PT_draw")
+        assert len([h for h in bpy.app.handlers.load_pre if h.__module__.startswith(MODULE)]) == 1
 
 
 def test_import_builds_exact_native_bezier_curves(empty_scene):

@@ -1,24 +1,19 @@
-"""Import and export operators (File menus and the sidebar)."""
+"""Import and export of sketch files (File menus and the Draw panel)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import bpy
 from bpy.props import StringProperty
 from bpy_extras.io_utils import ExportHelper, ImportHelper
 
-from . import ids
-from .curves import build_sketch, read_sketch
-from .shared.parser import ParseError, parse
-from .shared.sketch import MAX_FILE_BYTES, SketchError
-
-if TYPE_CHECKING:
-    from bpy.stub_internal.rna_enums import OperatorReturnItems
-
-    Result = set[Literal[OperatorReturnItems]]
-
+from .. import ids
+from ..curves import build_sketch, read_sketch
+from ..shared.parser import ParseError, parse
+from ..shared.sketch import MAX_FILE_BYTES, SketchError
+from .common import Result
 
 # The stubs disagree with themselves on invoke()'s return type; Blender does not.
 class THREEDRAW_OT_import_sketch(bpy.types.Operator, ImportHelper):  # type: ignore[misc]
@@ -97,29 +92,4 @@ class THREEDRAW_OT_export_sketch(bpy.types.Operator, ExportHelper):  # type: ign
         return {"FINISHED"}
 
 
-def _menu_import(self: bpy.types.Menu, context: bpy.types.Context) -> None:
-    assert self.layout is not None
-    self.layout.operator(ids.OP_IMPORT_SKETCH, text="threedraw sketch (.json)")
-
-
-def _menu_export(self: bpy.types.Menu, context: bpy.types.Context) -> None:
-    assert self.layout is not None
-    self.layout.operator(ids.OP_EXPORT_SKETCH, text="threedraw sketch (.json)")
-
-
 CLASSES = (THREEDRAW_OT_import_sketch, THREEDRAW_OT_export_sketch)
-
-
-def register() -> None:
-    for cls in CLASSES:
-        bpy.utils.register_class(cls)
-    # The stubs type menu callbacks as (context) -> None; Blender calls (self, context).
-    bpy.types.TOPBAR_MT_file_import.append(_menu_import)  # type: ignore[arg-type]
-    bpy.types.TOPBAR_MT_file_export.append(_menu_export)  # type: ignore[arg-type]
-
-
-def unregister() -> None:
-    bpy.types.TOPBAR_MT_file_export.remove(_menu_export)  # type: ignore[arg-type]
-    bpy.types.TOPBAR_MT_file_import.remove(_menu_import)  # type: ignore[arg-type]
-    for cls in reversed(CLASSES):
-        bpy.utils.unregister_class(cls)

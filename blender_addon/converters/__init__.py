@@ -1,0 +1,1 @@
+"""Sketch curves into what artists keep working with: Grease Pencil strokes, tube meshes."""

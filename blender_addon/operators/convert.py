@@ -1,0 +1,77 @@
+"""The selected sketch as Grease Pencil strokes or as a tube mesh, beside the curves."""
+
+from __future__ import annotations
+
+import bpy
+from bpy.props import FloatProperty
+
+from .. import ids
+from ..converters import grease_pencil, mesh
+from ..converters.sampling import polylines
+from .common import Result, selected_curves
+
+
+def _home(context: bpy.types.Context, objects: list[bpy.types.Object]) -> bpy.types.Collection:
+    """The first curve's collection (the sketch's), else the scene's."""
+    for coll in objects[0].users_collection:
+        return coll
+    scene = context.scene
+    assert scene is not None
+    return scene.collection
+
+
+class _ConvertOperator(bpy.types.Operator):
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        if not selected_curves(context):
+            cls.poll_message_set("select the sketch's curves first")
+            return False
+        return True
+
+
+class THREEDRAW_OT_to_grease_pencil(_ConvertOperator):
+    """The selected curves as Grease Pencil strokes (a new object; the curves are kept)"""
+
+    bl_idname = ids.OP_TO_GREASE_PENCIL
+    bl_label = "To Grease Pencil"
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        curves = selected_curves(context)
+        lines = polylines(curves)
+        if not lines:
+            self.report({"ERROR"}, "the selected curves hold no segment to convert")
+            return {"CANCELLED"}
+        home = _home(context, curves)
+        obj = grease_pencil.build(f"{home.name} (grease pencil)", lines, home)
+        self.report({"INFO"}, f"{len(lines)} Grease Pencil strokes in '{obj.name}'")
+        return {"FINISHED"}
+
+
+class THREEDRAW_OT_to_mesh(_ConvertOperator):
+    """The selected curves as one mesh of round tubes (a new object; the curves are kept)"""
+
+    bl_idname = ids.OP_TO_MESH
+    bl_label = "To Mesh"
+
+    radius: FloatProperty(name="Radius", description="Tube radius, in scene units",  # type: ignore[valid-type]
+                          default=0.01, min=0.0005, max=0.5, precision=4)
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        curves = selected_curves(context)
+        home = _home(context, curves)
+        depsgraph = context.evaluated_depsgraph_get()
+        obj = mesh.build(f"{home.name} (mesh)", curves, self.radius, home, depsgraph)
+        data = obj.data
+        assert isinstance(data, bpy.types.Mesh)
+        if not data.polygons:
+            bpy.data.objects.remove(obj)
+            bpy.data.meshes.remove(data)
+            self.report({"ERROR"}, "the selected curves made no faces")
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"mesh '{obj.name}': {len(data.vertices)} vertices, {len(data.polygons)} faces")
+        return {"FINISHED"}
+
+
+CLASSES = (THREEDRAW_OT_to_grease_pencil, THREEDRAW_OT_to_mesh)

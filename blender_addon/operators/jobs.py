@@ -1,0 +1,238 @@
+"""Draw, Refine, Score and Cancel: each job runs on the backend and is followed by the poller.
+
+With a UI the operators return at once (invoke adds Esc handling); in background mode (or with
+``wait=True``; ``wait=False`` lets a background script follow the job itself) they block until the job ends and return {'FINISHED'}, or {'CANCELLED'} with the
+reason as one ERROR report (which bpy raises to a calling script as RuntimeError).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import bpy
+from bpy.props import BoolProperty, IntProperty, StringProperty
+
+from .. import ids, preferences
+from ..client import BackendError
+from ..curves import read_sketch
+from ..jobs import poller, prepare, results
+from ..jobs.follow import JobFollower
+from ..properties import NO_LIBRARY, scene_settings
+from ..shared.sketch import Sketch, SketchError
+from .common import Result, selected_curves
+
+MAX_WARNINGS = 5
+# Not remembered between calls: a value given once must not stick and override the panel's.
+_SKIP = {"SKIP_SAVE"}
+WAKE_S = 0.25  # how often the Esc-watching modal operator looks whether its job ended
+
+
+class _JobOperator(bpy.types.Operator):
+    """Shared: one job per scene, blocking in background mode, Esc cancels with a UI."""
+
+    bl_options = {"REGISTER"}  # the result is one undo step of its own, pushed when it lands
+
+    wait: BoolProperty(  # type: ignore[valid-type]
+        name="Wait", default=False, options={"HIDDEN", "SKIP_SAVE"},
+        description="Block until the job ends (default: in background mode only)")
+
+    _act: poller.Active | None = None
+    _timer: bpy.types.Timer | None = None
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        act = poller.active(context.scene)
+        if act is not None:
+            cls.poll_message_set(f"{act.label} is running in this scene ({act.text}); cancel it or wait")
+            return False
+        return context.scene is not None
+
+    def option(self, name: str, fallback: Any) -> Any:
+        """The operator's own value when the caller set it, else the panel's."""
+        return getattr(self, name) if self.properties.is_property_set(name) else fallback
+
+    def fail(self, message: str) -> Result:
+        self.report({"ERROR"}, message)
+        return {"CANCELLED"}
+
+    def launch(self, context: bpy.types.Context, kind: str, label: str, request: dict[str, Any],
+               ready: Callable[[dict[str, Any]], Any], apply: poller.Apply) -> Result:
+        scene = context.scene
+        assert scene is not None
+        try:
+            client = preferences.client(context)
+        except BackendError as e:
+            return self.fail(e.message)
+        act = poller.start(scene, kind, label, JobFollower(client, request, ready), apply)
+        if not self.option("wait", bpy.app.background):
+            self._act = act
+            return {"FINISHED"}
+        level, message = poller.run_blocking(act)
+        self.report({level}, message)  # type: ignore[arg-type]
+        return {"FINISHED"} if level == "INFO" else {"CANCELLED"}
+
+    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> Result:
+        result = self.execute(context)
+        wm = context.window_manager
+        if result == {"FINISHED"} and self._act is not None and wm is not None and context.window is not None:
+            # Timer events wake modal() when the job ends even if the user does nothing.
+            self._timer = wm.event_timer_add(WAKE_S, window=context.window)
+            wm.modal_handler_add(self)
+            return {"RUNNING_MODAL"}
+        return result
+
+    def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> Result:
+        act = self._act
+        if act is None or act.outcome is not None:
+            if self._timer is not None and context.window_manager is not None:
+                context.window_manager.event_timer_remove(self._timer)
+                self._timer = None
+            if act is None:
+                return {"CANCELLED"}
+            level, message = act.outcome  # type: ignore[misc]
+            self.report({level}, message)  # type: ignore[arg-type]
+            return {"FINISHED"} if level == "INFO" else {"CANCELLED"}
+        if event.type == "ESC" and event.value == "PRESS":
+            poller.cancel_job(act)  # this operator's job, whichever scene is shown now
+            return {"RUNNING_MODAL"}
+        return {"PASS_THROUGH"}
+
+    def chosen_library(self, context: bpy.types.Context) -> str | None:
+        chosen = self.option("library", "") or scene_settings(context.scene).library  # type: ignore[arg-type]
+        return None if chosen in ("", NO_LIBRARY, "none") else str(chosen)
+
+    def selected_sketch(self, context: bpy.types.Context, prompt: str) -> Sketch | None:
+        """The selected curves as a sketch (None, with a report, when there is none)."""
+        curves = selected_curves(context)
+        if not curves:
+            self.report({"ERROR"}, "select the sketch's curves first (nothing of type Curve is selected)")
+            return None
+        try:
+            read = read_sketch(curves, prompt)
+        except SketchError as e:
+            self.report({"ERROR"}, f"the selected curves are not a sketch: {e}")
+            return None
+        for w in read.warnings[:MAX_WARNINGS]:
+            self.report({"WARNING"}, w)
+        if not read.sketch.strokes:
+            self.report({"ERROR"}, "the selected curves hold no Bezier or poly segment")
+            return None
+        return read.sketch
+
+
+def _keep_candidates(scene: bpy.types.Scene, suffix: str = "") -> Callable[[bpy.types.Scene, Any], str]:
+    keep = bool(scene_settings(scene).keep_candidates)
+    return lambda sc, res: results.apply_sketches(sc, res, keep, suffix)
+
+
+class THREEDRAW_OT_draw(_JobOperator):
+    """Draw a sketch from the prompt with the backend's LLM: K candidates, the best as curves"""
+
+    bl_idname = ids.OP_DRAW
+    bl_label = "Draw"
+
+    prompt: StringProperty(options=_SKIP, name="Prompt", description="What to draw (default: the panel's)")  # type: ignore[valid-type]
+    k: IntProperty(options=_SKIP, name="Candidates", min=1, max=16, default=3)  # type: ignore[valid-type]
+    max_strokes: IntProperty(options=_SKIP, name="Max Strokes", min=0, max=256, default=0)  # type: ignore[valid-type]
+    library: StringProperty(options=_SKIP, name="Library", description="Library name, or none (default: the panel's)")  # type: ignore[valid-type]
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        scene = context.scene
+        assert scene is not None
+        s = scene_settings(scene)
+        prompt = " ".join(str(self.option("prompt", s.prompt)).split())
+        if not prompt:
+            return self.fail("type a prompt first: what should be drawn?")
+        request: dict[str, Any] = {"kind": "draw", "prompt": prompt, "k": int(self.option("k", s.k))}
+        max_strokes = int(self.option("max_strokes", s.max_strokes))
+        if max_strokes:
+            request["max_strokes"] = max_strokes
+        library = self.chosen_library(context)
+        if library:
+            request["library"] = library
+        return self.launch(context, "draw", f"draw '{prompt[:40]}'", request, prepare.sketches,
+                           _keep_candidates(scene))
+
+
+class THREEDRAW_OT_refine(_JobOperator):
+    """Refine with contrastive experience (CKE): draw K, score, judge, learn; the best sketch wins"""
+
+    bl_idname = ids.OP_REFINE
+    bl_label = "Refine"
+
+    prompt: StringProperty(options=_SKIP, name="Prompt", description="What the sketch shows (default: its own prompt)")  # type: ignore[valid-type]
+    rounds: IntProperty(options=_SKIP, name="Rounds", min=1, max=5, default=1)  # type: ignore[valid-type]
+    k: IntProperty(options=_SKIP, name="Candidates", min=2, max=16, default=3)  # type: ignore[valid-type]
+    from_selected: BoolProperty(options=_SKIP, name="From Selected Curves", default=True)  # type: ignore[valid-type]
+    library: StringProperty(options=_SKIP, name="Library")  # type: ignore[valid-type]
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        scene = context.scene
+        assert scene is not None
+        s = scene_settings(scene)
+        prompt = " ".join(str(self.option("prompt", "")).split())
+        request: dict[str, Any] = {"kind": "refine", "rounds": int(self.option("rounds", s.rounds)),
+                                   "k": max(2, int(self.option("k", s.k)))}
+        if self.option("from_selected", s.from_selected):
+            sketch = self.selected_sketch(context, prompt)
+            if sketch is None:
+                return {"CANCELLED"}
+            prompt = prompt or sketch.prompt
+            request["sketch"] = sketch.to_dict()
+        prompt = prompt or " ".join(s.prompt.split())
+        if not prompt:
+            return self.fail("type a prompt first: what does the sketch show?")
+        request["prompt"] = prompt
+        if "sketch" in request:
+            request["sketch"]["prompt"] = prompt
+        library = self.chosen_library(context)
+        if library:
+            request["library"] = library
+        return self.launch(context, "refine", f"refine '{prompt[:40]}'", request, prepare.sketches,
+                           _keep_candidates(scene, " (refined)"))
+
+
+class THREEDRAW_OT_score(_JobOperator):
+    """Score the selected curves: CLIP per view against the prompt, the structure terms, the reward"""
+
+    bl_idname = ids.OP_SCORE
+    bl_label = "Score Selected"
+
+    prompt: StringProperty(options=_SKIP, name="Prompt", description="Text to score against (default: the sketch's prompt)")  # type: ignore[valid-type]
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        scene = context.scene
+        assert scene is not None
+        prompt = " ".join(str(self.option("prompt", "")).split())
+        sketch = self.selected_sketch(context, prompt)
+        if sketch is None:
+            return {"CANCELLED"}
+        prompt = prompt or sketch.prompt or " ".join(scene_settings(scene).prompt.split())
+        if not prompt:
+            return self.fail("no prompt to score against: give one (the curves carry none)")
+        names = [o.name for o in selected_curves(context)]
+        request = {"kind": "score", "sketches": [sketch.to_dict()], "prompt": prompt, "preview": True}
+        return self.launch(context, "score", f"score '{prompt[:40]}'", request, prepare.score,
+                           lambda sc, res: results.apply_score(sc, res, names))
+
+
+class THREEDRAW_OT_cancel(bpy.types.Operator):
+    """Cancel this scene's job on the backend (Esc in the viewport does the same)"""
+
+    bl_idname = ids.OP_CANCEL
+    bl_label = "Cancel"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return poller.active(context.scene) is not None
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        act = poller.active(context.scene)
+        if act is None or not poller.cancel(context.scene):  # type: ignore[arg-type]
+            self.report({"WARNING"}, "no job is running in this scene")
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"cancelling {act.label}")
+        return {"FINISHED"}
+
+
+CLASSES = (THREEDRAW_OT_draw, THREEDRAW_OT_refine, THREEDRAW_OT_score, THREEDRAW_OT_cancel)

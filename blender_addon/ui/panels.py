@@ -1,0 +1,193 @@
+"""The "3DrawAgent" tab of the View3D sidebar: Draw, Refine, Score, Job, Library, Backend.
+
+Panels only read: scene settings, the poller's job state, scores kept on collections, what
+the last refresh learned. They never touch the network (draw() runs on every redraw).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import bpy
+import bpy.utils.previews
+
+from .. import ids, properties
+from ..jobs import poller, results
+from ..operators.backend import describe_backend
+
+_previews: Any = None  # bpy.utils.previews collection for the score's view images
+
+
+class _Panel(bpy.types.Panel):
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = ids.SIDEBAR_CATEGORY
+
+
+def _busy(layout: bpy.types.UILayout, context: bpy.types.Context) -> bool:
+    """While a job runs the buttons are off; a line says why."""
+    act = poller.active(context.scene)
+    if act is not None:
+        layout.label(text=f"{act.label} is running (Job panel)", icon="INFO")
+    return act is not None
+
+
+class THREEDRAW_PT_draw(_Panel):
+    bl_idname = ids.PANEL_DRAW
+    bl_label = "Draw"
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        assert layout is not None and context.scene is not None
+        s = properties.scene_settings(context.scene)
+        busy = _busy(layout, context)
+        col = layout.column()
+        col.enabled = not busy
+        col.prop(s, "prompt", text="")
+        row = col.row(align=True)
+        row.prop(s, "k")
+        row.prop(s, "max_strokes")
+        row = col.row(align=True)
+        row.prop(s, "library")
+        row.operator(ids.OP_REFRESH, text="", icon="FILE_REFRESH")
+        col.prop(s, "keep_candidates")
+        col.operator(ids.OP_DRAW, text="Draw", icon="GREASEPENCIL")
+        row = layout.row(align=True)
+        row.operator(ids.OP_IMPORT_SKETCH, text="Import", icon="IMPORT")
+        row.operator(ids.OP_EXPORT_SKETCH, text="Export", icon="EXPORT")
+
+
+class THREEDRAW_PT_refine(_Panel):
+    bl_idname = ids.PANEL_REFINE
+    bl_label = "Refine"
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        assert layout is not None and context.scene is not None
+        s = properties.scene_settings(context.scene)
+        col = layout.column()
+        col.enabled = poller.active(context.scene) is None
+        col.prop(s, "rounds")
+        col.prop(s, "from_selected")
+        col.operator(ids.OP_REFINE, text="Refine", icon="MOD_SMOOTH")
+        row = layout.row(align=True)
+        row.operator(ids.OP_TO_GREASE_PENCIL, text="To Grease Pencil", icon="OUTLINER_OB_GREASEPENCIL")
+        row.operator(ids.OP_TO_MESH, text="To Mesh", icon="MESH_DATA")
+
+
+class THREEDRAW_PT_score(_Panel):
+    bl_idname = ids.PANEL_SCORE
+    bl_label = "Score"
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        scene = context.scene
+        assert layout is not None and scene is not None
+        col = layout.column()
+        col.enabled = poller.active(scene) is None
+        col.operator(ids.OP_SCORE, text="Score Selected", icon="CHECKMARK")
+        score = results.read_score(context.active_object, scene)
+        if score is None:
+            layout.label(text="No score on the active sketch yet")
+            return
+        box = layout.box().column(align=True)
+        box.label(text=f"Reward  {score.get('reward', 0.0):.4f}")
+        if score.get("clip_mean") is not None:
+            box.label(text=f"CLIP  {score['clip_mean']:.4f}")
+            views = score.get("clip_per_view") or []
+            box.label(text="  views  " + "  ".join(f"{v:.3f}" for v in views[:8]))
+        structure = score.get("structure") or {}
+        if structure.get("total") is not None:
+            box.label(text=f"Structure  {structure['total']:.4f}")
+            for name, value in list((structure.get("terms") or {}).items())[:8]:
+                box.label(text=f"  {name}  {value:.3f}")
+        _show_preview(layout, results.score_previews.get(scene.name))
+
+
+def _show_preview(layout: bpy.types.UILayout, path: str | None) -> None:
+    """The renderer's views of the scored sketch, small, from the PNG the job returned."""
+    if _previews is None or not path or not os.path.exists(path):
+        return
+    key = f"{path}:{os.path.getmtime(path)}"
+    if key not in _previews:
+        _previews.load(key, path, "IMAGE")
+    layout.template_icon(icon_value=_previews[key].icon_id, scale=8.0)
+
+
+class THREEDRAW_PT_job(_Panel):
+    bl_idname = ids.PANEL_JOB
+    bl_label = "Job"
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        assert layout is not None
+        act = poller.active(context.scene)
+        if act is None:
+            last = poller.last_outcome(context.scene)
+            if last is None:
+                layout.label(text="No job running")
+            elif last[0] == "ERROR":
+                layout.label(text=last[1], icon="ERROR")
+            else:
+                layout.label(text=last[1], icon="INFO")
+            return
+        layout.label(text=act.label)
+        layout.progress(factor=act.fraction, type="BAR", text=act.text)
+        row = layout.row()
+        row.label(text=f"{act.elapsed:.0f} s")
+        row.operator(ids.OP_CANCEL, text="Cancel", icon="CANCEL")
+
+
+class THREEDRAW_UL_lessons(bpy.types.UIList):
+    bl_idname = ids.LIST_LESSONS
+
+    def draw_item(self, context: bpy.types.Context | None, layout: bpy.types.UILayout, data: Any, item: Any,
+                  icon: int | None, active_data: Any, active_property: str | None, index: int | None = 0,
+                  flt_flag: int | None = 0) -> None:
+        layout.label(text=f"{item.lesson_id}: {item.text}")
+
+
+class THREEDRAW_PT_library(_Panel):
+    bl_idname = ids.PANEL_LIBRARY
+    bl_label = "Library"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        assert layout is not None and context.scene is not None
+        s = properties.scene_settings(context.scene)
+        sess = properties.session(context)
+        layout.prop(s, "library")
+        layout.operator(ids.OP_LOAD_LESSONS, icon="TEXT")
+        if sess.lessons_of:
+            layout.label(text=f"{len(sess.lessons)} lessons in {sess.lessons_of}")
+        layout.template_list(ids.LIST_LESSONS, "", sess, "lessons", sess, "lesson_index", rows=4)
+        row = layout.row(align=True)
+        row.operator(ids.OP_DELETE_LESSON, text="Delete", icon="TRASH")
+        row.operator(ids.OP_EXPORT_LIBRARY, text="Export", icon="EXPORT")
+
+
+class THREEDRAW_PT_backend(_Panel):
+    bl_idname = ids.PANEL_BACKEND
+    bl_label = "Backend"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        assert layout is not None
+        up = properties.backend_status["up"]
+        if up:
+            layout.label(text="up", icon="CHECKMARK")
+        elif up is False:
+            layout.label(text="down", icon="ERROR")
+        else:
+            layout.label(text="not checked yet (Test Connection)", icon="QUESTION")
+        layout.label(text=describe_backend())
+        row = layout.row(align=True)
+        row.operator(ids.OP_TEST_CONNECTION, icon="LINKED")
+        row.operator(ids.OP_START_BACKEND, icon="PLAY")
+
+
+CLASSES = (THREEDRAW_PT_draw, THREEDRAW_PT_refine, THREEDRAW_PT_score, THREEDRAW_PT_job, THREEDRAW_UL_lessons,
+           THREEDRAW_PT_library, THREEDRAW_PT_backend)
