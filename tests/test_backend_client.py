@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT
 from llm_fixtures import GOOD_ACTIONS
 from server_fixtures import llm_args, start_server
-from threedraw.llm.scripted_server import RecordedRequest, Reply, ScriptedServer
+from threedraw.testing.scripted_server import RecordedRequest, Reply, ScriptedServer
 
 sys.path.insert(0, str(ROOT))  # the add-on's source folder, importable without Blender
 from blender_addon.client import BackendClient, BackendError, default_token_file  # noqa: E402
@@ -43,7 +43,7 @@ def free_port() -> int:
 
 
 def test_default_token_file_is_the_backends(monkeypatch, tmp_path):
-    from threedraw.settings import default_token_file as backends
+    from threedraw.server.settings import default_token_file as backends
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     assert default_token_file() == backends() == tmp_path / "threedraw" / "token"

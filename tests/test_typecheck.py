@@ -125,10 +125,11 @@ def test_only_the_blender_worker_imports_bpy_and_it_runs_as_a_child_process():
     assert not any("headless" in p.name or "worker" in p.name for p in zipped), "backend code in the extension"
 
 
-def test_every_backend_package_ships():
+def test_every_backend_and_addon_package_ships():
     import tomllib
 
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
-    found = {".".join(["threedraw", *p.parent.relative_to(ROOT / "backend").parts])
-             for p in (ROOT / "backend").rglob("__init__.py")}
+    found = {".".join([prefix, *p.parent.relative_to(ROOT / folder).parts])
+             for folder, prefix in (("backend", "threedraw"), ("blender_addon", "threedraw.addon"))
+             for p in (ROOT / folder).rglob("__init__.py")}
     assert found <= listed, f"add to pyproject.toml's packages: {sorted(found - listed)}"

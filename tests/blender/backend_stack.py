@@ -22,7 +22,7 @@ from llm_fixtures import GOOD_ACTIONS  # noqa: E402
 from server_fixtures import JUDGE_REPLY, clip_args, llm_args, server_env, start_server  # noqa: E402
 
 # The one backend module path the Blender tests name (the scripted stand-in for a remote LLM API).
-from threedraw.llm.scripted_server import RecordedRequest, Reply, ScriptedServer  # noqa: E402
+from threedraw.testing.scripted_server import RecordedRequest, Reply, ScriptedServer  # noqa: E402
 
 SLOW_WORD = "slowly"
 # The server holds an API key, as with a real provider, so tests can look for it where it must not be.
