@@ -1,0 +1,275 @@
+"""Tokens and bracket groups of untrusted text, in bounded linear time.
+
+The text is scanned once, left to right, by patterns that cannot backtrack
+(possessive quantifiers, disjoint alternatives), into numbers, words, strings,
+dashes and bracket groups. Mismatched and unclosed brackets are tolerated.
+Work is bounded twice: nesting deeper than MAX_DEPTH is counted, not built, and
+every token spends one unit of a Budget shared by the whole parse, so no input,
+however hostile, costs more than a fixed number of Python steps.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Iterator, Union
+
+from .text_normalise import DASHES
+
+# Deeper nesting than any sketch needs is counted rather than built.
+MAX_DEPTH = 32
+
+
+class Budget:
+    """Units of work one parse may spend (one per token or candidate line)."""
+
+    def __init__(self, units: int) -> None:
+        self.left = units
+        self.total = units
+        self.spent_out = False
+
+    def spend(self, n: int = 1) -> bool:
+        """False (and remembered) once the budget is gone."""
+        self.left -= n
+        if self.left < 0:
+            self.spent_out = True
+        return not self.spent_out
+
+
+@dataclass(slots=True)
+class Num:
+    value: float
+    text: str
+
+
+@dataclass(slots=True)
+class Word:
+    text: str
+
+
+@dataclass(slots=True)
+class Str:
+    text: str
+
+
+@dataclass(slots=True)
+class Dash:
+    """A minus sign or dash whose meaning is ambiguous (see text_normalise)."""
+
+    text: str
+
+
+@dataclass(slots=True)
+class Group:
+    opener: str
+    start: int = 0  # offset of the opening bracket
+    end: int = -1  # offset just past the closing bracket
+    closed: bool = False
+    items: list["Item"] = field(default_factory=list)
+    comment: str = ""  # a trailing comment on the line where the group closed
+    # Decimal commas: separators seen directly in this group.
+    semis: int = 0
+    commas: int = 0
+    glued: list[int] = field(default_factory=list)  # indexes of numbers glued to the previous by a comma
+    field_commas: int = 0
+    many_commas: bool = False  # some field between semicolons held two commas: not decimal commas
+    colons: list[int] = field(default_factory=list)  # item indexes that follow a colon (key: value)
+
+
+Item = Union[Num, Word, Str, Dash, Group]
+
+_NUM = r"[-+]?+(?:[0-9]++(?:\.[0-9]*+)?+|\.[0-9]++)(?:[eE][-+]?+[0-9]++)?+"
+NUMBER = re.compile(_NUM)
+_TOKEN = re.compile(
+    r"\s*+(?:"
+    r"(?P<num>" + _NUM + r")"
+    r"|(?P<word>[A-Za-z_][\w.]*+)"
+    r'|(?P<dq>"(?:[^"\\\n]++|\\.)*+"?+)'
+    r"|(?P<open>[\[({]++)"
+    r"|(?P<close>[\])}]++)"
+    r"|(?P<comment>\#[^\n]*+|//[^\n]*+)"
+    r"|(?P<sq>'[^'\n]*+'?+)"
+    r"|(?P<dash>[" + DASHES + r"])"
+    r"|(?P<sep>[,;])"
+    r"|(?P<other>\S)"
+    r")"
+)
+# Outside every bracket only groups, strings and comments matter: skip the rest in one step.
+_TOP_SKIP = re.compile(r"[^\[\](){}\"'#/]*+")
+_WORD_TAIL = re.compile(r"[\w.]*+")
+_OPENERS_BEFORE_QUOTE = frozenset("[({,:=")
+_INT = re.compile(r"[-+]?[0-9]+")
+_FRACTION = re.compile(r"[0-9]+(?:[eE][-+]?[0-9]+)?")
+
+
+def tokenize(text: str, budget: Budget) -> list[Item]:
+    """Top-level items; groups nest. Unclosed groups stay open (closed=False).
+
+    Only groups are kept at the top level: bare words and numbers outside any
+    bracket are prose, and no reader looks at them.
+    """
+    root = Group("")
+    stack = [root]
+    deep = 0  # open brackets beyond MAX_DEPTH, counted only
+    last_closed: Group | None = None
+    prev_sig = ""  # previous significant character, to tell quotes from apostrophes
+    glue_at = -1  # offset where a number glued to the previous one by a comma would start
+    pos, n = 0, len(text)
+    left = budget.left
+    match, top_skip = _TOKEN.match, _TOP_SKIP.match
+    while pos < n:
+        top = stack[-1]
+        if top is root and not deep:
+            end = top_skip(text, pos).end()
+            if end > pos:
+                tail = text[pos:end].rstrip()
+                if tail:
+                    prev_sig = tail[-1]
+                pos = end
+        m = match(text, pos)
+        if m is None:
+            break
+        left -= 1
+        if left < 0:
+            budget.spent_out = True
+            break
+        kind = m.lastgroup
+        start, pos = m.span(kind)  # type: ignore[arg-type]
+        tok = text[start:pos]
+        if kind == "open":
+            for ch in tok:
+                if deep or len(stack) > MAX_DEPTH:
+                    deep += 1
+                    continue
+                g = Group(ch, start)
+                top.items.append(g)
+                stack.append(g)
+                top = g
+                start += 1
+            prev_sig = tok[-1]
+            continue
+        if kind == "close":
+            for ch in tok:
+                start += 1
+                if deep:
+                    deep -= 1
+                elif len(stack) > 1:
+                    g = stack.pop()
+                    g.closed = True
+                    g.end = start
+                    if g.semis:
+                        _merge_decimal_commas(g)
+                    last_closed = g
+            prev_sig = tok[-1]
+            continue
+        if kind == "comment":
+            # One comment per group, and each stretch of text is searched once: linear.
+            if last_closed is not None and text.find("\n", last_closed.end, start) < 0:
+                last_closed.comment = tok.lstrip("#/ ").strip()
+            last_closed = None
+            continue
+        if kind == "sq" and prev_sig not in _OPENERS_BEFORE_QUOTE and prev_sig != "":
+            prev_sig = "'"  # an apostrophe in prose, not a string: read on after it
+            pos = start + 1
+            continue
+        prev_sig = tok[-1]
+        if deep or top is root:
+            continue
+        if kind == "num":
+            if pos < n and (text[pos].isalnum() or text[pos] in "_."):
+                # Glued to letters or more dots (1x, 2D, 1.2.3): a word, not a number.
+                pos = _WORD_TAIL.match(text, pos).end()  # type: ignore[union-attr]
+                top.items.append(Word(text[start:pos]))
+                continue
+            if start == glue_at:
+                top.glued.append(len(top.items))
+            top.items.append(Num(float(tok), tok))
+        elif kind == "sep":
+            if tok == ";":
+                top.semis += 1
+                top.field_commas = 0
+            else:
+                top.commas += 1
+                top.field_commas += 1
+                if top.field_commas > 1:
+                    top.many_commas = True
+                if top.items and isinstance(top.items[-1], Num) and text[start - 1 : start].isdigit():
+                    glue_at = pos
+        elif kind == "word":
+            top.items.append(Word(tok))
+        elif kind == "dq" or kind == "sq":
+            top.items.append(Str(unquote(tok)))
+        elif kind == "dash":
+            top.items.append(Dash(tok))
+        elif tok == ":":
+            top.colons.append(len(top.items))
+        # other punctuation (operators, prose) carries no value
+    budget.left = left
+    return root.items
+
+
+def _merge_decimal_commas(g: Group) -> None:
+    """(0,5; -0,5; 1,0): semicolons separate, each field holds one comma between digits."""
+    if not g.semis or not g.glued or g.many_commas or len(g.glued) != g.commas:
+        return
+    items = g.items
+    pairs = [(items[i - 1], items[i]) for i in g.glued]
+    if not all(
+        isinstance(a, Num) and isinstance(b, Num) and _INT.fullmatch(a.text) and _FRACTION.fullmatch(b.text)
+        for a, b in pairs
+    ):
+        return
+    for i in reversed(g.glued):
+        a, b = items[i - 1], items[i]
+        items[i - 1 : i + 1] = [Num(float(f"{a.text}.{b.text}"), f"{a.text},{b.text}")]  # type: ignore[union-attr]
+
+
+def unquote(tok: str) -> str:
+    if "\\" not in tok:
+        return tok[1:-1] if len(tok) >= 2 and tok[-1] == tok[0] else tok[1:]
+    if tok[0] == '"' and len(tok) >= 2 and tok[-1] == '"':
+        try:
+            return str(json.loads(tok))  # JSON escapes (\\u001f, \\n) exactly
+        except ValueError:
+            pass
+    body = tok[1:-1] if len(tok) >= 2 and tok[-1] == tok[0] else tok[1:]
+    return re.sub(r"\\(.)", r"\1", body)
+
+
+def groups(items: list[Item]) -> list[Group]:
+    return [i for i in items if isinstance(i, Group)]
+
+
+def walk(items: list[Item]) -> Iterator[Group]:
+    """All groups, outermost first (iteratively)."""
+    stack = list(reversed(groups(items)))
+    while stack:
+        g = stack.pop()
+        yield g
+        stack.extend(reversed(groups(g.items)))
+
+
+def number_of(item: Item) -> Num | None:
+    """The number an item stands for: a number, or a string holding exactly one ("-0.5")."""
+    if isinstance(item, Num):
+        return item
+    if isinstance(item, Str):
+        text = item.text.strip()
+        if len(text) <= 64 and NUMBER.fullmatch(text):
+            return Num(float(text), text)
+    return None
+
+
+def is_point(g: Group) -> bool:
+    return g.opener != "{" and not groups(g.items) and any(number_of(i) for i in g.items)
+
+
+def is_stroke(g: Group) -> bool:
+    """A group of point-like groups (and nothing but groups)."""
+    if g.opener == "{":
+        return False
+    subs = g.items
+    return bool(subs) and all(isinstance(i, Group) and not groups(i.items) for i in subs) and any(
+        is_point(i) for i in subs if isinstance(i, Group)
+    )
