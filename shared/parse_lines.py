@@ -93,7 +93,11 @@ def _table_candidates(rows: list[list[str]], budget: Budget) -> list[Candidate]:
         if not budget.spend(len(row)):
             break
         cells = [_cell_value(c, budget, True) for c in row]
-        text_of = {role.get(i): row[i] for i in range(len(row)) if role.get(i) in ("key", "label", "plabel")}
+        text_of = {
+            role.get(i): row[i]
+            for i in range(len(row))
+            if role.get(i) in ("key", "label", "plabel") and not isinstance(cells[i], Group)
+        }
         pts = _row_points(cells, role)
         if pts is None:
             continue
@@ -152,7 +156,7 @@ def _row_points(cells: list[Item], role: dict) -> list[Group] | None:
     # No header that says: points are the groups in the coordinate cells, or three bare numbers.
     found: list[Group] = []
     for i, c in enumerate(cells):
-        if role.get(i) in ("key", "label", "plabel") or not isinstance(c, Group):
+        if role.get(i) in ("key", "label") or not isinstance(c, Group):
             continue
         found.extend(groups(c.items) if not is_point(c) else [c])
     if found:
@@ -261,6 +265,7 @@ def read_csv(text: str, budget: Budget) -> Reading:
     r = Reading("CSV rows")
     cands: list[Candidate] = []
     header_first = ""
+    order: list = []  # (point, axis) of each column, from a header naming them
     for m in _CSV.finditer(text):
         if not budget.spend():
             break
@@ -274,7 +279,9 @@ def read_csv(text: str, budget: Budget) -> Reading:
         values = [_csv_number(f, semicolons) for f in fields]
         numeric = [v for v in values if v is not None]
         if not numeric and all(re.fullmatch(r"[\w #.-]+", f) for f in fields):
-            header_first = fields[0].lower() if fields else ""
+            names = [re.sub(r"[^a-z0-9#]", "", f.lower()) for f in fields]
+            header_first = names[0] if names else ""
+            order = [_role(h) for h in names if isinstance(_role(h), tuple)]
             continue
         label = ""
         if values and values[0] is None:
@@ -283,6 +290,10 @@ def read_csv(text: str, budget: Budget) -> Reading:
             values = values[1:]
         if not values or any(v is None for v in values) or not 9 <= len(values) <= 15:
             continue
+        if len(values) == 12 and sorted(order) == [(p, a) for p in range(4) for a in "xyz"]:
+            # Columns named x0, x1, ... y0 ...: put each value where its name says.
+            by_name = dict(zip(order, values))
+            values = [by_name[(p, a)] for p in range(4) for a in "xyz"]
         cands.append(Candidate(Group("[", closed=True, items=list(values)), label, flat=True))  # type: ignore[arg-type]
     for k, c in enumerate(cands):
         r.add(c, k + 1 == len(cands))
@@ -302,16 +313,19 @@ def _csv_number(field: str, decimal_comma: bool) -> Num | None:
 
 _BULLET = re.compile(
     r"(?m)^[ >]*+(?:[-*+\u2022]|[0-9]{1,3}[.)])?+ *+(?:\*\*|__)?+ *+"
-    r"(?:(?:P|p|CP|cp|Point|point|ctrl)[ _]?([0-3])(?![0-9])|(?=[(\[]))"
+    r"(?:(?:P|p|CP|cp|Point|point|ctrl)[ _]?([0-4])(?![0-9])|(?=[(\[]))"
     r"(?:\*\*|__)?+ *+[:=]?+ *+(?:\*\*|__)?+ *+([(\[][^\n]*+|[-+.0-9][^\n]*+)$"
 )
+
+
+_LIST_MARK = re.compile(r"^[ >]*+(?:[-*+\u2022]|[0-9]{1,3}[.)]) ++")
 
 
 def read_bullets(text: str, budget: Budget) -> Reading:
     r = Reading("P0..P3 bullet lines")
     strokes: list[tuple[str, list[Group]]] = []
     prev_end = 0
-    labelled = False
+    first_label = None  # "0" for P0..P3, "1" for P1..P4
     for m in _BULLET.finditer(text):
         if not budget.spend():
             break
@@ -320,14 +334,16 @@ def read_bullets(text: str, budget: Budget) -> Reading:
         if isinstance(first, Group) and not is_point(first):
             continue  # a list of points on one line: the list readers' business
         point = first if isinstance(first, Group) else _point([i for i in items if not isinstance(i, Group)])
-        labelled = labelled or m.group(1) is not None
+        label = m.group(1)
+        if first_label is None and label is not None:
+            first_label = label
         between = text[prev_end : m.start()].strip()
         prev_end = m.end()
-        if between or not strokes or m.group(1) == "0":
-            heading = between.rsplit("\n", 1)[-1] if between else ""
+        if between or not strokes or (label is not None and label == first_label):
+            heading = _LIST_MARK.sub("", between.rsplit("\n", 1)[-1]) if between else ""
             strokes.append((heading, []))
         strokes[-1][1].append(point)
-    if not labelled:
+    if first_label is None:
         return r  # bare "(x, y, z)" lines without a single P0..P3 label are not this format
     for k, (heading, points) in enumerate(strokes):
         r.add(Candidate(_stroke(points), heading), k + 1 == len(strokes))

@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .parse_tokens import Dash, Group, Item, Num, Str, Word, groups, number_of
+from .parse_tokens import Group, Item, Num, Odd, Str, Word, groups, number_of
+from .text_normalise import DASHES
 from .sketch import CUBE, MAX_LABEL_CHARS, Point, Points
 
 # Coordinates within this magnitude are clamped into the cube; beyond it the
@@ -89,9 +90,9 @@ def _why_not(cand: Candidate, last: bool) -> str | tuple[Points, bool]:
         return "incomplete (the response was cut off)" if last else "missing closing bracket"
     if cand.flat:
         values = [i for i in g.items if not isinstance(i, Group)]
-        dash = next((i for i in values if isinstance(i, Dash)), None)
-        if dash is not None:
-            return _ambiguous(dash, "")
+        odd = next((i for i in values if isinstance(i, Odd)), None)
+        if odd is not None:
+            return _unreadable(odd, "")
         if len(values) != 12:
             return f"{len(values)} values, expected 4 points of 3 numbers"
         pts_items = [values[k : k + 3] for k in range(0, 12, 3)]
@@ -106,9 +107,9 @@ def _why_not(cand: Candidate, last: bool) -> str | tuple[Points, bool]:
     points: list[Point] = []
     clamped = False
     for k, items in enumerate(pts_items):
-        dash = next((i for i in items if isinstance(i, Dash)), None)
-        if dash is not None:
-            return _ambiguous(dash, f"point {k + 1} ")
+        odd = next((i for i in items if isinstance(i, Odd)), None)
+        if odd is not None:
+            return _unreadable(odd, f"point {k + 1} ")
         if len(items) != 3:
             return f"point {k + 1} has {len(items)} coordinates, expected 3"
         coords = []
@@ -133,11 +134,9 @@ def _why_not(cand: Candidate, last: bool) -> str | tuple[Points, bool]:
     return (points[0], points[1], points[2], points[3]), clamped
 
 
-def _ambiguous(dash: Dash, where: str) -> str:
-    return (
-        f"{where}has {dash.text!r} (U+{ord(dash.text):04X}) next to a number: "
-        "a minus sign or a dash? Stroke dropped rather than guessed"
-    )
+def _unreadable(odd: Odd, where: str) -> str:
+    what = "a minus sign or a dash?" if odd.text in DASHES else "an expression, not a number."
+    return f"{where}has {odd.text!r} (U+{ord(odd.text):04X}) next to a number: {what} Stroke dropped rather than guessed"
 
 
 def _short(text: str) -> str:
@@ -149,7 +148,3 @@ def clean_label(text: str) -> str:
     text = text.strip().strip("#/-:;,>=.*| \t\"'()").strip()
     return text[:MAX_LABEL_CHARS]
 
-
-def flat_values(items: list[Item]) -> int:
-    """How many bare values (numbers, words, strings) a group holds directly."""
-    return sum(1 for i in items if isinstance(i, (Num, Word, Str, Dash)))

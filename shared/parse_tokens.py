@@ -2,7 +2,7 @@
 
 The text is scanned once, left to right, by patterns that cannot backtrack
 (possessive quantifiers, disjoint alternatives), into numbers, words, strings,
-dashes and bracket groups. Mismatched and unclosed brackets are tolerated.
+odd characters and bracket groups. Mismatched and unclosed brackets are tolerated.
 Work is bounded twice: nesting deeper than MAX_DEPTH is counted, not built, and
 every token spends one unit of a Budget shared by the whole parse, so no input,
 however hostile, costs more than a fixed number of Python steps.
@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator, Union
 
-from .text_normalise import DASHES
+from .text_normalise import DASHES, OPERATORS
 
 # Deeper nesting than any sketch needs is counted rather than built.
 MAX_DEPTH = 32
@@ -54,8 +54,9 @@ class Str:
 
 
 @dataclass(slots=True)
-class Dash:
-    """A minus sign or dash whose meaning is ambiguous (see text_normalise)."""
+class Odd:
+    """A character that makes the numbers around it unreadable as written: a dash that may
+    or may not be a minus (see text_normalise), or an operator (1×10⁻⁵, 1/2)."""
 
     text: str
 
@@ -77,7 +78,7 @@ class Group:
     colons: list[int] = field(default_factory=list)  # item indexes that follow a colon (key: value)
 
 
-Item = Union[Num, Word, Str, Dash, Group]
+Item = Union[Num, Word, Str, Odd, Group]
 
 _NUM = r"[-+]?+(?:[0-9]++(?:\.[0-9]*+)?+|\.[0-9]++)(?:[eE][-+]?+[0-9]++)?+"
 NUMBER = re.compile(_NUM)
@@ -90,7 +91,7 @@ _TOKEN = re.compile(
     r"|(?P<close>[\])}]++)"
     r"|(?P<comment>\#[^\n]*+|//[^\n]*+)"
     r"|(?P<sq>'[^'\n]*+'?+)"
-    r"|(?P<dash>[" + DASHES + r"])"
+    r"|(?P<odd>[" + DASHES + re.escape(OPERATORS) + r"])"
     r"|(?P<sep>[,;])"
     r"|(?P<other>\S)"
     r")"
@@ -200,8 +201,8 @@ def tokenize(text: str, budget: Budget) -> list[Item]:
             top.items.append(Word(tok))
         elif kind == "dq" or kind == "sq":
             top.items.append(Str(unquote(tok)))
-        elif kind == "dash":
-            top.items.append(Dash(tok))
+        elif kind == "odd":
+            top.items.append(Odd(tok))
         elif tok == ":":
             top.colons.append(len(top.items))
         # other punctuation (operators, prose) carries no value

@@ -12,7 +12,7 @@ naively, the minus signs are skipped and the number comes out positive. Here:
 
 A dash glued to a word or number (``0.5–0.5``: a range? a subtraction?) or
 followed by a space is ambiguous and left as it is; the tokenizer keeps it as a
-``Dash`` so the stroke holding it is reported, never read with a guessed sign.
+``Odd`` token so the stroke holding it is reported, never read with a guessed sign.
 
 Every step is one C-speed pass (str.translate, a regex without backtracking),
 and ASCII text is returned untouched at once.
@@ -23,9 +23,10 @@ from __future__ import annotations
 import re
 
 # Minus signs and dashes a model may put before a number (not the ASCII hyphen).
-DASHES = (
-    "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2796\ufe58\ufe63\uff0d"
-)
+DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2796\ufe58\ufe63\uff0d"
+# Operators and superscripts that make "1×10⁻⁵" or "1/2" an expression: inside a point
+# they are kept (as an Odd token) so the point is refused, not read as two numbers.
+OPERATORS = "*/^%\u00d7\u00f7\u00b7\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207a\u207b"
 
 _TABLE: dict[int, int | None] = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 del _TABLE[0xFF0D]  # the fullwidth hyphen-minus follows the dash rule below

@@ -450,3 +450,51 @@ back post,0,0.5,0.5,0,0.5,0.7,0,0.5,0.8,0,0.5,1
         None,
     ),
 ]
+
+CASES += [
+    (
+        "expression_in_a_point_is_reported_not_split_into_numbers",
+        "draw_bezier[(1\u00d710\u207b\u00b9, 0, 0), (0, 0, 0.1), (0, 0, 0.2), (0, 0, 0.3)]\n"
+        "draw_bezier[(1/2, 0, 0), (0, 0, 0.1), (0, 0, 0.2), (0, 0, 0.3)]\n"
+        "draw_bezier[(0.0, 0.5, 0.5), (0.0, 0.5, 0.7), (0.0, 0.5, 0.8), (0.0, 0.5, 1.0)]",
+        [D],
+        [
+            "stroke 1: point 1 has '\u00d7' (U+00D7) next to a number: an expression, not a number. "
+            "Stroke dropped rather than guessed",
+            "stroke 2: point 1 has '/' (U+002F) next to a number: an expression, not a number. "
+            "Stroke dropped rather than guessed",
+        ],
+        None,
+    ),
+    (
+        "csv_columns_named_in_another_order",
+        "x0,x1,x2,x3,y0,y1,y2,y3,z0,z1,z2,z3\n"
+        "0.5,0.5,0.5,0.5,-0.5,-0.5,-0.5,-0.5,-1,-0.5,0,0.5\n",
+        [B], [], None,
+    ),
+    (
+        "markdown_table_point_column_holds_tuples",
+        """| Curve | Point |
+|---|---|
+| seat front | (-0.5, -0.5, 0.5) |
+| seat front | (-0.2, -0.6, 0.55) |
+| seat front | (0.2, -0.6, 0.55) |
+| seat front | (0.5, -0.5, 0.5) |
+""",
+        [C], [], ["seat front"],
+    ),
+    (
+        "bullets_numbered_p1_to_p4",
+        """1. Front right leg
+   - P1 = (0.5, -0.5, -1)
+   - P2 = (0.5, -0.5, -0.5)
+   - P3 = (0.5, -0.5, 0)
+   - P4 = (0.5, -0.5, 0.5)
+   - P1 = (0.0, 0.5, 0.5)
+   - P2 = (0.0, 0.5, 0.7)
+   - P3 = (0.0, 0.5, 0.8)
+   - P4 = (0.0, 0.5, 1.0)
+""",
+        [B, D], [], ["Front right leg", ""],
+    ),
+]
