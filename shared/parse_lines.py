@@ -26,6 +26,8 @@ def _cell_value(cell: str, budget: Budget, decimal_comma: bool) -> Item:
     items = tokenize(text, budget)
     if len(items) == 1:
         return items[0]
+    if items and all(isinstance(i, Group) for i in items):  # "(x, y, z), (x, y, z), ..." in one cell
+        return _stroke(items)  # type: ignore[arg-type]
     return Str(text)
 
 

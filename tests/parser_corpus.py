@@ -498,3 +498,30 @@ CASES += [
         [B, D], [], ["Front right leg", ""],
     ),
 ]
+
+CASES += [
+    (
+        "json_top_level_list_of_stroke_objects",
+        '```json\n[\n  {\n    "label": "leg",\n    "points": [[-0.5,-0.5,-1],[-0.5,-0.5,-0.5],[-0.5,-0.5,0],[-0.5,-0.5,0.5]]\n'
+        '  },\n  {"label": "post", "points": [[0,0.5,0.5],[0,0.5,0.7],[0,0.5,0.8],[0,0.5,1]]}\n]\n```',
+        [A, D], [], ["leg", "post"],
+    ),
+    (
+        "markdown_table_control_points_in_one_cell",
+        "| Stroke | Control points |\n|---|---|\n"
+        "| leg | (-0.5, -0.5, -1), (-0.5, -0.5, -0.5), (-0.5, -0.5, 0), (-0.5, -0.5, 0.5) |\n"
+        "| post | [(0,0.5,0.5), (0,0.5,0.7), (0,0.5,0.8), (0,0.5,1)] |\n",
+        [A, D],
+        ["read as markdown table (2 strokes), the reading with the most valid strokes; "
+         "also found: Python/JSON lists (1)"],
+        ["leg", "post"],
+    ),
+    (
+        "yaml_top_level_list_with_flow_points",
+        "- label: leg\n  points: [[-0.5,-0.5,-1],[-0.5,-0.5,-0.5],[-0.5,-0.5,0],[-0.5,-0.5,0.5]]\n"
+        "- label: post\n  points:\n    - (0, 0.5, 0.5)\n    - (0, 0.5, 0.7)\n    - (0, 0.5, 0.8)\n    - (0, 0.5, 1)\n",
+        [A, D],
+        ["read as YAML (2 strokes), the reading with the most valid strokes; also found: Python/JSON lists (1)"],
+        ["leg", "post"],
+    ),
+]
