@@ -228,7 +228,9 @@ def _invalid(v: Any, where: str, why: str) -> float:
 
 def _digits(v: int) -> int:
     """Decimal digits of |v| without str(), which refuses integers over 4300 digits."""
-    return max(1, math.floor(abs(v).bit_length() * math.log10(2)) + 1)
+    v = abs(v)
+    d = max(1, math.floor(v.bit_length() * math.log10(2)) + 1)  # exact or one too many
+    return d - 1 if d > 1 and 10 ** (d - 1) > v else d
 
 
 def _make_stroke(sid: str, pts: Any, label: str, where: str) -> Stroke:
