@@ -228,6 +228,7 @@ def _block(lines: list[tuple[int, str]], i: int, depth: int, budget: Budget) -> 
     while i < len(lines) and lines[i][0] == indent and (m := _KEY.fullmatch(lines[i][1])):
         key = m.group(1).strip("\"'")
         rest = (m.group(2) or "").strip()
+        value: Item | None
         if rest:
             value, j = _scalar(rest, budget), i + 1
         elif i + 1 < len(lines) and (

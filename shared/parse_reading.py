@@ -89,13 +89,13 @@ def _why_not(cand: Candidate, last: bool) -> str | tuple[Points, bool]:
     if not g.closed:
         return "incomplete (the response was cut off)" if last else "missing closing bracket"
     if cand.flat:
-        values = [i for i in g.items if not isinstance(i, Group)]
+        values: list[Item] = [i for i in g.items if not isinstance(i, Group)]
         odd = next((i for i in values if isinstance(i, Odd)), None)
         if odd is not None:
             return _unreadable(odd, "")
         if len(values) != 12:
             return f"{len(values)} values, expected 4 points of 3 numbers"
-        pts_items = [values[k : k + 3] for k in range(0, 12, 3)]
+        pts_items: list[list[Item]] = [values[k : k + 3] for k in range(0, 12, 3)]
     else:
         subs = [xyz_point(s) if s.opener == "{" else s for s in groups(g.items)]
         if len(subs) != 4:

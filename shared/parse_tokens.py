@@ -122,7 +122,7 @@ def tokenize(text: str, budget: Budget) -> list[Item]:
     while pos < n:
         top = stack[-1]
         if top is root and not deep:
-            end = top_skip(text, pos).end()
+            end = top_skip(text, pos).end()  # type: ignore[union-attr]  # a * pattern always matches
             if end > pos:
                 tail = text[pos:end].rstrip()
                 if tail:
