@@ -321,11 +321,14 @@ _BULLET = re.compile(
 )
 
 
+_LABELLED = re.compile(r"(?:P|p|CP|cp|Point|point|ctrl)[ _]?[0-4](?![0-9])(?:\*\*|__)?+ *+[:=]?+ *+(?:\*\*|__)?+ *+[-+.0-9(\[]")
 _LIST_MARK = re.compile(r"^[ >]*+(?:[-*+\u2022]|[0-9]{1,3}[.)]) ++")
 
 
 def read_bullets(text: str, budget: Budget) -> Reading:
     r = Reading("P0..P3 bullet lines")
+    if not _LABELLED.search(text):
+        return r  # bare "(x, y, z)" lines without a single P0..P3 label are not this format
     strokes: list[tuple[str, list[Group]]] = []
     prev_end = 0
     first_label = None  # "0" for P0..P3, "1" for P1..P4

@@ -119,8 +119,9 @@ def _why_not(cand: Candidate, last: bool) -> str | tuple[Points, bool]:
                 text = it.text if isinstance(it, (Word, Str)) else ""
                 if text.strip().lower() in ("nan", "inf", "infinity", "-inf", "+inf", "-infinity"):
                     return f"point {k + 1} {axis} is {text}, not a finite number"
-                shown = text if isinstance(it, (Word, Str)) else "a list"
-                return f"point {k + 1} {axis} is {shown!r}, not a number"
+                if not isinstance(it, (Word, Str)):
+                    return f"point {k + 1} {axis} is a list, not a number"
+                return f"point {k + 1} {axis} is {_short(text)!r}, not a number"
             v = num.value
             if not math.isfinite(v):
                 return f"point {k + 1} {axis} is {_short(num.text)}, not a finite number"

@@ -45,7 +45,8 @@ from .text_normalise import normalise
 
 MAX_RESPONSE_CHARS = 2_000_000
 # Tokens and candidate lines one parse may read: a full 256-stroke sketch in the
-# most verbose format needs about 20,000; the rest of the budget is for prose.
+# most verbose format spends under 30,000; the rest of the budget is for prose.
+# It bounds the worst input to about 0.2 s on a 2-core machine (tests/bench_parser.py).
 MAX_TOKENS = 100_000
 
 __all__ = ["parse", "ParseResult", "ParseError", "Problem", "MAX_RESPONSE_CHARS", "MAX_ABS_COORD", "MAX_TOKENS"]
@@ -74,6 +75,7 @@ class ParseResult:
 
 _THINK = re.compile(r"<(think|thinking|reasoning|scratchpad)>.*?(?:</\1>|\Z)", re.IGNORECASE | re.DOTALL)
 _TAGGED = re.compile(r"<(answer|curves|sketch)>(.*?)(?:</\1>|\Z)", re.IGNORECASE | re.DOTALL)
+_DIGIT = re.compile(r"[0-9]")
 _FENCE = re.compile(r"```[^\n`]*+\n(.*?)(?:```|\Z)", re.DOTALL)
 
 
@@ -83,7 +85,12 @@ def _regions(text: str) -> list[str]:
     tagged = [m.group(2) for m in _TAGGED.finditer(text)]
     base = "\n".join(tagged) if tagged else text
     fenced = "\n".join(m.group(1) for m in _FENCE.finditer(base))
-    return ([fenced] if fenced and fenced != base else []) + [base]
+    if not fenced or fenced == base:
+        return [base]
+    # The whole text is read too (strokes may sit outside the fences), unless outside
+    # the fences there is not a single digit: then it would only read the fences again.
+    outside = _FENCE.sub(" ", base)
+    return [fenced, base] if _DIGIT.search(outside) else [fenced]
 
 
 def _readings(region: str, budget: Budget) -> list[Reading]:

@@ -36,8 +36,13 @@ for _cp in (0x00A0, 0x1680, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000, 0x20
 for _cp in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD):
     _TABLE[_cp] = None  # zero width: a reader sees nothing there
 
-# A dash that is a minus: preceded by a separator (or the start), followed by a number.
-_MINUS = re.compile(r"(?:(?<=[\s(\[{,;:=|\"'<>*])|(?<=[0-9.][eE])|\A)[" + DASHES + r"](?=\.?[0-9])")
+# A dash that is a minus: preceded by a separator, an exponent's e or nothing, followed
+# by a number. The dash comes first in the pattern so the engine scans for it at C speed;
+# the lookbehinds then check the character before it.
+_D = "[" + DASHES + "]"
+_MINUS = re.compile(
+    _D + r"(?:(?<=[\s(\[{,;:=|\"'<>*]" + _D + r")|(?<=[0-9.][eE]" + _D + r")|(?<![\s\S]" + _D + r"))(?=\.?[0-9])"
+)
 
 
 def normalise(text: str) -> str:
