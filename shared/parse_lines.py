@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from .parse_brackets import read_objects
-from .parse_reading import Candidate, Reading, clean_label
+from .parse_reading import Candidate, Reading
 from .parse_tokens import MAX_DEPTH, NUMBER, Budget, Group, Item, Num, Str, Word, groups, is_point, tokenize
 
 _DECIMAL_COMMA = re.compile(r"[-+]?[0-9]+,[0-9]+(?:[eE][-+]?[0-9]+)?")
@@ -111,7 +111,8 @@ def _table_candidates(rows: list[list[str]], budget: Budget) -> list[Candidate]:
         if first_plabel is None:
             first_plabel = plabel
         starts = (
-            (row_key is not None and row_key != key)
+            not current
+            or (row_key is not None and row_key != key)
             or (row_key is None and plabel is not None and plabel == first_plabel)
             or (row_key is None and plabel is None and len(current) == 4)
         )
@@ -314,14 +315,14 @@ def _csv_number(field: str, decimal_comma: bool) -> Num | None:
 # --------------------------------------------------------------------------
 # Bullet lines "P0: (x, y, z)" under a stroke heading
 
+_P_LABEL = r"(?:P|p|CP|cp|Point|point|ctrl)[ _]?([0-4])(?![0-9])"
+_P_COLON = r"(?:\*\*|__)?+ *+[:=]?+ *+(?:\*\*|__)?+ *+"
 _BULLET = re.compile(
     r"(?m)^[ >]*+(?:[-*+\u2022]|[0-9]{1,3}[.)])?+ *+(?:\*\*|__)?+ *+"
-    r"(?:(?:P|p|CP|cp|Point|point|ctrl)[ _]?([0-4])(?![0-9])|(?=[(\[]))"
-    r"(?:\*\*|__)?+ *+[:=]?+ *+(?:\*\*|__)?+ *+([(\[][^\n]*+|[-+.0-9][^\n]*+)$"
+    r"(?:" + _P_LABEL + r"|(?=[(\[]))" + _P_COLON + r"([(\[][^\n]*+|[-+.0-9][^\n]*+)$"
 )
-
-
-_LABELLED = re.compile(r"(?:P|p|CP|cp|Point|point|ctrl)[ _]?[0-4](?![0-9])(?:\*\*|__)?+ *+[:=]?+ *+(?:\*\*|__)?+ *+[-+.0-9(\[]")
+_LABELLED = re.compile(_P_LABEL + _P_COLON + r"[-+.0-9(\[]")
+_BARE_VALUES = re.compile(r"[-+.0-9eE,; ]*+")
 _LIST_MARK = re.compile(r"^[ >]*+(?:[-*+\u2022]|[0-9]{1,3}[.)]) ++")
 
 
@@ -335,11 +336,13 @@ def read_bullets(text: str, budget: Budget) -> Reading:
     for m in _BULLET.finditer(text):
         if not budget.spend():
             break
-        items = tokenize(m.group(2), budget)
-        first = items[0] if items else None
-        if isinstance(first, Group) and not is_point(first):
+        rest = m.group(2)
+        if rest[0] not in "([":  # bare values: "P0: -0.5, 0.5, 1" (a trailing remark is not read)
+            rest = "(" + _BARE_VALUES.match(rest).group() + ")"  # type: ignore[union-attr]
+        items = tokenize(rest, budget)  # empty only when the budget is spent
+        point = items[0] if items else None
+        if not isinstance(point, Group) or not is_point(point):
             continue  # a list of points on one line: the list readers' business
-        point = first if isinstance(first, Group) else _point([i for i in items if not isinstance(i, Group)])
         label = m.group(1)
         if first_label is None and label is not None:
             first_label = label
@@ -350,7 +353,7 @@ def read_bullets(text: str, budget: Budget) -> Reading:
             strokes.append((heading, []))
         strokes[-1][1].append(point)
     if first_label is None:
-        return r  # bare "(x, y, z)" lines without a single P0..P3 label are not this format
+        return r
     for k, (heading, points) in enumerate(strokes):
         r.add(Candidate(_stroke(points), heading), k + 1 == len(strokes))
     return r

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .parse_tokens import Group, Item, Num, Odd, Str, Word, groups, number_of
+from .parse_tokens import Group, Item, Odd, Str, Word, groups, number_of
 from .text_normalise import DASHES
 from .sketch import CUBE, MAX_LABEL_CHARS, Point, Points
 

@@ -525,3 +525,16 @@ CASES += [
         ["leg", "post"],
     ),
 ]
+
+CASES += [
+    (
+        "bullets_with_bare_values_and_remarks",
+        """Stroke: back post
+P0: 0.0, 0.5, 0.5 (bottom)
+P1: 0.0, 0.5, 0.7
+P2: 0.0, 0.5, 0.8
+P3: 0.0, 0.5, 1.0 (top)
+""",
+        [D], [], ["Stroke: back post"],
+    ),
+]
