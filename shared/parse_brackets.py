@@ -153,7 +153,9 @@ def _outermost_stroke_lists(items: list[Item]) -> Iterator[Group]:
         if g.opener == "{":
             continue
         subs = groups(g.items)
-        if subs and any(is_stroke(s) or _looks_cut_stroke(s) for s in subs) and not any(
+        if not subs:
+            continue  # a leaf group holds no stroke
+        if any(is_stroke(s) or _looks_cut_stroke(s) for s in subs) and not any(
             isinstance(i, (Num, Str)) for i in g.items
         ):
             yield g

@@ -239,7 +239,7 @@ def _block(lines: list[tuple[int, str]], i: int, depth: int, budget: Budget) -> 
         else:
             value, j = Str(""), i + 1
         obj.items.append(Str(key))
-        obj.colons.append(len(obj.items))
+        obj.add_colon()
         obj.items.append(value if value is not None else Str(""))
         i = max(j, i + 1)
     return obj, i

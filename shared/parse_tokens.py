@@ -62,20 +62,40 @@ class Odd:
 
 
 @dataclass(slots=True)
-class Group:
-    opener: str
-    start: int = 0  # offset of the opening bracket
-    end: int = -1  # offset just past the closing bracket
-    closed: bool = False
-    items: list["Item"] = field(default_factory=list)
-    comment: str = ""  # a trailing comment on the line where the group closed
-    # Decimal commas: separators seen directly in this group.
+class Separators:
+    """Commas and semicolons seen directly in one group, to tell decimal commas (0,5; 1,0)."""
+
     semis: int = 0
     commas: int = 0
     glued: list[int] = field(default_factory=list)  # indexes of numbers glued to the previous by a comma
     field_commas: int = 0
     many_commas: bool = False  # some field between semicolons held two commas: not decimal commas
-    colons: list[int] = field(default_factory=list)  # item indexes that follow a colon (key: value)
+
+
+_NO_COLONS: list[int] = []  # shared by every group without a colon; never appended to
+
+
+class Group:
+    """A bracket group; plain slots, since hostile text may hold a hundred thousand of them."""
+
+    __slots__ = ("opener", "start", "end", "closed", "items", "comment", "colons", "seps")
+
+    def __init__(
+        self, opener: str, start: int = 0, end: int = -1, closed: bool = False, items: "list[Item] | None" = None
+    ) -> None:
+        self.opener = opener
+        self.start = start  # offset of the opening bracket
+        self.end = end  # offset just past the closing bracket
+        self.closed = closed
+        self.items: list[Item] = [] if items is None else items
+        self.comment = ""  # a trailing comment on the line where the group closed
+        self.colons = _NO_COLONS  # item indexes that follow a colon (key: value)
+        self.seps: Separators | None = None
+
+    def add_colon(self) -> None:
+        if self.colons is _NO_COLONS:
+            self.colons = []
+        self.colons.append(len(self.items))
 
 
 Item = Union[Num, Word, Str, Odd, Group]
@@ -159,8 +179,8 @@ def tokenize(text: str, budget: Budget) -> list[Item]:
                     g = stack.pop()
                     g.closed = True
                     g.end = start
-                    if g.semis:
-                        _merge_decimal_commas(g)
+                    if g.seps is not None and g.seps.semis:
+                        _merge_decimal_commas(g, g.seps)
                     last_closed = g
             prev_sig = tok[-1]
             continue
@@ -183,18 +203,21 @@ def tokenize(text: str, budget: Budget) -> list[Item]:
                 pos = _WORD_TAIL.match(text, pos).end()  # type: ignore[union-attr]
                 top.items.append(Word(text[start:pos]))
                 continue
-            if start == glue_at:
-                top.glued.append(len(top.items))
+            if start == glue_at and top.seps is not None:
+                top.seps.glued.append(len(top.items))
             top.items.append(Num(float(tok), tok))
         elif kind == "sep":
+            seps = top.seps
+            if seps is None:
+                seps = top.seps = Separators()
             if tok == ";":
-                top.semis += 1
-                top.field_commas = 0
+                seps.semis += 1
+                seps.field_commas = 0
             else:
-                top.commas += 1
-                top.field_commas += 1
-                if top.field_commas > 1:
-                    top.many_commas = True
+                seps.commas += 1
+                seps.field_commas += 1
+                if seps.field_commas > 1:
+                    seps.many_commas = True
                 if top.items and isinstance(top.items[-1], Num) and text[start - 1 : start].isdigit():
                     glue_at = pos
         elif kind == "word":
@@ -204,24 +227,24 @@ def tokenize(text: str, budget: Budget) -> list[Item]:
         elif kind == "odd":
             top.items.append(Odd(tok))
         elif tok == ":":
-            top.colons.append(len(top.items))
+            top.add_colon()
         # other punctuation (operators, prose) carries no value
     budget.left = left
     return root.items
 
 
-def _merge_decimal_commas(g: Group) -> None:
+def _merge_decimal_commas(g: Group, seps: Separators) -> None:
     """(0,5; -0,5; 1,0): semicolons separate, each field holds one comma between digits."""
-    if not g.semis or not g.glued or g.many_commas or len(g.glued) != g.commas:
+    if not seps.glued or seps.many_commas or len(seps.glued) != seps.commas:
         return
     items = g.items
-    pairs = [(items[i - 1], items[i]) for i in g.glued]
+    pairs = [(items[i - 1], items[i]) for i in seps.glued]
     if not all(
         isinstance(a, Num) and isinstance(b, Num) and _INT.fullmatch(a.text) and _FRACTION.fullmatch(b.text)
         for a, b in pairs
     ):
         return
-    for i in reversed(g.glued):
+    for i in reversed(seps.glued):
         a, b = items[i - 1], items[i]
         items[i - 1 : i + 1] = [Num(float(f"{a.text}.{b.text}"), f"{a.text},{b.text}")]  # type: ignore[union-attr]
 
@@ -243,12 +266,12 @@ def groups(items: list[Item]) -> list[Group]:
 
 
 def walk(items: list[Item]) -> Iterator[Group]:
-    """All groups, outermost first (iteratively)."""
-    stack = list(reversed(groups(items)))
+    """All groups that hold something, outermost first (iteratively)."""
+    stack = [i for i in reversed(items) if isinstance(i, Group) and i.items]
     while stack:
         g = stack.pop()
         yield g
-        stack.extend(reversed(groups(g.items)))
+        stack.extend(i for i in reversed(g.items) if isinstance(i, Group) and i.items)
 
 
 def number_of(item: Item) -> Num | None:

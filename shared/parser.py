@@ -26,8 +26,11 @@ when another reading found different strokes, a note says which was used.
 Problems refer to strokes by their 1-based position in the winning reading.
 
 Bounded: at most MAX_RESPONSE_CHARS are read, no pattern backtracks, and every
-token or candidate line spends one unit of a fixed budget (MAX_TOKENS), so the
-worst input costs a bounded, linear amount of work (tests/bench_parser.py).
+token or candidate line spends one unit of a fixed budget (MAX_TOKENS; when a long
+reply spends it, its last TAIL_CHARS are read on a budget of their own, since
+answers come last), so the worst input costs a bounded, linear amount of work:
+about 0.3 s for 2 MB on a 2-core machine (tests/bench_parser.py). A caller that
+runs a parse inside a job needs no cancellation point: it ends that soon.
 Nothing but ParseError ever escapes ``parse``, whatever the text.
 """
 
@@ -46,8 +49,11 @@ from .text_normalise import normalise
 MAX_RESPONSE_CHARS = 2_000_000
 # Tokens and candidate lines one parse may read: a full 256-stroke sketch in the
 # most verbose format spends under 30,000; the rest of the budget is for prose.
-# It bounds the worst input to about 0.2 s on a 2-core machine (tests/bench_parser.py).
+# It bounds the worst input to about 0.3 s on a 2-core machine (tests/bench_parser.py).
 MAX_TOKENS = 100_000
+# When a long reply spends that budget, its end (where answers come) is read on its own.
+TAIL_CHARS = 250_000
+TAIL_TOKENS = 50_000
 
 __all__ = ["parse", "ParseResult", "ParseError", "Problem", "MAX_RESPONSE_CHARS", "MAX_ABS_COORD", "MAX_TOKENS"]
 
@@ -123,16 +129,25 @@ def _parse(text: str, prompt: str) -> ParseResult:
         raise ParseError(f"response is {len(text)} characters, at most {MAX_RESPONSE_CHARS} are read")
     if not text.strip():
         raise ParseError("the response is empty")
+    clean = normalise(text)
     budget = Budget(MAX_TOKENS)
-    readings = [r for region in _regions(normalise(text)) for r in _readings(region, budget)]
+    readings = [r for region in _regions(clean) for r in _readings(region, budget)]
+    cut = ""
+    if budget.spent_out:
+        cut = "only its start was read"
+        if len(clean) > TAIL_CHARS:
+            # The answer usually comes last: read the end too, from a line start, on its own budget.
+            tail = clean[-TAIL_CHARS:]
+            tail = tail[tail.find("\n") + 1 :]
+            tail_budget = Budget(TAIL_TOKENS)
+            readings += [r for region in _regions(tail) for r in _readings(region, tail_budget)]
+            cut = f"its start and its last {len(tail):,} characters were read"
     # Most valid strokes wins; among empty readings, the one that found candidates
     # explains best what went wrong. max() keeps the first of equals: the order above.
     best = max(readings, key=lambda r: (len(r.strokes), r.count))
     problems = list(best.problems)
-    if budget.spent_out:
-        problems.append(
-            Problem(None, f"the response holds more than {MAX_TOKENS} tokens; only its start was read", "warning")
-        )
+    if cut:
+        problems.append(Problem(None, f"the response holds more than {MAX_TOKENS:,} tokens; {cut}", "warning"))
     if not best.strokes:
         if problems:
             detail = "; ".join(str(p) for p in problems[:5])

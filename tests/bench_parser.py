@@ -51,6 +51,13 @@ def _table(n: int) -> str:
     return "\n".join(rows)
 
 
+def _long_reply(size: int) -> str:
+    """Prose (with asides in parentheses and a few numbers) up to size, then 256 actions."""
+    answer = "\n".join([ACTION] * 256)
+    prose = _fill("The seat (about 0.5 high) rests on four legs; the back leans a little. ", size - len(answer) - 1)
+    return prose + "\n" + answer
+
+
 def inputs() -> list[tuple[str, str, float]]:
     """(what it is, the text, target seconds)."""
     out = [
@@ -60,6 +67,7 @@ def inputs() -> list[tuple[str, str, float]]:
         ("realistic: 256 draw_bezier lines", "\n".join([ACTION] * 256), 0.5),
         ("realistic: 256 strokes of YAML", _yaml(256), 0.5),
         ("realistic: 1,024-row markdown table", _table(256), 0.5),
+        ("realistic: 2 MB of prose, then 256 draw_bezier lines", _long_reply(MAX_RESPONSE_CHARS), 0.5),
     ]
     adversarial_1mb = [
         ("digit run glued to a letter", "1" * (MB - 1) + "x"),

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from bench_parser import ACTION, inputs
+from bench_parser import ACTION, _long_reply, inputs
 
 from threedraw.shared.parser import MAX_TOKENS, ParseError, parse
 
@@ -35,6 +35,15 @@ def test_issue_reproduction_digit_run_after_an_action_reads_the_action():
     assert [s.points for s in result.sketch.strokes] == [((0, 0, 0), (0, 0, 0.3), (0, 0, 0.6), (0, 0, 1))]
 
 
+def test_a_maximum_size_reply_of_prose_still_reads_the_strokes_at_its_end():
+    result = parse(_long_reply(2_000_000))
+    assert len(result.sketch) == 256
+    # The prose has no line breaks, so the tail read starts at the first one: the answer's.
+    assert [str(p) for p in result.problems] == [
+        f"the response holds more than {MAX_TOKENS:,} tokens; its start and its last 12,543 characters were read"
+    ]
+
+
 def test_digits_glued_to_a_letter_are_a_word_not_a_number():
     # The old pattern backtracked here; the new one reads "1111x" as one word, a placeholder.
     result = parse("draw_bezier[(1111x, 0, 0), (0, 0, 0.1), (0, 0, 0.2), (0, 0, 0.3)]\n" + ACTION)
@@ -43,7 +52,7 @@ def test_digits_glued_to_a_letter_are_a_word_not_a_number():
 
 def test_a_reply_denser_than_the_budget_says_only_its_start_was_read():
     text = "(1) " * (MAX_TOKENS // 2) + ACTION
-    with pytest.raises(ParseError, match=f"more than {MAX_TOKENS} tokens; only its start was read"):
+    with pytest.raises(ParseError, match=f"more than {MAX_TOKENS:,} tokens; only its start was read"):
         parse(text)
     # Within the budget the same kind of text reads normally.
     assert len(parse("(1) " * 1000 + ACTION).sketch) == 1
