@@ -95,7 +95,7 @@ def _read_stroke_list(value: Group, name: str) -> Reading:
     for k, e in enumerate(elems):
         last = k + 1 == len(elems) and not value.closed
         if e.opener != "{":
-            r.add(Candidate(e, e.comment), last)
+            r.add(Candidate(e, e.comment, flat=not groups(e.items)), last)
             continue
         kv = keys(e)
         pts = _points_of(e)
@@ -111,6 +111,7 @@ def _read_stroke_list(value: Group, name: str) -> Reading:
                 pts,
                 label.text if isinstance(label, Str) else "",
                 sid.text if isinstance(sid, Str) else "",
+                flat=pts is not None and bool(pts.items) and not groups(pts.items),  # "points": [x0, y0, ..., z3]
                 explicit_label=True,
             ),
             last,

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 
 from .parse_tokens import Group, Item, Odd, Str, Word, groups, number_of
-from .text_normalise import DASHES
+from .text_normalise import DASHES, OPERATORS
 from .sketch import CUBE, MAX_LABEL_CHARS, Point, Points
 
 # Coordinates within this magnitude are clamped into the cube; beyond it the
@@ -136,7 +136,12 @@ def _why_not(cand: Candidate, last: bool) -> str | tuple[Points, bool]:
 
 
 def _unreadable(odd: Odd, where: str) -> str:
-    what = "a minus sign or a dash?" if odd.text in DASHES else "an expression, not a number."
+    if odd.text in DASHES:
+        what = "a minus sign or a dash?"
+    elif odd.text in OPERATORS:
+        what = "an expression, not a number."
+    else:
+        what = "a number in a form that is not read (write decimals like 0.5)."
     return f"{where}has {odd.text!r} (U+{ord(odd.text):04X}) next to a number: {what} Stroke dropped rather than guessed"
 
 

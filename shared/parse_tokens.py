@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator, Union
 
-from .text_normalise import DASHES, OPERATORS
+from .text_normalise import DASHES, FRACTIONS, OPERATORS
 
 # Deeper nesting than any sketch needs is counted rather than built.
 MAX_DEPTH = 32
@@ -56,7 +56,8 @@ class Str:
 @dataclass(slots=True)
 class Odd:
     """A character that makes the numbers around it unreadable as written: a dash that may
-    or may not be a minus (see text_normalise), or an operator (1×10⁻⁵, 1/2)."""
+    or may not be a minus (see text_normalise), an operator (1×10⁻⁵, 1/2), a number in a
+    form not read (½, Arabic-Indic digits)."""
 
     text: str
 
@@ -111,7 +112,7 @@ _TOKEN = re.compile(
     r"|(?P<close>[\])}]++)"
     r"|(?P<comment>\#[^\n]*+|//[^\n]*+)"
     r"|(?P<sq>'[^'\n]*+'?+)"
-    r"|(?P<odd>[" + DASHES + re.escape(OPERATORS) + r"])"
+    r"|(?P<odd>[" + DASHES + re.escape(OPERATORS) + FRACTIONS + r"]|\d)"  # \d: digits of other scripts
     r"|(?P<sep>[,;])"
     r"|(?P<other>\S)"
     r")"
@@ -179,7 +180,7 @@ def tokenize(text: str, budget: Budget) -> list[Item]:
                     g = stack.pop()
                     g.closed = True
                     g.end = start
-                    if g.seps is not None and g.seps.semis:
+                    if g.seps is not None:
                         _merge_decimal_commas(g, g.seps)
                     last_closed = g
             prev_sig = tok[-1]
@@ -234,10 +235,25 @@ def tokenize(text: str, budget: Budget) -> list[Item]:
 
 
 def _merge_decimal_commas(g: Group, seps: Separators) -> None:
-    """(0,5; -0,5; 1,0): semicolons separate, each field holds one comma between digits."""
-    if not seps.glued or seps.many_commas or len(seps.glued) != seps.commas:
+    """Glued commas as decimal commas, where nothing else can be meant.
+
+    ``(0,5; -0,5; 1,0)``: semicolons separate and each field holds one comma between
+    digits. ``(0,5, -0,5, 1,0)``: spaced commas separate, glued ones pair up disjointly,
+    and only the decimal reading gives a point its 3 coordinates.
+    """
+    if not seps.glued:
         return
     items = g.items
+    if seps.semis:
+        if seps.many_commas or len(seps.glued) != seps.commas:
+            return
+    elif not (
+        len(items) - len(seps.glued) == 3
+        and len(items) != 3
+        and all(b - a > 1 for a, b in zip(seps.glued, seps.glued[1:]))
+        and all(isinstance(i, Num) for i in items)
+    ):
+        return
     pairs = [(items[i - 1], items[i]) for i in seps.glued]
     if not all(
         isinstance(a, Num) and isinstance(b, Num) and _INT.fullmatch(a.text) and _FRACTION.fullmatch(b.text)

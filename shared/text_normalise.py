@@ -27,6 +27,8 @@ DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2796\ufe58\ufe63\uff0d"
 # Operators and superscripts that make "1×10⁻⁵" or "1/2" an expression: inside a point
 # they are kept (as an Odd token) so the point is refused, not read as two numbers.
 OPERATORS = "*/^%\u00d7\u00f7\u00b7\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207a\u207b"
+# Numbers in forms the parser does not read (½, ¾, ⅓...): kept visible the same way.
+FRACTIONS = "\u00bc\u00bd\u00be" + "".join(chr(c) for c in range(0x2150, 0x215F))
 
 _TABLE: dict[int, int | None] = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 del _TABLE[0xFF0D]  # the fullwidth hyphen-minus follows the dash rule below

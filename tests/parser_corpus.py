@@ -429,10 +429,31 @@ back post,0,0.5,0.5,0,0.5,0.7,0,0.5,0.8,0,0.5,1
         [B, D], [], None,
     ),
     (
-        "commas_without_semicolons_stay_separators",
-        "draw_bezier[(0,5, -0,5, -1,0), (0.5, -0.5, -0.5), (0.5, -0.5, 0), (0.5, -0.5, 0.5)]\n"
+        "decimal_commas_told_apart_from_separators_by_spacing",
+        "draw_bezier[(0,5, -0,5, -1,0), (0,5, -0,5, -0,5), (0,5, -0,5, 0,0), (0,5, -0,5, 0,5)]\n"
+        "draw_bezier[(0,0,0,5,0,5), (0.0, 0.5, 0.7), (0.0, 0.5, 0.8), (0.0, 0.5, 1.0)]\n"
         "draw_bezier[(0.0, 0.5, 0.5), (0.0, 0.5, 0.7), (0.0, 0.5, 0.8), (0.0, 0.5, 1.0)]",
-        [D], ["stroke 1: point 1 has 6 coordinates, expected 3"], None,
+        [B, D], ["stroke 2: point 1 has 6 coordinates, expected 3"], None,
+    ),
+    (
+        "json_flat_lists_of_twelve_numbers",
+        '{"strokes": [{"points": [0.5,-0.5,-1, 0.5,-0.5,-0.5, 0.5,-0.5,0, 0.5,-0.5,0.5]},'
+        ' [0,0.5,0.5, 0,0.5,0.7, 0,0.5,0.8, 0,0.5,1], {"points": [0, 0.5, 0.5, 0, 0.5]}]}',
+        [B, D], ["stroke 3: 5 values, expected 4 points of 3 numbers"], None,
+    ),
+    (
+        "fractions_and_other_scripts_digits_are_reported",
+        "draw_bezier[(0.5, \u00bd, 0, 0), (0, 0, 0.1), (0, 0, 0.2), (0, 0, 0.3)]\n"
+        "draw_bezier[(\u0660.\u0665, 0, 0), (0, 0, 0.1), (0, 0, 0.2), (0, 0, 0.3)]\n"
+        "draw_bezier[(0.0, 0.5, 0.5), (0.0, 0.5, 0.7), (0.0, 0.5, 0.8), (0.0, 0.5, 1.0)]",
+        [D],
+        [
+            "stroke 1: point 1 has '\u00bd' (U+00BD) next to a number: a number in a form that is not read "
+            "(write decimals like 0.5). Stroke dropped rather than guessed",
+            "stroke 2: point 1 has '\u0660' (U+0660) next to a number: a number in a form that is not read "
+            "(write decimals like 0.5). Stroke dropped rather than guessed",
+        ],
+        None,
     ),
     (
         "several_readings_most_strokes_wins_and_is_named",

@@ -63,6 +63,14 @@ def decimal_commas(strokes: list[Points], f: Fmt, sp: str) -> str:
     return "\n".join("draw_bezier[" + f",{sp}".join(point(p) for p in s) + "]" for s in strokes)
 
 
+def decimal_commas_spaced(strokes: list[Points], f: Fmt, sp: str) -> str:
+    """(0,5, -0,25, 1,0): spaced commas separate, glued ones are decimal commas."""
+    def point(p: tuple[float, float, float]) -> str:
+        return "(" + ", ".join(f(v).replace(".", ",").replace("\uff0e", ",") for v in p) + ")"
+
+    return "\n".join("draw_bezier[" + ", ".join(point(p) for p in s) + "]" for s in strokes)
+
+
 def _tuple(p: tuple[float, float, float], f: Fmt, sp: str) -> str:
     return "(" + f",{sp}".join(f(v) for v in p) + ")"
 
@@ -155,7 +163,7 @@ def bullets(strokes: list[Points], f: Fmt, sp: str) -> str:
 
 
 WRITERS = [
-    actions, python_lists, decimal_commas, tool_call,
+    actions, python_lists, decimal_commas, decimal_commas_spaced, tool_call,
     table_points, table_strokes, table_twelve_columns,
     yaml_lists, yaml_mappings, csv_rows, csv_semicolons, bullets,
 ] + [
