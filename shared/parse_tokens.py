@@ -118,6 +118,10 @@ _TOKEN = re.compile(
     r")"
 )
 # Outside every bracket only groups, strings and comments matter: skip the rest in one step.
+# The token pattern's groups, by index (m.lastindex is cheaper than m.lastgroup).
+K_NUM, K_WORD, K_DQ, K_OPEN, K_CLOSE, K_COMMENT, K_SQ, K_ODD, K_SEP = (
+    _TOKEN.groupindex[k] for k in ("num", "word", "dq", "open", "close", "comment", "sq", "odd", "sep")
+)
 _TOP_SKIP = re.compile(r"[^\[\](){}\"'#/]*+")
 _WORD_TAIL = re.compile(r"[\w.]*+")
 _OPENERS_BEFORE_QUOTE = frozenset("[({,:=")
@@ -135,7 +139,6 @@ def tokenize(text: str, budget: Budget) -> list[Item]:
     stack = [root]
     deep = 0  # open brackets beyond MAX_DEPTH, counted only
     last_closed: Group | None = None
-    prev_sig = ""  # previous significant character, to tell quotes from apostrophes
     glue_at = -1  # offset where a number glued to the previous one by a comma would start
     pos, n = 0, len(text)
     left = budget.left
@@ -143,12 +146,7 @@ def tokenize(text: str, budget: Budget) -> list[Item]:
     while pos < n:
         top = stack[-1]
         if top is root and not deep:
-            end = top_skip(text, pos).end()  # type: ignore[union-attr]  # a * pattern always matches
-            if end > pos:
-                tail = text[pos:end].rstrip()
-                if tail:
-                    prev_sig = tail[-1]
-                pos = end
+            pos = top_skip(text, pos).end()  # type: ignore[union-attr]  # a * pattern always matches
         m = match(text, pos)
         if m is None:
             break
@@ -156,11 +154,11 @@ def tokenize(text: str, budget: Budget) -> list[Item]:
         if left < 0:
             budget.spent_out = True
             break
-        kind = m.lastgroup
-        start, pos = m.span(kind)  # type: ignore[arg-type]
-        tok = text[start:pos]
-        if kind == "open":
-            for ch in tok:
+        kind = m.lastindex
+        start = m.start(kind)  # type: ignore[arg-type]
+        pos = m.end()
+        if kind == K_OPEN:
+            for ch in text[start:pos]:
                 if deep or len(stack) > MAX_DEPTH:
                     deep += 1
                     continue
@@ -169,10 +167,8 @@ def tokenize(text: str, budget: Budget) -> list[Item]:
                 stack.append(g)
                 top = g
                 start += 1
-            prev_sig = tok[-1]
-            continue
-        if kind == "close":
-            for ch in tok:
+        elif kind == K_CLOSE:
+            while start < pos:
                 start += 1
                 if deep:
                     deep -= 1
@@ -183,22 +179,16 @@ def tokenize(text: str, budget: Budget) -> list[Item]:
                     if g.seps is not None:
                         _merge_decimal_commas(g, g.seps)
                     last_closed = g
-            prev_sig = tok[-1]
-            continue
-        if kind == "comment":
+        elif kind == K_COMMENT:
             # One comment per group, and each stretch of text is searched once: linear.
             if last_closed is not None and text.find("\n", last_closed.end, start) < 0:
-                last_closed.comment = tok.lstrip("#/ ").strip()
+                last_closed.comment = text[start:pos].lstrip("#/ ").strip()
             last_closed = None
+        elif kind == K_SQ and _after_word(text, start):
+            pos = start + 1  # an apostrophe in prose (chair's), not a string: read on after it
+        elif deep or top is root:
             continue
-        if kind == "sq" and prev_sig not in _OPENERS_BEFORE_QUOTE and prev_sig != "":
-            prev_sig = "'"  # an apostrophe in prose, not a string: read on after it
-            pos = start + 1
-            continue
-        prev_sig = tok[-1]
-        if deep or top is root:
-            continue
-        if kind == "num":
+        elif kind == K_NUM:
             if pos < n and (text[pos].isalnum() or text[pos] in "_."):
                 # Glued to letters or more dots (1x, 2D, 1.2.3): a word, not a number.
                 pos = _WORD_TAIL.match(text, pos).end()  # type: ignore[union-attr]
@@ -206,12 +196,13 @@ def tokenize(text: str, budget: Budget) -> list[Item]:
                 continue
             if start == glue_at and top.seps is not None:
                 top.seps.glued.append(len(top.items))
+            tok = text[start:pos]
             top.items.append(Num(float(tok), tok))
-        elif kind == "sep":
+        elif kind == K_SEP:
             seps = top.seps
             if seps is None:
                 seps = top.seps = Separators()
-            if tok == ";":
+            if text[start] == ";":
                 seps.semis += 1
                 seps.field_commas = 0
             else:
@@ -221,17 +212,23 @@ def tokenize(text: str, budget: Budget) -> list[Item]:
                     seps.many_commas = True
                 if top.items and isinstance(top.items[-1], Num) and text[start - 1 : start].isdigit():
                     glue_at = pos
-        elif kind == "word":
-            top.items.append(Word(tok))
-        elif kind == "dq" or kind == "sq":
-            top.items.append(Str(unquote(tok)))
-        elif kind == "odd":
-            top.items.append(Odd(tok))
-        elif tok == ":":
+        elif kind == K_WORD:
+            top.items.append(Word(text[start:pos]))
+        elif kind == K_DQ or kind == K_SQ:
+            top.items.append(Str(unquote(text[start:pos])))
+        elif kind == K_ODD:
+            top.items.append(Odd(text[start:pos]))
+        elif text[start] == ":":
             top.add_colon()
         # other punctuation (operators, prose) carries no value
     budget.left = left
     return root.items
+
+
+def _after_word(text: str, quote: int) -> bool:
+    """Whether a ' follows a word (an apostrophe), judged by the nearest non-space before it."""
+    before = text[max(0, quote - 64) : quote].rstrip()
+    return bool(before) and before[-1] not in _OPENERS_BEFORE_QUOTE
 
 
 def _merge_decimal_commas(g: Group, seps: Separators) -> None:
