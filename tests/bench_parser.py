@@ -114,6 +114,10 @@ def inputs() -> list[tuple[str, str, float]]:
         ("tool-call arguments strings", _fill('{"arguments":"{\\"strokes\\":[', size)),
     ]
     out += [(f"2 MB maximum: {what}", text, 0.5) for what, text in maximum]
+    # Time against size: linear while the token budget lasts, then flat (the bound).
+    for kb in (125, 250, 500, 1000, 2000):
+        out.append((f"scaling: (1) groups, {kb:,} KB", _fill("(1)", kb * 1000), 0.5))
+        out.append((f"scaling: digits glued to a letter, {kb:,} KB", "1" * (kb * 1000 - 1) + "x", 0.5))
     return out
 
 
