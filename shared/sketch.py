@@ -110,6 +110,10 @@ class Sketch:
             data = json.loads(text)
         except json.JSONDecodeError as e:
             raise SketchError(f"not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
+        except ValueError:  # json.loads refuses integers over Python's 4300-digit limit
+            raise SketchError("not valid JSON: a number has more than 4300 digits") from None
+        except RecursionError:
+            raise SketchError("not valid JSON: nested too deeply") from None
         return cls.from_dict(data)
 
     @classmethod
@@ -158,8 +162,7 @@ class Sketch:
                 raise SketchError(f"strokes[{i}].label: longer than {MAX_LABEL_CHARS} characters")
             for k, p in enumerate(s.points):
                 for axis, v in zip("xyz", p):
-                    if not math.isfinite(v):
-                        raise SketchError(f"strokes[{i}].points[{k}].{axis}: {v} is not a finite number")
+                    v = _coordinate(v, f"strokes[{i}].points[{k}].{axis}")
                     if abs(v) > CUBE + 1e-9:
                         raise SketchError(f"strokes[{i}].points[{k}].{axis}: {v} lies outside the cube [-1, 1]")
 
@@ -196,6 +199,37 @@ def fit_to_cube(curves: Sequence[Sequence[Point]], margin: float = 0.0) -> tuple
     return out, scale  # type: ignore[return-value]
 
 
+def _coordinate(v: Any, where: str) -> float:
+    """A JSON number as a float; strings, booleans and numbers no float can hold are invalid values.
+
+    Strings are refused even when they spell a number ("-0.5"): a sketch file is
+    written by a program, and the parser is where lenient reading belongs.
+    """
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return _invalid(v, where, "is not a number")
+    try:
+        f = float(v)  # an int beyond 1.8e308 raises OverflowError here
+    except OverflowError:
+        return _invalid(v, where, "is not a finite number")
+    if not math.isfinite(f):
+        return _invalid(v, where, "is not a finite number")
+    return f
+
+
+def _invalid(v: Any, where: str, why: str) -> float:
+    shown = repr(v) if not isinstance(v, int) else str(v) if v.bit_length() < 80 else f"an integer of {_digits(v)} digits"
+    if isinstance(v, str) and len(shown) > 40:
+        shown = shown[:30] + f"...' ({len(v)} characters)"
+    raise SketchError(f"{where}: {shown} {why}")
+
+
+def _digits(v: int) -> int:
+    """Decimal digits of |v| without str(), which refuses integers over 4300 digits."""
+    v = abs(v)
+    d = max(1, math.floor(v.bit_length() * math.log10(2)) + 1)  # exact or one too many
+    return d - 1 if d > 1 and 10 ** (d - 1) > v else d
+
+
 def _make_stroke(sid: str, pts: Any, label: str, where: str) -> Stroke:
     if not isinstance(pts, (list, tuple)):
         raise SketchError(f"{where}.points: expected a list of 4 points")
@@ -206,11 +240,7 @@ def _make_stroke(sid: str, pts: Any, label: str, where: str) -> Stroke:
         if not isinstance(p, (list, tuple)) or len(p) != 3:
             n = len(p) if isinstance(p, (list, tuple)) else type(p).__name__
             raise SketchError(f"{where}.points[{k}]: expected [x, y, z], got {n} values")
-        coords = []
-        for axis, v in zip("xyz", p):
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise SketchError(f"{where}.points[{k}].{axis}: {v!r} is not a number")
-            coords.append(float(v))
+        coords = [_coordinate(v, f"{where}.points[{k}].{'xyz'[a]}") for a, v in enumerate(p)]
         points.append((coords[0], coords[1], coords[2]))
     if len(label) > MAX_LABEL_CHARS:
         raise SketchError(f"{where}.label: longer than {MAX_LABEL_CHARS} characters")
