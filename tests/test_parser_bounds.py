@@ -1,6 +1,6 @@
 """The parser's time is bounded: no input, however hostile, costs more than a fixed, linear amount.
 
-The inputs are the benchmark's (tests/bench_parser.py), which prints their times;
+The inputs are the benchmark's (`threedraw bench parser`, backend/bench/parser.py), which prints their times;
 here each must stay under a generous CPU-time bound, so a return of the cubic
 number pattern (36 s for 1,000 digits) or of unbounded bracket work fails at once.
 """
@@ -11,8 +11,7 @@ import time
 
 import pytest
 
-from bench_parser import ACTION, _long_reply, inputs
-
+from threedraw.bench.parser import ACTION, _long_reply, inputs
 from threedraw.shared.parser import MAX_TOKENS, ParseError, parse
 
 CPU_BOUND_S = 2.0

@@ -7,4 +7,5 @@ benchmark (``bench parser``, ``bench repair``) is one module and one line here.
 BENCHMARKS = {
     "scoring": "threedraw.bench.scoring",  # render and CLIP-encode speed on this machine
     "draw": "threedraw.bench.draw",  # what the drawing pipeline adds to the LLM's own time
+    "parser": "threedraw.bench.parser",  # worst-case parse times against the linear-time targets
 }

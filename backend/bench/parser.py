@@ -1,28 +1,19 @@
-"""Parser benchmark: the time of each target input, with what it is.
-
-    python tests/bench_parser.py [--json] [--repeat N]
+"""`threedraw bench parser`: the time of each target input, with what it is.
 
 Targets (issue 11): any input up to the accepted maximum (2 MB) in under 0.5 s;
 1 MB of the adversarial inputs (digit runs, brackets, parentheses) in under 0.3 s.
-Each input's best of N runs (CPU time of this process) is printed with its target;
-the exit status is 1 when any target is missed. Stdlib only.
+Each input's best of REPEAT runs (CPU time of this process) is printed with its target,
+and how many inputs missed theirs. Stdlib only.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run from a checkout: the repository root holds shared/
-
-try:  # installed (pip install -e .) or straight from the checkout
-    from threedraw.shared.parser import MAX_RESPONSE_CHARS, ParseError, parse
-except ImportError:  # pragma: no cover - a bare checkout without the package installed
-    from shared.parser import MAX_RESPONSE_CHARS, ParseError, parse  # type: ignore[no-redef]
+from ..shared.parser import MAX_RESPONSE_CHARS, ParseError, parse
 
 MB = 1_000_000
 ACTION = "draw_bezier[(0,0,0),(0,0,0.3),(0,0,0.6),(0,0,1)]"
@@ -134,27 +125,15 @@ def measure(text: str, repeat: int) -> tuple[float, str]:
     return best, outcome
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--json", action="store_true", help="one JSON object instead of a table")
-    ap.add_argument("--repeat", type=int, default=3, help="runs per input; the best is kept (default 3)")
-    args = ap.parse_args(argv)
-    rows = []
+REPEAT = 3
+
+
+def run_benchmark(args: argparse.Namespace | None = None) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    slow = 0
     for what, text, target in inputs():
-        seconds, outcome = measure(text, max(1, args.repeat))
-        rows.append({"input": what, "chars": len(text), "seconds": round(seconds, 4), "target_s": target,
-                     "ok": seconds < target, "result": outcome})
-        if not args.json:
-            mark = "ok  " if seconds < target else "SLOW"
-            print(f"{mark} {seconds:7.3f} s (< {target} s)  {len(text):>9,} chars  {what}  -> {outcome}", flush=True)
-    slow = [r for r in rows if not r["ok"]]
-    if args.json:
-        print(json.dumps({"inputs": rows, "all_ok": not slow}, indent=1))
-    else:
-        worst = max(rows, key=lambda r: r["seconds"])
-        print(f"{len(rows)} inputs, {len(slow)} over target; slowest {worst['seconds']:.3f} s: {worst['input']}")
-    return 1 if slow else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        seconds, outcome = measure(text, REPEAT)
+        slow += seconds >= target
+        figures[f"{what} ({len(text):,} chars -> {outcome}), s, target < {target}"] = round(seconds, 4)
+    figures["inputs over their target"] = slow
+    return figures
