@@ -16,6 +16,7 @@ from . import __version__
 # name -> module under threedraw.commands
 COMMANDS = {
     "parse": "parse",
+    "repair": "repair",
     "blend": "blend",
     "render": "render",
     "score": "score",

@@ -1,0 +1,91 @@
+"""Cubic Bezier arithmetic in pure Python: points along a curve, its length, the nearest point.
+
+A curve is its four control points (P0, P1, P2, P3), each a sequence of three floats.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import List, Sequence, Tuple
+
+Vec = Tuple[float, float, float]
+Control = Sequence[Sequence[float]]
+
+NEWTON_STEPS = 8
+
+
+def point_at(c: Control, t: float) -> Vec:
+    u = 1.0 - t
+    b0, b1, b2, b3 = u * u * u, 3.0 * u * u * t, 3.0 * u * t * t, t * t * t
+    p0, p1, p2, p3 = c
+    return (b0 * p0[0] + b1 * p1[0] + b2 * p2[0] + b3 * p3[0],
+            b0 * p0[1] + b1 * p1[1] + b2 * p2[1] + b3 * p3[1],
+            b0 * p0[2] + b1 * p1[2] + b2 * p2[2] + b3 * p3[2])
+
+
+def samples(c: Control, count: int) -> List[Vec]:
+    """``count`` points uniform in the curve parameter, first and last included (count >= 2)."""
+    step = 1.0 / (count - 1)
+    return [point_at(c, k * step) for k in range(count)]
+
+
+def polyline_length(points: Sequence[Sequence[float]]) -> float:
+    return sum(math.dist(a, b) for a, b in zip(points, points[1:]))
+
+
+def nearest_on_curve(c: Control, p: Sequence[float], t_lo: float, t_hi: float) -> tuple[float, Vec, float]:
+    """The point of the curve nearest to ``p`` with parameter in [t_lo, t_hi]: (t, point, distance).
+
+    Newton's method on d/dt |B(t) - p|^2 / 2 = B'(t).(B(t) - p), started mid-bracket; a step that
+    leaves the bracket or fails to get closer is replaced by halving towards the better end, and
+    both ends of the bracket are candidates too, so the answer is never worse than either end.
+    """
+    best_t, best_q = t_lo, point_at(c, t_lo)
+    best_d = math.dist(best_q, p)
+    q_hi = point_at(c, t_hi)
+    if math.dist(q_hi, p) < best_d:
+        best_t, best_q, best_d = t_hi, q_hi, math.dist(q_hi, p)
+    t = 0.5 * (t_lo + t_hi)
+    for _ in range(NEWTON_STEPS):
+        q = point_at(c, t)
+        d = math.dist(q, p)
+        if d < best_d:
+            best_t, best_q, best_d = t, q, d
+        d1, d2 = _derivatives(c, t)
+        r = (q[0] - p[0], q[1] - p[1], q[2] - p[2])
+        f = d1[0] * r[0] + d1[1] * r[1] + d1[2] * r[2]
+        fp = d1[0] * d1[0] + d1[1] * d1[1] + d1[2] * d1[2] + d2[0] * r[0] + d2[1] * r[1] + d2[2] * r[2]
+        if fp > 1e-18:
+            nxt = t - f / fp
+        else:
+            nxt = t - math.copysign(0.25 * (t_hi - t_lo), f)
+        if not t_lo <= nxt <= t_hi:
+            nxt = 0.5 * (t + (t_lo if nxt < t_lo else t_hi))
+        if abs(nxt - t) < 1e-10:
+            break
+        t = nxt
+    return best_t, best_q, best_d
+
+
+def _derivatives(c: Control, t: float) -> tuple[Vec, Vec]:
+    """B'(t) and B''(t)."""
+    u = 1.0 - t
+    p0, p1, p2, p3 = c
+    a0, a1, a2, b0, b1 = 3.0 * u * u, 6.0 * u * t, 3.0 * t * t, 6.0 * u, 6.0 * t
+    d01 = (p1[0] - p0[0], p1[1] - p0[1], p1[2] - p0[2])
+    d12 = (p2[0] - p1[0], p2[1] - p1[1], p2[2] - p1[2])
+    d23 = (p3[0] - p2[0], p3[1] - p2[1], p3[2] - p2[2])
+    first = (a0 * d01[0] + a1 * d12[0] + a2 * d23[0], a0 * d01[1] + a1 * d12[1] + a2 * d23[1],
+             a0 * d01[2] + a1 * d12[2] + a2 * d23[2])
+    second = (b0 * (d12[0] - d01[0]) + b1 * (d23[0] - d12[0]), b0 * (d12[1] - d01[1]) + b1 * (d23[1] - d12[1]),
+              b0 * (d12[2] - d01[2]) + b1 * (d23[2] - d12[2]))
+    return first, second
+
+
+def segment_distance(p: Sequence[float], a: Sequence[float], b: Sequence[float]) -> float:
+    """Distance from p to the segment ab."""
+    ab = (b[0] - a[0], b[1] - a[1], b[2] - a[2])
+    ap = (p[0] - a[0], p[1] - a[1], p[2] - a[2])
+    den = ab[0] * ab[0] + ab[1] * ab[1] + ab[2] * ab[2]
+    t = 0.0 if den <= 0.0 else max(0.0, min(1.0, (ap[0] * ab[0] + ap[1] * ab[1] + ap[2] * ab[2]) / den))
+    return math.dist(p, (a[0] + t * ab[0], a[1] + t * ab[1], a[2] + t * ab[2]))
