@@ -12,6 +12,7 @@ Vec = Tuple[float, float, float]
 Control = Sequence[Sequence[float]]
 
 NEWTON_STEPS = 8
+BRACKET_SAMPLES = 6
 
 
 def point_at(c: Control, t: float) -> Vec:
@@ -36,32 +37,35 @@ def polyline_length(points: Sequence[Sequence[float]]) -> float:
 def nearest_on_curve(c: Control, p: Sequence[float], t_lo: float, t_hi: float) -> tuple[float, Vec, float]:
     """The point of the curve nearest to ``p`` with parameter in [t_lo, t_hi]: (t, point, distance).
 
-    Newton's method on d/dt |B(t) - p|^2 / 2 = B'(t).(B(t) - p), started mid-bracket; a step that
-    leaves the bracket or fails to get closer is replaced by halving towards the better end, and
-    both ends of the bracket are candidates too, so the answer is never worse than either end.
+    A few samples pick the best stretch of the bracket; Newton's method on
+    d/dt |B(t) - p|^2 / 2 = B'(t).(B(t) - p) then refines it, a step that leaves the stretch being
+    replaced by halving towards its end. The best point seen is returned, so the answer is never
+    worse than any sample (the ends of the bracket included).
     """
-    best_t, best_q = t_lo, point_at(c, t_lo)
-    best_d = math.dist(best_q, p)
-    q_hi = point_at(c, t_hi)
-    if math.dist(q_hi, p) < best_d:
-        best_t, best_q, best_d = t_hi, q_hi, math.dist(q_hi, p)
-    t = 0.5 * (t_lo + t_hi)
-    for _ in range(NEWTON_STEPS):
+    step = (t_hi - t_lo) / BRACKET_SAMPLES
+    best_t, best_q, best_d = t_lo, point_at(c, t_lo), math.inf
+    for n in range(BRACKET_SAMPLES + 1):
+        t = t_hi if n == BRACKET_SAMPLES else t_lo + n * step
         q = point_at(c, t)
         d = math.dist(q, p)
         if d < best_d:
             best_t, best_q, best_d = t, q, d
+    lo, hi = max(t_lo, best_t - step), min(t_hi, best_t + step)
+    t = best_t
+    for _ in range(NEWTON_STEPS):
         d1, d2 = _derivatives(c, t)
+        q = point_at(c, t)
         r = (q[0] - p[0], q[1] - p[1], q[2] - p[2])
         f = d1[0] * r[0] + d1[1] * r[1] + d1[2] * r[2]
         fp = d1[0] * d1[0] + d1[1] * d1[1] + d1[2] * d1[2] + d2[0] * r[0] + d2[1] * r[1] + d2[2] * r[2]
-        if fp > 1e-18:
-            nxt = t - f / fp
-        else:
-            nxt = t - math.copysign(0.25 * (t_hi - t_lo), f)
-        if not t_lo <= nxt <= t_hi:
-            nxt = 0.5 * (t + (t_lo if nxt < t_lo else t_hi))
-        if abs(nxt - t) < 1e-10:
+        nxt = t - f / fp if fp > 1e-18 else t - math.copysign(0.5 * (hi - lo), f)
+        if not lo <= nxt <= hi:
+            nxt = 0.5 * (t + (lo if nxt < lo else hi))
+        q = point_at(c, nxt)
+        d = math.dist(q, p)
+        if d < best_d:
+            best_t, best_q, best_d = nxt, q, d
+        if abs(nxt - t) < 1e-12:
             break
         t = nxt
     return best_t, best_q, best_d

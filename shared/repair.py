@@ -25,7 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, NamedTuple, Sequence, Set, Tuple
 
-from .bezier import Vec, nearest_on_curve, polyline_length, samples, segment_distance
+from .bezier import Vec, nearest_on_curve, point_at, polyline_length, samples, segment_distance
 from .meets import SAMPLES, tolerance_for
 from .sketch import CUBE, Sketch, Stroke
 
@@ -35,6 +35,8 @@ JOINED = 1e-4
 MAX_PASSES = 16
 # Rounds of removal then joining (joining can make two strokes duplicates).
 MAX_ROUNDS = 3
+# Steps of carrying attached groups along with a move before it is given up as a tangle.
+MAX_CARRIED = 64
 
 Cell = Tuple[int, int, int]
 
@@ -100,7 +102,11 @@ def _count(n: int, noun: str) -> str:
 
 class _Repair:
     """Working state. An end is a key 2*i (start of stroke i) or 2*i + 1 (its end); ends joined
-    together form a group (union-find), and every end of a group sits at the same point."""
+    together form a group (union-find), and every end of a group sits at the same point.
+
+    A group lying on another stroke's interior is attached there at a curve parameter: it never
+    moves on its own again, and when that stroke moves, the group is carried along to the same
+    parameter (and whatever is attached to its own strokes, in turn)."""
 
     def __init__(self, sketch: Sketch, tol: float) -> None:
         self.sketch = sketch
@@ -110,13 +116,17 @@ class _Repair:
         self.ctrl = [[list(p) for p in s.points] for s in sketch.strokes]
         self.alive = [True] * len(self.orig)
         self.parent = list(range(2 * len(self.orig)))
-        self.onto: Dict[int, Set[int]] = defaultdict(set)  # group root -> strokes snapped onto
+        self.members: Dict[int, List[int]] = {k: [k] for k in self.parent}  # root -> ends
+        self.onto: Dict[int, Set[int]] = defaultdict(set)  # root -> strokes snapped onto
+        self.attached: Set[int] = set()  # roots of groups lying on a stroke's interior
+        self.carried: Dict[int, Dict[int, float]] = defaultdict(dict)  # stroke -> {end key: t}
         self.removed: List[Change] = []
         self._samples: Dict[int, List[Vec]] = {}
 
     # -- the whole repair -------------------------------------------------------
     def run(self) -> Repaired:
         self._remove(range(len(self.orig)))
+        self._snap_onto_curves(move=False)
         for _ in range(MAX_ROUNDS):
             moved: Set[int] = set()
             for _ in range(MAX_PASSES):
@@ -144,8 +154,8 @@ class _Repair:
             moves = [math.dist(self._pos(k), self.orig[k >> 1][_point(k)]) for k in keys]
             if max(moves) == 0.0:
                 continue
-            strokes = tuple(dict.fromkeys(ids[k >> 1] for k in sorted(keys)))
             own = _strokes(keys)
+            strokes = tuple(ids[i] for i in sorted(own))
             onto = tuple(ids[j] for j in sorted(self.onto.get(root, ())) if self.alive[j] and j not in own)
             out.append(Change("t_joint" if onto else "joint", strokes, onto, max(moves)))
         return out
@@ -159,8 +169,7 @@ class _Repair:
         candidates = [i for i in candidates if self.alive[i]]
         for i in candidates:
             if self._is_short(self.ctrl[i]):
-                self.alive[i] = False
-                self.removed.append(Change("degenerate", (ids[i],), (), self._length(self.ctrl[i])))
+                self._drop(i, Change("degenerate", (ids[i],), (), self._length(self.ctrl[i])))
         by_cell: Dict[Cell, List[int]] = defaultdict(list)
         for j, c in enumerate(self.ctrl):
             if self.alive[j]:
@@ -175,11 +184,15 @@ class _Repair:
                 gap = _twin_gap(self.ctrl[i], self.ctrl[j])
                 if gap <= self.tol:
                     gone, kept = max(i, j), min(i, j)
-                    self.alive[gone] = False
-                    self.removed.append(Change("duplicate", (ids[gone],), (ids[kept],), gap))
+                    self._drop(gone, Change("duplicate", (ids[gone],), (ids[kept],), gap))
                     if gone == i:
                         break
         return len(self.removed) > before
+
+    def _drop(self, i: int, change: Change) -> None:
+        self.alive[i] = False
+        self.carried.pop(i, None)  # what lay on it stays where it is
+        self.removed.append(change)
 
     def _length(self, c: Sequence[Sequence[float]]) -> float:
         """The polyline length the structure score measures (see meets.py)."""
@@ -191,7 +204,8 @@ class _Repair:
 
     # -- joining ends to ends -----------------------------------------------------
     def _join_ends(self) -> Set[int]:
-        """Merge groups of ends within the tolerance, nearest pairs first; the strokes moved."""
+        """Merge groups of ends within the tolerance, nearest pairs first; the strokes moved.
+        Two free groups meet at their mean; a free group joining an attached one moves onto it."""
         at: Dict[Tuple[float, ...], int] = {}
         for key in range(len(self.parent)):
             if not self.alive[key >> 1]:
@@ -212,34 +226,33 @@ class _Repair:
                     d = math.dist(p, self._pos(s))
                     if d <= self.tol:
                         pairs.append((d, r, s))
-        if not pairs:
-            return set()
-        members = {r: list(keys) for r, keys in roots.items()}
         total = {r: [v * len(keys) for v in self._pos(r)] for r, keys in roots.items()}
-        merged: Set[int] = set()
+        moved: Set[int] = set()
         for _, a, b in sorted(pairs):
             ra, rb = self._find(a), self._find(b)
-            if ra == rb or _strokes(members[ra]) & _strokes(members[rb]):
+            if ra == rb or (ra in self.attached and rb in self.attached):
                 continue
-            keys = members[ra] + members[rb]
+            ka, kb = self._live(ra), self._live(rb)
+            if _strokes(ka) & _strokes(kb):
+                continue  # joining would close a stroke into a loop
             s = [total[ra][k] + total[rb][k] for k in range(3)]
-            centre = [v / len(keys) for v in s]
-            if not self._may_move(keys, centre):
-                continue
-            root = self._union(ra, rb)
-            members[root], total[root] = keys, s
-            merged.discard(ra)
-            merged.discard(rb)
-            merged.add(root)
-        moved: Set[int] = set()
-        for root in merged:
-            centre = [v / len(members[root]) for v in total[root]]
-            moved |= self._move(members[root], centre)
+            if ra in self.attached or rb in self.attached:
+                fixed, movers = (ra, kb) if ra in self.attached else (rb, ka)
+                centre = list(self._pos(fixed))
+            else:
+                movers, centre = ka + kb, [v / (len(ka) + len(kb)) for v in s]
+            plan = self._plan(movers, centre)
+            if plan is None or any(k in plan for k in ka + kb if k not in movers):
+                continue  # too far, or the move would carry the attached group away
+            moved |= self._apply(plan)
+            total[self._union(ra, rb)] = s
         return moved
 
     # -- snapping ends onto curves ------------------------------------------------
-    def _snap_onto_curves(self) -> Set[int]:
-        """Move each group of ends within the tolerance of another stroke onto it; strokes moved."""
+    def _snap_onto_curves(self, move: bool = True) -> Set[int]:
+        """Attach each free group of ends lying on another stroke's interior where it is, and
+        (``move``) snap each within the tolerance of a stroke onto its nearest point; the strokes
+        moved."""
         live = [i for i in range(len(self.ctrl)) if self.alive[i]]
         if len(live) < 2:
             return set()
@@ -250,64 +263,128 @@ class _Repair:
         for i in live:
             for k, q in enumerate(pts[i]):
                 grid[self._cell(q, reach)].append((i, k))
-        moved: Set[int] = set()
+        wants: Dict[int, List[Tuple[float, int, float]]] = {}
         for root, keys in self._groups().items():
-            p = self._pos(root)
-            own = _strokes(keys)
-            nearest: Dict[int, Tuple[float, int]] = {}
-            for j, k in self._near(grid, p, reach):
-                if j not in own:
-                    d = math.dist(p, pts[j][k])
-                    if d <= reach and (j not in nearest or d < nearest[j][0]):
-                        nearest[j] = (d, k)
-            # The structure score's rule: within the tolerance of the stroke's polyline.
-            options = []
-            for j, (_, k) in nearest.items():
-                line = pts[j][max(0, k - 1):k + 2]
-                d = min(segment_distance(p, a, b) for a, b in zip(line, line[1:]))
-                if d <= self.tol:
-                    options.append((d, j, k))
-            for n, (_, j, k) in enumerate(sorted(options)):
-                lo, hi = max(0, k - 1) / (SAMPLES - 1), min(SAMPLES - 1, k + 1) / (SAMPLES - 1)
-                t, q, d = nearest_on_curve(self.ctrl[j], p, lo, hi)
-                if n == 0 and d <= self.joined:
-                    break  # already meets the nearest stroke
+            if root in self.attached:
+                continue  # attached: stays put
+            found = sorted(self._curves_near(self._pos(root), _strokes(keys), pts, grid, reach))
+            if found and found[0][0] <= self.joined:
+                for d, j, t in found:
+                    if d <= self.joined and 0.0 < t < 1.0:
+                        self._attach(root, j, t)
+            elif found and found[0][0] <= self.tol:
+                wants[root] = found
+        moved: Set[int] = set()
+        for root in self._targets_first(wants) if move else ():
+            if self._find(root) != root or root in self.attached:
+                continue  # joined to another group in this pass: the next pass looks again
+            keys, p = self._live(root), self._pos(root)
+            for dist, j, t in wants[root]:
+                if dist > self.tol:
+                    break
+                t, q, d = _nearest(self.ctrl[j], p, t)  # j may have moved since it was sampled
                 if d > self.tol:
                     continue
                 end = 2 * j + 1 if t == 1.0 else 2 * j
-                if t in (0.0, 1.0) and own & _strokes(self._members(self._find(end))):
+                if t in (0.0, 1.0) and _strokes(keys) & _strokes(self._live(self._find(end))):
                     continue  # the nearest point is an end of j, and joining it would close a loop
-                if self._may_move(keys, list(q)):
-                    moved |= self._move(keys, list(q))
-                    if t in (0.0, 1.0):
-                        self._union(root, end)
-                    else:
-                        self.onto[self._find(root)].add(j)
-                    break
+                plan = self._plan(keys, q)
+                if plan is None or any(k >> 1 == j for k in plan):
+                    continue  # too far, or the move would pull j itself away
+                moved |= self._apply(plan)
+                if t in (0.0, 1.0):
+                    self._union(root, end)
+                else:
+                    self._attach(root, j, t)
+                break
         return moved
 
-    # -- moves --------------------------------------------------------------------
-    def _may_move(self, keys: Sequence[int], q: Sequence[float]) -> bool:
-        """Whether moving these ends to q keeps each within the tolerance of where it was and
-        leaves every stroke at least the tolerance long."""
-        for key in keys:
-            i = key >> 1
-            if math.dist(q, self.orig[i][_point(key)]) > self.tol:
-                return False
-            trial = [list(p) for p in self.ctrl[i]]
-            _set_end(trial, self.orig[i], _point(key), q)
-            if self._is_short(trial):
-                return False
-        return True
+    def _targets_first(self, wants: Dict[int, List[Tuple[float, int, float]]]) -> List[int]:
+        """The groups in an order where a group comes after the groups holding the ends of the
+        strokes it may snap onto, so a curve settles before anything lands on it (moving it
+        later would carry what landed, and that may be more than the tolerance allows)."""
+        order: List[int] = []
+        seen: Set[int] = set()
+        for start in wants:
+            stack = [(start, False)]
+            while stack:
+                root, done = stack.pop()
+                if done:
+                    order.append(root)
+                    continue
+                if root in seen:
+                    continue
+                seen.add(root)
+                stack.append((root, True))
+                for _, j, _ in wants[root]:
+                    for end in (2 * j, 2 * j + 1):
+                        dep = self._find(end)
+                        if dep in wants and dep not in seen:
+                            stack.append((dep, False))
+        return order
 
-    def _move(self, keys: Sequence[int], q: Sequence[float]) -> Set[int]:
+    def _curves_near(self, p: Sequence[float], own: Set[int], pts: Dict[int, List[Vec]],
+                     grid: Dict[Cell, List[Tuple[int, int]]], reach: float) -> List[Tuple[float, int, float]]:
+        """Strokes (not in ``own``) whose polyline passes within the tolerance of p (the
+        structure score's rule): (distance to the curve itself, stroke, t of the nearest point)."""
+        nearest: Dict[int, Tuple[float, int]] = {}
+        for j, k in self._near(grid, p, reach):
+            if j not in own:
+                d = math.dist(p, pts[j][k])
+                if d <= reach and (j not in nearest or d < nearest[j][0]):
+                    nearest[j] = (d, k)
+        out = []
+        for j, (_, k) in nearest.items():
+            line = pts[j][max(0, k - 1):k + 2]
+            if min(segment_distance(p, a, b) for a, b in zip(line, line[1:])) <= self.tol:
+                t, _, d = _nearest(self.ctrl[j], p, k / (SAMPLES - 1))
+                out.append((d, j, t))
+        return out
+
+    def _attach(self, root: int, j: int, t: float) -> None:
+        self.attached.add(root)
+        self.carried[j][root] = t
+        self.onto[root].add(j)
+
+    # -- moves --------------------------------------------------------------------
+    def _plan(self, keys: Sequence[int], q: Sequence[float]) -> Dict[int, List[float]] | None:
+        """Where every end goes if the ends ``keys`` go to q, groups attached to the strokes that
+        move carried along; None when an end would end up farther than the tolerance from where
+        it was, a stroke would become shorter than it, or the carrying does not settle (or comes
+        back to move the ends ``keys`` elsewhere)."""
+        plan: Dict[int, List[float]] = {}
+        trial: Dict[int, List[List[float]]] = {}
+        aim = [float(v) for v in q]
+        todo = [(list(keys), aim)]
+        for _ in range(MAX_CARRIED):
+            if not todo:
+                # Carried around a loop back onto the moving ends themselves: no common point.
+                return plan if all(plan.get(k, self._pos(k)) == aim for k in keys) else None
+            ends, target = todo.pop()
+            changed = set()
+            for key in ends:
+                i = key >> 1
+                if plan.get(key, self._pos(key)) == target:
+                    continue
+                if math.dist(target, self.orig[i][_point(key)]) > self.tol:
+                    return None
+                plan[key] = target
+                _set_end(trial.setdefault(i, [list(p) for p in self.ctrl[i]]), self.orig[i], _point(key), target)
+                changed.add(i)
+            for i in sorted(changed):
+                if self._is_short(trial[i]):
+                    return None
+                for key, t in self.carried.get(i, {}).items():
+                    todo.append((self._live(self._find(key)), list(point_at(trial[i], t))))
+        return None
+
+    def _apply(self, plan: Dict[int, List[float]]) -> Set[int]:
         moved = set()
-        for key in keys:
+        for key, q in plan.items():
             i = key >> 1
-            if self.ctrl[i][_point(key)] != list(q):
-                _set_end(self.ctrl[i], self.orig[i], _point(key), q)
-                self._samples.pop(i, None)
-                moved.add(i)
+            _set_end(self.ctrl[i], self.orig[i], _point(key), q)
+            self._samples.pop(i, None)
+            moved.add(i)
         return moved
 
     def _curve_samples(self, i: int) -> List[Vec]:
@@ -331,20 +408,24 @@ class _Repair:
             return ra
         root, child = min(ra, rb), max(ra, rb)
         self.parent[child] = root
+        self.members[root] += self.members.pop(child)
         if child in self.onto:
             self.onto[root] |= self.onto.pop(child)
+        if child in self.attached:
+            self.attached.discard(child)
+            self.attached.add(root)
+        for held in self.carried.values():
+            if child in held:
+                held[root] = held.pop(child)
         return root
 
-    def _groups(self) -> Dict[int, List[int]]:
-        """Root -> the live ends of its group, in order of their keys."""
-        groups: Dict[int, List[int]] = {}
-        for key in range(len(self.parent)):
-            if self.alive[key >> 1]:
-                groups.setdefault(self._find(key), []).append(key)
-        return groups
+    def _live(self, root: int) -> List[int]:
+        return [k for k in self.members[root] if self.alive[k >> 1]]
 
-    def _members(self, root: int) -> List[int]:
-        return [k for k in range(len(self.parent)) if self.alive[k >> 1] and self._find(k) == root]
+    def _groups(self) -> Dict[int, List[int]]:
+        """Root -> the live ends of its group, groups in order of their first end."""
+        groups = {r: self._live(r) for r in sorted(self.members, key=lambda r: min(self.members[r]))}
+        return {r: keys for r, keys in groups.items() if keys}
 
     @staticmethod
     def _cell(p: Sequence[float], size: float) -> Cell:
@@ -359,6 +440,12 @@ class _Repair:
                 for dz in (-1, 0, 1):
                     out.extend(grid.get((x + dx, y + dy, z + dz), ()))
         return out
+
+
+def _nearest(c: Sequence[Sequence[float]], p: Sequence[float], t: float) -> tuple[float, Vec, float]:
+    """The nearest point of curve c to p, looked for within two sample steps of parameter t."""
+    step = 2.0 / (SAMPLES - 1)
+    return nearest_on_curve(c, p, max(0.0, t - step), min(1.0, t + step))
 
 
 def _point(key: int) -> int:
