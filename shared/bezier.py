@@ -6,7 +6,7 @@ A curve is its four control points (P0, P1, P2, P3), each a sequence of three fl
 from __future__ import annotations
 
 import math
-from typing import List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 Vec = Tuple[float, float, float]
 Control = Sequence[Sequence[float]]
@@ -26,8 +26,20 @@ def point_at(c: Control, t: float) -> Vec:
 
 def samples(c: Control, count: int) -> List[Vec]:
     """``count`` points uniform in the curve parameter, first and last included (count >= 2)."""
-    step = 1.0 / (count - 1)
-    return [point_at(c, k * step) for k in range(count)]
+    basis = _BASES.get(count)
+    if basis is None:
+        basis = _BASES.setdefault(count, [_basis(k / (count - 1)) for k in range(count)])
+    (x0, y0, z0), (x1, y1, z1), (x2, y2, z2), (x3, y3, z3) = c
+    return [(b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3, b0 * y0 + b1 * y1 + b2 * y2 + b3 * y3,
+             b0 * z0 + b1 * z1 + b2 * z2 + b3 * z3) for b0, b1, b2, b3 in basis]
+
+
+def _basis(t: float) -> Tuple[float, float, float, float]:
+    u = 1.0 - t
+    return u * u * u, 3.0 * u * u * t, 3.0 * u * t * t, t * t * t
+
+
+_BASES: Dict[int, List[Tuple[float, float, float, float]]] = {}
 
 
 def polyline_length(points: Sequence[Sequence[float]]) -> float:

@@ -122,6 +122,8 @@ class _Repair:
         self.carried: Dict[int, Dict[int, float]] = defaultdict(dict)  # stroke -> {end key: t}
         self.removed: List[Change] = []
         self._samples: Dict[int, List[Vec]] = {}
+        self._index = _SampleIndex()
+        self._found: Dict[int, Tuple[int, List[Tuple[float, int, float]]]] = {}  # root -> (ends, curves near)
 
     # -- the whole repair -------------------------------------------------------
     def run(self) -> Repaired:
@@ -210,10 +212,10 @@ class _Repair:
         for key in range(len(self.parent)):
             if not self.alive[key >> 1]:
                 continue
-            p = tuple(self._pos(key))
-            if p in at and self._find(at[p]) != self._find(key):
-                self._union(at[p], key)  # ends already at one point are joined as they are
-            at.setdefault(p, key)
+            spot = tuple(self._pos(key))
+            if spot in at and self._find(at[spot]) != self._find(key):
+                self._union(at[spot], key)  # ends already at one point are joined as they are
+            at.setdefault(spot, key)
         roots = self._groups()
         by_cell: Dict[Cell, List[int]] = defaultdict(list)
         for r in roots:
@@ -256,18 +258,20 @@ class _Repair:
         live = [i for i in range(len(self.ctrl)) if self.alive[i]]
         if len(live) < 2:
             return set()
-        pts = {i: self._curve_samples(i) for i in live}
-        longest = max(math.dist(a, b) for i in live for a, b in zip(pts[i], pts[i][1:]))
-        reach = self.tol + 0.5 * longest  # a point within tol of a segment is within this of an end of it
-        grid: Dict[Cell, List[Tuple[int, int]]] = defaultdict(list)
-        for i in live:
-            for k, q in enumerate(pts[i]):
-                grid[self._cell(q, reach)].append((i, k))
+        pts, grid, reach = self._index.update(self, live)
+        changed = self._index.changed
         wants: Dict[int, List[Tuple[float, int, float]]] = {}
         for root, keys in self._groups().items():
             if root in self.attached:
                 continue  # attached: stays put
-            found = sorted(self._curves_near(self._pos(root), _strokes(keys), pts, grid, reach))
+            cell = self._cell(self._pos(root), reach)
+            cached = self._found.get(root)
+            if cached is not None and cached[0] == len(keys) and changed is not None \
+                    and not any((cell[0] + dx, cell[1] + dy, cell[2] + dz) in changed for dx, dy, dz in _AROUND):
+                found = cached[1]  # nothing near it moved since it was looked at
+            else:
+                found = sorted(self._curves_near(self._pos(root), _strokes(keys), pts, grid, reach))
+                self._found[root] = (len(keys), found)
             if found and found[0][0] <= self.joined:
                 for d, j, t in found:
                     if d <= self.joined and 0.0 < t < 1.0:
@@ -384,6 +388,7 @@ class _Repair:
             i = key >> 1
             _set_end(self.ctrl[i], self.orig[i], _point(key), q)
             self._samples.pop(i, None)
+            self._index.stale.add(i)
             moved.add(i)
         return moved
 
@@ -429,17 +434,72 @@ class _Repair:
 
     @staticmethod
     def _cell(p: Sequence[float], size: float) -> Cell:
-        return (math.floor(p[0] / size), math.floor(p[1] / size), math.floor(p[2] / size))
+        inv = 1.0 / size
+        return (math.floor(p[0] * inv), math.floor(p[1] * inv), math.floor(p[2] * inv))
 
     def _near(self, grid: Dict[Cell, List[Any]], p: Sequence[float], size: float) -> List[Any]:
         """Everything in the 27 cells around p's: all entries within ``size`` of p, and a few more."""
         x, y, z = self._cell(p, size)
         out: List[Any] = []
-        for dx in (-1, 0, 1):
-            for dy in (-1, 0, 1):
-                for dz in (-1, 0, 1):
-                    out.extend(grid.get((x + dx, y + dy, z + dz), ()))
+        for dx, dy, dz in _AROUND:
+            found = grid.get((x + dx, y + dy, z + dz))
+            if found:
+                out.extend(found)
         return out
+
+
+_AROUND = [(dx, dy, dz) for dx in (-1, 0, 1) for dy in (-1, 0, 1) for dz in (-1, 0, 1)]
+
+
+class _SampleIndex:
+    """Every live stroke's samples in a grid, kept up to date from pass to pass (only the
+    strokes that moved are filed again). Cells are ``reach`` wide: tol plus half the longest
+    sample segment, with room for segments to grow a little before it is rebuilt."""
+
+    def __init__(self) -> None:
+        self.grid: Dict[Cell, List[Tuple[int, int]]] = defaultdict(list)
+        self.cells: Dict[int, List[Cell]] = {}
+        self.reach = 0.0
+        self.stale: Set[int] = set()
+        self.changed: Set[Cell] | None = None  # cells refiled by the last update; None: all
+
+    def update(self, repair: "_Repair", live: List[int]) -> Tuple[Dict[int, List[Vec]], Dict[Cell, List[Tuple[int, int]]], float]:
+        pts = {i: repair._curve_samples(i) for i in live}
+        moved = [i for i in self.stale if i in pts]
+        if not self.cells or any(repair.tol + 0.5 * _longest(pts[i]) > self.reach for i in moved):
+            self.grid.clear()
+            self.cells.clear()
+            self.reach = repair.tol + 0.75 * max(_longest(pts[i]) for i in live)
+            todo = live
+            self.changed = None
+        else:
+            todo = sorted(self.stale)
+            self.changed = set()
+            for i in todo:
+                for cell in self.cells.pop(i, ()):
+                    self.grid[cell] = [e for e in self.grid[cell] if e[0] != i]
+                    self.changed.add(cell)
+        alive, inv = set(live), 1.0 / self.reach  # cells as _Repair._cell files them
+        for i in todo:
+            if i in alive:
+                cells = [(math.floor(x * inv), math.floor(y * inv), math.floor(z * inv)) for x, y, z in pts[i]]
+                for k, cell in enumerate(cells):
+                    self.grid[cell].append((i, k))
+                self.cells[i] = cells
+                if self.changed is not None:
+                    self.changed.update(cells)
+        for i in list(self.cells):
+            if i not in alive:  # removed since: forget it
+                for cell in self.cells.pop(i):
+                    self.grid[cell] = [e for e in self.grid[cell] if e[0] != i]
+                    if self.changed is not None:
+                        self.changed.add(cell)
+        self.stale.clear()
+        return pts, self.grid, self.reach
+
+
+def _longest(points: Sequence[Vec]) -> float:
+    return max(math.dist(a, b) for a, b in zip(points, points[1:]))
 
 
 def _nearest(c: Sequence[Sequence[float]], p: Sequence[float], t: float) -> tuple[float, Vec, float]:
