@@ -12,7 +12,7 @@ Vec = Tuple[float, float, float]
 Control = Sequence[Sequence[float]]
 
 NEWTON_STEPS = 8
-BRACKET_SAMPLES = 6
+BRACKET_SAMPLES = 4
 
 
 def point_at(c: Control, t: float) -> Vec:
@@ -63,10 +63,9 @@ def nearest_on_curve(c: Control, p: Sequence[float], t_lo: float, t_hi: float) -
         if d < best_d:
             best_t, best_q, best_d = t, q, d
     lo, hi = max(t_lo, best_t - step), min(t_hi, best_t + step)
-    t = best_t
+    t, q = best_t, best_q
     for _ in range(NEWTON_STEPS):
         d1, d2 = _derivatives(c, t)
-        q = point_at(c, t)
         r = (q[0] - p[0], q[1] - p[1], q[2] - p[2])
         f = d1[0] * r[0] + d1[1] * r[1] + d1[2] * r[2]
         fp = d1[0] * d1[0] + d1[1] * d1[1] + d1[2] * d1[2] + d2[0] * r[0] + d2[1] * r[1] + d2[2] * r[2]
@@ -77,9 +76,9 @@ def nearest_on_curve(c: Control, p: Sequence[float], t_lo: float, t_hi: float) -
         d = math.dist(q, p)
         if d < best_d:
             best_t, best_q, best_d = nxt, q, d
-        if abs(nxt - t) < 1e-12:
+        if abs(nxt - t) < 1e-10:
             break
-        t = nxt
+        t = nxt  # q is already the point at the new t
     return best_t, best_q, best_d
 
 

@@ -121,7 +121,6 @@ class _Repair:
         self.attached: Set[int] = set()  # roots of groups lying on a stroke's interior
         self.carried: Dict[int, Dict[int, float]] = defaultdict(dict)  # stroke -> {end key: t}
         self.removed: List[Change] = []
-        self._samples: Dict[int, List[Vec]] = {}
         self._index = _SampleIndex()
         self._found: Dict[int, Tuple[int, List[Tuple[float, int, float]]]] = {}  # root -> (ends, curves near)
 
@@ -217,17 +216,7 @@ class _Repair:
                 self._union(at[spot], key)  # ends already at one point are joined as they are
             at.setdefault(spot, key)
         roots = self._groups()
-        by_cell: Dict[Cell, List[int]] = defaultdict(list)
-        for r in roots:
-            by_cell[self._cell(self._pos(r), self.tol)].append(r)
-        pairs = []
-        for r in roots:
-            p = self._pos(r)
-            for s in self._near(by_cell, p, self.tol):
-                if s > r:
-                    d = math.dist(p, self._pos(s))
-                    if d <= self.tol:
-                        pairs.append((d, r, s))
+        pairs = _close_pairs({r: self._pos(r) for r in roots}, self.tol)
         total = {r: [v * len(keys) for v in self._pos(r)] for r, keys in roots.items()}
         moved: Set[int] = set()
         for _, a, b in sorted(pairs):
@@ -258,8 +247,8 @@ class _Repair:
         live = [i for i in range(len(self.ctrl)) if self.alive[i]]
         if len(live) < 2:
             return set()
-        pts, grid, reach = self._index.update(self, live)
-        changed = self._index.changed
+        self._index.update(self, live)
+        reach, changed = self._index.reach, self._index.changed
         wants: Dict[int, List[Tuple[float, int, float]]] = {}
         for root, keys in self._groups().items():
             if root in self.attached:
@@ -270,7 +259,7 @@ class _Repair:
                     and not any((cell[0] + dx, cell[1] + dy, cell[2] + dz) in changed for dx, dy, dz in _AROUND):
                 found = cached[1]  # nothing near it moved since it was looked at
             else:
-                found = sorted(self._curves_near(self._pos(root), _strokes(keys), pts, grid, reach))
+                found = sorted(self._curves_near(self._pos(root), _strokes(keys)))
                 self._found[root] = (len(keys), found)
             if found and found[0][0] <= self.joined:
                 for d, j, t in found:
@@ -327,21 +316,23 @@ class _Repair:
                             stack.append((dep, False))
         return order
 
-    def _curves_near(self, p: Sequence[float], own: Set[int], pts: Dict[int, List[Vec]],
-                     grid: Dict[Cell, List[Tuple[int, int]]], reach: float) -> List[Tuple[float, int, float]]:
-        """Strokes (not in ``own``) whose polyline passes within the tolerance of p (the
-        structure score's rule): (distance to the curve itself, stroke, t of the nearest point)."""
+    def _curves_near(self, p: Sequence[float], own: Set[int]) -> List[Tuple[float, int, float]]:
+        """Strokes (not in ``own``) passing within the tolerance of p: (distance, stroke, t of
+        the nearest point of the curve)."""
+        index = self._index
         nearest: Dict[int, Tuple[float, int]] = {}
-        for j, k in self._near(grid, p, reach):
+        for j, n in self._near(index.grid, p, index.reach):
             if j not in own:
-                d = math.dist(p, pts[j][k])
-                if d <= reach and (j not in nearest or d < nearest[j][0]):
-                    nearest[j] = (d, k)
+                d = math.dist(p, index.points[j][n])
+                if d <= index.reach and (j not in nearest or d < nearest[j][0]):
+                    nearest[j] = (d, n)
         out = []
-        for j, (_, k) in nearest.items():
-            line = pts[j][max(0, k - 1):k + 2]
-            if min(segment_distance(p, a, b) for a, b in zip(line, line[1:])) <= self.tol:
-                t, _, d = _nearest(self.ctrl[j], p, k / (SAMPLES - 1))
+        for j, (near, n) in nearest.items():
+            if near - 0.5 * index.gaps[j] > self.tol:
+                continue  # every point of the curve lies within half a gap of a filed point
+            params = index.params[j]
+            t, _, d = nearest_on_curve(self.ctrl[j], p, params[max(0, n - 1)], params[min(len(params) - 1, n + 1)])
+            if d <= self.tol:
                 out.append((d, j, t))
         return out
 
@@ -387,15 +378,9 @@ class _Repair:
         for key, q in plan.items():
             i = key >> 1
             _set_end(self.ctrl[i], self.orig[i], _point(key), q)
-            self._samples.pop(i, None)
             self._index.stale.add(i)
             moved.add(i)
         return moved
-
-    def _curve_samples(self, i: int) -> List[Vec]:
-        if i not in self._samples:
-            self._samples[i] = samples(self.ctrl[i], SAMPLES)
-        return self._samples[i]
 
     # -- helpers --------------------------------------------------------------------
     def _pos(self, key: int) -> List[float]:
@@ -449,57 +434,103 @@ class _Repair:
 
 
 _AROUND = [(dx, dy, dz) for dx in (-1, 0, 1) for dy in (-1, 0, 1) for dz in (-1, 0, 1)]
+_FORWARD = [d for d in _AROUND if d > (0, 0, 0)]  # half of the neighbours: each pair of cells once
+
+
+def _close_pairs(spots: Dict[int, Sequence[float]], radius: float) -> List[Tuple[float, int, int]]:
+    """Every pair of spots at most ``radius`` apart, (distance, smaller key, larger key), nearest first."""
+    inv = 1.0 / radius
+    cells: Dict[Cell, List[Tuple[int, Sequence[float]]]] = defaultdict(list)
+    for key, p in spots.items():
+        cells[(math.floor(p[0] * inv), math.floor(p[1] * inv), math.floor(p[2] * inv))].append((key, p))
+    out = []
+    for (x, y, z), here in cells.items():
+        for n, (a, pa) in enumerate(here):
+            for b, pb in here[n + 1:]:
+                d = math.dist(pa, pb)
+                if d <= radius:
+                    out.append((d, min(a, b), max(a, b)))
+        for dx, dy, dz in _FORWARD:
+            there = cells.get((x + dx, y + dy, z + dz))
+            if there:
+                for a, pa in here:
+                    for b, pb in there:
+                        d = math.dist(pa, pb)
+                        if d <= radius:
+                            out.append((d, min(a, b), max(a, b)))
+    out.sort()
+    return out
 
 
 class _SampleIndex:
-    """Every live stroke's samples in a grid, kept up to date from pass to pass (only the
-    strokes that moved are filed again). Cells are ``reach`` wide: tol plus half the longest
-    sample segment, with room for segments to grow a little before it is rebuilt."""
+    """Points along every live stroke in a grid, kept up to date from pass to pass (only the
+    strokes that moved are filed again). A stroke is filed at every ``stride``-th of its SAMPLES
+    points, the stride as large as keeps them within half the tolerance of each other; cells are
+    ``reach`` wide: the tolerance plus half the widest gap between filed points, with room for
+    strokes to stretch a little before it is rebuilt."""
 
     def __init__(self) -> None:
         self.grid: Dict[Cell, List[Tuple[int, int]]] = defaultdict(list)
         self.cells: Dict[int, List[Cell]] = {}
+        self.points: Dict[int, List[Vec]] = {}  # stroke -> its filed points
+        self.params: Dict[int, List[float]] = {}  # stroke -> their curve parameters
+        self.gaps: Dict[int, float] = {}  # stroke -> the widest gap between its filed points
         self.reach = 0.0
         self.stale: Set[int] = set()
         self.changed: Set[Cell] | None = None  # cells refiled by the last update; None: all
 
-    def update(self, repair: "_Repair", live: List[int]) -> Tuple[Dict[int, List[Vec]], Dict[Cell, List[Tuple[int, int]]], float]:
-        pts = {i: repair._curve_samples(i) for i in live}
-        moved = [i for i in self.stale if i in pts]
-        if not self.cells or any(repair.tol + 0.5 * _longest(pts[i]) > self.reach for i in moved):
+    def update(self, repair: "_Repair", live: List[int]) -> None:
+        tol = repair.tol
+        moved = [i for i in self.stale if repair.alive[i]]
+        if not self.cells or any(tol + 0.5 * _gap(repair.ctrl[i], tol)[1] > self.reach for i in moved):
             self.grid.clear()
             self.cells.clear()
-            self.reach = repair.tol + 0.75 * max(_longest(pts[i]) for i in live)
+            self.reach = tol + 0.75 * max(_gap(repair.ctrl[i], tol)[1] for i in live)
             todo = live
             self.changed = None
         else:
             todo = sorted(self.stale)
             self.changed = set()
             for i in todo:
-                for cell in self.cells.pop(i, ()):
-                    self.grid[cell] = [e for e in self.grid[cell] if e[0] != i]
-                    self.changed.add(cell)
-        alive, inv = set(live), 1.0 / self.reach  # cells as _Repair._cell files them
+                self._forget(i)
+        inv = 1.0 / self.reach  # cells as _Repair._cell files them
         for i in todo:
-            if i in alive:
-                cells = [(math.floor(x * inv), math.floor(y * inv), math.floor(z * inv)) for x, y, z in pts[i]]
-                for k, cell in enumerate(cells):
-                    self.grid[cell].append((i, k))
-                self.cells[i] = cells
-                if self.changed is not None:
-                    self.changed.update(cells)
-        for i in list(self.cells):
-            if i not in alive:  # removed since: forget it
-                for cell in self.cells.pop(i):
-                    self.grid[cell] = [e for e in self.grid[cell] if e[0] != i]
-                    if self.changed is not None:
-                        self.changed.add(cell)
+            if not repair.alive[i]:
+                continue
+            stride, self.gaps[i] = _gap(repair.ctrl[i], tol)
+            ks = list(range(0, SAMPLES - 1, stride)) + [SAMPLES - 1]
+            params = [k / (SAMPLES - 1) for k in ks]
+            points = [point_at(repair.ctrl[i], t) for t in params]
+            cells = [(math.floor(x * inv), math.floor(y * inv), math.floor(z * inv)) for x, y, z in points]
+            for n, cell in enumerate(cells):
+                self.grid[cell].append((i, n))
+            self.cells[i], self.points[i], self.params[i] = cells, points, params
+            if self.changed is not None:
+                self.changed.update(cells)
+        for i in [i for i in self.cells if not repair.alive[i]]:  # removed since: forget it
+            self._forget(i)
         self.stale.clear()
-        return pts, self.grid, self.reach
+
+    def _forget(self, i: int) -> None:
+        for cell in self.cells.pop(i, ()):
+            self.grid[cell] = [e for e in self.grid[cell] if e[0] != i]
+            if self.changed is not None:
+                self.changed.add(cell)
 
 
-def _longest(points: Sequence[Vec]) -> float:
-    return max(math.dist(a, b) for a, b in zip(points, points[1:]))
+def _gap(c: Sequence[Sequence[float]], tol: float) -> Tuple[int, float]:
+    """The stride to file a curve at, and the widest gap between its filed points (a bound)."""
+    step = _longest(c)
+    stride = 1
+    while stride < 8 and 2 * stride * step <= 0.5 * tol:
+        stride *= 2
+    return stride, stride * step
+
+
+def _longest(c: Sequence[Sequence[float]]) -> float:
+    """At least the longest segment between samples: a chord is at most the speed bound
+    3 * max |P[k+1] - P[k]| times the parameter step."""
+    return 3.0 * max(math.dist(c[0], c[1]), math.dist(c[1], c[2]), math.dist(c[2], c[3])) / (SAMPLES - 1)
 
 
 def _nearest(c: Sequence[Sequence[float]], p: Sequence[float], t: float) -> tuple[float, Vec, float]:
