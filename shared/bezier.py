@@ -95,12 +95,3 @@ def _derivatives(c: Control, t: float) -> tuple[Vec, Vec]:
     second = (b0 * (d12[0] - d01[0]) + b1 * (d23[0] - d12[0]), b0 * (d12[1] - d01[1]) + b1 * (d23[1] - d12[1]),
               b0 * (d12[2] - d01[2]) + b1 * (d23[2] - d12[2]))
     return first, second
-
-
-def segment_distance(p: Sequence[float], a: Sequence[float], b: Sequence[float]) -> float:
-    """Distance from p to the segment ab."""
-    ab = (b[0] - a[0], b[1] - a[1], b[2] - a[2])
-    ap = (p[0] - a[0], p[1] - a[1], p[2] - a[2])
-    den = ab[0] * ab[0] + ab[1] * ab[1] + ab[2] * ab[2]
-    t = 0.0 if den <= 0.0 else max(0.0, min(1.0, (ap[0] * ab[0] + ap[1] * ab[1] + ap[2] * ab[2]) / den))
-    return math.dist(p, (a[0] + t * ab[0], a[1] + t * ab[1], a[2] + t * ab[2]))

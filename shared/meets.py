@@ -1,8 +1,10 @@
 """When two strokes meet: the one tolerance rule the structure score and repair share.
 
-A point meets a stroke when it lies within the tolerance of it, a stroke being measured as the
-polyline through ``SAMPLES`` points uniform in its curve parameter. The tolerance is a share of
-the sketch's own size (its bounding-box diagonal), so a sketch drawn small is judged as finely
+A point meets a stroke when it lies within the tolerance of it; a stroke is shorter than the
+tolerance (degenerate) when the polyline through ``SAMPLES`` points uniform in its curve
+parameter is. The structure score also measures distances to that polyline; repair measures
+them to the curve itself, which differs by far less than the tolerance. The tolerance is a share
+of the sketch's own size (its bounding-box diagonal), so a sketch drawn small is judged as finely
 as one drawn large; a caller may give its own instead.
 """
 

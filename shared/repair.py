@@ -15,7 +15,12 @@ nothing, each by at most the tolerance (see meets.py for the rule the structure 
 No point ends farther than the tolerance from where it was: a merge or snap that would move any
 end farther, join both ends of one stroke, or shrink a stroke below the tolerance is not made.
 Strokes that need no change come back as the very same objects, in their order, ids kept.
-Moving a stroke moves the curves snapped onto it, so joining repeats until nothing moves.
+
+An end lying on another stroke (already, or once snapped) stays on it: when that stroke moves,
+the end is carried along to the same curve parameter, or the move is not made. Joining repeats
+until nothing moves, so repairing a repaired sketch changes nothing; the exception is a dense
+tangle, where a move refused the first time (it would have taken some end past the tolerance)
+can be allowed the second time, measured from the new positions.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, NamedTuple, Sequence, Set, Tuple
 
-from .bezier import Vec, nearest_on_curve, point_at, polyline_length, samples, segment_distance
+from .bezier import Vec, nearest_on_curve, point_at, polyline_length, samples
 from .meets import SAMPLES, tolerance_for
 from .sketch import CUBE, Sketch, Stroke
 
@@ -219,7 +224,7 @@ class _Repair:
         pairs = _close_pairs({r: self._pos(r) for r in roots}, self.tol)
         total = {r: [v * len(keys) for v in self._pos(r)] for r, keys in roots.items()}
         moved: Set[int] = set()
-        for _, a, b in sorted(pairs):
+        for _, a, b in pairs:
             ra, rb = self._find(a), self._find(b)
             if ra == rb or (ra in self.attached and rb in self.attached):
                 continue
