@@ -40,6 +40,8 @@ JOINED = 1e-4
 MAX_PASSES = 16
 # Rounds of removal then joining (joining can make two strokes duplicates).
 MAX_ROUNDS = 3
+# Carrying an end by less than this (cube units) is float rounding, not a move.
+ROUNDING = 1e-12
 # Steps of carrying attached groups along with a move before it is given up as a tangle.
 MAX_CARRIED = 64
 
@@ -142,7 +144,16 @@ class _Repair:
                 moved |= step
             if not moved or not self._remove(sorted(moved)):
                 break
+        self._undo_rounding()
         return Repaired(self._result(), self.removed + self._joint_changes())
+
+    def _undo_rounding(self) -> None:
+        """Put back ends that only moved by rounding noise (carried out and back again), so
+        their strokes come back untouched; only groups whose ends all started at one point."""
+        for keys in self._groups().values():
+            starts = {tuple(self.orig[k >> 1][_point(k)]) for k in keys}
+            if len(starts) == 1 and 0.0 < math.dist(self._pos(keys[0]), next(iter(starts))) <= ROUNDING:
+                self._apply({k: list(self.orig[k >> 1][_point(k)]) for k in keys})
 
     def _result(self) -> Sketch:
         strokes = []
@@ -364,8 +375,9 @@ class _Repair:
             changed = set()
             for key in ends:
                 i = key >> 1
-                if plan.get(key, self._pos(key)) == target:
-                    continue
+                now = plan.get(key, self._pos(key))
+                if now == target or (target is not aim and math.dist(now, target) <= ROUNDING):
+                    continue  # there already (carrying by rounding noise is no move)
                 if math.dist(target, self.orig[i][_point(key)]) > self.tol:
                     return None
                 plan[key] = target

@@ -9,7 +9,7 @@ import time
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from repair_corpus import examples, line, sloppy, synthetic
+from repair_corpus import examples, line, on, sloppy, synthetic
 
 from threedraw.shared.bezier import nearest_on_curve
 from threedraw.shared.meets import default_tolerance, tolerance_for
@@ -63,6 +63,24 @@ def test_a_t_joint_is_snapped_onto_the_nearest_point_of_the_curve():
     assert math.dist(start, (0.0, 0.0, 0.225)) < 1e-6  # the nearest point: straight behind it
     assert repaired.strokes[1].points[3] == tuple(post[3])
     assert [(c.kind, c.strokes, c.onto) for c in changes] == [("t_joint", ("s2",), ("s1",))]
+
+
+def test_strokes_lying_on_a_stroke_that_moves_are_carried_along():
+    posts = [line([x, 0.0, -0.5], [x, 0.0, 0.5]) for x in (-0.5, 0.5)]
+    rail = line([-0.49, 0.0, 0.0], [0.49, 0.0, 0.0])  # stops 0.01 short of both posts
+    slats = [line(on(rail, t), [on(rail, t)[0], 0.0, 0.5]) for t in (0.25, 0.5, 0.75)]  # exactly on it
+    sketch = _sketch(posts + [rail] + slats)
+    repaired, changes = repair(sketch)
+    new_rail = repaired.strokes[2].points
+    assert math.dist(new_rail[0], (-0.5, 0.0, 0.0)) < 1e-9 and math.dist(new_rail[3], (0.5, 0.0, 0.0)) < 1e-9
+    for old, new in zip(sketch.strokes[3:], repaired.strokes[3:]):
+        _, _, gap = nearest_on_curve(new_rail, new.points[0], 0.0, 1.0)
+        assert gap < 1e-9  # still on the rail
+        assert new.points[3] == old.points[3]  # the free top stays
+    assert math.dist(repaired.strokes[3].points[0], sketch.strokes[3].points[0]) > 0.005  # carried
+    assert repaired.strokes[4].points == sketch.strokes[4].points  # the middle of the rail did not move
+    kinds = {(c.kind, c.strokes, c.onto) for c in changes}
+    assert {("t_joint", ("s6",), ("s3",)), ("t_joint", ("s3",), ("s1",)), ("t_joint", ("s3",), ("s2",))} <= kinds
 
 
 def test_parts_farther_apart_than_the_tolerance_stay_apart():
