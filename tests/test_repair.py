@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from repair_corpus import examples, line, on, sloppy, synthetic
 
-from threedraw.shared.bezier import nearest_on_curve
+from threedraw.shared.bezier import nearest_on_curve, samples
 from threedraw.shared.meets import default_tolerance, tolerance_for
 from threedraw.shared.repair import Change, repair, summarize
 from threedraw.shared.sketch import MAX_STROKES, Sketch
@@ -130,6 +130,22 @@ def test_sloppy_drawings_are_repaired_within_the_tolerance_and_repairing_again_c
         again = repair(repaired, tol)
         assert again.changes == [], (clean.prompt, [str(c) for c in again.changes])
         assert again.sketch.strokes == repaired.strokes
+
+
+def _distance_to_curve(c, p) -> float:
+    points = samples(c, 64)
+    k = min(range(64), key=lambda n: math.dist(points[n], p))
+    return nearest_on_curve(c, p, max(0, k - 1) / 63, min(63, k + 1) / 63)[2]
+
+
+def test_after_repair_every_end_touches_something_or_is_farther_than_the_tolerance_from_all():
+    for clean, noisy, _, tol in _corpus():
+        repaired, _ = repair(noisy, tol)
+        for s in repaired.strokes:
+            for end in (s.points[0], s.points[3]):
+                gaps = [_distance_to_curve(o.points, end) for o in repaired.strokes if o is not s]
+                nearest = min(gaps, default=math.inf)
+                assert nearest < 1e-9 or nearest > tol, (clean.prompt, s.id, nearest)
 
 
 def test_strokes_needing_nothing_come_back_as_they_were():
