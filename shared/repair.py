@@ -333,8 +333,8 @@ class _Repair:
         return order
 
     def _curves_near(self, p: Sequence[float], own: Set[int]) -> List[Tuple[float, int, float]]:
-        """Strokes (not in ``own``) passing within the tolerance of p: (distance, stroke, t of
-        the nearest point of the curve)."""
+        """Strokes (not in ``own``) that may pass within the tolerance of p: (distance, stroke,
+        t of the nearest point of the curve); exact for the nearest and for all that meet p."""
         index = self._index
         nearest: Dict[int, Tuple[float, int]] = {}
         for j, n in self._near(index.grid, p, index.reach):
@@ -342,14 +342,23 @@ class _Repair:
                 d = math.dist(p, index.points[j][n])
                 if d <= index.reach and (j not in nearest or d < nearest[j][0]):
                     nearest[j] = (d, n)
-        out = []
-        for j, (near, n) in nearest.items():
-            if near - 0.5 * index.gaps[j] > self.tol:
-                continue  # every point of the curve lies within half a gap of a filed point
+        # Every point of a curve lies within half a gap of a filed point: a lower bound on its
+        # distance. Curves are measured nearest-bound first, until no other can be nearer than
+        # the nearest found (or meet p); the rest keep their bound, which is all a fallback needs.
+        bounds = sorted((near - 0.5 * index.gaps[j], j, n) for j, (near, n) in nearest.items())
+        out: List[Tuple[float, int, float]] = []
+        best = math.inf
+        for bound, j, n in bounds:
+            if bound > self.tol:
+                break
             params = index.params[j]
+            if bound > max(best, self.joined):
+                out.append((bound, j, params[n]))
+                continue
             t, _, d = nearest_on_curve(self.ctrl[j], p, params[max(0, n - 1)], params[min(len(params) - 1, n + 1)])
             if d <= self.tol:
                 out.append((d, j, t))
+                best = min(best, d)
         return out
 
     def _attach(self, root: int, j: int, t: float) -> None:
