@@ -17,6 +17,7 @@ from .. import __version__
 # name -> module in threedraw.cli
 COMMANDS = {
     "parse": "parse",
+    "repair": "repair",
     "blend": "blend",
     "render": "render",
     "score": "score",

@@ -6,8 +6,9 @@ meet, parts floating in the air, strokes drawn twice. This score measures them d
 under a second at the 256-stroke limit.
 
 Every curve is sampled at SAMPLES points (a polyline); "distance to a stroke" is the distance
-to that polyline. ``tol`` (default 0.05, 2.5 % of the cube's side) is how close counts as
-touching. Each term lies in [0, 1], 1 is best:
+to that polyline. ``tol`` is how close counts as touching: by default the rule repair uses too
+(shared/meets.py: 3 % of the sketch's bounding-box diagonal), so a repaired sketch has no free
+end that was within reach of a stroke. Each term lies in [0, 1], 1 is best:
 
 ``joints``
     Share of stroke ends (the first and last point of every stroke) that lie within ``tol`` of
@@ -34,10 +35,9 @@ from typing import Any
 
 import numpy as np
 
+from ..shared.meets import SAMPLES, tolerance_for
 from ..shared.sketch import Sketch
 
-SAMPLES = 32
-DEFAULT_TOL = 0.05
 CUBE_USE_FULL = 1.5  # bounding-box side (of the cube's 2) that earns the full cube term
 TERMS = ("joints", "parts", "clean", "cube")
 
@@ -52,10 +52,9 @@ class StructureScore:
         return {"total": self.total, "terms": dict(self.terms), "details": dict(self.details)}
 
 
-def structure_score(sketch: Sketch, tol: float = DEFAULT_TOL) -> StructureScore:
+def structure_score(sketch: Sketch, tol: float | None = None) -> StructureScore:
     """Score a sketch's structure (see the module docstring for each term)."""
-    if not tol > 0:
-        raise ValueError(f"tol: expected a positive number, got {tol}")
+    tol = tolerance_for(sketch, tol)
     n = len(sketch.strokes)
     if n == 0:
         return _zero(strokes=0)
