@@ -68,16 +68,20 @@ def _add_spline(curve: bpy.types.Curve, strokes: Sequence[Stroke]) -> None:
 
 
 def build_sketch(
-    sketch: Sketch, context: bpy.types.Context | None = None, bevel_depth: float = BEVEL_DEPTH
+    sketch: Sketch, context: bpy.types.Context | None = None, bevel_depth: float = BEVEL_DEPTH,
+    into: bpy.types.Collection | None = None,
 ) -> bpy.types.Collection:
-    """Create a collection holding the sketch as curve objects; returns the collection."""
+    """Create a collection holding the sketch as curve objects (or add them to ``into``); returns it."""
     context = context or bpy.context
-    coll = bpy.data.collections.new(_name(sketch.prompt, "threedraw sketch"))
-    coll[ids.PROP_PROMPT] = sketch.prompt
-    coll[ids.PROP_FORMAT] = FORMAT
-    scene = context.scene
-    assert scene is not None, "no active scene"
-    scene.collection.children.link(coll)
+    if into is not None:
+        coll = into
+    else:
+        coll = bpy.data.collections.new(_name(sketch.prompt, "threedraw sketch"))
+        coll[ids.PROP_PROMPT] = sketch.prompt
+        coll[ids.PROP_FORMAT] = FORMAT
+        scene = context.scene
+        assert scene is not None, "no active scene"
+        scene.collection.children.link(coll)
 
     by_label: dict[str, list[list[int]]] = {}
     for chain in _chains(sketch.strokes):

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ..draw import agent
-from ..draw.pipeline import Entry, Scorer, draw_round
+from ..draw.pipeline import DrawConfig, Entry, Scorer, draw_round
 from ..library.lessons import DEFAULT_CAP, DEFAULT_MERGE_THRESHOLD, Lesson, apply_operations
 from ..library.store import LibraryStore
 from ..llm.base import Provider, Usage
@@ -48,12 +48,13 @@ class RefineResult:
     usage: Usage
     calls: int
     version: int | None = None  # the library version written (commit=True)
+    best_repairs: list[dict[str, Any]] = field(default_factory=list)  # what repair changed in the best drawing
 
     def to_dict(self) -> dict[str, Any]:
         return {"prompt": self.prompt, "best": self.best.to_dict(), "best_score": self.best_score,
                 "best_round": self.best_round, "lessons": [x.to_dict() for x in self.lessons],
                 "learned": self.learned, "rounds": self.rounds, "usage": self.usage.to_dict(),
-                "calls": self.calls, "version": self.version}
+                "calls": self.calls, "version": self.version, "best_repairs": self.best_repairs}
 
 
 def refine(
@@ -74,6 +75,7 @@ def refine(
     seed: int | None = None,
     max_strokes: int | None = None,
     max_tokens: int | None = None,
+    repair_joints: bool = DrawConfig.repair,
     merge_threshold: float = DEFAULT_MERGE_THRESHOLD,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
@@ -110,6 +112,7 @@ def refine(
     rng = random.Random(seed)
     incumbent: Entry | None = None
     best_round = 0
+    best_repairs: list[dict[str, Any]] = []
     if start is not None and not start.strokes:
         start = None
     record: list[dict[str, Any]] = []
@@ -125,7 +128,8 @@ def refine(
                          temperature=temperature, current=base_sketch,
                          include=[base_sketch] if base_sketch is not None else [],
                          max_strokes=max_strokes, max_tokens=max_tokens,
-                         seed=None if seed is None else seed + 100 * r, cancel=cancel, scorer=scorer)
+                         seed=None if seed is None else seed + 100 * r, cancel=cancel, scorer=scorer,
+                         repair_joints=repair_joints)
         report(Progress("judge", f"round {r}/{rounds}: judging", r - 1, rounds, index=r - 1))
         outcome = judge_round(provider, rnd, current_lessons, pairing=pairing, rng=rng, cap=cap,
                               images=judge_images, cancel=cancel)
@@ -144,7 +148,7 @@ def refine(
         best = rnd.best()
         if best is not None:
             if best.source == "drawn":
-                best_round = r
+                best_round, best_repairs = r, best.repairs
             incumbent = best
         best_rewards.append(best.reward if best is not None else None)
         usage = usage + rnd.usage + (outcome.judge.usage if outcome.judge else Usage())
@@ -156,4 +160,4 @@ def refine(
         raise StepError(f"no usable sketch of {prompt!r} in {rounds} rounds of {k} candidates")
     report(Progress("done", f"best sketch from round {best_round}", rounds, rounds, scores=best_rewards))
     return RefineResult(prompt, incumbent.sketch, incumbent.score, best_round, list(current_lessons), learned,
-                        record, usage, calls, written)
+                        record, usage, calls, written, best_repairs)

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..blender.protocol import MAX_PREVIEW_SIZE, MIN_PREVIEW_SIZE, PREVIEW_SIZE
 from ..draw.agent import DRAW_TEMPERATURE, SAMPLE_TEMPERATURE
-from ..draw.pipeline import DrawConfig
+from ..draw.pipeline import REPAIR_HELP, DrawConfig
 from ..llm.base import ChatRequest, Message
 from ..shared.files import FileReadError, read_text
 from . import UserError
@@ -58,6 +58,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_size_arguments(p)
     p.add_argument("--seed", type=int, metavar="N", help="sampling seed (candidate i uses seed + i)")
     p.add_argument("--report", metavar="FILE.json", help="write a JSON report: candidates, raw replies, usage, timings")
+    p.add_argument("--no-repair", dest="repair", action="store_false", default=DrawConfig.repair,
+                   help="keep the drawing as the LLM wrote it; by default it is repaired: " + REPAIR_HELP)
     add_provider_arguments(p)
     # Ranking k > 1 candidates: CLIP when weights are configured, else the structure score.
     add_clip_arguments(p)
@@ -78,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     options = provider_config(args)
     kind = options.resolved_kind
     draw = DrawConfig(k=args.k, temperature=args.temperature, max_strokes=args.max_strokes,
-                      max_tokens=args.max_tokens, seed=args.seed)
+                      max_tokens=args.max_tokens, seed=args.seed, repair=args.repair)
     max_strokes, max_tokens = draw.sizes(kind)
 
     # Every option is checked before Blender starts or a token is spent.
@@ -103,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
             rnd = draw_round(provider, args.prompt, lessons, score_config, k=draw.k,
                              temperature=draw.sampling_temperature, current=current, max_strokes=max_strokes,
                              max_tokens=max_tokens, seed=draw.seed, scorer=_scorer(clip_ready) if args.k > 1 else None,
-                             require_reply=False)
+                             require_reply=False, repair_joints=draw.repair)
         except ValueError as e:
             raise UserError(str(e)) from None
         llm_s = time.monotonic() - llm_start
@@ -118,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
         why = _why(chosen, len(ranked))
         sketch = chosen.sketch
         assert sketch is not None
+        if draw.repair:
+            print(f"repaired: {chosen.repair_summary}", file=sys.stderr)
         sketch.save(json_path)
         blender_start = time.monotonic()
         try:
@@ -131,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
     total_s = time.monotonic() - started
     report.update(
         chosen=chosen.index,
+        repairs=chosen.repairs,
         chosen_because=why,
         usage=usage.to_dict(),
         timings={"llm_s": round(llm_s, 3), "blender_write_s": round(blender_s, 3), "total_s": round(total_s, 3)},

@@ -3,7 +3,7 @@
 Every drawing goes through ``draw_round``: the CLI's ``threedraw draw``, the server's draw,
 refine and learn jobs, CKE's rounds and the evaluation. It asks the drawing agent for K
 candidates at once, finalises each delivered sketch (``finalise``: the one place a drawn sketch
-is changed after parsing), adds any given sketches (an artist's, the incumbent), scores them all
+is changed after parsing: its near-miss joints are repaired), adds any given sketches (an artist's, the incumbent), scores them all
 with one scorer call, and ``rank`` orders them. A round is stored as it is (``Round.to_dict``),
 so a learning run picks it up again after a crash.
 """
@@ -19,10 +19,13 @@ from ..llm.base import Provider, Usage
 from ..llm.factory import defaults_for
 from ..runtime import StepError, check_cancel, run_llm
 from ..scoring.reward import ScoreConfig, SketchScore, score_sketches
+from ..shared.repair import Change, repair, summarize
 from ..shared.sketch import Sketch
 from . import agent
 
 MAX_STORED_REPLY_CHARS = 256 * 1024  # per raw reply in a run record
+REPAIR_HELP = ("repair the drawing as `threedraw repair` does: near-miss joints snapped together, repeated "
+               "and degenerate strokes removed (the default); off keeps the drawing as the LLM wrote it")
 
 # How a round's sketches get scored: score_sketches itself, or (in the server) a function
 # that runs it on the one worker owning the CLIP model.
@@ -38,6 +41,7 @@ class DrawConfig:
     max_strokes: int | None = None  # None: the provider kind's default (llm.factory.KIND_DEFAULTS)
     max_tokens: int | None = None  # None: the provider kind's default
     seed: int | None = None  # candidate i samples with seed + i
+    repair: bool = True  # deliver drawings with their near-miss joints repaired (shared.repair)
 
     @property
     def sampling_temperature(self) -> float:
@@ -59,6 +63,11 @@ class Entry:
     score: dict[str, Any] | None  # SketchScore.to_dict()
     candidate: dict[str, Any] | None = None  # the agent's record: raw replies, problems, usage
     error: str | None = None
+    repairs: list[dict[str, Any]] = field(default_factory=list)  # shared.repair's changes to the drawing
+
+    @property
+    def repair_summary(self) -> str:
+        return summarize_records(self.repairs)
 
     @property
     def reward(self) -> float | None:
@@ -66,12 +75,12 @@ class Entry:
 
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "source": self.source, "sketch": self.sketch.to_dict() if self.sketch else None,
-                "score": self.score, "candidate": self.candidate, "error": self.error}
+                "score": self.score, "candidate": self.candidate, "error": self.error, "repairs": self.repairs}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Entry":
         return cls(d["index"], d["source"], Sketch.from_dict(d["sketch"]) if d.get("sketch") else None,
-                   d.get("score"), d.get("candidate"), d.get("error"))
+                   d.get("score"), d.get("candidate"), d.get("error"), d.get("repairs") or [])
 
 
 def _rank_key(e: Entry) -> tuple[float, bool, int]:
@@ -126,10 +135,23 @@ class Round:
                    d.get("calls", 0))
 
 
-def finalise(sketch: Sketch) -> Sketch:
-    """The sketch a drawing delivers, made from what the parser read: the one place where a drawn
-    sketch may still be changed (a repair step belongs here). Today it is delivered as parsed."""
-    return sketch
+def finalise(sketch: Sketch, repair_joints: bool = True) -> tuple[Sketch, list[dict[str, Any]]]:
+    """The sketch a drawing delivers, made from what the parser read, and the changes made to it:
+    the one place where a drawn sketch is changed. Near-miss joints meet and repeated strokes go
+    (shared.repair, at its default tolerance), so rewards score what the artist gets; the raw
+    reply stays in the candidate's record."""
+    if not repair_joints:
+        return sketch, []
+    fixed, changes = repair(sketch)
+    if not fixed.strokes:  # nothing left would be no drawing at all: deliver it as drawn
+        return sketch, []
+    return fixed, [c.to_dict() for c in changes]
+
+
+def summarize_records(records: Sequence[dict[str, Any]]) -> str:
+    """``shared.repair.summarize`` of stored change records ("snapped 6 joints, ...")."""
+    return summarize([Change(r["kind"], tuple(r["strokes"]), tuple(r.get("onto") or ()), r["distance"])
+                      for r in records])
 
 
 def draw_round(
@@ -148,6 +170,7 @@ def draw_round(
     cancel: threading.Event | None = None,
     scorer: Scorer | None = score_sketches,
     require_reply: bool = True,
+    repair_joints: bool = DrawConfig.repair,
 ) -> Round:
     """Draw K candidates (refining ``current`` when given), add the ``include`` sketches, score all.
 
@@ -159,8 +182,10 @@ def draw_round(
     candidates = run_llm(provider, lambda: agent.adraw(
         provider, prompt, lessons=list(lessons), k=k, temperature=temperature, current=current,
         max_tokens=tokens, max_strokes=strokes, seed=seed), cancel)
-    entries = [Entry(c.index, "drawn", finalise(c.sketch) if c.sketch is not None else None, None,
-                     _candidate_record(c), c.error) for c in candidates]
+    entries = []
+    for c in candidates:
+        sketch, repairs = finalise(c.sketch, repair_joints) if c.sketch is not None else (None, [])
+        entries.append(Entry(c.index, "drawn", sketch, None, _candidate_record(c), c.error, repairs))
     usage = sum((c.usage for c in candidates), Usage())
     rnd = Round(prompt, temperature, entries, usage, sum(len(c.responses) for c in candidates), candidates)
     if require_reply and rnd.no_reply:

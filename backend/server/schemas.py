@@ -19,7 +19,7 @@ from ..cke.learner import MAX_EPOCHS, LearnConfig
 from ..cke.pairing import JUDGE_IMAGES, PAIRINGS
 from ..cke.refine import MAX_ROUNDS, RefineConfig
 from ..draw.agent import DRAW_TEMPERATURE, MAX_K, MAX_LESSONS, SAMPLE_TEMPERATURE
-from ..draw.pipeline import DrawConfig
+from ..draw.pipeline import REPAIR_HELP, DrawConfig
 from ..draw.prompt_sets import BUILTIN_SETS
 from ..library.lessons import MAX_CAP, MAX_LESSON_CHARS, check_name
 from ..llm.base import MAX_TOKENS_LIMIT
@@ -110,6 +110,7 @@ class DrawJob(LlmOptions, ScoringOptions):
                                   description="experience to draw with (or give library)")
     library: LibraryName | None = Field(None, description="draw with the lessons of this library's head")
     sketch: SketchJSON | None = Field(None, description="an existing sketch to refine in this one call")
+    repair: bool = Field(DrawConfig.repair, description=REPAIR_HELP)
 
     @model_validator(mode="after")
     def _one_source(self) -> "DrawJob":
@@ -159,6 +160,7 @@ class RefineJob(LlmOptions, ScoringOptions):
     temperature: float = Field(RefineConfig.temperature, ge=0.0, le=2.0)
     pairing: Literal[PAIRINGS] = RefineConfig.pairing  # type: ignore[valid-type]
     judge_images: bool = Field(RefineConfig.judge_images, description=JUDGE_IMAGES)
+    repair: bool = Field(DrawConfig.repair, description=REPAIR_HELP)
 
     @model_validator(mode="after")
     def _sources(self) -> "RefineJob":
@@ -255,7 +257,9 @@ class Image(_Result):
 
 
 class SketchItem(_Result):
-    """A sketch a job made, kept for GET /v1/sketches/{id}."""
+    """A sketch a job made, kept for GET /v1/sketches/{id}. A drawing of a draw or refine job also
+    carries ``repairs``: what repair changed in it, each {kind: joint|t_joint|duplicate|degenerate,
+    strokes, onto, distance} (empty with ``"repair": false``)."""
 
     id: str
     sketch: dict[str, Any] = Field(description=f"the canonical sketch JSON ({FORMAT})")

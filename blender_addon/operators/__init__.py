@@ -5,9 +5,9 @@ from __future__ import annotations
 import bpy
 
 from .. import ids
-from . import backend, convert, io, jobs
+from . import backend, convert, io, jobs, repair
 
-CLASSES = (*io.CLASSES, *jobs.CLASSES, *backend.CLASSES, *convert.CLASSES)
+CLASSES = (*io.CLASSES, *jobs.CLASSES, *backend.CLASSES, *convert.CLASSES, *repair.CLASSES)
 
 
 def _menu_import(self: bpy.types.Menu, context: bpy.types.Context) -> None:

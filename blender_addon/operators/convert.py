@@ -8,16 +8,7 @@ from bpy.props import FloatProperty
 from .. import ids
 from ..converters import grease_pencil, mesh
 from ..converters.sampling import polylines
-from .common import Result, selected_curves
-
-
-def _home(context: bpy.types.Context, objects: list[bpy.types.Object]) -> bpy.types.Collection:
-    """The first curve's collection (the sketch's), else the scene's."""
-    for coll in objects[0].users_collection:
-        return coll
-    scene = context.scene
-    assert scene is not None
-    return scene.collection
+from .common import Result, home_collection, poll_selected_curves, selected_curves
 
 
 class _ConvertOperator(bpy.types.Operator):
@@ -25,10 +16,7 @@ class _ConvertOperator(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        if not selected_curves(context):
-            cls.poll_message_set("select the sketch's curves first")
-            return False
-        return True
+        return poll_selected_curves(cls, context)
 
 
 class THREEDRAW_OT_to_grease_pencil(_ConvertOperator):
@@ -43,7 +31,7 @@ class THREEDRAW_OT_to_grease_pencil(_ConvertOperator):
         if not lines:
             self.report({"ERROR"}, "the selected curves hold no segment to convert")
             return {"CANCELLED"}
-        home = _home(context, curves)
+        home = home_collection(context, curves)
         obj = grease_pencil.build(f"{home.name} (grease pencil)", lines, home)
         self.report({"INFO"}, f"{len(lines)} Grease Pencil strokes in '{obj.name}'")
         return {"FINISHED"}
@@ -60,7 +48,7 @@ class THREEDRAW_OT_to_mesh(_ConvertOperator):
 
     def execute(self, context: bpy.types.Context) -> Result:
         curves = selected_curves(context)
-        home = _home(context, curves)
+        home = home_collection(context, curves)
         depsgraph = context.evaluated_depsgraph_get()
         obj = mesh.build(f"{home.name} (mesh)", curves, self.radius, home, depsgraph)
         data = obj.data

@@ -171,7 +171,7 @@ def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], dict[str, 
         provider = _provider(ctx, req.model)
         config = score_config(ctx.settings, req)
         draw = DrawConfig(k=req.k, temperature=req.temperature, max_strokes=req.max_strokes,
-                          max_tokens=req.max_tokens, seed=req.seed)
+                          max_tokens=req.max_tokens, seed=req.seed, repair=req.repair)
         on_worker = _worker_scorer(ctx)
 
         def scorer(sketches: list[Sketch], prompt: str, cfg: ScoreConfig) -> Any:
@@ -184,13 +184,14 @@ def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], dict[str, 
             ctx.report(Progress("draw", f"drawing {req.k} candidates with {provider.model}", 0, req.k))
             rnd = draw_round(provider, req.prompt, lessons, config, k=draw.k, temperature=draw.sampling_temperature,
                              current=current, max_strokes=draw.max_strokes, max_tokens=draw.max_tokens,
-                             seed=draw.seed, cancel=ctx.cancel_event, scorer=scorer, require_reply=False)
+                             seed=draw.seed, cancel=ctx.cancel_event, scorer=scorer, require_reply=False,
+                             repair_joints=draw.repair)
         ranked = rnd.ranked()
         if not ranked:
             code = "provider_error" if rnd.no_reply else "no_usable_sketch"
             raise JobFailed(code, f"no usable sketch from {provider.name} model {provider.model}: "
                                   f"{rnd.failure_reasons()}", {"candidates": [_candidate(c) for c in rnd.candidates]})
-        sketches = [sketch_item(e.sketch, e.score, candidate=e.index) for e in ranked if e.sketch]
+        sketches = [sketch_item(e.sketch, e.score, candidate=e.index, repairs=e.repairs) for e in ranked if e.sketch]
         result: dict[str, Any] = {
             "prompt": req.prompt,
             "provider": provider.name,
@@ -226,11 +227,11 @@ def make_refine(store: LibraryStore) -> Callable[[JobContext, RefineJob], dict[s
                 commit=req.commit, rounds=req.rounds, k=req.k,
                 start=Sketch.from_dict(req.sketch) if req.sketch else None,
                 temperature=req.temperature, pairing=req.pairing, judge_images=req.judge_images, seed=req.seed,
-                max_strokes=req.max_strokes, max_tokens=req.max_tokens,
+                max_strokes=req.max_strokes, max_tokens=req.max_tokens, repair_joints=req.repair,
                 progress=ctx.report, cancel=ctx.cancel_event, scorer=_worker_scorer(ctx))
             out: dict[str, Any] = {
                 "prompt": res.prompt,
-                "sketches": [sketch_item(res.best, res.best_score, round=res.best_round)],
+                "sketches": [sketch_item(res.best, res.best_score, round=res.best_round, repairs=res.best_repairs)],
                 "lessons": [x.to_dict() for x in res.lessons],
                 "learned": res.learned,
                 "library": req.library,

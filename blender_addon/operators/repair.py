@@ -1,0 +1,67 @@
+"""Snap Joints: the selected curves repaired as `threedraw repair` does, in one undo step."""
+
+from __future__ import annotations
+
+import bpy
+from bpy.props import FloatProperty
+
+from .. import ids
+from ..curves import build_sketch, read_sketch
+from ..shared.meets import MAX_TOLERANCE, tolerance_for
+from ..shared.repair import repair, summarize
+from ..shared.sketch import SketchError
+from .common import Result, home_collection, poll_selected_curves, selected_curves
+
+
+class THREEDRAW_OT_snap_joints(bpy.types.Operator):
+    """Make ends of the selected curves that nearly meet meet, and remove repeated strokes"""
+
+    bl_idname = ids.OP_SNAP_JOINTS
+    bl_label = "Snap Joints"
+    bl_options = {"REGISTER", "UNDO"}  # one undo step, and the tolerance in the redo panel
+
+    tolerance: FloatProperty(  # type: ignore[valid-type]
+        name="Tolerance", default=0.0, min=0.0, max=MAX_TOLERANCE, precision=4,
+        description="How close counts as meeting, in the cube's units; 0: 3% of the sketch's bounding-box diagonal")
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return poll_selected_curves(cls, context)
+
+    def execute(self, context: bpy.types.Context) -> Result:
+        curves = selected_curves(context)
+        try:
+            read = read_sketch(curves)
+            tol = tolerance_for(read.sketch, self.tolerance or None)
+        except (SketchError, ValueError) as e:
+            self.report({"ERROR"}, f"Cannot snap joints: {e}")
+            return {"CANCELLED"}
+        if not read.sketch.strokes:
+            self.report({"ERROR"}, "The selected curves hold no Bezier or poly segment to repair")
+            return {"CANCELLED"}
+        if read.scale != 1.0:
+            # The tolerance is in the cube's units; curves outside it would come back moved.
+            self.report({"ERROR"}, "The selected curves reach outside the cube [-1, 1]: scale them into it first")
+            return {"CANCELLED"}
+        fixed, changes = repair(read.sketch, tol)
+        if not changes:
+            self.report({"INFO"}, f"Nothing to repair (tolerance {tol:.4g})")
+            return {"FINISHED"}
+        home = home_collection(context, curves)
+        for obj in curves:
+            data = obj.data
+            bpy.data.objects.remove(obj)
+            if isinstance(data, bpy.types.Curve) and data.users == 0:
+                bpy.data.curves.remove(data)
+        for key in (ids.PROP_SCORE, ids.PROP_REWARD):  # they scored the curves as they were
+            home.pop(key, None)
+        before = set(home.objects)
+        build_sketch(fixed, context, into=home)
+        for obj in home.objects:
+            if obj not in before:
+                obj.select_set(True)
+        self.report({"INFO"}, f"{summarize(changes)} (tolerance {tol:.4g})")
+        return {"FINISHED"}
+
+
+CLASSES = (THREEDRAW_OT_snap_joints,)
