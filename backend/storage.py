@@ -79,7 +79,7 @@ class Database:
         return cls(Path(data_dir).expanduser() / DB_FILE if data_dir else default_data_dir() / DB_FILE)
 
     def damaged_message(self) -> str:
-        return (f"{self.path}: the database is damaged (SQLite's quick check: {self.damage}); nothing is written to "
+        return (f"{self.path.name} in the data folder: the database is damaged (SQLite's quick check: {self.damage}); nothing is written to "
                 "it. To recover: move the file away (threedraw starts a new one), then bring the libraries back "
                 "with threedraw library import FILE from their exports, or copy back a backup (*.bak beside it, "
                 "made before each schema upgrade)")
@@ -132,7 +132,7 @@ class Database:
             try:
                 return self.conn.execute(sql, params).fetchall()
             except sqlite3.DatabaseError as e:
-                raise StorageError(f"{self.path.name}: {e}") from None
+                raise StorageError(self.damaged_message() if self.damage else f"{self.path.name}: {e}") from None
 
     def ensure_schema(self, sql: str) -> None:
         """Create the tables a store needs (once per connection and schema).

@@ -228,3 +228,26 @@ def test_bad_environment_values_name_the_variable(monkeypatch, tmp_path):
         _settings(["--max-queued", "0"], {}, monkeypatch, tmp_path)
     with pytest.raises(UserError, match="no such file"):
         _settings(["--config", str(tmp_path / "missing.toml")], {}, monkeypatch, tmp_path)
+
+
+def test_docs_and_schema_open_in_a_browser_and_offer_the_token(server):
+    with server.client(token=None) as browser:
+        page = browser.get("/docs")
+        assert page.status_code == 200 and "swagger" in page.text.lower()
+        schema = browser.get("/openapi.json").json()
+        assert schema["components"]["securitySchemes"]["bearer"] == {
+            "type": "http", "scheme": "bearer", "description": "the token from the server's token file"}
+        assert schema["security"] == [{"bearer": []}]
+        assert schema["paths"]["/v1/health"]["get"]["security"] == []
+        assert_envelope(browser.get("/v1/info"), 401, "unauthorized")  # what does something still needs it
+
+
+@pytest.mark.parametrize("name", ["chairs\n", "chairs\r\n", "\nchairs", "chairs ", ""])
+def test_a_library_name_with_a_newline_or_space_is_refused(server, name):
+    from threedraw.library.lessons import LibraryError, check_name
+
+    with pytest.raises(LibraryError, match="library name"):
+        check_name(name)
+    with server.client() as c:
+        resp = c.post("/v1/jobs", json={"kind": "learn", "library": name, "prompts": ["a chair"]})
+        assert_envelope(resp, 422)
