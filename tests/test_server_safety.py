@@ -113,6 +113,11 @@ def test_a_killed_learn_job_names_its_run_which_resumes_over_the_api(tmp_path, l
             run_id = c.get(f"/v1/jobs/{job['id']}").json()["run_id"]
             listed = c.get("/v1/runs").json()["runs"]
             assert [(r["id"], r["status"], r["resumable"]) for r in listed] == [(run_id, "running", False)]
+            assert c.post(f"/v1/runs/{run_id}/resume").json()["error"]["code"] == "run_not_resumable"
+            # A second run on the library is refused, naming the first, unless asked for.
+            rival = wait_job(c, submit(c, {"kind": "learn", "library": "chairs", "prompts": ["a chair"]})["id"])
+            assert rival["state"] == "failed" and rival["error"]["code"] == "library_error"
+            assert f"being learned by run {run_id}" in rival["error"]["message"]
     finally:
         first.proc.send_signal(signal.SIGKILL)
         first.proc.wait(timeout=30)

@@ -67,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
     config = uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug",
                             lifespan="on", timeout_graceful_shutdown=SHUTDOWN_GRACE_S, server_header=False,
                             http=bounded_protocol(settings.read_timeout_s, settings.max_connections),
-                            timeout_keep_alive=KEEP_ALIVE_S, limit_concurrency=settings.max_connections,
+                            timeout_keep_alive=KEEP_ALIVE_S,
+                            # uvicorn counts the asking connection too: N open ones are all served
+                            limit_concurrency=settings.max_connections + 1,
                             h11_max_incomplete_event_size=MAX_HEADER_BYTES)
     try:
         uvicorn.Server(config).run(sockets=[sock])
