@@ -163,6 +163,10 @@ def test_slow_clients_are_dropped_and_others_served(tmp_path):
     host, port = srv.url.removeprefix("http://").split(":")
     silent = [socket.create_connection((host, int(port)), timeout=5) for _ in range(3)]
     trickle = socket.create_connection((host, int(port)), timeout=5)
+    no_body = socket.create_connection((host, int(port)), timeout=5)  # whole headers, then never the body
+    no_body.sendall(f"POST /v1/jobs HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {srv.token}\r\n"
+                    "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{".encode())
+    silent.append(no_body)
     try:
         started = time.monotonic()
         request = f"GET /v1/health HTTP/1.1\r\nHost: {host}\r\nX-Pad: {'a' * 40}\r\n\r\n".encode()
