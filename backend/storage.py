@@ -48,6 +48,9 @@ def default_data_dir() -> Path:
 class Database:
     """One SQLite connection, shared by the library and run stores (thread-safe, reentrant transactions).
 
+    A file that fails SQLite's quick check at open is ``damage``d: it can still be read (to export
+    what survives) but every transaction is refused with a message saying how to recover.
+
     WAL mode lets a reader (the HTTP server, ``library show``) look while a learning run writes.
     ``transaction()`` nests through savepoints: an inner failure rolls back only its own part,
     and nothing is visible to others until the outermost block commits.
@@ -62,6 +65,7 @@ class Database:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=FULL")  # a committed lesson survives a power cut too
             self.conn.execute("PRAGMA foreign_keys=ON")
+            self.damage = _quick_check(self.conn)
         except sqlite3.DatabaseError as e:
             raise StorageError(f"{self.path}: cannot open the threedraw database ({e})") from None
         except OSError as e:
@@ -74,8 +78,28 @@ class Database:
     def open(cls, data_dir: str | Path | None = None) -> "Database":
         return cls(Path(data_dir).expanduser() / DB_FILE if data_dir else default_data_dir() / DB_FILE)
 
+    def damaged_message(self) -> str:
+        return (f"{self.path.name} in the data folder: the database is damaged (SQLite's quick check: {self.damage}); nothing is written to "
+                "it. To recover: move the file away (threedraw starts a new one), then bring the libraries back "
+                "with threedraw library import FILE from their exports, or copy back a backup (*.bak beside it, "
+                "made before each schema upgrade)")
+
+    def backup(self, label: str) -> Path:
+        """A consistent copy of the whole file beside it, ``NAME.LABEL.bak`` (before a schema upgrade)."""
+        dest = self.path.with_name(f"{self.path.name}.{label}.bak")
+        with self._lock:
+            try:
+                with contextlib.closing(sqlite3.connect(dest)) as out:
+                    self.conn.backup(out)
+            except (sqlite3.DatabaseError, OSError) as e:
+                raise StorageError(f"{dest}: cannot back up the database before upgrading it ({e}); "
+                                   "nothing was changed") from None
+        return dest
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        if self.damage:
+            raise StorageError(self.damaged_message())
         with self._lock:
             depth = self._depth
             try:
@@ -108,7 +132,7 @@ class Database:
             try:
                 return self.conn.execute(sql, params).fetchall()
             except sqlite3.DatabaseError as e:
-                raise StorageError(f"{self.path.name}: {e}") from None
+                raise StorageError(self.damaged_message() if self.damage else f"{self.path.name}: {e}") from None
 
     def ensure_schema(self, sql: str) -> None:
         """Create the tables a store needs (once per connection and schema).
@@ -118,6 +142,9 @@ class Database:
         """
         with self._lock:
             if sql in self._schemas:
+                return
+            if self.damage:  # read what can be read (an export, to recover); never write
+                self._schemas.add(sql)
                 return
             try:
                 with self.transaction() as c:
@@ -137,6 +164,18 @@ class Database:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _quick_check(conn: sqlite3.Connection) -> str | None:
+    """None when SQLite's quick check passes, else what it found (its first problems)."""
+    try:
+        found = [str(r[0]) for r in conn.execute("PRAGMA quick_check(3)").fetchall()]
+    except sqlite3.DatabaseError as e:
+        return str(e)
+    if found == ["ok"]:
+        return None
+    lines = [x.strip() for f in found for x in f.splitlines() if x.strip() and not x.startswith("***")]
+    return "; ".join(lines)[:300] or "failed"
 
 
 def dumps_finite(obj: Any) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from llm_fixtures import GOOD_ACTIONS
+from threedraw.shared.token_path import token_file_for_url
 from threedraw.testing.scripted_server import RecordedRequest, Reply, ScriptedServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,7 +106,6 @@ def start_server(home: Path, *args: str, data_dir: Path | None = None, env: dict
     """Start `threedraw serve --port 0 ...` and wait until it answers /v1/health."""
     home.mkdir(parents=True, exist_ok=True)
     data_dir = data_dir or home / "data"
-    token_file = home / "config" / "threedraw" / "token"
     log = home / f"serve-{time.monotonic_ns()}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -121,6 +121,8 @@ def start_server(home: Path, *args: str, data_dir: Path | None = None, env: dict
             url = found.group(1)
             try:
                 if httpx.get(url + "/v1/health", timeout=2).status_code == 200:
+                    # Where a client finds the token of the server at this URL (one file per port).
+                    token_file = token_file_for_url(url, home / "config" / "threedraw")
                     return Server(proc, url, token_file, data_dir, log)
             except httpx.TransportError:
                 pass

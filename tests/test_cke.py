@@ -396,3 +396,29 @@ def test_a_run_still_running_elsewhere_is_not_resumed_twice(tmp_path):
         lr.run(run.id)
         with pytest.raises(RunError, match="is finished; start a new run"):
             lr.resume(run.id)
+
+
+def test_two_runs_on_one_library_never_race_on_the_head(tmp_path):
+    from threedraw.library.runs import RunError
+
+    # Validation gets better with a lesson: each run's epoch 1 beats its epoch 0.
+    teacher = Teacher(validation=lambda n: legs_only() if n == 0 else chair())
+    config = LearnConfig(prompts=["a chair"], validation=["a chair"], epochs=1, k=2, seed=0)
+    with ScriptedServer(teacher) as srv, Database.open(tmp_path) as db:
+        a, b = learner(db, srv), learner(db, srv)
+        run_a = a.start("lib", config)
+        with pytest.raises(RunError, match=f"being learned by run {run_a.id} .*--allow-concurrent"):
+            b.start("lib", config)
+        run_b = b.start("lib", config, allow_concurrent=True)
+        result_a = a.run(run_a.id)
+        store = LibraryStore(db)
+        head_a = store.info("lib").head
+        assert head_a == result_a.epochs[1]["version"] != 0
+        result_b = b.run(run_b.id)  # its epoch 0 (version 0) arrives after A's best
+        assert store.info("lib").head == head_a == result_b.head
+        kept = [e["detail"].get("head_kept", "") for e in result_b.epochs]
+        assert all(f"head stays at version {head_a}, set elsewhere" in k for k in kept), kept
+        assert result_b.best_epoch == 1  # keep-best still compares within run B
+        assert not any(run_b.id in h["reason"] for h in store.head_history("lib"))
+        # Once A is done, a new run needs no flag.
+        assert learner(db, srv).start("lib", config).status == "running"

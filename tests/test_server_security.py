@@ -31,12 +31,11 @@ def server(tmp_path_factory):
 
 
 def _concrete(path: str) -> str:
-    return path.replace("{job_id}", "0123456789abcdef").replace("{sketch_id}", "s1").replace(
+    return path.replace("{job_id}", "0123456789abcdef").replace("{run_id}", "20260101-000000-abcdef").replace("{sketch_id}", "s1").replace(
         "{name}", "default").replace("{lesson_id}", "L1")
 
 
-@pytest.mark.parametrize("method,path", [op for op in OPERATIONS if op != ("GET", "/v1/health")] +
-                         [("GET", "/openapi.json"), ("GET", "/docs")])
+@pytest.mark.parametrize("method,path", [op for op in OPERATIONS if op != ("GET", "/v1/health")])
 def test_every_route_but_health_needs_the_token(server, method, path):
     url = _concrete(path)
     with server.client(token=None) as anonymous:
@@ -69,7 +68,9 @@ def test_token_file_is_owner_only_fresh_and_never_logged(server):
 
 
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:8765", "127.0.0.1.evil.example",
-                                  "localhost.evil.example:80", "192.168.1.20", "0.0.0.0"])
+                                  "localhost.evil.example:80", "192.168.1.20", "0.0.0.0",
+                                  "[::1]evil.com", "[::1]:80evil.com", "[::1", "localhost:80:80",
+                                  "localhost:evil.com", "localhost:", "::1"])
 def test_foreign_host_names_are_refused_even_with_the_token(server, host):
     with server.client(headers={"Host": host}) as c:
         for method, path in (("GET", "/v1/health"), ("GET", "/v1/info"), ("POST", "/v1/jobs")):
@@ -195,7 +196,9 @@ def test_settings_come_from_flag_then_environment_then_config_file(monkeypatch, 
 def test_default_places_follow_xdg(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
     s = _settings([], {}, monkeypatch, tmp_path / "cfg")
-    assert s.token_file == tmp_path / "cfg" / "threedraw" / "token"
+    # The default port keeps the historic token path; any other port gets its own file.
+    assert s.token_file is None and s.token_path(8765) == tmp_path / "cfg" / "threedraw" / "token"
+    assert s.token_path(9001) == tmp_path / "cfg" / "threedraw" / "token-9001"
     assert s.data_dir == tmp_path / "share" / "threedraw"
     s = _settings([], {"THREEDRAW_DATA_DIR": str(tmp_path / "d")}, monkeypatch, tmp_path / "cfg")
     assert s.data_dir == tmp_path / "d"
@@ -225,3 +228,26 @@ def test_bad_environment_values_name_the_variable(monkeypatch, tmp_path):
         _settings(["--max-queued", "0"], {}, monkeypatch, tmp_path)
     with pytest.raises(UserError, match="no such file"):
         _settings(["--config", str(tmp_path / "missing.toml")], {}, monkeypatch, tmp_path)
+
+
+def test_docs_and_schema_open_in_a_browser_and_offer_the_token(server):
+    with server.client(token=None) as browser:
+        page = browser.get("/docs")
+        assert page.status_code == 200 and "swagger" in page.text.lower()
+        schema = browser.get("/openapi.json").json()
+        assert schema["components"]["securitySchemes"]["bearer"] == {
+            "type": "http", "scheme": "bearer", "description": "the token from the server's token file"}
+        assert schema["security"] == [{"bearer": []}]
+        assert schema["paths"]["/v1/health"]["get"]["security"] == []
+        assert_envelope(browser.get("/v1/info"), 401, "unauthorized")  # what does something still needs it
+
+
+@pytest.mark.parametrize("name", ["chairs\n", "chairs\r\n", "\nchairs", "chairs ", ""])
+def test_a_library_name_with_a_newline_or_space_is_refused(server, name):
+    from threedraw.library.lessons import LibraryError, check_name
+
+    with pytest.raises(LibraryError, match="library name"):
+        check_name(name)
+    with server.client() as c:
+        resp = c.post("/v1/jobs", json={"kind": "learn", "library": name, "prompts": ["a chair"]})
+        assert_envelope(resp, 422)

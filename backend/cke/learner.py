@@ -132,9 +132,13 @@ class Learner:
         self._total = 0
 
     # -- starting and resuming -------------------------------------------------
-    def start(self, library: str, config: LearnConfig, cap: int | None = None) -> RunInfo:
+    def start(self, library: str, config: LearnConfig, cap: int | None = None,
+              allow_concurrent: bool = False) -> RunInfo:
+        """A new run; RunError when another run is learning ``library`` (unless ``allow_concurrent``)."""
         config.check()
         with self.db.transaction():
+            if not allow_concurrent:
+                self.runs.refuse_concurrent(library)
             info = self.store.ensure(library, cap)
             if cap is not None and cap != info.cap:
                 self.store.set_cap(library, cap)
@@ -277,18 +281,36 @@ class Learner:
             detail.update(val_rewards=rewards, val_clip_mean=sum(clips) / len(clips) if clips else None,
                           val_structure_mean=sum(structs) / len(structs) if structs else None)
         with self.db.transaction():
-            self.runs.finish_epoch(run_id, epoch, version, score, detail)
             run = self.runs.get(run_id)
+            ours = self._head_set_by(run)  # read before this epoch's row is written
             if not cfg.keep_best:
-                self.store.set_head(run.library, version, f"run {run_id} epoch {epoch}")
+                reason: str | None = f"run {run_id} epoch {epoch}"
             elif run.best_score is None or score > run.best_score + MIN_GAP:  # type: ignore[operator]
-                # Earlier epochs win ties: the smaller change is kept.
+                # Earlier epochs win ties: the smaller change is kept. Compared within this run only.
                 self.runs.set_best(run_id, epoch, version, score)
-                self.store.set_head(run.library, version,
-                                    f"keep-best: run {run_id} epoch {epoch} scored {score:.4f} on validation")
+                reason = f"keep-best: run {run_id} epoch {epoch} scored {score:.4f} on validation"
+            else:
+                reason = None
+            head = self.store.info(run.library).head
+            if reason is not None and head != ours:
+                # Another run (or a restore) moved the head since this run last set it: never undo that silently.
+                detail["head_kept"] = (f"library {run.library} head stays at version {head}, set elsewhere since this "
+                                       f"run last moved it; this run's version is {version} "
+                                       f"(threedraw library restore {run.library} {version} to use it)")
+            elif reason is not None:
+                self.store.set_head(run.library, version, reason)
+            self.runs.finish_epoch(run_id, epoch, version, score, detail)
         best = self.runs.get(run_id)
         note = f"validation {score:.4f}, best epoch {best.best_epoch}" if score is not None else "done"
-        self._say("epoch", f"epoch {epoch} finished: {note}", epoch)
+        self._say("epoch", f"epoch {epoch} finished: {note}" + (f"; {detail['head_kept']}" if "head_kept" in detail
+                                                                else ""), epoch)
+
+    def _head_set_by(self, run: RunInfo) -> int:
+        """The head version this run set last (its start version before it set any)."""
+        if LearnConfig.from_dict(run.config["learn"]).keep_best:
+            return run.start_version if run.best_version is None else run.best_version
+        finished = self.runs.epochs(run.id)
+        return finished[-1].version if finished else run.start_version
 
     def _say(self, stage: str, message: str, epoch: int | None = None, index: int | None = None) -> None:
         self.progress(Progress(stage, message, self._done, self._total, epoch, index))
@@ -308,6 +330,7 @@ def learn(
     *,
     resume: str | None = None,
     cap: int | None = None,
+    allow_concurrent: bool = False,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
 ) -> LearnResult:
@@ -318,5 +341,5 @@ def learn(
     else:
         if config is None:
             raise ValueError("learn: a LearnConfig is needed to start a run")
-        run = learner.start(library, config, cap)
+        run = learner.start(library, config, cap, allow_concurrent)
     return learner.run(run.id)

@@ -50,6 +50,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", nargs="?", const="latest", metavar="RUN_ID",
                    help="go on with a stopped run (default: the library's latest unfinished run)")
     p.add_argument("--record", metavar="FILE.json", help="also write the whole run record to this JSON file")
+    p.add_argument("--allow-concurrent", action="store_true",
+                   help="start even while another run learns this library (the head stays with whoever set it)")
     add_score_size_argument(p)
     add_data_dir_argument(p)
     add_provider_arguments(p)
@@ -99,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
         provider = provider_from_args(args)
         learner = Learner(db, provider, score_config, progress=ProgressPrinter("learn"))
         try:
-            run = learner.resume(run_id) if config is None else learner.start(args.library, config, args.cap)
+            run = (learner.resume(run_id) if config is None
+                   else learner.start(args.library, config, args.cap, args.allow_concurrent))
         except (LibraryError, StorageError, ValueError) as e:
             raise UserError(str(e)) from None
         hint = f"resume with: threedraw learn --resume {run.id}"
@@ -141,6 +144,9 @@ def _summary(result: Any, runs: Any) -> None:
         score = "-" if e["score"] is None else f"{e['score']:.4f}"
         kept = "  <- kept (head)" if e["epoch"] == result.best_epoch else ""
         print(f"{e['epoch']:>5} {e['version']:>7} {score:>10} {e['detail'].get('lessons', 0):>7}{kept}")
+    for e in result.epochs:
+        if "head_kept" in e["detail"]:
+            print(f"epoch {e['epoch']}: {e['detail']['head_kept']}")
     for e in result.cost["epochs"]:
         p = e["per_object"]
         cost = "unknown cost" if p["cost_usd"] is None else f"${p['cost_usd']:.4f}"

@@ -15,6 +15,7 @@ from .serve_options import add_server_arguments, settings_from_args
 
 HELP = "run the local HTTP backend (jobs: draw, score, render, refine, learn) for the Blender add-on"
 SHUTDOWN_GRACE_S = 5
+KEEP_ALIVE_S = 5  # an idle keep-alive connection is closed after this
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -31,8 +32,9 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from ..server.app import api, create_app
+    from ..server.http import MAX_HEADER_BYTES, bounded_protocol
     from ..server.state import ServerState
-    from ..server.token import new_token, remove_token, write_token
+    from ..server.token import folder_warnings, new_token, remove_token, write_token
     from ..storage import StorageError
 
     if args.openapi:
@@ -41,31 +43,38 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     log_to_stderr("threedraw serve: %(levelname)s ", logging.INFO if args.log_level in ("debug", "info") else logging.WARNING)
     sock = _bind(settings.host, settings.port)
+    host, port = sock.getsockname()[:2]
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
     try:
-        state = ServerState(settings)
+        state = ServerState(settings, owner=url)
     except StorageError as e:
         sock.close()
         raise UserError(str(e)) from None
-    token = new_token()
+    token, token_file = new_token(), settings.token_path(port)
     try:
-        write_token(settings.token_file, token)
+        write_token(token_file, token)
     except OSError as e:
         sock.close()
         state.close()
-        raise UserError(f"--token-file: cannot write the token ({e.strerror or e})") from None
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    print(f"threedraw serve: listening on http://{shown}:{port}/v1 (API docs: /docs, /openapi.json); "
-          f"token in {_tilde(settings.token_file)}", file=sys.stderr, flush=True)
+        raise UserError(f"--token-file {_tilde(token_file)}: cannot write the token ({e.strerror or e})") from None
+    print(f"threedraw serve: listening on {url}/v1 (API docs: /docs, /openapi.json); "
+          f"token in {_tilde(token_file)}", file=sys.stderr, flush=True)
+    for warning in folder_warnings(token_file):
+        print(f"threedraw serve: warning: {warning}", file=sys.stderr, flush=True)
     if settings.provider_kind == "local":
         print("threedraw serve: LLM: the local model, one job at a time", file=sys.stderr, flush=True)
-    app = create_app(state, token, on_stop=lambda: remove_token(settings.token_file, token))
+    app = create_app(state, token, on_stop=lambda: remove_token(token_file, token))
     config = uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug",
-                            lifespan="on", timeout_graceful_shutdown=SHUTDOWN_GRACE_S, server_header=False)
+                            lifespan="on", timeout_graceful_shutdown=SHUTDOWN_GRACE_S, server_header=False,
+                            http=bounded_protocol(settings.read_timeout_s, settings.max_connections),
+                            timeout_keep_alive=KEEP_ALIVE_S,
+                            # uvicorn counts the asking connection too: N open ones are all served
+                            limit_concurrency=settings.max_connections + 1,
+                            h11_max_incomplete_event_size=MAX_HEADER_BYTES)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
-        remove_token(settings.token_file, token)
+        remove_token(token_file, token)
         sock.close()
     return 0
 

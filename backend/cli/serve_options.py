@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..scoring.reward import ScoreConfig
-from ..server.settings import Limits, ServerSettings, default_config_file, default_token_file, is_loopback
+from ..server.settings import Limits, ServerSettings, default_config_file, is_loopback
 from ..shared.files import FileReadError, read_text
 from ..storage import default_data_dir
 from . import UserError
@@ -57,7 +57,8 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
                    help="also answer requests for this Host name (with --allow-remote); repeatable")
     g.add_argument("--token-file", metavar="PATH", default=None,
-                   help="where the access token is written, owner-only (default: token in the user's config dir)")
+                   help="where the access token is written, owner-only (default: in the user's config dir, token for "
+                        "port 8765, token-PORT for any other port)")
     g.add_argument("--data-dir", metavar="DIR", default=None,
                    help="job results and libraries (default: $THREEDRAW_DATA_DIR or ~/.local/share/threedraw)")
     g.add_argument("--config", metavar="FILE", default=None,
@@ -70,6 +71,10 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
                    help="finished jobs kept in the data dir (default: %(default)s)")
     g.add_argument("--max-body-bytes", type=int, default=d["max_body_bytes"].default, metavar="N",
                    help="largest request body accepted (default: %(default)s)")
+    g.add_argument("--read-timeout", type=float, default=d["read_timeout_s"].default, metavar="S",
+                   help="seconds a client has to send a whole request; a slower one is dropped (default: %(default)s)")
+    g.add_argument("--max-connections", type=int, default=d["max_connections"].default, metavar="N",
+                   help="open connections at once; more are closed at once (default: %(default)s)")
     g.add_argument("--max-views", type=int, default=Limits.max_views, metavar="N",
                    help="most views a job may ask for (default: %(default)s)")
     g.add_argument("--max-size", type=int, default=Limits.max_size, metavar="PX",
@@ -123,7 +128,8 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
     a = resolve(args)
     for name, lo, hi in (("port", 0, 65535), ("max_queued", 1, 10_000), ("llm_jobs", 1, 64),
                          ("keep_jobs", 10, 1_000_000), ("max_body_bytes", 1024, 64 * 1024 * 1024),
-                         ("max_views", 1, 64), ("max_size", 16, 1024)):
+                         ("max_views", 1, 64), ("max_size", 16, 1024), ("max_connections", 4, 10_000),
+                         ("read_timeout", 0.1, 3600)):
         v = getattr(a, name)
         if not lo <= v <= hi:
             raise UserError(f"--{name.replace('_', '-')} {v}: expected {lo} to {hi}")
@@ -138,11 +144,13 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
     return ServerSettings(
         host=a.host,
         port=a.port,
-        token_file=Path(a.token_file).expanduser() if a.token_file else default_token_file(),
+        token_file=Path(a.token_file).expanduser() if a.token_file else None,
         data_dir=Path(a.data_dir).expanduser() if a.data_dir else default_data_dir(),
         allow_remote=a.allow_remote,
         allowed_hosts=tuple(h.lower() for h in a.allowed_host),
         max_body_bytes=a.max_body_bytes,
+        read_timeout_s=a.read_timeout,
+        max_connections=a.max_connections,
         max_queued=a.max_queued,
         llm_jobs=a.llm_jobs,
         keep_jobs=a.keep_jobs,

@@ -21,7 +21,7 @@ DEFAULT_CAP = 16
 MAX_CAP = 64  # the drawing agent accepts at most this many lessons
 DEFAULT_MERGE_THRESHOLD = 0.6
 MAX_PROVENANCE = 10  # events kept per lesson: the origin and the latest changes
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # fullmatch: "$" would let a final newline in
 _WORD = re.compile(r"[a-z0-9]+")
 # Words that carry no lesson: two lessons sharing only these are not alike.
 _STOPWORDS = frozenset(
@@ -268,7 +268,7 @@ def _bounded_provenance(events: Sequence[dict[str, Any]]) -> tuple[dict[str, Any
 
 
 def check_name(name: Any) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise LibraryError(
             f"library name {name!r}: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )

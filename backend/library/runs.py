@@ -20,6 +20,7 @@ import json
 import os
 import secrets
 import socket
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -129,18 +130,33 @@ class EpochRow:
         return dict(self.__dict__)
 
 
+# Runs this process is running now: a server runs several in one process, so its pid alone
+# cannot tell a live run from one a crashed job left marked running.
+_ACTIVE: set[str] = set()
+_ACTIVE_LOCK = threading.Lock()
+
+
 def owner_tag() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _alive(owner: str | None) -> bool:
-    """Whether the owning process of a 'running' run still runs (same machine only: else assume so)."""
-    if not owner or ":" not in owner:
+def _mark_active(run_id: str, active: bool) -> None:
+    with _ACTIVE_LOCK:
+        (_ACTIVE.add if active else _ACTIVE.discard)(run_id)
+
+
+def _alive(run: "RunInfo") -> bool:
+    """Whether a 'running' run is really running (another machine's: assume so)."""
+    owner = run.owner
+    if run.status != "running" or not owner or ":" not in owner:
         return False
     host, _, pid = owner.rpartition(":")
     if host != socket.gethostname():
         return True
-    if not pid.isdigit() or int(pid) == os.getpid():
+    if pid.isdigit() and int(pid) == os.getpid():
+        with _ACTIVE_LOCK:
+            return run.id in _ACTIVE
+    if not pid.isdigit():
         return False
     try:
         os.kill(int(pid), 0)
@@ -165,7 +181,28 @@ class RunStore:
                 "INSERT INTO runs VALUES (?, ?, 'running', ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, ?)",
                 (run_id, library, when, when, dumps_finite(config), start_version, start_version, owner_tag()),
             )
+        _mark_active(run_id, True)
         return self.get(run_id)
+
+    def running(self, library: str) -> builtins.list[RunInfo]:
+        """Runs learning ``library`` right now (in this process or another live one)."""
+        rows = self.db.query("SELECT * FROM runs WHERE library = ? AND status = 'running'", (library,))
+        return [run for run in map(_run, rows) if _alive(run)]
+
+    def refuse_concurrent(self, library: str) -> None:
+        """RunError naming the run when ``library`` is being learned: two runs would race on its head."""
+        for run in self.running(library):
+            raise RunError(f"library {library} is being learned by run {run.id} (process {run.owner}, started "
+                           f"{run.created_at}); wait for it, stop it, or start another run anyway with "
+                           "--allow-concurrent (allow_concurrent over the API)")
+
+    def resume_problem(self, run: RunInfo) -> str | None:
+        """Why ``run`` cannot be resumed now, or None."""
+        if run.status == "done":
+            return f"run {run.id} is finished; start a new run instead of resuming it"
+        if _alive(run):
+            return f"run {run.id} is still running (process {run.owner}); stop it before resuming"
+        return None
 
     def get(self, run_id: str) -> RunInfo:
         rows = self.db.query("SELECT * FROM runs WHERE id = ?", (run_id,))
@@ -190,19 +227,19 @@ class RunStore:
     def claim(self, run_id: str) -> RunInfo:
         """Mark a run as running in this process; RunError when it is done or running elsewhere."""
         with self.db.transaction() as c:
-            run = self.get(run_id)
-            if run.status == "done":
-                raise RunError(f"run {run_id} is finished; start a new run instead of resuming it")
-            if run.status == "running" and _alive(run.owner):
-                raise RunError(f"run {run_id} is still running (process {run.owner}); stop it before resuming")
+            problem = self.resume_problem(self.get(run_id))
+            if problem:
+                raise RunError(problem)
             c.execute("UPDATE runs SET status = 'running', error = NULL, owner = ?, updated_at = ? WHERE id = ?",
                       (owner_tag(), now_utc(), run_id))
+        _mark_active(run_id, True)
         return self.get(run_id)
 
     def set_status(self, run_id: str, status: str, error: str | None = None) -> None:
         with self.db.transaction() as c:
             c.execute("UPDATE runs SET status = ?, error = ?, owner = NULL, updated_at = ? WHERE id = ?",
                       (status, error, now_utc(), run_id))
+        _mark_active(run_id, status == "running")
 
     def set_work_version(self, run_id: str, version: int) -> None:
         with self.db.transaction() as c:

@@ -341,6 +341,8 @@ class LibraryStore:
     def _row(self, name: str) -> sqlite3.Row:
         rows = self.db.query("SELECT * FROM libraries WHERE name = ?", (name,))
         if not rows:
+            if self.db.damage:  # a damaged page can hide a row: never call that "no such library"
+                raise StorageError(self.db.damaged_message())
             known = [r["name"] for r in self.db.query("SELECT name FROM libraries ORDER BY name LIMIT 20")]
             hint = f" (known: {', '.join(known)})" if known else " (there are none yet)"
             raise LibraryError(f"no library named {name!r}{hint}")

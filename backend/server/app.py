@@ -10,26 +10,47 @@ sketches and experience libraries live in SQLite under the data dir and survive 
 from __future__ import annotations
 
 import contextlib
-from typing import AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from .. import __version__
 from .errors import install_error_handlers
-from .guard import RequestGuard
-from .routes import jobs, libraries, server_info, sketches
+from .guard import PUBLIC, RequestGuard
+from .routes import jobs, libraries, runs, server_info, sketches
 from .state import ServerState
+
+BEARER = "bearer"
 
 
 def api() -> FastAPI:
     """The routes and error handlers alone (what the OpenAPI schema describes)."""
     app = FastAPI(title="threedraw backend", version=__version__,
                   description="Draw 3D sketches as Bezier curves with an LLM. Every route but GET /v1/health needs "
-                              "'Authorization: Bearer TOKEN' (the token file that threedraw serve writes).")
+                              "'Authorization: Bearer TOKEN' (the token file that threedraw serve writes); this "
+                              "page and its schema need none: give the token to Authorize to try the routes.")
     install_error_handlers(app)
-    for r in (server_info, jobs, sketches, libraries):
+    for r in (server_info, jobs, runs, sketches, libraries):
         app.include_router(r.router)
+    app.openapi = lambda: _with_bearer(app)  # type: ignore[method-assign]
     return app
+
+
+def _with_bearer(app: FastAPI) -> dict[str, Any]:
+    """The schema, saying every route needs the bearer token but the public ones: the docs page's
+    Authorize button then takes the token and sends it with every "Try it out"."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        schema.setdefault("components", {})["securitySchemes"] = {
+            BEARER: {"type": "http", "scheme": "bearer", "description": "the token from the server's token file"}}
+        schema["security"] = [{BEARER: []}]
+        for (method, path) in PUBLIC:
+            operation = schema["paths"].get(path, {}).get(method.lower())
+            if operation is not None:
+                operation["security"] = []
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 def create_app(state: ServerState, token: str, on_stop: Callable[[], None] = lambda: None) -> FastAPI:

@@ -4,7 +4,8 @@ In order:
 
 1. Host: only loopback names (and names the operator allowed). A web page that rebinds its own
    DNS name to 127.0.0.1 still sends its own name as Host, so it is refused here.
-2. Token: ``Authorization: Bearer <token>`` on everything but ``GET /v1/health``.
+2. Token: ``Authorization: Bearer <token>`` on everything but ``GET /v1/health`` and the docs
+   (``/docs``, ``/openapi.json``: no secret there, and a browser cannot send the header).
 3. Body size: a Content-Length above the limit is refused at once; a chunked body is counted
    as it arrives and refused when it passes the limit.
 
@@ -25,7 +26,10 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-PUBLIC = {("GET", "/v1/health")}
+PUBLIC = {("GET", "/v1/health")}  # API routes that need no token
+# The docs page and its schema hold no secret and a browser cannot add a header to open them;
+# the page's Authorize button takes the token for the routes it tries.
+DOCS = {("GET", "/docs"), ("GET", "/docs/oauth2-redirect"), ("GET", "/openapi.json"), ("GET", "/redoc")}
 MAX_SHOWN_HOST = 80
 
 
@@ -48,7 +52,7 @@ class RequestGuard:
                           f"requests for host {shown!r} are refused: this server answers only to "
                           f"{', '.join(sorted(self.host_names))} (protection against DNS rebinding)")
             return
-        if (scope["method"], scope["path"]) not in PUBLIC:
+        if (scope["method"], scope["path"]) not in PUBLIC | DOCS:
             problem = self._auth_problem(headers.get("authorization"))
             if problem:
                 await _refuse(send, 401, "unauthorized", problem, ((b"www-authenticate", b"Bearer"),))
@@ -90,14 +94,23 @@ class RequestGuard:
 
 
 def host_name(host: str) -> str:
-    """The name in a Host header, without port, brackets or a trailing dot, lower case."""
+    """The name in a Host header, without port, brackets or a trailing dot, lower case.
+
+    Anything but ``name``, ``name:port``, ``[v6]`` or ``[v6]:port`` is malformed and gives "",
+    which no server answers to (``[::1]evil.com`` must not pass as ``::1``)."""
     host = host.strip().lower()
     if host.startswith("["):
-        end = host.find("]")
-        return host[1:end] if end > 0 else host
-    if host.count(":") == 1:
-        host = host.split(":", 1)[0]
-    return host.rstrip(".")
+        name, sep, rest = host[1:].partition("]")
+        return name if sep and _is_port_suffix(rest) else ""
+    name, sep, port = host.partition(":")
+    if sep and (":" in port or not _is_port_suffix(sep + port)):
+        return ""  # a bare IPv6 address (it needs brackets in Host) or a bad port
+    return name.rstrip(".")
+
+
+def _is_port_suffix(rest: str) -> bool:
+    """'' or ':' followed by 1 to 5 digits."""
+    return rest == "" or (rest[:1] == ":" and rest[1:].isdigit() and len(rest) <= 6)
 
 
 async def _refuse(send: Send, status: int, code: str, message: str,

@@ -191,10 +191,12 @@ class LearnJob(LlmOptions, ScoringOptions):
     cap: int | None = Field(None, ge=1, le=MAX_CAP)
     resume: str | None = Field(None, min_length=1, max_length=64,
                                description="the run id of a stopped run to go on with (then give nothing else)")
+    allow_concurrent: bool = Field(False, description="start even while another run learns this library")
 
     @model_validator(mode="after")
     def _start_or_resume(self) -> "LearnJob":
-        starting = [n for n in ("library", "prompts", "prompt_set", "validation", "cap", "judge_images")
+        starting = [n for n in ("library", "prompts", "prompt_set", "validation", "cap", "judge_images",
+                                "allow_concurrent")
                     if getattr(self, n)]
         if self.resume:
             if starting:
@@ -242,6 +244,8 @@ class JobSummary(BaseModel):
     finished_at: str | None
     progress: Progress
     error: JobError | None
+    run_id: str | None = Field(None, description="learn: the learning run, recorded as soon as it exists "
+                                                 "(GET /v1/runs/{run_id}; POST /v1/runs/{run_id}/resume)")
 
 
 class _Result(BaseModel):
@@ -329,3 +333,25 @@ class Job(JobSummary):
 
 class JobList(BaseModel):
     jobs: list[JobSummary]
+
+
+class Run(BaseModel):
+    """A learning run: its library, status, where it stands and its kept epoch."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    library: str
+    status: Literal["running", "done", "cancelled", "interrupted", "failed"]
+    created_at: str
+    updated_at: str
+    start_version: int
+    work_version: int = Field(description="the library version the next learning step builds on")
+    best_epoch: int | None
+    best_version: int | None
+    best_score: float | None
+    error: str | None
+    resumable: bool = Field(description="whether POST /v1/runs/{id}/resume can go on with it now")
+
+
+class RunList(BaseModel):
+    runs: list[Run]

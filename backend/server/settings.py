@@ -9,30 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..llm.factory import ProviderConfig, provider_from_config
 from ..scoring.reward import ScoreConfig
+from ..shared.token_path import DEFAULT_PORT, config_dir, token_file
 from ..storage import default_data_dir  # the libraries' data dir: jobs are kept beside them
 
-APP = "threedraw"
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
 # -- where things live ---------------------------------------------------------
-def config_dir() -> Path:
-    """``$XDG_CONFIG_HOME/threedraw``, else ``~/.config/threedraw``."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / APP
-
-
-def default_token_file() -> Path:
-    return config_dir() / "token"
-
-
 def default_config_file() -> Path:
     return config_dir() / "config.toml"
 
@@ -49,12 +38,14 @@ class Limits:
 @dataclass(frozen=True)
 class ServerSettings:
     host: str = "127.0.0.1"
-    port: int = 8765
-    token_file: Path = field(default_factory=default_token_file)
+    port: int = DEFAULT_PORT
+    token_file: Path | None = None  # None: one per port in the user's config dir (shared.token_path)
     data_dir: Path = field(default_factory=default_data_dir)
     allow_remote: bool = False
     allowed_hosts: tuple[str, ...] = ()  # extra Host names accepted besides loopback ones
     max_body_bytes: int = 2 * 1024 * 1024
+    read_timeout_s: float = 20.0  # to read one request, headers and body; a slower client is dropped
+    max_connections: int = 128  # open connections; more are closed at once
     max_queued: int = 32  # jobs waiting to start; more is answered 429
     llm_jobs: int = 4  # LLM-bound jobs running at once
     keep_jobs: int = 1000  # finished jobs kept; older ones are pruned
@@ -77,6 +68,10 @@ class ServerSettings:
                                  "not per job (start it with --model PATH)")
             options = dataclasses.replace(options, model=model)
         return provider_from_config(options)
+
+    def token_path(self, port: int) -> Path:
+        """Where the server listening on ``port`` (the bound one, for --port 0) writes its token."""
+        return self.token_file or token_file(port)
 
     @property
     def db_path(self) -> Path:

@@ -40,6 +40,18 @@ def read_token(path: Path) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
+def folder_warnings(path: Path) -> list[str]:
+    """A warning when other users can write to the token's folder: they could swap the file."""
+    try:
+        mode = path.parent.stat().st_mode
+    except OSError:
+        return []
+    if mode & 0o022 and not mode & stat.S_ISVTX:  # in a sticky folder (/tmp) no one can swap others' files
+        return [f"other users can write to the token's folder {path.parent.name}/ (mode {stat.S_IMODE(mode):o}): "
+                "they could replace the token file; run chmod go-w on that folder"]
+    return []
+
+
 def is_private(path: Path) -> bool:
     """True when only the owner may read or write the file."""
     return stat.S_IMODE(path.stat().st_mode) & 0o077 == 0

@@ -264,6 +264,7 @@ def make_learn(db: Database) -> Callable[[JobContext, LearnJob], dict[str, Any]]
                               scorer=_worker_scorer(ctx))
         with job_errors():
             if req.resume:
+                ctx.set_run(req.resume)
                 run = lrn.resume(req.resume)
             else:
                 prompts = req.prompts or list(load_prompt_set(req.prompt_set).prompts)  # type: ignore[arg-type]
@@ -272,13 +273,14 @@ def make_learn(db: Database) -> Callable[[JobContext, LearnJob], dict[str, Any]]
                     epochs=req.epochs, k=req.k, temperature=req.temperature, draw_temperature=req.draw_temperature,
                     val_k=req.val_k, pairing=req.pairing, keep_best=req.keep_best, seed=req.seed,
                     max_strokes=req.max_strokes, max_tokens=req.max_tokens, judge_images=req.judge_images)
-                run = lrn.start(req.library, cfg, req.cap)  # type: ignore[arg-type]
+                run = lrn.start(req.library, cfg, req.cap, req.allow_concurrent)  # type: ignore[arg-type]
+                ctx.set_run(run.id)
         ctx.report(Progress("start", f"learning run {run.id} on library {run.library}"))
         try:
             with job_errors():
                 res = lrn.run(run.id)
         except (Cancelled, JobFailed) as e:  # say how to go on
-            e.detail = {"run_id": run.id, "resume": f'POST /v1/jobs {{"kind": "learn", "resume": "{run.id}"}}'}
+            e.detail = {"run_id": run.id, "resume": f"POST /v1/runs/{run.id}/resume"}
             raise
         return {**res.to_dict(), "library": run.library}
 

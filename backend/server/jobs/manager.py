@@ -33,7 +33,7 @@ from typing import Any, Callable
 
 from ...runtime import CANCEL_POLL_S, Cancelled, Progress
 from ..settings import ServerSettings
-from .store import JobStore, iso
+from .store import JobStore, interrupted_error, iso
 
 log = logging.getLogger("threedraw.server")
 
@@ -43,7 +43,6 @@ RECENT = 20  # durations kept per lane for the Retry-After estimate
 MAX_RETRY_AFTER = 120
 PRUNE_EVERY = 50  # finished jobs between prunings of old ones
 STOP_WAIT_S = 10.0
-INTERRUPTED = "the server stopped before this job finished; submit it again"
 
 
 class JobFailed(Exception):
@@ -90,6 +89,7 @@ class _Job:
     cancel: threading.Event = field(default_factory=threading.Event)
     progress: dict[str, Any] = field(default_factory=empty_progress)
     interrupted: bool = False  # cancelled because the server stops, not by the client
+    run_id: str | None = None  # a learn job's run, once it exists
 
 
 class JobContext:
@@ -109,6 +109,11 @@ class JobContext:
     def check(self) -> None:
         if self.cancel_event.is_set():
             raise Cancelled()
+
+    def set_run(self, run_id: str) -> None:
+        """Record the learning run this job runs, at once, so it is found even after a crash."""
+        self._job.run_id = run_id
+        self._manager.store.set_run(self.id, run_id)
 
     def report(self, p: Progress) -> None:
         """The job's progress as the API shows it (phase, step, total, epoch, scores, message).
@@ -196,7 +201,7 @@ class JobManager:
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> None:
-        interrupted = self.store.recover(INTERRUPTED)
+        interrupted = self.store.recover()
         if interrupted:
             log.warning("%d jobs left unfinished by the previous server are marked failed", interrupted)
         self.store.prune(self.settings.keep_jobs)
@@ -215,8 +220,9 @@ class JobManager:
             self._llm_queue.put(None)
         self.scorer.stop()
         for t in self._llm_threads:
-            t.join(STOP_WAIT_S)
-        self.store.recover(INTERRUPTED)
+            if t.ident is not None:  # a server that failed before starting never started them
+                t.join(STOP_WAIT_S)
+        self.store.recover()
 
     # -- the API's operations ---------------------------------------------------
     def submit(self, request: Any) -> dict[str, Any]:
@@ -275,7 +281,7 @@ class JobManager:
             state = "succeeded"
         except Cancelled as e:
             if job.interrupted:
-                error = {"code": "interrupted", "message": INTERRUPTED, "detail": e.detail}
+                error = interrupted_error(job.run_id, e.detail)
             else:
                 state, error = "cancelled", _cancelled_error(f"during {job.progress.get('phase')}", e.detail)
         except JobFailed as e:

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from ...storage import Database, StorageError, dumps_finite
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: jobs.run_id
 STATES = ("queued", "running", "succeeded", "failed", "cancelled")
 FINISHED = ("succeeded", "failed", "cancelled")
 MAX_LIST = 500
@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     error TEXT,
     created_at REAL NOT NULL,
     started_at REAL,
-    finished_at REAL
+    finished_at REAL,
+    run_id TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 CREATE TABLE IF NOT EXISTS sketches (
@@ -62,8 +63,12 @@ class JobStore:
             self._db.close()
             raise StorageError(f"{path.name} was written by a newer threedraw (schema {version}); upgrade threedraw")
         try:
+            if 0 < version < SCHEMA_VERSION:
+                self._db.backup(f"schema{version}")  # a way back if the upgrade goes wrong
             self._db.ensure_schema(_SCHEMA)
             with self._db.transaction() as c:
+                if version == 1:
+                    c.execute("ALTER TABLE jobs ADD COLUMN run_id TEXT")
                 c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except StorageError as e:
             raise _unusable(path, e) from None
@@ -80,11 +85,18 @@ class JobStore:
         return self._db.query(sql, tuple(args))
 
     # -- jobs -----------------------------------------------------------------
-    def recover(self, message: str) -> int:
-        """Jobs a previous server left queued or running end as failed ("interrupted"); how many."""
-        error = dumps_finite({"code": "interrupted", "message": message, "detail": None})
-        return self._exec("UPDATE jobs SET state='failed', error=?, finished_at=? "
-                          "WHERE state IN ('queued','running')", (error, time.time()))
+    def recover(self) -> int:
+        """Jobs a previous server left queued or running end as failed ("interrupted"); how many.
+
+        A learn job's error names its run and how to resume it."""
+        with self._db.transaction() as c:
+            rows = c.execute("SELECT id, run_id FROM jobs WHERE state IN ('queued','running')").fetchall()
+            c.executemany("UPDATE jobs SET state='failed', error=?, finished_at=? WHERE id=?",
+                          [(dumps_finite(interrupted_error(r["run_id"])), time.time(), r["id"]) for r in rows])
+            return len(rows)
+
+    def set_run(self, job_id: str, run_id: str) -> None:
+        self._exec("UPDATE jobs SET run_id=? WHERE id=?", (run_id, job_id))
 
     def insert(self, job_id: str, kind: str, request: dict[str, Any], progress: dict[str, Any]) -> None:
         self._exec("INSERT INTO jobs (id, kind, state, request, progress, created_at) VALUES (?,?,?,?,?,?)",
@@ -172,6 +184,17 @@ class JobStore:
         return [_sketch_summary(r) for r in self._query(sql, args)]
 
 
+def interrupted_error(run_id: str | None, detail: Any = None) -> dict[str, Any]:
+    """The error of a job the server stopped; a learn job's says how to go on with its run."""
+    if run_id is None:
+        return {"code": "interrupted", "message": "the server stopped before this job finished; submit it again",
+                "detail": detail}
+    return {"code": "interrupted",
+            "message": f"the server stopped before this job finished; its learning run {run_id} keeps every finished "
+                       f"step: resume it with POST /v1/runs/{run_id}/resume",
+            "detail": {"run_id": run_id, "resume": f"POST /v1/runs/{run_id}/resume"}}
+
+
 def _unusable(path: Path, e: StorageError) -> StorageError:
     return StorageError(f"{path.name} in the data dir cannot be used as the job database ({e}); "
                         "move it away or choose another --data-dir")
@@ -191,6 +214,7 @@ def _job(row: sqlite3.Row, full: bool) -> dict[str, Any]:
         "finished_at": iso(row["finished_at"]),
         "progress": json.loads(row["progress"]),
         "error": json.loads(row["error"]) if row["error"] else None,
+        "run_id": row["run_id"],
     }
     if full:
         out["request"] = json.loads(row["request"])

@@ -26,6 +26,11 @@ _SUBMIT_STATUS = {"invalid_request": 422, "library_not_found": 404, "provider_un
                               "description": "the LLM provider or the server's storage cannot be used"}})
 def submit(request: Request, response: Response, job: Annotated[JobRequest, Body()]) -> dict[str, Any]:
     """Start a job of one of the kinds draw, score, render, refine, learn; poll it with GET."""
+    return submit_job(request, response, job)
+
+
+def submit_job(request: Request, response: Response, job: Any) -> dict[str, Any]:
+    """Queue ``job`` (a request model): the job, or the error envelope of a refusal."""
     try:
         out = server_state(request).jobs.submit(job)
     except QueueFull as e:
