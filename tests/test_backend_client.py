@@ -14,9 +14,8 @@ from llm_fixtures import GOOD_ACTIONS
 from server_fixtures import llm_args, start_server
 from threedraw.testing.scripted_server import RecordedRequest, Reply, ScriptedServer
 
-sys.path.insert(0, str(ROOT))  # the add-on's source folder, importable without Blender
-from blender_addon.client import BackendClient, BackendError, default_token_file  # noqa: E402
-from blender_addon.jobs.follow import JobFollower, progress_text, wait_for  # noqa: E402
+from threedraw.addon.client import BackendClient, BackendError, default_token_file
+from threedraw.addon.jobs.follow import JobFollower, progress_text, wait_for
 
 
 def script(req: RecordedRequest) -> Reply:
@@ -42,12 +41,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_default_token_file_is_the_backends(monkeypatch, tmp_path):
-    from threedraw.server.settings import default_token_file as backends
+def test_the_token_file_is_the_one_the_server_at_the_url_writes(monkeypatch, tmp_path):
+    from threedraw.server.settings import ServerSettings
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
-    assert default_token_file() == backends() == tmp_path / "threedraw" / "token"
-    assert BackendClient().url == "http://127.0.0.1:8765"
+    folder = tmp_path / "threedraw"
+    assert default_token_file() == ServerSettings().token_path(8765) == folder / "token"
+    assert BackendClient().url == "http://127.0.0.1:8765" and BackendClient().token_file == folder / "token"
+    # A second server on another port has its own token file; the preference's default finds it.
+    assert ServerSettings().token_path(9000) == folder / "token-9000"
+    assert BackendClient("http://127.0.0.1:9000").token_file == folder / "token-9000"
+    assert BackendClient("http://127.0.0.1:9000", str(default_token_file())).token_file == folder / "token-9000"
+    mine = tmp_path / "elsewhere" / "tok"
+    assert BackendClient("http://127.0.0.1:9000", str(mine)).token_file == mine
 
 
 def test_info_libraries_and_a_draw_job(client):

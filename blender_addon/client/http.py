@@ -17,6 +17,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from ..shared.token_path import DEFAULT_PORT, token_file, token_file_for_url
+
 DEFAULT_URL = "http://127.0.0.1:8765"
 API = "/v1"
 TIMEOUT_S = 10.0
@@ -26,10 +28,8 @@ START_HINT = "start it with `threedraw serve` or the Start button"
 
 
 def default_token_file() -> Path:
-    """Where `threedraw serve` writes its token by default (the backend's rule, restated:
-    the add-on never imports the backend)."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "threedraw" / "token"
+    """Where `threedraw serve` on the default port writes its token (shared.token_path's rule)."""
+    return token_file(DEFAULT_PORT)
 
 
 class BackendError(Exception):
@@ -54,7 +54,15 @@ class BackendClient:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise BackendError(f"backend URL {url!r} is not an http:// address (set it in the add-on's preferences)",
                                "bad_url")
-        self.token_file = Path(token_file).expanduser() if token_file else default_token_file()
+        given = Path(token_file).expanduser() if token_file else None
+        # The preference's default names the default port's file; a server on another port
+        # writes its own (token-PORT), found from the URL.
+        if given is None or given == default_token_file():
+            try:
+                given = token_file_for_url(self.url)
+            except ValueError as e:
+                raise BackendError(f"{e} (set it in the add-on's preferences)", "bad_url") from None
+        self.token_file = given
         self.timeout = timeout
 
     # -- the routes the add-on uses ---------------------------------------------
