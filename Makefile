@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml Makefile
 demo: $(STAMP)
 	mkdir -p out
 	# The embedded local model: no API key, no network.
-	$(VENV)/bin/threedraw draw "a wooden chair" --provider local --seed 1 --out out/chair.blend --preview out/chair.png
+	$(VENV)/bin/threedraw draw "a wooden chair" --provider local --seed 1 --force --out out/chair.blend --preview out/chair.png
 
 test: $(STAMP)
 	# Includes the static check: the add-on type-checks against fake-bpy-module (tests/test_typecheck.py).

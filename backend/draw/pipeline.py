@@ -19,10 +19,12 @@ from ..llm.base import Provider, Usage
 from ..llm.factory import defaults_for
 from ..runtime import StepError, check_cancel, run_llm
 from ..scoring.reward import ScoreConfig, SketchScore, score_sketches
+from ..scoring.structure import duplicate_strokes
 from ..shared.sketch import Sketch
 from . import agent
 
 MAX_STORED_REPLY_CHARS = 256 * 1024  # per raw reply in a run record
+DUPLICATE_NOTE = "duplicates stroke"  # in the note finalise writes for each duplicate it drops
 
 # How a round's sketches get scored: score_sketches itself, or (in the server) a function
 # that runs it on the one worker owning the CLIP model.
@@ -126,10 +128,24 @@ class Round:
                    d.get("calls", 0))
 
 
-def finalise(sketch: Sketch) -> Sketch:
+def finalise(sketch: Sketch, notes: list[str] | None = None) -> Sketch:
     """The sketch a drawing delivers, made from what the parser read: the one place where a drawn
-    sketch may still be changed (a repair step belongs here). Today it is delivered as parsed."""
-    return sketch
+    sketch may still be changed (a repair step belongs here). A stroke that duplicates an earlier
+    one (the structure score's ``clean`` test) is dropped, and ``notes`` gets a line saying so:
+    small models repeat one curve many times."""
+    twins = duplicate_strokes(sketch)
+    if not twins:
+        return sketch
+    drop = {j for j, _ in twins}
+    if notes is not None:
+        notes.extend(f"stroke {j + 1} ({sketch.strokes[j].id}) {DUPLICATE_NOTE} {i + 1} "
+                     f"({sketch.strokes[i].id}): dropped" for j, i in twins)
+    return Sketch(prompt=sketch.prompt, strokes=[s for k, s in enumerate(sketch.strokes) if k not in drop])
+
+
+def dropped_duplicates(notes: Iterable[str]) -> int:
+    """How many duplicate strokes finalise dropped, from a candidate's notes."""
+    return sum(DUPLICATE_NOTE in n for n in notes)
 
 
 def draw_round(
@@ -159,8 +175,10 @@ def draw_round(
     candidates = run_llm(provider, lambda: agent.adraw(
         provider, prompt, lessons=list(lessons), k=k, temperature=temperature, current=current,
         max_tokens=tokens, max_strokes=strokes, seed=seed), cancel)
-    entries = [Entry(c.index, "drawn", finalise(c.sketch) if c.sketch is not None else None, None,
-                     _candidate_record(c), c.error) for c in candidates]
+    for c in candidates:
+        if c.sketch is not None:
+            c.sketch = finalise(c.sketch, c.problems)
+    entries = [Entry(c.index, "drawn", c.sketch, None, _candidate_record(c), c.error) for c in candidates]
     usage = sum((c.usage for c in candidates), Usage())
     rnd = Round(prompt, temperature, entries, usage, sum(len(c.responses) for c in candidates), candidates)
     if require_reply and rnd.no_reply:
