@@ -88,15 +88,15 @@ class Sketch:
             raise SketchError(f"strokes: {len(raw)} strokes, at most {MAX_STROKES} allowed")
         strokes = []
         for i, s in enumerate(raw):
-            where = f"strokes[{i}]"
+            where = f"stroke {i + 1}"  # counted from 1, as the parser and every message count strokes
             if not isinstance(s, dict):
                 raise SketchError(f"{where}: expected an object with 'id' and 'points'")
             sid = s.get("id", f"s{i + 1}")
             label = s.get("label", "")
             if not isinstance(sid, str) or not sid or len(sid) > MAX_ID_CHARS:
-                raise SketchError(f"{where}.id: expected a non-empty string of at most {MAX_ID_CHARS} characters")
+                raise SketchError(f"{where} id: expected a non-empty string of at most {MAX_ID_CHARS} characters")
             if not isinstance(label, str):
-                raise SketchError(f"{where}.label: expected a string")
+                raise SketchError(f"{where} label: expected a string")
             strokes.append(_make_stroke(sid, s.get("points"), label, where))
         sketch = cls(prompt=prompt, strokes=strokes)
         sketch.validate()
@@ -152,16 +152,16 @@ class Sketch:
         seen: set[str] = set()
         for i, s in enumerate(self.strokes):
             if s.id in seen:
-                raise SketchError(f"strokes[{i}].id: duplicate id {s.id!r}")
+                raise SketchError(f"stroke {i + 1} id: duplicate id {s.id!r}")
             seen.add(s.id)
             if len(s.label) > MAX_LABEL_CHARS:
-                raise SketchError(f"strokes[{i}].label: longer than {MAX_LABEL_CHARS} characters")
+                raise SketchError(f"stroke {i + 1} label: longer than {MAX_LABEL_CHARS} characters")
             for k, p in enumerate(s.points):
                 for axis, v in zip("xyz", p):
                     if not math.isfinite(v):
-                        raise SketchError(f"strokes[{i}].points[{k}].{axis}: {v} is not a finite number")
+                        raise SketchError(f"stroke {i + 1} point {k + 1} {axis}: {v} is not a finite number")
                     if abs(v) > CUBE + 1e-9:
-                        raise SketchError(f"strokes[{i}].points[{k}].{axis}: {v} lies outside the cube [-1, 1]")
+                        raise SketchError(f"stroke {i + 1} point {k + 1} {axis}: {v} lies outside the cube [-1, 1]")
 
     def bounds(self) -> tuple[Point, Point]:
         """Axis-aligned box of all control points ((0,0,0),(0,0,0) when empty)."""
@@ -198,20 +198,20 @@ def fit_to_cube(curves: Sequence[Sequence[Point]], margin: float = 0.0) -> tuple
 
 def _make_stroke(sid: str, pts: Any, label: str, where: str) -> Stroke:
     if not isinstance(pts, (list, tuple)):
-        raise SketchError(f"{where}.points: expected a list of 4 points")
+        raise SketchError(f"{where} points: expected a list of 4 points")
     if len(pts) != 4:
-        raise SketchError(f"{where}.points: {len(pts)} control points, expected 4")
+        raise SketchError(f"{where}: {len(pts)} control points, expected 4")
     points = []
     for k, p in enumerate(pts):
         if not isinstance(p, (list, tuple)) or len(p) != 3:
             n = len(p) if isinstance(p, (list, tuple)) else type(p).__name__
-            raise SketchError(f"{where}.points[{k}]: expected [x, y, z], got {n} values")
+            raise SketchError(f"{where} point {k + 1}: expected [x, y, z], got {n} values")
         coords = []
         for axis, v in zip("xyz", p):
             if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise SketchError(f"{where}.points[{k}].{axis}: {v!r} is not a number")
+                raise SketchError(f"{where} point {k + 1} {axis}: {v!r} is not a number")
             coords.append(float(v))
         points.append((coords[0], coords[1], coords[2]))
     if len(label) > MAX_LABEL_CHARS:
-        raise SketchError(f"{where}.label: longer than {MAX_LABEL_CHARS} characters")
+        raise SketchError(f"{where} label: longer than {MAX_LABEL_CHARS} characters")
     return Stroke(id=sid, points=(points[0], points[1], points[2], points[3]), label=label)

@@ -177,7 +177,7 @@ def test_read_lessons_strips_numbering(tmp_path):
     [
         (["--out", "x.txt"], "expected a .blend file name"),
         (["--preview", "x.jpg"], "expected a .png file name"),
-        (["--size", "9000"], "outside 16..2048"),
+        (["--size", "9000"], "outside 16..1024"),
         (["-k", "40"], "k=40: expected 1 to 16"),
         (["--lessons", "/no/such/lessons.txt"], "--lessons /no/such/lessons.txt: no such file"),
         (["--from", "/no/such/sketch.json"], "--from: "),

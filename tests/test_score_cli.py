@@ -63,7 +63,7 @@ def test_render_camera_options_reach_the_cameras(chair_file, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--size", "4096"], "size: 4096 is out of range"),
+    (["--size", "4096"], "--size 4096 is outside 16..1024"),
     (["--views", "0"], "views: 0 is out of range"),
     (["--views", "1000"], "views: 1000 is out of range"),
     (["--fov", "0"], "fov_degrees: 0.0 is out of range"),
@@ -83,18 +83,22 @@ def test_hand_edited_nan_is_a_clear_error(tmp_path, capsys):
     assert "NaN" in path.read_text()
     assert main(["render", str(path), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
-    assert "strokes[2].points[1].x: nan is not a finite number" in err
+    assert "stroke 3 point 2 x: nan is not a finite number" in err
     assert main(["score", str(path), "--prompt", "a chair"]) == 2
     assert "not a finite number" in capsys.readouterr().err
     assert main(["render", str(tmp_path / "missing.json"), "--out", str(tmp_path / "o")]) == 2
     assert "missing.json: no such file" in capsys.readouterr().err
 
 
-def test_empty_and_degenerate_sketches_render(tmp_path):
+def test_an_empty_sketch_is_refused_and_degenerate_strokes_render(tmp_path, capsys):
     empty = tmp_path / "empty.json"
     Sketch(prompt="nothing").save(empty)
-    assert main(["render", str(empty), "--views", "2", "--size", "32", "--out", str(tmp_path / "e")]) == 0
-    assert np.asarray(Image.open(tmp_path / "e" / "view_00.png")).min() == 255
+    # A blank picture, a zero score or an empty .blend would look like a result: each says why not.
+    for command, doing in (["render", "--out", str(tmp_path / "e")], "render"), (["score"], "score"), \
+            (["blend", "--out", str(tmp_path / "e.blend")], "build"):
+        assert main([command[0], str(empty), *command[1:]]) == 2
+        assert capsys.readouterr().err == f"threedraw {command[0]}: {empty}: the sketch has no strokes, nothing to {doing}\n"
+    assert not (tmp_path / "e").exists() and not (tmp_path / "e.blend").exists()
     dots = tmp_path / "dots.json"
     Sketch.from_points("dots", [[[0.2, 0.1, 0.0]] * 4, [[-0.5, 0.3, 0.2]] * 4]).save(dots)
     assert main(["render", str(dots), "--views", "2", "--out", str(tmp_path / "d")]) == 0

@@ -21,13 +21,13 @@ def doc(**stroke):
         ([], "sketch: expected a JSON object, got list"),
         ({"format": "other/1", "strokes": []}, "format: expected 'threedraw.sketch/1', got 'other/1'"),
         ({"format": FORMAT, "strokes": {}}, "strokes: expected a list"),
-        (doc(points=[[0, 0, 0]] * 3), "strokes[0].points: 3 control points, expected 4"),
-        (doc(points=[[0, 0, 0], [0, 0], [0, 0, 0], [0, 0, 0]]), "strokes[0].points[1]: expected [x, y, z], got 2 values"),
-        (doc(points=[[0, 0, 0], [0, "a", 0], [0, 0, 0], [0, 0, 0]]), "strokes[0].points[1].y: 'a' is not a number"),
-        (doc(points=[[0, 0, 0], [0, 0, 0], [0, 0, 2], [0, 0, 0]]), "strokes[0].points[2].z: 2.0 lies outside the cube"),
-        (doc(points=[[0, 0, 0], [0, 0, 0], [0, 0, float("nan")], [0, 0, 0]]), "strokes[0].points[2].z: nan is not a finite"),
-        (doc(label="x" * 65), "strokes[0].label: longer than 64 characters"),
-        (doc(id=""), "strokes[0].id: expected a non-empty string"),
+        (doc(points=[[0, 0, 0]] * 3), "stroke 1: 3 control points, expected 4"),
+        (doc(points=[[0, 0, 0], [0, 0], [0, 0, 0], [0, 0, 0]]), "stroke 1 point 2: expected [x, y, z], got 2 values"),
+        (doc(points=[[0, 0, 0], [0, "a", 0], [0, 0, 0], [0, 0, 0]]), "stroke 1 point 2 y: 'a' is not a number"),
+        (doc(points=[[0, 0, 0], [0, 0, 0], [0, 0, 2], [0, 0, 0]]), "stroke 1 point 3 z: 2.0 lies outside the cube"),
+        (doc(points=[[0, 0, 0], [0, 0, 0], [0, 0, float("nan")], [0, 0, 0]]), "stroke 1 point 3 z: nan is not a finite"),
+        (doc(label="x" * 65), "stroke 1 label: longer than 64 characters"),
+        (doc(id=""), "stroke 1 id: expected a non-empty string"),
     ],
 )
 def test_invalid_sketches_say_what_and_where(data, message):
@@ -39,7 +39,7 @@ def test_invalid_sketches_say_what_and_where(data, message):
 def test_duplicate_ids_and_too_many_strokes_are_refused():
     d = doc()
     d["strokes"].append(dict(d["strokes"][0]))
-    with pytest.raises(SketchError, match=r"strokes\[1\]\.id: duplicate id 'a'"):
+    with pytest.raises(SketchError, match=r"stroke 2 id: duplicate id 'a'"):
         Sketch.from_dict(d)
     d = doc()
     d["strokes"] = [dict(d["strokes"][0], id=f"s{i}") for i in range(257)]

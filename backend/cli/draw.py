@@ -26,7 +26,7 @@ from ..llm.base import ChatRequest, Message
 from ..shared.files import FileReadError, read_text
 from . import UserError
 from .options import (add_clip_arguments, add_data_dir_argument, add_provider_arguments, add_size_arguments,
-                      config_from_args, make_provider, open_database, provider_config)
+                      check_image_size, config_from_args, make_provider, open_database, provider_config)
 from .output import add_force_argument, check_outputs, log_to_stderr, say_written, write_json
 
 HELP = "draw a 3D sketch from a text prompt with an LLM and save it as Blender curves"
@@ -69,8 +69,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     log_to_stderr("threedraw draw: ")
-    if not MIN_PREVIEW_SIZE <= args.size <= MAX_PREVIEW_SIZE:
-        raise UserError(f"--size {args.size} is outside {MIN_PREVIEW_SIZE}..{MAX_PREVIEW_SIZE}")
+    check_image_size(args.size)
     out, preview, json_path = _paths(args)
     lessons = read_lessons(args.lessons) if args.lessons else library_lessons(args) if args.library else []
     current = _load_sketch(args.current) if args.current else None
@@ -174,8 +173,8 @@ def _paths(args: argparse.Namespace) -> tuple[Path, Path | None, Path]:
         raise UserError(f"--preview {args.preview}: expected a .png file name")
     json_path = out.with_suffix(".json")
     # Every output is checked before Blender starts or the LLM is paid; --from is never overwritten.
-    check_outputs({"--out": out, "the sketch JSON": json_path, "--preview": preview,
-                   "--report": Path(args.report) if args.report else None},
+    check_outputs([("--out", out), ("the sketch JSON", json_path), ("--preview", preview),
+                   ("--report", Path(args.report) if args.report else None)],
                   inputs=[args.current, args.lessons], force=args.force)
     return out, preview, json_path
 

@@ -82,17 +82,17 @@ def write_json(path: str, data: Any, what: str | None = None) -> None:
 
 
 # -- where results go ----------------------------------------------------------------
-def check_outputs(outputs: dict[str, Path | None], inputs: Sequence[str | Path | None] = (),
+def check_outputs(outputs: Sequence[tuple[str, Path | None]], inputs: Sequence[str | Path | None] = (),
                   force: bool = False) -> None:
     """Before any work is done (or paid for): every output can be written, and none is lost.
 
-    ``outputs`` maps what names a file (an option, "the sketch JSON") to its path. An input is never
+    ``outputs``: (what names a file, e.g. an option or "the sketch JSON", its path) pairs. An input is never
     overwritten, not even with --force; an existing output is replaced only with --force; each folder
     is created and proven writable by writing a scratch file into it.
     """
     given = [Path(p) for p in inputs if p is not None]
     seen: dict[Path, str] = {}
-    for what, path in outputs.items():
+    for what, path in outputs:
         if path is None:
             continue
         for source in given:
