@@ -177,22 +177,18 @@ class Sketch:
 
 
 def fit_to_cube(curves: Sequence[Sequence[Point]], margin: float = 0.0) -> tuple[list[list[Point]], float]:
-    """Uniformly scale and centre control points into the cube when they leave it.
+    """Scale control points down, uniformly and about the origin, when some leave the cube.
 
-    Returns the (possibly unchanged) curves and the scale applied (1.0 = untouched).
-    Uniform scaling keeps the shape; points already inside are left exactly as they are.
+    Returns the (possibly unchanged) curves and the scale applied (1.0 = untouched, else < 1).
+    Nothing is moved when every point is inside; nothing is ever centred or scaled up, so an
+    artist's drawing keeps its place and size: one point just outside shrinks it by a hair.
     """
     pts = [p for c in curves for p in c]
-    if not pts or all(abs(v) <= CUBE for p in pts for v in p):
+    reach = max((abs(v) for p in pts for v in p), default=0.0)
+    if reach <= CUBE:
         return [list(c) for c in curves], 1.0
-    lo = [min(p[a] for p in pts) for a in range(3)]
-    hi = [max(p[a] for p in pts) for a in range(3)]
-    centre = [(lo[a] + hi[a]) / 2 for a in range(3)]
-    half = max((hi[a] - lo[a]) / 2 for a in range(3)) or 1.0
-    scale = (CUBE - margin) / half
-    out = [
-        [tuple(max(-CUBE, min(CUBE, (p[a] - centre[a]) * scale)) for a in range(3)) for p in c] for c in curves
-    ]
+    scale = (CUBE - margin) / reach
+    out = [[tuple(max(-CUBE, min(CUBE, v * scale)) for v in p) for p in c] for c in curves]
     return out, scale  # type: ignore[return-value]
 
 

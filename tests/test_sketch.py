@@ -65,9 +65,14 @@ def test_load_errors_name_the_file(tmp_path):
         Sketch.load(tmp_path / "absent.json")
 
 
-def test_fit_to_cube_scales_uniformly_and_leaves_inside_points_alone():
+def test_fit_to_cube_scales_down_about_the_origin_and_leaves_inside_points_alone():
     inside = [LEG]
     assert fit_to_cube(inside) == ([LEG], 1.0)
     out, scale = fit_to_cube([[(-4, 0, 0), (0, 0, 0), (0, 2, 0), (4, 0, 0)]])
     assert scale == pytest.approx(0.25)
-    assert out[0][0] == pytest.approx((-1, -0.25, 0)) and out[0][3] == pytest.approx((1, -0.25, 0))
+    assert out[0][0] == pytest.approx((-1, 0, 0)) and out[0][2] == pytest.approx((0, 0.5, 0))
+    # A small drawing with one point just below the cube: shrunk a hair about the origin, never
+    # centred or blown up to fill the cube.
+    out, scale = fit_to_cube([[(-0.5, -0.5, -1.1), (-0.5, -0.5, -0.5), (-0.5, -0.5, 0.0), (-0.5, -0.5, 0.0)]])
+    assert scale == pytest.approx(1 / 1.1)
+    assert out[0][0] == pytest.approx((-0.5 / 1.1, -0.5 / 1.1, -1.0)) and out[0][3][2] == 0.0

@@ -40,8 +40,10 @@ def _load(name: str):
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="threedraw", description="Draw 3D sketches as Bezier curves with an LLM.")
     parser.add_argument("--version", action="version", version=f"threedraw {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    # Only the command being run is imported; the rest are listed by name.
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands",
+                                description="`threedraw COMMAND --help` tells more about each")
+    # Only the command being run is imported (parse never pays for torch); without one, each is
+    # imported for its line of help (under a second: torch and bpy load only when a command runs).
     wanted = next((a for a in argv if a in COMMANDS), None)
     for name in COMMANDS:
         if name == wanted:
@@ -49,9 +51,18 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
             p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
             mod.add_arguments(p)
             p.set_defaults(_run=mod.run)
+        elif wanted is None:
+            sub.add_parser(name, add_help=False, help=_help_line(name))
         else:
             sub.add_parser(name, add_help=False)
     return parser
+
+
+def _help_line(name: str) -> str:
+    try:
+        return str(_load(name).HELP)
+    except ModuleNotFoundError as e:
+        return f"(not available in this installation: {e.name} is missing)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,8 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
-        parser.print_help()
-        return 0 if not argv else 2
+        parser.print_help(sys.stderr)  # no command: the list of commands, and a usage error's status
+        return 2
     try:
         return int(args._run(args) or 0)
     except UserError as e:
