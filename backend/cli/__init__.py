@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from .. import __version__
@@ -82,5 +83,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"threedraw {args.command}: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"threedraw {args.command}: interrupted", file=sys.stderr)
+        # Work in flight was abandoned on the way here (a local generation stops at its next token).
+        print(f"threedraw {args.command}: interrupted, stopping", file=sys.stderr)
+        _exit_if_a_local_model_is_busy(130)
         return 130
+
+
+def _exit_if_a_local_model_is_busy(status: int) -> None:
+    """A local generation abandoned inside llama.cpp's prompt evaluation cannot be stopped, and the
+    normal exit would free llama.cpp under it: end the process at once instead."""
+    local = sys.modules.get("threedraw.llm.local")
+    if local is not None and not local.wait_idle():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
