@@ -262,4 +262,5 @@ def test_missing_clip_checkpoint_is_a_clear_error(server, tmp_path, capsys):
     args = api_args(server, tmp_path / "t.blend", "-k", "2", "--clip-checkpoint", str(tmp_path / "none.pt"))
     assert main(args) == 2
     err = capsys.readouterr().err
-    assert "cannot rank the candidates" in err and "none.pt" in err and "Traceback" not in err
+    assert "--clip-checkpoint" in err and "none.pt: no such file" in err and "Traceback" not in err
+    assert not server.requests  # said before the LLM was paid

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 from dataclasses import replace
 from typing import Any
 
@@ -127,6 +128,10 @@ def add_score_size_argument(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> ScoreConfig:
     """A ScoreConfig from the options add_clip_arguments added; bad values are a UserError."""
+    ckpt = args.clip_checkpoint
+    if ckpt and not Path(ckpt).expanduser().is_file():  # said now, before torch takes seconds to load
+        raise UserError(f"--clip-checkpoint {ckpt}: no such file (a local open_clip weights file: "
+                        ".pt, .bin or .safetensors)")
     try:
         return ScoreConfig(
             clip_model=args.clip_model,

@@ -22,9 +22,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)  # before torch loads: a missing checkpoint is said at once
     from ..scoring.clip import HOW_TO, ClipError
 
-    config = config_from_args(args)
     sketch = load_sketch(args.sketch, "score")
     prompt = sketch.prompt if args.prompt is None else args.prompt
     if not prompt.strip():
