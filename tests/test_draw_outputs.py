@@ -1,6 +1,6 @@
-"""`threedraw draw` never loses a user's file: inputs are never overwritten, existing outputs only
-with --force, unwritable places are refused before the LLM is paid, and a write that still fails
-at the end leaves the sketch and the replies somewhere that works."""
+"""No command loses a user's file: inputs are never overwritten, existing outputs only with --force,
+and `threedraw draw` refuses unwritable places before the LLM is paid; a write that still fails at
+the end leaves the sketch and the replies somewhere that works. Duplicate strokes are dropped."""
 
 from __future__ import annotations
 
@@ -121,3 +121,30 @@ def test_draw_writes_no_duplicate_strokes_and_reports_them(server, tmp_path, cap
     err = capsys.readouterr().err
     assert ": 2 curves (6 duplicate strokes the model drew were dropped)" in err
     assert len(Sketch.load(tmp_path / "t.json")) == 2
+
+
+def test_blend_render_and_export_never_overwrite_an_input_and_replace_outputs_only_with_force(tmp_path, capsys):
+    from threedraw.library.lessons import Operation
+    from threedraw.library.store import LibraryStore
+
+    sketch = tmp_path / "s.json"
+    Sketch.from_points("a stool", [LEG, SEAT]).save(sketch)
+    before = sketch.read_bytes()
+    # blend: its input named as the preview is refused, even with --force.
+    assert main(["blend", str(sketch), "--out", str(tmp_path / "s.blend"), "--preview", str(sketch), "--force"]) == 2
+    assert f"--preview {sketch} is the input {sketch}: a command never overwrites its input" in capsys.readouterr().err
+    assert sketch.read_bytes() == before and not (tmp_path / "s.blend").exists()
+    store = LibraryStore.open(tmp_path / "data")
+    store.create("chairs")
+    store.apply("chairs", [Operation("add", None, "Legs end on the seat.")])
+    export = ["library", "export", "chairs", str(tmp_path / "chairs.txt"), "--data-dir", str(tmp_path / "data")]
+    runs = {"blend": ["blend", str(sketch), "--out", str(tmp_path / "s.blend")],
+            "render": ["render", str(sketch), "--views", "2", "--size", "32", "--out", str(tmp_path / "views")],
+            "library": export}
+    for name, command in runs.items():
+        assert main(command) == 0, name
+        capsys.readouterr()
+        assert main(command) == 2, name  # the second time the outputs exist
+        assert "exists; pass --force to replace it" in capsys.readouterr().err
+        assert main([*command, "--force"]) == 0, name
+    assert sketch.read_bytes() == before
