@@ -110,7 +110,8 @@ def test_finalise_drops_duplicate_strokes_and_says_so():
     notes: list[str] = []
     kept = finalise(sketch, notes)
     assert [s.points for s in kept.strokes] == [tuple(LEG), tuple(SEAT)]
-    assert notes == ["stroke 3 (s3) duplicates stroke 1 (s1): dropped", "stroke 4 (s4) duplicates stroke 1 (s1): dropped"]
+    assert notes == ["stroke 3 (s3) duplicates stroke 1 (s1): dropped",
+                     "stroke 4 (s4) duplicates stroke 1 (s1): dropped"]
 
 
 def test_draw_writes_no_duplicate_strokes_and_reports_them(server, tmp_path, capsys):

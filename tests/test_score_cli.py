@@ -102,7 +102,8 @@ def test_an_empty_sketch_is_refused_and_degenerate_strokes_render(tmp_path, caps
     for command, doing in (["render", "--out", str(tmp_path / "e")], "render"), (["score"], "score"), \
             (["blend", "--out", str(tmp_path / "e.blend")], "build"):
         assert main([command[0], str(empty), *command[1:]]) == 2
-        assert capsys.readouterr().err == f"threedraw {command[0]}: {empty}: the sketch has no strokes, nothing to {doing}\n"
+        err = capsys.readouterr().err
+        assert err == f"threedraw {command[0]}: {empty}: the sketch has no strokes, nothing to {doing}\n"
     assert not (tmp_path / "e").exists() and not (tmp_path / "e.blend").exists()
     dots = tmp_path / "dots.json"
     Sketch.from_points("dots", [[[0.2, 0.1, 0.0]] * 4, [[-0.5, 0.3, 0.2]] * 4]).save(dots)
