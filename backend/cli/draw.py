@@ -300,11 +300,11 @@ def _duplicates_note(chosen: Any) -> str:
 def _rescue(args: argparse.Namespace, sketch: Any, rnd: Any, report: dict[str, Any] | None = None) -> Path:
     """The sketch and the raw replies, saved where they can be: the data folder, else the temp folder.
     Called when an output could not be written after the LLM was paid."""
+    from ..cke.report import slug
     from ..shared.files import write_text_atomic
     from ..storage import default_data_dir
 
-    name = time.strftime("%Y%m%d-%H%M%S") + "-" + (re.sub(r"[^a-z0-9]+", "-", args.prompt.lower()).strip("-")[:40]
-                                                   or "sketch")
+    name = f"{time.strftime('%Y%m%d-%H%M%S')}-{slug(args.prompt)}"
     replies = "\n\n".join(r for c in rnd.candidates for r in c.responses)
     last: OSError | None = None
     for base in (Path(args.data_dir) if args.data_dir else default_data_dir(), Path(tempfile.gettempdir())):
