@@ -140,7 +140,8 @@ def read_sketch(objects: Sequence[bpy.types.Object], prompt: str = "") -> ReadRe
 
     Strokes that came from threedraw keep their order and ids; curves drawn or
     edited by hand follow, by object name. Coordinates outside the cube are
-    fitted into it uniformly (the shape is kept) and a warning says so.
+    scaled down into it uniformly about the origin (nothing inside moves or grows) and a
+    warning gives the factor.
     """
     warnings: list[str] = []
     known: list[tuple[int, str, str, list[Point]]] = []  # (order, id, label, points)
@@ -173,7 +174,7 @@ def read_sketch(objects: Sequence[bpy.types.Object], prompt: str = "") -> ReadRe
     wanted_ids = [k[1] for k in known]
     fitted, scale = fit_to_cube(curves)
     if scale != 1.0:
-        warnings.append(f"curves reach outside the cube [-1, 1]; scaled by {scale:.4g} to fit")
+        warnings.append(f"curves reach outside the cube [-1, 1]; scaled by {scale:.4g} about the origin to fit")
     if len(fitted) > MAX_STROKES:
         warnings.append(f"{len(fitted)} curve segments, only the first {MAX_STROKES} were kept")
         fitted, labels = fitted[:MAX_STROKES], labels[:MAX_STROKES]

@@ -88,15 +88,15 @@ class Sketch:
             raise SketchError(f"strokes: {len(raw)} strokes, at most {MAX_STROKES} allowed")
         strokes = []
         for i, s in enumerate(raw):
-            where = f"strokes[{i}]"
+            where = f"stroke {i + 1}"  # counted from 1, as the parser and every message count strokes
             if not isinstance(s, dict):
                 raise SketchError(f"{where}: expected an object with 'id' and 'points'")
             sid = s.get("id", f"s{i + 1}")
             label = s.get("label", "")
             if not isinstance(sid, str) or not sid or len(sid) > MAX_ID_CHARS:
-                raise SketchError(f"{where}.id: expected a non-empty string of at most {MAX_ID_CHARS} characters")
+                raise SketchError(f"{where} id: expected a non-empty string of at most {MAX_ID_CHARS} characters")
             if not isinstance(label, str):
-                raise SketchError(f"{where}.label: expected a string")
+                raise SketchError(f"{where} label: expected a string")
             strokes.append(_make_stroke(sid, s.get("points"), label, where))
         sketch = cls(prompt=prompt, strokes=strokes)
         sketch.validate()
@@ -156,15 +156,15 @@ class Sketch:
         seen: set[str] = set()
         for i, s in enumerate(self.strokes):
             if s.id in seen:
-                raise SketchError(f"strokes[{i}].id: duplicate id {s.id!r}")
+                raise SketchError(f"stroke {i + 1} id: duplicate id {s.id!r}")
             seen.add(s.id)
             if len(s.label) > MAX_LABEL_CHARS:
-                raise SketchError(f"strokes[{i}].label: longer than {MAX_LABEL_CHARS} characters")
+                raise SketchError(f"stroke {i + 1} label: longer than {MAX_LABEL_CHARS} characters")
             for k, p in enumerate(s.points):
                 for axis, v in zip("xyz", p):
-                    v = _coordinate(v, f"strokes[{i}].points[{k}].{axis}")
+                    v = _coordinate(v, f"stroke {i + 1} point {k + 1} {axis}")
                     if abs(v) > CUBE + 1e-9:
-                        raise SketchError(f"strokes[{i}].points[{k}].{axis}: {v} lies outside the cube [-1, 1]")
+                        raise SketchError(f"stroke {i + 1} point {k + 1} {axis}: {v} lies outside the cube [-1, 1]")
 
     def bounds(self) -> tuple[Point, Point]:
         """Axis-aligned box of all control points ((0,0,0),(0,0,0) when empty)."""
@@ -180,22 +180,18 @@ class Sketch:
 
 
 def fit_to_cube(curves: Sequence[Sequence[Point]], margin: float = 0.0) -> tuple[list[list[Point]], float]:
-    """Uniformly scale and centre control points into the cube when they leave it.
+    """Scale control points down, uniformly and about the origin, when some leave the cube.
 
-    Returns the (possibly unchanged) curves and the scale applied (1.0 = untouched).
-    Uniform scaling keeps the shape; points already inside are left exactly as they are.
+    Returns the (possibly unchanged) curves and the scale applied (1.0 = untouched, else < 1).
+    Nothing is moved when every point is inside; nothing is ever centred or scaled up, so an
+    artist's drawing keeps its place and size: one point just outside shrinks it by a hair.
     """
     pts = [p for c in curves for p in c]
-    if not pts or all(abs(v) <= CUBE for p in pts for v in p):
+    reach = max((abs(v) for p in pts for v in p), default=0.0)
+    if reach <= CUBE:
         return [list(c) for c in curves], 1.0
-    lo = [min(p[a] for p in pts) for a in range(3)]
-    hi = [max(p[a] for p in pts) for a in range(3)]
-    centre = [(lo[a] + hi[a]) / 2 for a in range(3)]
-    half = max((hi[a] - lo[a]) / 2 for a in range(3)) or 1.0
-    scale = (CUBE - margin) / half
-    out = [
-        [tuple(max(-CUBE, min(CUBE, (p[a] - centre[a]) * scale)) for a in range(3)) for p in c] for c in curves
-    ]
+    scale = (CUBE - margin) / reach
+    out = [[tuple(max(-CUBE, min(CUBE, v * scale)) for v in p) for p in c] for c in curves]
     return out, scale  # type: ignore[return-value]
 
 
@@ -232,16 +228,16 @@ def _digits(v: int) -> int:
 
 def _make_stroke(sid: str, pts: Any, label: str, where: str) -> Stroke:
     if not isinstance(pts, (list, tuple)):
-        raise SketchError(f"{where}.points: expected a list of 4 points")
+        raise SketchError(f"{where} points: expected a list of 4 points")
     if len(pts) != 4:
-        raise SketchError(f"{where}.points: {len(pts)} control points, expected 4")
+        raise SketchError(f"{where}: {len(pts)} control points, expected 4")
     points = []
     for k, p in enumerate(pts):
         if not isinstance(p, (list, tuple)) or len(p) != 3:
             n = len(p) if isinstance(p, (list, tuple)) else type(p).__name__
-            raise SketchError(f"{where}.points[{k}]: expected [x, y, z], got {n} values")
-        coords = [_coordinate(v, f"{where}.points[{k}].{'xyz'[a]}") for a, v in enumerate(p)]
+            raise SketchError(f"{where} point {k + 1}: expected [x, y, z], got {n} values")
+        coords = [_coordinate(v, f"{where} point {k + 1} {axis}") for axis, v in zip("xyz", p)]
         points.append((coords[0], coords[1], coords[2]))
     if len(label) > MAX_LABEL_CHARS:
-        raise SketchError(f"{where}.label: longer than {MAX_LABEL_CHARS} characters")
+        raise SketchError(f"{where} label: longer than {MAX_LABEL_CHARS} characters")
     return Stroke(id=sid, points=(points[0], points[1], points[2], points[3]), label=label)

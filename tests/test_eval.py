@@ -154,3 +154,14 @@ def test_eval_errors_are_one_clear_line(tmp_path, capsys, args, message):
     code = main(["eval", *args, "--data-dir", str(tmp_path), "--base-url", "http://127.0.0.1:9/v1", "--model", "m"])
     err = capsys.readouterr().err
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_eval_keeps_a_finished_report_unless_forced(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.md").write_text("my annotated report")
+    code = main(["eval", "--prompts", "modelnet40", "--out", str(out), "--data-dir", str(tmp_path),
+                 "--base-url", "http://127.0.0.1:9/v1", "--model", "m"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"--out {out / 'report.md'} exists; pass --force to replace it" in err
+    assert (out / "report.md").read_text() == "my annotated report"

@@ -178,3 +178,20 @@ def test_size_defaults_in_help_are_the_ones_used(command, capsys):
     local, api = KIND_DEFAULTS["local"], KIND_DEFAULTS["openai-compatible"]
     assert f"(default: {local.max_strokes} local, {api.max_strokes} API)" in text
     assert f"(default: {local.max_tokens} local, {api.max_tokens} API)" in text
+
+
+def test_an_empty_head_kept_on_a_tie_is_said(tmp_path, capsys):
+    """The scripted validation drawing ignores the lessons, so every epoch ties with epoch 0 (no lessons)."""
+    from threedraw.cli import main
+
+    (tmp_path / "train.txt").write_text("a chair\n")
+    (tmp_path / "val.txt").write_text("a table\n")
+    with ScriptedServer(Teacher()) as srv:
+        args = ["learn", "--data-dir", str(tmp_path / "data"), "--base-url", srv.base_url, "--model", "scripted",
+                "--retries", "0", "--prompts", str(tmp_path / "train.txt"), "--validation", str(tmp_path / "val.txt"),
+                "--library", "lib", "--epochs", "1", "-k", "2", "--seed", "0"]
+        assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "note: the head (epoch 0, version 0) holds no lessons, so --library lib draws without experience: " \
+           "epoch 1 scored the same on validation" in out
+    assert "a tie keeps the earlier epoch; to draw with epoch 1's" in out and "threedraw library restore lib 1" in out

@@ -44,4 +44,4 @@ def test_huge_integer_coordinate_is_an_invalid_value_everywhere(cli, tmp_path):
     )
     proc = cli("blend", str(sketch), "--out", str(tmp_path / "huge.blend"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "huge.json: strokes[0].points[3].z: an integer of 401 digits is not a finite number" in proc.stderr
+    assert "huge.json: stroke 1 point 4 z: an integer of 401 digits is not a finite number" in proc.stderr

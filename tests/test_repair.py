@@ -257,4 +257,4 @@ def test_the_repair_command_refuses_to_overwrite_its_input_and_bad_tolerances(cl
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps({"format": "threedraw.sketch/1", "strokes": [{"points": [[0, 0, 0]]}]}))
     invalid = cli("repair", str(broken))
-    assert invalid.returncode == 2 and "strokes[0].points: 1 control points, expected 4" in invalid.stderr
+    assert invalid.returncode == 2 and "stroke 1: 1 control points, expected 4" in invalid.stderr

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
 from clip_fixtures import chair, make_tiny_clip, random_sketch
+from conftest import EXAMPLES
 from PIL import Image
 
-from threedraw.bench.scoring import measure
+from threedraw.bench.scoring import MEANINGS, measure
+from threedraw.cli.bench import figure_lines
 from threedraw.rendering.camera import CameraRig
 from threedraw.cli import main
 from threedraw.rendering.rasteriser import RenderConfig, render_sketches
@@ -63,7 +68,7 @@ def test_render_camera_options_reach_the_cameras(chair_file, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--size", "4096"], "size: 4096 is out of range"),
+    (["--size", "4096"], "--size 4096 is outside 16..1024"),
     (["--views", "0"], "views: 0 is out of range"),
     (["--views", "1000"], "views: 1000 is out of range"),
     (["--fov", "0"], "fov_degrees: 0.0 is out of range"),
@@ -83,18 +88,23 @@ def test_hand_edited_nan_is_a_clear_error(tmp_path, capsys):
     assert "NaN" in path.read_text()
     assert main(["render", str(path), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
-    assert "strokes[2].points[1].x: nan is not a finite number" in err
+    assert "stroke 3 point 2 x: nan is not a finite number" in err
     assert main(["score", str(path), "--prompt", "a chair"]) == 2
     assert "not a finite number" in capsys.readouterr().err
     assert main(["render", str(tmp_path / "missing.json"), "--out", str(tmp_path / "o")]) == 2
     assert "missing.json: no such file" in capsys.readouterr().err
 
 
-def test_empty_and_degenerate_sketches_render(tmp_path):
+def test_an_empty_sketch_is_refused_and_degenerate_strokes_render(tmp_path, capsys):
     empty = tmp_path / "empty.json"
     Sketch(prompt="nothing").save(empty)
-    assert main(["render", str(empty), "--views", "2", "--size", "32", "--out", str(tmp_path / "e")]) == 0
-    assert np.asarray(Image.open(tmp_path / "e" / "view_00.png")).min() == 255
+    # A blank picture, a zero score or an empty .blend would look like a result: each says why not.
+    for command, doing in (["render", "--out", str(tmp_path / "e")], "render"), (["score"], "score"), \
+            (["blend", "--out", str(tmp_path / "e.blend")], "build"):
+        assert main([command[0], str(empty), *command[1:]]) == 2
+        err = capsys.readouterr().err
+        assert err == f"threedraw {command[0]}: {empty}: the sketch has no strokes, nothing to {doing}\n"
+    assert not (tmp_path / "e").exists() and not (tmp_path / "e.blend").exists()
     dots = tmp_path / "dots.json"
     Sketch.from_points("dots", [[[0.2, 0.1, 0.0]] * 4, [[-0.5, 0.3, 0.2]] * 4]).save(dots)
     assert main(["render", str(dots), "--views", "2", "--out", str(tmp_path / "d")]) == 0
@@ -150,7 +160,7 @@ def test_score_refuses_what_it_cannot_use(chair_file, tmp_path, capsys, monkeypa
     err = capsys.readouterr().err
     assert "could not download" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert main(["score", str(chair_file), "--clip-checkpoint", str(tmp_path / "none.pt")]) == 2
-    assert "is not a file" in capsys.readouterr().err
+    assert "none.pt: no such file" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # argparse: the two weight sources exclude each other
         main(["score", str(chair_file), "--clip-pretrained", "openai", "--clip-checkpoint", "x.pt"])
     assert main(["score", str(chair_file), "--views", "99"]) == 2
@@ -182,9 +192,42 @@ def test_score_sketches_without_clip_ranks_by_structure():
 
 def test_benchmark_reports_its_figures(tiny):
     config, _ = tiny  # registered with open_clip by make_tiny_clip
-    figures = measure(sketches=2, views=2, strokes=5, size=64, clip_model=config.stem, repeats=1, clip_repeats=1)
+    seen = []
+    figures = measure(sketches=2, views=2, strokes=5, size=64, clip_model=config.stem, repeats=1, clip_repeats=1,
+                      progress=seen.append)
+    # It says what it is doing while it works, and every figure printed says what it is.
+    assert [p.done for p in seen] == [0, 1, 2, 3, 4] and seen[1].message.startswith("timing render + backward")
+    lines = figure_lines(figures, MEANINGS).splitlines()
+    assert len(lines) == len(figures) and all(MEANINGS[k] in line for k, line in zip(figures, lines))
+    assert "target: render time at most 10% of CLIP encoding time" in lines[list(figures).index("render_target_met")]
     for key in ("render_seconds", "render_backward_seconds", "clip_image_encode_seconds"):
         assert figures[key] > 0
     assert figures["render_fraction_of_clip"] == pytest.approx(
         figures["render_seconds"] / figures["clip_image_encode_seconds"])
     assert isinstance(figures["render_target_met"], bool) and torch.get_num_threads() == figures["threads"]
+
+
+def _score_in_a_fresh_process(*args: str, env: dict | None = None):
+    """`threedraw score` in its own process, reporting whether torch was loaded and how long it took."""
+    code = ("import sys, time; from threedraw.cli import main; t = time.monotonic(); rc = main(sys.argv[1:]); "
+            "print('torch' in sys.modules, round(time.monotonic() - t, 1)); sys.exit(rc)")
+    return subprocess.run([sys.executable, "-c", code, "score", *args], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, **(env or {})})
+
+
+def test_a_missing_checkpoint_is_said_before_torch_loads(tmp_path):
+    proc = _score_in_a_fresh_process(str(EXAMPLES / "chair.json"), "--clip-checkpoint", str(tmp_path / "no.pt"))
+    assert proc.returncode == 2 and proc.stdout.split()[0] == "False", proc.stdout
+    assert proc.stderr == f"threedraw score: --clip-checkpoint {tmp_path / 'no.pt'}: no such file (a local " \
+                          "open_clip weights file: .pt, .bin or .safetensors)\n"
+
+
+@pytest.mark.parametrize("env,why", [({"HF_HUB_OFFLINE": "1"}, "HF_HUB_OFFLINE is set"),
+                                     ({"HF_ENDPOINT": "http://127.0.0.1:9"}, "127.0.0.1 cannot be reached")])
+def test_weights_that_cannot_be_downloaded_fail_fast(tmp_path, env, why):
+    # Before: the hub's retries took 52 s to give up. Generous bound; measured 2-6 s, mostly torch's import.
+    env = {**env, "HF_HOME": str(tmp_path / "hf"), "HOME": str(tmp_path)}  # nothing cached
+    proc = _score_in_a_fresh_process(str(EXAMPLES / "chair.json"), "--clip-pretrained", "openai", env=env)
+    assert proc.returncode == 2, proc.stderr
+    assert f"could not download the CLIP weights ViT-B-32 'openai': {why}, and they are not cached yet" in proc.stderr
+    assert float(proc.stdout.split()[1]) < 30

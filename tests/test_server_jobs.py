@@ -148,7 +148,7 @@ def test_job_settings_beyond_the_servers_limits_are_refused(client):
     assert "draw.k" in err["message"] and "16" in err["message"]
     err = assert_envelope(client.post("/v1/jobs", json={"kind": "score", "sketches": [
         {**sketch_dict(), "strokes": [{"id": "s1", "points": [[0, 0, 0]] * 3}]}]}), 422)
-    assert "score.sketches[0]" in err["message"] and "strokes[0].points" in err["message"]
+    assert "score.sketches[0]" in err["message"] and "stroke 1: " in err["message"]
 
 
 def test_cancel_stops_a_running_job_and_a_queued_one_at_once(client, llm, script):

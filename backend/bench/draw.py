@@ -27,6 +27,7 @@ from typing import Any
 from ..draw import agent
 from .. import prompts
 from ..llm.openai_compat import OpenAICompatProvider
+from ..runtime import Progress, ProgressFn
 from ..testing.scripted_server import Reply, ScriptedServer
 
 REPLY_DELAY_S = 1.0
@@ -36,21 +37,41 @@ REPEATS = 3
 CLI_LLM_DELAY_S = 3.0
 
 
-def run_benchmark(args: argparse.Namespace | None = None) -> dict[str, Any]:
+# What each figure is, printed beside it.
+MEANINGS = {
+    "reply_delay_s": "the scripted server's delay per reply, seconds",
+    "single_call_s": "one drawing (K=1), median seconds",
+    f"round_k{K}_s": f"one round of K={K} candidates drawn concurrently, median seconds",
+    f"round_k{K}_over_single": "round time / single time (target: at most 1.3)",
+    **{f"draw_cli_wall_llm_{d:g}s": f"`threedraw draw` wall seconds, preview included, the LLM taking {d:g} s"
+       for d in (CLI_LLM_DELAY_S, 0.0)},
+    **{f"draw_cli_overhead_llm_{d:g}s": f"that wall time minus the LLM's {d:g} s (target: under 3 s)"
+       for d in (CLI_LLM_DELAY_S, 0.0)},
+}
+
+
+def run_benchmark(args: argparse.Namespace | None = None, progress: ProgressFn | None = None) -> dict[str, Any]:
+    def step(k: int, message: str) -> None:
+        if progress is not None:
+            progress(Progress("draw" if k < 3 else "done", message, k, 3))
+
     reply = prompts.format_sketch(prompts.worked_example(), json_mode=False)
     figures: dict[str, Any] = {}
+    step(0, f"timing single drawings and rounds of K={K} ({REPEATS} each)")
     with ScriptedServer(default=Reply.completion(reply, delay=REPLY_DELAY_S)) as srv:
         single, round_k = asyncio.run(_round_times(srv.base_url))
     figures["reply_delay_s"] = REPLY_DELAY_S
     figures["single_call_s"] = single
     figures[f"round_k{K}_s"] = round_k
     figures[f"round_k{K}_over_single"] = round_k / single
-    for delay in (CLI_LLM_DELAY_S, 0.0):
+    for n, delay in enumerate((CLI_LLM_DELAY_S, 0.0), start=1):
+        step(n, f"timing one `threedraw draw` process, the LLM taking {delay:g} s")
         with ScriptedServer(default=Reply.completion(reply, delay=delay)) as srv:
             wall = _cli_wall(srv.base_url)
         tag = f"llm_{delay:g}s"
         figures[f"draw_cli_wall_{tag}"] = wall
         figures[f"draw_cli_overhead_{tag}"] = wall - delay
+    step(3, "done")
     return figures
 
 

@@ -15,19 +15,44 @@ import statistics
 import time
 from typing import Any, Callable
 
+from ..runtime import Progress, ProgressFn
 from ..shared.sketch import Sketch
 
 RENDER_TARGET = 0.10  # render time / CLIP image-encoding time
 BACKWARD_TARGET = 3.0  # (forward + backward) / forward
 
+# What each figure is, printed beside it.
+MEANINGS = {
+    "sketches": "sketches rendered at once",
+    "views": "views per sketch",
+    "strokes": "strokes per sketch",
+    "size": "image side, px",
+    "clip_model": "CLIP architecture encoding the images (random weights: the same compute)",
+    "threads": "torch CPU threads",
+    "render_seconds": "render all views once, median seconds",
+    "render_backward_seconds": "render + backward pass (gradients to the control points), median seconds",
+    "clip_image_encode_seconds": "CLIP-encode all rendered images, median seconds",
+    "structure_seconds": "structure score of every sketch, median seconds",
+    "render_fraction_of_clip": "render time / CLIP encoding time",
+    "backward_over_forward": "(render + backward) time / render time",
+    "render_target_met": f"target: render time at most {RENDER_TARGET:.0%} of CLIP encoding time",
+    "backward_target_met": f"target: render + backward at most {BACKWARD_TARGET:g}x the render time",
+}
+STEPS = ("render", "render + backward", "structure score", "CLIP image encoding")
 
-def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
-    return measure()
+
+def run_benchmark(args: argparse.Namespace, progress: ProgressFn | None = None) -> dict[str, Any]:
+    return measure(progress=progress)
 
 
 def measure(sketches: int = 5, views: int = 8, strokes: int = 30, size: int = 224, clip_model: str = "ViT-B-32",
-            repeats: int = 5, clip_repeats: int = 2) -> dict[str, Any]:
+            repeats: int = 5, clip_repeats: int = 2, progress: ProgressFn | None = None) -> dict[str, Any]:
     import torch
+
+    def step(k: int) -> None:
+        if progress is not None:
+            reps = clip_repeats if k == len(STEPS) - 1 else repeats
+            progress(Progress("render", f"timing {STEPS[k]} ({reps} runs after a warm-up)", k, len(STEPS)))
 
     from ..rendering.camera import CameraRig
     from ..rendering.rasteriser import RenderConfig, render, sketches_to_tensor
@@ -46,10 +71,16 @@ def measure(sketches: int = 5, views: int = 8, strokes: int = 30, size: int = 22
         p = points.clone().requires_grad_(True)
         render(p, cameras, config, mask).mean().backward()
 
+    step(0)
     render_s = _median_time(forward, repeats)
+    step(1)
     backward_s = _median_time(forward_backward, repeats)
+    step(2)
     structure_s = _median_time(lambda: [structure_score(s) for s in batch], repeats)
+    step(3)
     clip_s = _clip_encode_time(forward(), clip_model, clip_repeats)
+    if progress is not None:
+        progress(Progress("done", "done", len(STEPS), len(STEPS)))
     return {
         "sketches": sketches,
         "views": views,

@@ -8,6 +8,7 @@ waiting on an LLM and have Blender ready when the sketch arrives.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
 import queue
@@ -21,6 +22,7 @@ from ..shared.sketch import Sketch
 from .protocol import PREVIEW_SIZE, REPLY_PREFIX, WORKER_MODULE
 
 CHATTER_LINES = 20  # Blender output kept for error messages
+KILL_WAIT_S = 0.2  # how long close(kill=True) waits for the killed worker to be gone
 
 
 class BlenderError(RuntimeError):
@@ -109,6 +111,8 @@ class BlenderProcess:
         return reply
 
     def close(self, kill: bool = False) -> None:
+        """Let the worker finish and exit; ``kill``: end it now (Ctrl-C, an error), without waiting
+        the seconds a killed Blender can take to release its memory (the OS reaps it)."""
         if self._proc.poll() is None:
             try:
                 if kill:
@@ -118,7 +122,8 @@ class BlenderProcess:
                 self._proc.wait(timeout=10)
             except (subprocess.TimeoutExpired, OSError):
                 self._proc.kill()
-                self._proc.wait()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self._proc.wait(timeout=KILL_WAIT_S)
 
 
 def write_blend(

@@ -7,8 +7,10 @@ The first reply, {"ok": true, "ready": true}, comes once bpy is loaded and the r
 warmed up.
 """
 
+# Every picture a command makes has the one size range, the renderer's (render, draw, blend, serve).
+from ..rendering.camera import MAX_SIZE as MAX_PREVIEW_SIZE
+from ..rendering.camera import MIN_SIZE as MIN_PREVIEW_SIZE
+
 REPLY_PREFIX = "@threedraw@ "
 WORKER_MODULE = "threedraw.blender.worker"  # run as `python -m WORKER_MODULE`
 PREVIEW_SIZE = 512  # px, the default preview
-MIN_PREVIEW_SIZE = 16
-MAX_PREVIEW_SIZE = 2048

@@ -106,17 +106,18 @@ def plot_epochs(epochs: Sequence[dict[str, Any]], path: Path, title: str, best_e
     lo, hi = min(ys), max(ys)
     pad = (hi - lo) * 0.15 or 0.05
     lo, hi = lo - pad, hi + pad
+    ticks = axis_ticks(lo, hi)
+    lo, hi = min(lo, ticks[0][0]), max(hi, ticks[-1][0])  # the axis spans its outer ticks
 
     def px(x: float, y: float) -> tuple[float, float]:
         return (left + (x - x0) / (x1 - x0) * (w - left - right), top + (hi - y) / (hi - lo) * (h - top - bottom))
 
     d.text((left, 12), title[:90], fill="black")
     d.rectangle((left, top, w - right, h - bottom), outline=(80, 80, 80))
-    for t in range(6):
-        y = lo + (hi - lo) * t / 5
+    for y, label in axis_ticks(lo, hi):
         _, py = px(x0, y)
         d.line((left, py, w - right, py), fill=(230, 230, 230))
-        d.text((8, py - 6), f"{y:.4f}", fill=(60, 60, 60))
+        d.text((8, py - 6), label, fill=(60, 60, 60))
     for x in range(int(x0), int(x1) + 1):
         pxx, _ = px(x, lo)
         d.line((pxx, h - bottom, pxx, h - bottom + 4), fill=(80, 80, 80))
@@ -143,6 +144,25 @@ def plot_epochs(epochs: Sequence[dict[str, Any]], path: Path, title: str, best_e
     return path
 
 
+def axis_ticks(lo: float, hi: float, target: int = 5) -> list[tuple[float, str]]:
+    """Tick values and labels for an axis over [lo, hi]: about ``target`` steps of 1, 2 or 5 x 10^k
+    (a plotting library's "nice" locator; matplotlib is not a dependency), from the last multiple of
+    the step at or below lo to the first at or above hi, each label with just the decimals that
+    tell ticks apart."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        lo, hi = (lo, lo + 1.0) if math.isfinite(lo) else (0.0, 1.0)
+    raw = (hi - lo) / target
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw * 0.999)
+    first, last = math.floor(lo / step + 1e-9), math.ceil(hi / step - 1e-9)
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    ticks = []
+    for n in range(first, last + 1):
+        text = f"{n * step:.{decimals}f}"
+        ticks.append((round(n * step, decimals + 1), text.lstrip("-") if float(text) == 0 else text))
+    return ticks
+
+
 # ---------------------------------------------------------------------------
 # Contact sheets and the report
 
@@ -155,14 +175,12 @@ def slug(text: str, n: int = 40) -> str:
 def best_sheet(results: Sequence[PromptResult], size: int = TILE_SIZE) -> Any:
     """One tile per prompt (a three-quarter view), labelled with the prompt and its CLIP-ST."""
     tiles, labels = [], []
-    chars = max(8, size // 7)
     for r in results:
         sketch = r.sketch or Sketch(prompt=r.prompt)
         tiles.append(render_tiles(sketch, views=1, size=size)[0])
-        score = f"{r.clip:.3f}" if r.clip is not None else f"st {_fmt(r.structure, 2)}"
-        label = f"{r.index + 1}. {r.prompt}"
-        room = chars - len(score) - 1
-        labels.append((label if len(label) <= room else label[: room - 1] + "~") + " " + score)
+        # The score first, so a long prompt wrapped (or, past three lines, cut) never hides it.
+        score = f"CLIP {r.clip:.3f}" if r.clip is not None else f"structure {_fmt(r.structure, 2)}"
+        labels.append(f"{score}  {r.index + 1}. {r.prompt}")
     return contact_sheet(tiles, labels)
 
 

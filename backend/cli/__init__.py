@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from .. import __version__
@@ -41,8 +42,10 @@ def _load(name: str):
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="threedraw", description="Draw 3D sketches as Bezier curves with an LLM.")
     parser.add_argument("--version", action="version", version=f"threedraw {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    # Only the command being run is imported; the rest are listed by name.
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands",
+                                description="`threedraw COMMAND --help` tells more about each")
+    # Only the command being run is imported (parse never pays for torch); without one, each is
+    # imported for its line of help (under a second: torch and bpy load only when a command runs).
     wanted = next((a for a in argv if a in COMMANDS), None)
     for name in COMMANDS:
         if name == wanted:
@@ -50,9 +53,18 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
             p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
             mod.add_arguments(p)
             p.set_defaults(_run=mod.run)
+        elif wanted is None:
+            sub.add_parser(name, add_help=False, help=_help_line(name))
         else:
             sub.add_parser(name, add_help=False)
     return parser
+
+
+def _help_line(name: str) -> str:
+    try:
+        return str(_load(name).HELP)
+    except ModuleNotFoundError as e:
+        return f"(not available in this installation: {e.name} is missing)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,13 +76,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
-        parser.print_help()
-        return 0 if not argv else 2
+        parser.print_help(sys.stderr)  # no command: the list of commands, and a usage error's status
+        return 2
     try:
         return int(args._run(args) or 0)
     except UserError as e:
         print(f"threedraw {args.command}: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"threedraw {args.command}: interrupted", file=sys.stderr)
+        # Work in flight was abandoned on the way here (a local generation stops at its next token).
+        print(f"threedraw {args.command}: interrupted, stopping", file=sys.stderr)
+        _exit_if_a_local_model_is_busy(130)
         return 130
+
+
+def _exit_if_a_local_model_is_busy(status: int) -> None:
+    """A local generation abandoned inside llama.cpp's prompt evaluation cannot be stopped, and the
+    normal exit would free llama.cpp under it: end the process at once instead."""
+    local = sys.modules.get("threedraw.llm.local")
+    if local is not None and not local.wait_idle():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+from typing import Any
 
 from ..bench import BENCHMARKS
+from .output import ProgressPrinter
 
 HELP = "run a benchmark and print its figures"
 
@@ -17,11 +19,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    figures = importlib.import_module(BENCHMARKS[args.what]).run_benchmark(args)
+    bench = importlib.import_module(BENCHMARKS[args.what])
+    figures = bench.run_benchmark(args, progress=ProgressPrinter("bench"))  # progress on stderr
     if args.json:
         print(json.dumps(figures))
     else:
-        width = max(len(k) for k in figures)
-        for k, v in figures.items():
-            print(f"{k:<{width}}  {v:.4f}" if isinstance(v, float) else f"{k:<{width}}  {v}")
+        print(figure_lines(figures, bench.MEANINGS))
     return 0
+
+
+def figure_lines(figures: dict[str, Any], meanings: dict[str, str]) -> str:
+    """One line per figure: its name, its value and what it is."""
+    width = max(len(k) for k in figures)
+    values = {k: f"{v:.4f}" if isinstance(v, float) else str(v) for k, v in figures.items()}
+    vw = max(len(v) for v in values.values())
+    return "\n".join(f"{k:<{width}}  {values[k]:>{vw}}  {meanings[k]}" for k in figures)

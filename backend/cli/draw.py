@@ -10,8 +10,10 @@ before the LLM is asked, so its start-up hides behind the LLM's latency.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -24,8 +26,8 @@ from ..llm.base import ChatRequest, Message
 from ..shared.files import FileReadError, read_text
 from . import UserError
 from .options import (add_clip_arguments, add_data_dir_argument, add_provider_arguments, add_size_arguments,
-                      config_from_args, make_provider, open_database, provider_config)
-from .output import log_to_stderr, write_json
+                      check_image_size, config_from_args, make_provider, open_database, provider_config)
+from .output import add_force_argument, check_outputs, log_to_stderr, say_written, write_json
 
 HELP = "draw a 3D sketch from a text prompt with an LLM and save it as Blender curves"
 
@@ -60,6 +62,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report", metavar="FILE.json", help="write a JSON report: candidates, raw replies, usage, timings")
     p.add_argument("--no-repair", dest="repair", action="store_false", default=DrawConfig.repair,
                    help="keep the drawing as the LLM wrote it; by default it is repaired: " + REPAIR_HELP)
+    add_force_argument(p)
     add_provider_arguments(p)
     # Ranking k > 1 candidates: CLIP when weights are configured, else the structure score.
     add_clip_arguments(p)
@@ -68,9 +71,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     log_to_stderr("threedraw draw: ")
+    check_image_size(args.size)
     out, preview, json_path = _paths(args)
-    if not MIN_PREVIEW_SIZE <= args.size <= MAX_PREVIEW_SIZE:
-        raise UserError(f"--size {args.size} is outside {MIN_PREVIEW_SIZE}..{MAX_PREVIEW_SIZE}")
     lessons = read_lessons(args.lessons) if args.lessons else library_lessons(args) if args.library else []
     current = _load_sketch(args.current) if args.current else None
     from ..blender.client import BlenderError, BlenderProcess
@@ -122,15 +124,22 @@ def run(args: argparse.Namespace) -> int:
         assert sketch is not None
         if draw.repair:
             print(f"repaired: {chosen.repair_summary}", file=sys.stderr)
-        sketch.save(json_path)
+        try:
+            sketch.save(json_path)
+        except OSError as e:
+            where = _rescue(args, sketch, rnd)
+            raise UserError(f"cannot write {json_path} ({e.strerror or e}); the sketch and the reply are saved "
+                            f"in {where}") from None
         blender_start = time.monotonic()
         try:
             info = blender.write(sketch, out, preview, args.size)
         except BlenderError as e:
             raise UserError(f"{e} (the sketch is saved in {json_path})") from None
         blender_s = time.monotonic() - blender_start
-    finally:
-        blender.close()
+    except BaseException:
+        blender.close(kill=True)  # Ctrl-C or an error: don't wait for Blender to finish starting
+        raise
+    blender.close()
     usage = rnd.usage
     total_s = time.monotonic() - started
     report.update(
@@ -140,13 +149,18 @@ def run(args: argparse.Namespace) -> int:
         usage=usage.to_dict(),
         timings={"llm_s": round(llm_s, 3), "blender_write_s": round(blender_s, 3), "total_s": round(total_s, 3)},
     )
-    _write_report(args.report, report)
+    try:
+        _write_report(args.report, report)
+    except UserError as e:
+        raise UserError(f"{e}; the report, the sketch and the replies are saved in "
+                        f"{_rescue(args, sketch, rnd, report)}") from None
     cost = "unknown cost" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
     if args.k > 1:
         print(f"kept candidate {chosen.index + 1} of {args.k}: {why}", file=sys.stderr)
-    saved = ", ".join(str(x) for x in (out, json_path, preview) if x)
+    saved = say_written([out, json_path, preview, args.report])
+    dup = _duplicates_note(chosen)
     print(
-        f"wrote {saved}: {info.get('strokes', len(sketch))} curves; "
+        f"wrote {saved}: {info.get('strokes', len(sketch))} curves{dup}; "
         f"{usage.prompt_tokens}+{usage.completion_tokens} tokens, {cost}; "
         f"LLM {llm_s:.1f} s, total {total_s:.1f} s",
         file=sys.stderr,
@@ -162,14 +176,12 @@ def _paths(args: argparse.Namespace) -> tuple[Path, Path | None, Path]:
     preview = Path(args.preview) if args.preview else None
     if preview is not None and preview.suffix.lower() != ".png":
         raise UserError(f"--preview {args.preview}: expected a .png file name")
-    for p in (out, preview):
-        if p is None:
-            continue
-        try:
-            p.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise UserError(f"cannot create the folder for {p}: {e.strerror or e}") from None
-    return out, preview, out.with_suffix(".json")
+    json_path = out.with_suffix(".json")
+    # Every output is checked before Blender starts or the LLM is paid; --from is never overwritten.
+    check_outputs([("--out", out), ("the sketch JSON", json_path), ("--preview", preview),
+                   ("--report", Path(args.report) if args.report else None)],
+                  inputs=[args.current, args.lessons], force=args.force)
+    return out, preview, json_path
 
 
 def library_lessons(args: argparse.Namespace) -> list[str]:
@@ -182,9 +194,14 @@ def library_lessons(args: argparse.Namespace) -> list[str]:
         if not store.exists(args.library):
             names = ", ".join(i.name for i in store.list()) or "none yet; make one with threedraw learn"
             raise UserError(f"--library {args.library!r}: no such library (libraries: {names})")
-        return [x.text for x in store.lessons(args.library)]
+        info = store.info(args.library)
+        lessons = [x.text for x in store.lessons(args.library)]
     except (LibraryError, StorageError) as e:
         raise UserError(f"--library {args.library}: {e}") from None
+    note = "" if lessons else " (an empty library: drawing without experience)"
+    count = f"{len(lessons)} lesson{'' if len(lessons) == 1 else 's'}"
+    print(f"using {count} from library {args.library!r} (version {info.head}, its head){note}", file=sys.stderr)
+    return lessons
 
 
 def read_lessons(path: str) -> list[str]:
@@ -276,3 +293,38 @@ class _Background:
 def _write_report(path: str | None, report: dict[str, Any]) -> None:
     if path:
         write_json(path, report, "--report")
+
+
+def _duplicates_note(chosen: Any) -> str:
+    """Small models repeat one curve many times: say how many repeats repair dropped, or kept."""
+    n = sum(r["kind"] == "duplicate" for r in chosen.repairs)
+    if n:
+        return f" ({n} duplicate strokes the model drew were dropped)"
+    from ..scoring.structure import duplicate_strokes
+
+    kept = len(duplicate_strokes(chosen.sketch))
+    return f" ({kept} duplicate strokes kept: --no-repair)" if kept else ""
+
+
+def _rescue(args: argparse.Namespace, sketch: Any, rnd: Any, report: dict[str, Any] | None = None) -> Path:
+    """The sketch and the raw replies, saved where they can be: the data folder, else the temp folder.
+    Called when an output could not be written after the LLM was paid."""
+    from ..cke.report import slug
+    from ..shared.files import write_text_atomic
+    from ..storage import default_data_dir
+
+    name = f"{time.strftime('%Y%m%d-%H%M%S')}-{slug(args.prompt)}"
+    replies = "\n\n".join(r for c in rnd.candidates for r in c.responses)
+    last: OSError | None = None
+    for base in (Path(args.data_dir) if args.data_dir else default_data_dir(), Path(tempfile.gettempdir())):
+        folder = base / "rescued" / name
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            sketch.save(folder / "sketch.json")
+            write_text_atomic(folder / "replies.txt", replies)
+            if report is not None:
+                write_text_atomic(folder / "report.json", json.dumps(report, indent=1))
+            return folder
+        except OSError as e:
+            last = e
+    raise UserError(f"cannot save the sketch anywhere ({last}); the reply was:\n{replies}") from None

@@ -16,7 +16,7 @@ from ..cke.report import TILE_SIZE
 from . import UserError
 from .options import (add_clip_arguments, add_data_dir_argument, add_provider_arguments, add_score_size_argument,
                       add_size_arguments, open_database, preload_clip, provider_from_args, score_config_from_args)
-from .output import ProgressPrinter
+from .output import ProgressPrinter, add_force_argument, check_outputs
 
 HELP = "evaluate a library: CLIP-ST and structure per prompt set, the paper's table, a plot and a report"
 
@@ -31,6 +31,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--run", metavar="RUN_ID",
                    help="the learning run to plot by epoch (default: the library's latest run; 'none' for no plot)")
     p.add_argument("--out", metavar="DIR", help="output folder (default: ./eval-LIBRARY)")
+    add_force_argument(p)
     p.add_argument("-k", type=int, default=EvalConfig.k,
                    help="candidates per prompt; the best by reward counts (default: %(default)s)")
     p.add_argument("--temperature", type=float, default=EvalConfig.temperature,
@@ -85,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
         except (LibraryError, StorageError) as e:
             raise UserError(str(e)) from None
         out = Path(args.out or f"eval-{args.library or 'baseline'}")
+        # A finished report is replaced only with --force, and the folder is proven writable before any drawing.
+        check_outputs([("--out", out / "report.md")], inputs=args.prompts, force=args.force)
         preload_clip(score_config)
         provider = provider_from_args(args)
         try:

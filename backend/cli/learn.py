@@ -147,9 +147,29 @@ def _summary(result: Any, runs: Any) -> None:
     for e in result.epochs:
         if "head_kept" in e["detail"]:
             print(f"epoch {e['epoch']}: {e['detail']['head_kept']}")
+    note = _empty_head_note(result)
+    if note:
+        print(note)
     for e in result.cost["epochs"]:
         p = e["per_object"]
         cost = "unknown cost" if p["cost_usd"] is None else f"${p['cost_usd']:.4f}"
         print(f"epoch {e['epoch']} per object: {p['calls']:.1f} LLM calls ({p['draw_calls']:.1f} draw, "
               f"{p['judge_calls']:.1f} judge), {p['prompt_tokens']:.0f} prompt + {p['completion_tokens']:.0f} "
               f"completion tokens, {cost}")
+
+
+def _empty_head_note(result: Any) -> str:
+    """A head with no lessons draws as if nothing was learned: say so, and why (a tie keeps the earlier epoch)."""
+    kept = next((e for e in result.epochs if e["epoch"] == result.best_epoch), None)
+    if kept is None or kept["detail"].get("lessons", 0):
+        return ""
+    tied = [e for e in result.epochs if e["epoch"] != kept["epoch"] and e["score"] is not None
+            and kept["score"] is not None and e["score"] == kept["score"] and e["detail"].get("lessons", 0)]
+    epochs = f"epoch{'s' if len(tied) > 1 else ''} {', '.join(str(e['epoch']) for e in tied)}"
+    why = (f"{epochs} scored the same on validation "
+           f"({kept['score']:.4f}) and a tie keeps the earlier epoch" if tied else "no epoch did better on validation")
+    later = tied[-1] if tied else max(result.epochs, key=lambda e: e["detail"].get("lessons", 0))
+    hint = (f"; to draw with epoch {later['epoch']}'s {later['detail']['lessons']} lessons: threedraw library restore "
+            f"{result.library} {later['version']}") if later["detail"].get("lessons", 0) else ""
+    return (f"note: the head (epoch {kept['epoch']}, version {result.head}) holds no lessons, so --library "
+            f"{result.library} draws without experience: {why}{hint}")

@@ -11,7 +11,7 @@ from ..library.store import LibraryStore, read_export_file
 from ..storage import StorageError
 from . import UserError
 from .options import add_data_dir_argument, open_database
-from .output import write_text
+from .output import add_force_argument, check_outputs, write_text
 
 HELP = "list, show, export, import and restore experience libraries (the lessons CKE learns)"
 
@@ -29,6 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a.add_argument("name")
     a.add_argument("file", metavar="FILE")
     a.add_argument("--version", type=int, help="export this version instead of the head")
+    add_force_argument(a)
     add_data_dir_argument(a)
     a = sub.add_parser("import", help="read a library exported as JSON (a new version when it exists)")
     a.add_argument("file", metavar="FILE")
@@ -95,8 +96,9 @@ def _show(store: LibraryStore, args: argparse.Namespace) -> int:
 
 
 def _export(store: LibraryStore, args: argparse.Namespace) -> int:
-    data = store.export(args.name, args.version)
     path = Path(args.file)
+    check_outputs([("FILE", path)], force=args.force)
+    data = store.export(args.name, args.version)
     if path.suffix.lower() == ".txt":
         # The format `threedraw draw --lessons FILE` reads: one lesson a line.
         text = f"# library {args.name}, version {data['version']}\n" + "".join(x["text"] + "\n" for x in data["lessons"])

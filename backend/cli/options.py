@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 from dataclasses import replace
 from typing import Any
 
 from ..llm.base import ProviderError
 from ..llm.factory import KIND_DEFAULTS, KINDS, ProviderConfig, provider_from_config
-from ..rendering.camera import DEFAULT_VIEWS, MAX_VIEWS
+from ..rendering.camera import DEFAULT_VIEWS, MAX_SIZE, MAX_VIEWS, MIN_SIZE
 from ..scoring.reward import ScoreConfig
 from ..storage import DATA_DIR_ENV, Database, StorageError
 from . import UserError
@@ -83,6 +84,27 @@ def add_size_arguments(parser: argparse.ArgumentParser, reply: str = "reply") ->
                         help=f"most tokens per {reply} (default: {kind_defaults_help('max_tokens')})")
 
 
+# -- pictures and sketch files ----------------------------------------------------
+def check_image_size(size: int, option: str = "--size") -> None:
+    """Every picture a command makes has the renderer's size range (render, draw, blend, serve)."""
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise UserError(f"{option} {size} is outside {MIN_SIZE}..{MAX_SIZE}")
+
+
+def load_sketch(path: str, doing: str) -> Any:
+    """A sketch file for a command to work on (``doing``: "render"); an empty one is refused, since
+    a blank picture or a zero score would look like a result."""
+    from ..shared.sketch import Sketch, SketchError
+
+    try:
+        sketch = Sketch.load(path)
+    except SketchError as e:
+        raise UserError(str(e)) from None
+    if not sketch.strokes:
+        raise UserError(f"{path}: the sketch has no strokes, nothing to {doing}")
+    return sketch
+
+
 # -- CLIP and structure scoring ---------------------------------------------------
 def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
     """The scoring options shared by score, draw, learn, eval and serve."""
@@ -106,6 +128,10 @@ def add_score_size_argument(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> ScoreConfig:
     """A ScoreConfig from the options add_clip_arguments added; bad values are a UserError."""
+    ckpt = args.clip_checkpoint
+    if ckpt and not Path(ckpt).expanduser().is_file():  # said now, before torch takes seconds to load
+        raise UserError(f"--clip-checkpoint {ckpt}: no such file (a local open_clip weights file: "
+                        ".pt, .bin or .safetensors)")
     try:
         return ScoreConfig(
             clip_model=args.clip_model,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
+import os
 import sys
+import tempfile
 import time
-from typing import Any, TextIO
+from pathlib import Path
+from typing import Any, Sequence, TextIO
 
 from ..runtime import Progress
 from ..shared.files import write_text_atomic
@@ -75,3 +79,61 @@ def write_text(path: str, text: str, what: str | None = None) -> None:
 
 def write_json(path: str, data: Any, what: str | None = None) -> None:
     write_text(path, json.dumps(data, indent=1), what)
+
+
+# -- where results go ----------------------------------------------------------------
+def check_outputs(outputs: Sequence[tuple[str, Path | None]], inputs: Sequence[str | Path | None] = (),
+                  force: bool = False) -> None:
+    """Before any work is done (or paid for): every output can be written, and none is lost.
+
+    ``outputs``: (what names a file, e.g. an option or "the sketch JSON", its path) pairs. An input is never
+    overwritten, not even with --force; an existing output is replaced only with --force; each folder
+    is created and proven writable by writing a scratch file into it.
+    """
+    given = [Path(p) for p in inputs if p is not None]
+    seen: dict[Path, str] = {}
+    for what, path in outputs:
+        if path is None:
+            continue
+        for source in given:
+            if _same_file(path, source):
+                raise UserError(f"{what} {path} is the input {source}: a command never overwrites its input; "
+                                "choose another name")
+        key = path.resolve()
+        if key in seen:
+            raise UserError(f"{what} {path} is also {seen[key]}: give each output its own name")
+        seen[key] = what
+        if path.is_dir():
+            raise UserError(f"{what} {path} is a folder, expected a file name")
+        if path.exists() and not force:
+            raise UserError(f"{what} {path} exists; pass --force to replace it, or choose another name")
+        check_writable_folder(path.parent, f"{what} {path}")
+
+
+def check_writable_folder(folder: Path, what: str) -> None:
+    """Create ``folder`` if needed and write (and remove) a scratch file in it; a UserError if either fails."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, scratch = tempfile.mkstemp(prefix=".threedraw-check-", dir=folder)
+        os.close(fd)
+        os.unlink(scratch)
+    except OSError as e:
+        raise UserError(f"{what}: cannot write in {folder} ({e.strerror or e})") from None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def add_force_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--force", action="store_true",
+                   help="replace output files that exist (an input file is never replaced)")
+
+
+def say_written(paths: Sequence[Path | str | None]) -> str:
+    """'a.blend, a.json and a.png': every file a command wrote, for its last line."""
+    names = [str(p) for p in paths if p]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

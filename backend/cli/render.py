@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 
 from ..rendering.camera import (DEFAULT_AZIMUTH, DEFAULT_DISTANCE, DEFAULT_ELEVATION, DEFAULT_FOV, DEFAULT_SIZE,
-                                DEFAULT_VIEWS, CameraError, CameraRig)
+                                DEFAULT_VIEWS, MAX_SIZE, MIN_SIZE, CameraError, CameraRig)
 from ..rendering.images import contact_sheet, to_pil
-from ..shared.sketch import Sketch, SketchError
 from . import UserError
+from .options import check_image_size, load_sketch
+from .output import add_force_argument, check_outputs
 
 HELP = "render a sketch from several views: view_NN.png, contact_sheet.png and cameras.json"
 
@@ -19,7 +20,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("sketch", metavar="SKETCH.json", help="a threedraw sketch file")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the PNGs and cameras.json")
     p.add_argument("--views", type=int, default=DEFAULT_VIEWS, help="number of views (default: %(default)s)")
-    p.add_argument("--size", type=int, default=DEFAULT_SIZE, help="image side in pixels (default: %(default)s)")
+    p.add_argument("--size", type=int, default=DEFAULT_SIZE,
+                   help=f"image side in pixels ({MIN_SIZE}..{MAX_SIZE}, default: %(default)s)")
     p.add_argument("--elevation", type=float, default=DEFAULT_ELEVATION, help="degrees (default: %(default)s)")
     p.add_argument("--azimuth", type=float, default=DEFAULT_AZIMUTH,
                    help="degrees of the first view; 0 = front (default: %(default)s)")
@@ -28,6 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fov", type=float, default=DEFAULT_FOV, help="field of view, degrees (default: %(default)s)")
     p.add_argument("--stroke-width", type=float, default=None,
                    help=f"stroke width in pixels of a {DEFAULT_SIZE} px image (default: 2.0)")
+    add_force_argument(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,19 +38,20 @@ def run(args: argparse.Namespace) -> int:
 
     from ..rendering.rasteriser import RenderConfig, RenderError, render_passes
 
+    check_image_size(args.size)
+    sketch = load_sketch(args.sketch, "render")
     try:
-        sketch = Sketch.load(args.sketch)
         rig = CameraRig(views=args.views, elevation=args.elevation, azimuth=args.azimuth,
                         distance=args.distance, fov_degrees=args.fov)
         config = RenderConfig(size=args.size) if args.stroke_width is None else RenderConfig(
             size=args.size, stroke_width=args.stroke_width)
-    except (SketchError, CameraError, RenderError) as e:
+    except (CameraError, RenderError) as e:
         raise UserError(str(e)) from None
     out = Path(args.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UserError(f"--out {out}: cannot create the folder ({e.strerror or e})") from None
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: a file, expected a folder")
+    names = [f"view_{k:02d}.png" for k in range(args.views)] + ["contact_sheet.png", "cameras.json"]
+    check_outputs([("--out", out / n) for n in names], inputs=[args.sketch], force=args.force)
     tiles = []
     try:
         with torch.no_grad():

@@ -7,9 +7,9 @@ import json
 import sys
 
 from ..scoring.reward import score_sketches
-from ..shared.sketch import MAX_PROMPT_CHARS, Sketch, SketchError
+from ..shared.sketch import MAX_PROMPT_CHARS
 from . import UserError
-from .options import add_clip_arguments, config_from_args
+from .options import add_clip_arguments, config_from_args, load_sketch
 
 HELP = "score a sketch: CLIP similarity to a prompt over several views, its structure, and the reward"
 
@@ -22,13 +22,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    config = config_from_args(args)  # before torch loads: a missing checkpoint is said at once
     from ..scoring.clip import HOW_TO, ClipError
 
-    config = config_from_args(args)
-    try:
-        sketch = Sketch.load(args.sketch)
-    except SketchError as e:
-        raise UserError(str(e)) from None
+    sketch = load_sketch(args.sketch, "score")
     prompt = sketch.prompt if args.prompt is None else args.prompt
     if not prompt.strip():
         raise UserError("no prompt: give --prompt TEXT (the sketch has none)")

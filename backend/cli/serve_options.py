@@ -20,6 +20,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from ..rendering.camera import MAX_SIZE, MAX_VIEWS, MIN_SIZE
 from ..scoring.reward import ScoreConfig
 from ..server.settings import Limits, ServerSettings, default_config_file, is_loopback
 from ..shared.files import FileReadError, read_text
@@ -76,9 +77,10 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--max-connections", type=int, default=d["max_connections"].default, metavar="N",
                    help="open connections at once; more are closed at once (default: %(default)s)")
     g.add_argument("--max-views", type=int, default=Limits.max_views, metavar="N",
-                   help="most views a job may ask for (default: %(default)s)")
+                   help=f"most views a job may ask for, 1..{MAX_VIEWS} (default: %(default)s)")
     g.add_argument("--max-size", type=int, default=Limits.max_size, metavar="PX",
-                   help="largest render size a job may ask for (default: %(default)s)")
+                   help=f"largest render size a job may ask for, within {MIN_SIZE}..{MAX_SIZE} as every "
+                        "command's (default: %(default)s)")
     add_provider_arguments(parser)
     add_clip_arguments(parser)
     # Wrap every default so resolve() knows which flags were really given (an append
@@ -128,8 +130,8 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
     a = resolve(args)
     for name, lo, hi in (("port", 0, 65535), ("max_queued", 1, 10_000), ("llm_jobs", 1, 64),
                          ("keep_jobs", 10, 1_000_000), ("max_body_bytes", 1024, 64 * 1024 * 1024),
-                         ("max_views", 1, 64), ("max_size", 16, 1024), ("max_connections", 4, 10_000),
-                         ("read_timeout", 0.1, 3600)):
+                         ("max_views", 1, MAX_VIEWS), ("max_size", MIN_SIZE, MAX_SIZE),
+                         ("max_connections", 4, 10_000), ("read_timeout", 0.1, 3600)):
         v = getattr(a, name)
         if not lo <= v <= hi:
             raise UserError(f"--{name.replace('_', '-')} {v}: expected {lo} to {hi}")

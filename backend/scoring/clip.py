@@ -18,10 +18,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
+import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
+from urllib.parse import urlparse
 
 import torch
 import torch.nn.functional as F
@@ -35,6 +38,7 @@ HOW_TO = (
 )
 IMAGE_BATCH = 32  # images encoded at once: bounds memory, not results
 MAX_CONFIG_BYTES = 1 << 20
+REACH_TIMEOUT_S = 5.0  # to open a connection to the weights' host before a download is tried
 _CONFIG_KEYS = ("embed_dim", "vision_cfg", "text_cfg")
 
 
@@ -166,6 +170,7 @@ def _load(name: str, pretrained: str | None, checkpoint: str | None, device: tor
         if not open_clip.is_pretrained_cfg(name, pretrained):
             known = ", ".join(tags) if tags else "none: use --clip-checkpoint"
             raise ClipError(f"CLIP model {name}: unknown pretrained tag {pretrained!r} (known tags: {known})")
+        _check_download(name, pretrained)
     try:
         with quiet_logs():
             model = open_clip.create_model(name, pretrained=checkpoint or pretrained, device=device,
@@ -179,6 +184,58 @@ def _load(name: str, pretrained: str | None, checkpoint: str | None, device: tor
         raise ClipError(f"could not load CLIP {name} from {_source(pretrained, checkpoint)}: "
                         f"{type(e).__name__}: {_first_line(e)}") from None
     return wrap_model(name, model, device)
+
+
+def _check_download(name: str, tag: str) -> None:
+    """Weights not cached yet must be downloadable: say so in seconds, where the hub's retries would
+    take most of a minute, when offline mode is set (HF_HUB_OFFLINE) or their host is unreachable."""
+    import open_clip.pretrained as pre
+
+    cfg = pre.get_pretrained_cfg(name, tag)
+    hub = cfg.get("hf_hub", "") if pre.has_hf_hub() else ""
+    if _cached(cfg, hub):
+        return
+    why = ""
+    if hub and os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        why = "HF_HUB_OFFLINE is set"
+    else:
+        where = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co") if hub else cfg.get("url", ""))
+        if where.hostname and not _reachable(where.hostname, where.port or 443):
+            why = f"{where.hostname} cannot be reached"
+    if why:
+        raise ClipUnavailable(
+            f"could not download the CLIP weights {name} {tag!r}: {why}, and they are not cached yet; they are "
+            "fetched once, so run once where the internet is reachable, or give --clip-checkpoint PATH "
+            "(a local open_clip weights file)")
+
+
+def _cached(cfg: dict[str, Any], hub: str) -> bool:
+    if hub:
+        from huggingface_hub import try_to_load_from_cache
+
+        repo, filename = os.path.split(hub)
+        names = [filename] if filename else ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"]
+        return any(isinstance(try_to_load_from_cache(repo, n), str) for n in names)
+    url = cfg.get("url", "")
+    return bool(url) and (Path.home() / ".cache" / "clip" / os.path.basename(urlparse(url).path)).is_file()
+
+
+def _reachable(host: str, port: int = 443, timeout: float = REACH_TIMEOUT_S) -> bool:
+    """Whether a TCP connection to host opens within ``timeout`` (name lookup included, which
+    ignores socket timeouts: hence the thread)."""
+    result: list[bool] = []
+
+    def connect() -> None:
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            result.append(True)
+        except OSError:
+            result.append(False)
+
+    t = threading.Thread(target=connect, daemon=True)
+    t.start()
+    t.join(timeout)
+    return bool(result and result[0])
 
 
 def wrap_model(name: str, model: Any, device: torch.device) -> ClipModel:

@@ -59,13 +59,8 @@ def structure_score(sketch: Sketch, tol: float | None = None) -> StructureScore:
     if n == 0:
         return _zero(strokes=0)
     points = sample_strokes(sketch)  # [S, SAMPLES, 3]
-    lengths = np.linalg.norm(np.diff(points, axis=1), axis=2).sum(axis=1)
-    degenerate = lengths < tol
-    within = _within(points, tol)  # [S, SAMPLES, S]: sample of i within tol of stroke j
-    # j duplicates an earlier stroke i when each lies within tol of the other all along.
-    covered = within.all(axis=1)  # [S, S]: every sample of i is within tol of stroke j
-    mutual = np.tril(covered & covered.T, k=-1) & ~degenerate[None, :]
-    duplicate = mutual.any(axis=1) & ~degenerate
+    within, degenerate, twin = _flags(points, tol)
+    duplicate = twin >= 0
     clean = ~degenerate & ~duplicate
     kept = np.flatnonzero(clean)
     if kept.size == 0:
@@ -88,6 +83,27 @@ def structure_score(sketch: Sketch, tol: float | None = None) -> StructureScore:
     details = {"strokes": n, "free_ends": free_ends, "parts": parts,
                "degenerate": int(degenerate.sum()), "duplicates": int(duplicate.sum())}
     return StructureScore(total=float(np.mean([terms[t] for t in TERMS])), terms=terms, details=details)
+
+
+def duplicate_strokes(sketch: Sketch, tol: float | None = None) -> list[tuple[int, int]]:
+    """(j, i) for every stroke j that duplicates an earlier stroke i (the ``clean`` term's test)."""
+    if not sketch.strokes:
+        return []
+    _, _, twin = _flags(sample_strokes(sketch), tolerance_for(sketch, tol))
+    return [(int(j), int(twin[j])) for j in np.flatnonzero(twin >= 0)]
+
+
+def _flags(points: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(within [S, SAMPLES, S], degenerate [S], twin [S]): twin[j] is the first earlier stroke that
+    stroke j duplicates, -1 for none."""
+    lengths = np.linalg.norm(np.diff(points, axis=1), axis=2).sum(axis=1)
+    degenerate = lengths < tol
+    within = _within(points, tol)  # [S, SAMPLES, S]: sample of i within tol of stroke j
+    # j duplicates an earlier stroke i when each lies within tol of the other all along.
+    covered = within.all(axis=1)  # [S, S]: every sample of i is within tol of stroke j
+    mutual = np.tril(covered & covered.T, k=-1) & ~degenerate[None, :] & ~degenerate[:, None]
+    twin = np.where(mutual.any(axis=1), mutual.argmax(axis=1), -1)
+    return within, degenerate, twin
 
 
 def sample_strokes(sketch: Sketch, samples: int = SAMPLES) -> np.ndarray:

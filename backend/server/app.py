@@ -29,7 +29,9 @@ def api() -> FastAPI:
     app = FastAPI(title="threedraw backend", version=__version__,
                   description="Draw 3D sketches as Bezier curves with an LLM. Every route but GET /v1/health needs "
                               "'Authorization: Bearer TOKEN' (the token file that threedraw serve writes); this "
-                              "page and its schema need none: give the token to Authorize to try the routes.")
+                              "page and its schema need none: give the token to Authorize to try the routes.",
+                  # "/v1/jobs/" is not a route: answer the error envelope, not a bare redirect.
+                  redirect_slashes=False)
     install_error_handlers(app)
     for r in (server_info, jobs, runs, sketches, libraries):
         app.include_router(r.router)

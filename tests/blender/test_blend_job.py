@@ -60,5 +60,5 @@ def test_blend_command_reports_a_broken_sketch(tmp_path):
         capture_output=True, text=True, timeout=120, cwd=ROOT,
     )
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "threedraw blend: bad.json: strokes[0].points: 1 control points, expected 4"
+    assert proc.stderr.strip() == "threedraw blend: bad.json: stroke 1: 1 control points, expected 4"
     assert not (tmp_path / "x.blend").exists()
