@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from llm_fixtures import GOOD_ACTIONS
 from threedraw.shared.token_path import token_file_for_url
@@ -57,6 +58,18 @@ class DrawingLLM:
             return Reply.completion(JUDGE_REPLY, delay=self.delay)
         text = GOOD_ACTIONS if next(self._n) % 2 == 0 else POOR_ACTIONS
         return Reply.completion(text, delay=self.delay)
+
+
+@pytest.fixture(scope="module")
+def script():
+    """The module's scripted LLM (tests read its requests)."""
+    return DrawingLLM()
+
+
+@pytest.fixture(scope="module")
+def llm(script):
+    with ScriptedServer(script) as srv:
+        yield srv
 
 
 @dataclass

@@ -249,7 +249,13 @@ def test_the_repair_command_refuses_to_overwrite_its_input_and_bad_tolerances(cl
     before = src.read_bytes()
     result = cli("repair", str(src), "--out", str(tmp_path / "." / "chair.json"))
     assert result.returncode == 2
-    assert "that is the input sketch" in result.stderr and src.read_bytes() == before
+    assert "never overwrites its input" in result.stderr and src.read_bytes() == before
+    existing = tmp_path / "fixed.json"
+    existing.write_text("mine")
+    kept = cli("repair", str(src), "--out", str(existing))
+    assert kept.returncode == 2 and "pass --force" in kept.stderr and existing.read_text() == "mine"
+    assert cli("repair", str(src), "--out", str(existing), "--force").returncode == 0
+    assert Sketch.load(existing).strokes
     bad = cli("repair", str(src), "--tolerance", "-1")
     assert bad.returncode == 2 and "--tolerance: expected a number in (0, 1.0], got -1.0" in bad.stderr
     missing = cli("repair", str(tmp_path / "nope.json"))

@@ -12,6 +12,7 @@ import pytest
 
 from clip_fixtures import make_tiny_clip
 from llm_fixtures import SECRET_KEY
+from server_fixtures import llm, script  # noqa: F401 - module-scoped fixtures
 from server_fixtures import (LESSON, DrawingLLM, assert_envelope, clip_args, llm_args, png_size, server_env,
                              sketch_dict, start_server, wait_job, wait_state)
 from threedraw.testing.scripted_server import ScriptedServer
@@ -23,17 +24,6 @@ MAX_QUEUED = 8
 @pytest.fixture(scope="module")
 def tiny_clip(tmp_path_factory):
     return make_tiny_clip(tmp_path_factory.mktemp("clip"))
-
-
-@pytest.fixture(scope="module")
-def script():
-    return DrawingLLM()
-
-
-@pytest.fixture(scope="module")
-def llm(script):
-    with ScriptedServer(script) as srv:
-        yield srv
 
 
 @pytest.fixture(scope="module")

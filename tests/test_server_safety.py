@@ -14,21 +14,10 @@ import time
 import pytest
 
 from clip_fixtures import make_tiny_clip
-from server_fixtures import (ROOT, DrawingLLM, clip_args, llm_args, server_env, start_server, wait_job,
+from server_fixtures import llm, script  # noqa: F401 - module-scoped fixtures
+from server_fixtures import (ROOT, clip_args, llm_args, server_env, start_server, wait_job,
                              wait_state)
 from threedraw.shared.token_path import token_file, token_file_for_url
-from threedraw.testing.scripted_server import ScriptedServer
-
-
-@pytest.fixture(scope="module")
-def script():
-    return DrawingLLM()
-
-
-@pytest.fixture(scope="module")
-def llm(script):
-    with ScriptedServer(script) as srv:
-        yield srv
 
 
 def serve_once(home, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
