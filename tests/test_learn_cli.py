@@ -69,7 +69,7 @@ def test_kill_9_mid_step_then_resume_loses_nothing_and_repeats_nothing(tmp_path,
     with ScriptedServer(teacher) as srv:
         proc = subprocess.Popen(
             learn_cmd(srv, data, "--prompts", str(prompts_file), "--validation", str(tmp_path / "val.txt"),
-                      "--library", "lib", "--epochs", str(EPOCHS), "-k", str(K), "--seed", "0"),
+                      "--library", "lib", "--epochs", str(EPOCHS), "-k", str(K), "--seed", "0", "--batch", "1"),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(), cwd=ROOT)
         try:
             deadline = time.monotonic() + 90
@@ -126,6 +126,71 @@ def test_kill_9_mid_step_then_resume_loses_nothing_and_repeats_nothing(tmp_path,
     assert f"run {run.id}: library lib, head is version" in r.stdout
     assert "epoch 1 per object: 3.0 LLM calls (2.0 draw, 1.0 judge)" in r.stdout
     assert SECRET_KEY not in r.stdout + r.stderr
+
+
+def steps_of(data):
+    try:
+        return state(data)[1]
+    except Exception:  # the run is not created yet
+        return []
+
+
+@pytest.mark.parametrize("kill_in", ["judge", "draw"])
+def test_kill_9_mid_batch_then_resume_loses_nothing_and_repeats_nothing(tmp_path, kill_in):
+    """A batch of all 3 prompts: SIGKILL once prompts 1-2 are judged and prompt 3 waits on its
+    judge (or on its drawings), then --resume: one library version per batch, nothing twice."""
+    prompts_file = tmp_path / "train.txt"
+    prompts_file.write_text("\n".join(PROMPTS) + "\n")
+    data = tmp_path / "data"
+    first_process = threading.Event()
+    first_process.set()
+    hung = []
+
+    def hook(req, kind):
+        if first_process.is_set() and kind == ("judge" if kill_in == "judge" else "draw") and \
+                "a bench" in req.last_user_text and lessons_in(req) == 0:
+            hung.append(kind)
+            return Reply.hanging()
+        return None
+
+    teacher = Teacher(hook=hook)
+    with ScriptedServer(teacher) as srv:
+        proc = subprocess.Popen(
+            learn_cmd(srv, data, "--prompts", str(prompts_file), "--no-keep-best", "--library", "lib",
+                      "--epochs", str(EPOCHS), "-k", str(K), "--seed", "0", "--batch", "3"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(), cwd=ROOT)
+        try:
+            deadline = time.monotonic() + 90
+            while not (hung and [s[3] for s in steps_of(data)][:2] == ["judged", "judged"]):
+                assert proc.poll() is None, proc.communicate()[1][-2000:]
+                assert time.monotonic() < deadline, "the batch never reached its last judge"
+                time.sleep(0.05)
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.communicate(timeout=30)
+        first_process.clear()
+        run, steps, lessons = state(data)
+        assert steps == [("learn", 1, 0, "judged"), ("learn", 1, 1, "judged")] + \
+            ([("learn", 1, 2, "scored")] if kill_in == "judge" else [])
+        assert lessons == []  # nothing of the batch applied yet
+        r = subprocess.run(learn_cmd(srv, data, "--resume", "--library", "lib"),
+                           capture_output=True, text=True, env=env(), cwd=ROOT, timeout=120)
+        assert r.returncode == 0, r.stderr[-3000:]
+
+    run, steps, lessons = state(data)
+    assert run.status == "done" and steps == [("learn", e, i, "done") for e in (1, 2) for i in range(3)]
+    # Each batch's three judges proposed the same lesson: merged once, support 3; none applied twice.
+    with Database.open(data) as db:
+        store = LibraryStore(db)
+        final = store.lessons("lib", run.work_version)
+        versions = store.versions("lib")
+    assert [(x.text, x.support) for x in final] == [(LESSONS[0], 3), (LESSONS[1], 3)]
+    assert [(v.version, v.source.get("epoch"), v.source.get("batch")) for v in versions] == \
+        [(0, None, None), (1, 1, 1), (2, 2, 1)]
+    # Only the interrupted calls went out again: prompt 3's judge, or its K drawings.
+    calls = EPOCHS * len(PROMPTS)
+    expected = {"draw": calls * K + (K if kill_in == "draw" else 0), "judge": calls + (kill_in == "judge"), "val": 0}
+    assert teacher.counts == expected
 
 
 @pytest.mark.parametrize("args, message", [

@@ -43,6 +43,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"candidates per validation prompt; the best counts ({d.val_k})")
     p.add_argument("--no-keep-best", action="store_true",
                    help="skip validation; the last epoch becomes the head (the paper's plain loop)")
+    p.add_argument("--batch", type=int, default=d.batch, metavar="B",
+                   help="prompts drawn and judged at once against the same library, their lessons applied together "
+                        "(1: one prompt after another, the paper's loop; default: %(default)s)")
     p.add_argument("--cap", type=int, help=f"most lessons the library keeps (default: {DEFAULT_CAP} for a new library)")
     p.add_argument("--judge-images", action="store_true", help=JUDGE_IMAGES)
     p.add_argument("--seed", type=int, help="sampling seed, for providers that honour one")
@@ -88,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
                     epochs=args.epochs, k=args.k, temperature=args.temperature,
                     draw_temperature=args.draw_temperature, val_k=args.val_k, pairing=args.pairing,
                     keep_best=not args.no_keep_best, seed=args.seed, max_strokes=args.max_strokes,
-                    max_tokens=args.max_tokens, judge_images=args.judge_images,
+                    max_tokens=args.max_tokens, judge_images=args.judge_images, batch=args.batch,
                 ).check()
             except ValueError as e:
                 raise UserError(str(e)) from None
