@@ -14,7 +14,7 @@ import time
 
 import pytest
 from llm_fixtures import SECRET_KEY
-from test_cke import LESSONS, Teacher, lessons_in
+from test_cke import LESSONS, Teacher, lessons_in, tiny_clip  # noqa: F401 (a fixture)
 
 from threedraw.library.store import LibraryStore
 from threedraw.storage import Database
@@ -243,3 +243,52 @@ def test_size_defaults_in_help_are_the_ones_used(command, capsys):
     local, api = KIND_DEFAULTS["local"], KIND_DEFAULTS["openai-compatible"]
     assert f"(default: {local.max_strokes} local, {api.max_strokes} API)" in text
     assert f"(default: {local.max_tokens} local, {api.max_tokens} API)" in text
+
+
+def test_resume_takes_the_runs_own_provider_and_scorer_and_refuses_a_contradicting_flag(tmp_path, tiny_clip):
+    """A run stopped by an outage resumes without --model or --views: the record's are used."""
+    config, checkpoint = tiny_clip
+    prompts_file = tmp_path / "train.txt"
+    prompts_file.write_text("\n".join(PROMPTS) + "\n")
+    data = tmp_path / "data"
+    down = threading.Event()
+    down.set()
+
+    def hook(req, kind):
+        return Reply.error(503, "down") if down.is_set() and "a stool" in req.last_user_text else None
+
+    clip = ["--clip-model", str(config), "--clip-checkpoint", str(checkpoint)]
+    with ScriptedServer(Teacher(hook=hook)) as srv:
+        r = subprocess.run(learn_cmd(srv, data, "--prompts", str(prompts_file), "--library", "lib", "--epochs", "1",
+                                     "-k", str(K), "--no-keep-best", "--batch", "1", "--views", "2", "--seed", "0",
+                                     "--score-size", "64", *clip), capture_output=True, text=True, env=env(),
+                           cwd=ROOT, timeout=120)
+        assert r.returncode == 2 and "resume with: threedraw learn --resume" in r.stderr, r.stderr[-2000:]
+        down.clear()
+        base = [sys.executable, "-m", "threedraw.cli", "learn", "--data-dir", str(data), "--resume"]
+        api = {**env(), "THREEDRAW_BASE_URL": srv.base_url}
+
+        def resume(*extra, environ=api):
+            return subprocess.run([*base, *extra], capture_output=True, text=True, env=environ, cwd=ROOT, timeout=120)
+
+        refused = [
+            (resume(*clip, "--model", "other-model"), "learned with the model 'scripted'; --model 'other-model'"),
+            (resume(*clip, "--views", "4"), "learned with views 2; --views 4 contradicts it"),
+            (resume(*clip, "--provider", "local"), "learned with the provider 'openai-compatible'; --provider 'local'"),
+            (resume(), "scored with the CLIP checkpoint tiny-clip-test.pt: give --clip-checkpoint PATH"),
+            (resume("--clip-model", str(config), "--clip-checkpoint", str(config)),
+             "the CLIP checkpoint 'tiny-clip-test.pt'; --clip-checkpoint 'tiny-clip-test.json'"),
+            (resume(*clip, environ=env()), "drew with openai-compatible model 'scripted': give its --base-url"),
+        ]
+        for done, message in refused:
+            assert done.returncode == 2 and message in done.stderr, (message, done.stderr[-2000:])
+            assert done.stderr.count("\n") == 1
+        before = len(srv.requests)
+        ok = resume(*clip)  # no --model, --views, --score-size or --base-url flag: the record's (and the env's URL)
+        assert ok.returncode == 0, ok.stderr[-3000:]
+        models = {req.body["model"] for req in srv.requests[before:]}
+    run, steps, lessons = state(data)
+    assert run.status == "done" and models == {"scripted"} and lessons == LESSONS[:3]
+    with Database.open(data) as db:
+        for s in RunStore(db).steps(run.id, "learn"):
+            assert all(len(e["score"]["clip_per_view"]) == 2 for e in s.record["round"]["entries"])

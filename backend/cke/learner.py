@@ -156,7 +156,8 @@ class Learner:
             record = {
                 "learn": config.to_dict(),
                 "score": score_config_record(self.score_config),
-                "provider": {"kind": self.provider.name, "model": Path(self.provider.model).name},
+                # An API model's name, or a local model's file stem: never a path.
+                "provider": {"kind": self.provider.name, "model": self.provider.model},
             }
             return self.runs.create(library, record, info.head)
 
