@@ -121,15 +121,8 @@ def test_batch_1_reproduces_the_sequential_sequence_of_library_versions(tmp_path
 
 
 def test_a_batch_draws_and_judges_its_prompts_at_once_and_makes_one_version(tmp_path):
-    teacher = Teacher()
     delay = 0.3
-    inner = teacher.__call__
-
-    def slow(req):
-        reply = inner(req)
-        reply.delay = delay
-        return reply
-
+    teacher, slow = slow_teacher(delay)
     groups = []
 
     def counting(groups_in, config):  # as slow as CLIP on a CPU: rounds finishing meanwhile wait
@@ -196,3 +189,39 @@ def test_judges_of_a_batch_that_modify_and_delete_the_same_lesson(tmp_path):
                           "reason": "modify L1: deleted earlier in this batch by prompt 1 'a chair'; "
                                     "a lesson changes once per batch"}]
     assert events[2][0]["event"] == "modify" and "deleted earlier in this batch" in exported
+
+
+def slow_teacher(delay: float) -> tuple[Teacher, object]:
+    teacher = Teacher()
+
+    def slow(req):
+        reply = teacher(req)
+        reply.delay = delay
+        return reply
+
+    return teacher, slow
+
+
+def test_validation_and_evaluation_draw_their_prompts_at_once(tmp_path):
+    from threedraw.cke.evaluation import Method, evaluate
+    from threedraw.draw.prompt_sets import PromptSet
+
+    delay = 0.3
+    teacher, slow = slow_teacher(delay)
+    with ScriptedServer(slow) as srv, Database.open(tmp_path) as db:
+        lr = learner(db, srv)
+        run = lr.start("lib", LearnConfig(prompts=PROMPTS[:1], validation=PROMPTS, epochs=1, k=2, seed=0))
+        lr.run(run.id)
+        val = sorted(r.received_at for r in srv.requests if not is_judge(r) and r.body["temperature"] == 0.3)
+        assert len(val) == 2 * len(PROMPTS) and val[len(PROMPTS) - 1] - val[0] < delay  # epoch 0's, together
+        assert [s.index for s in RunStore(db).steps(run.id, "val") if s.epoch == 0] == list(range(len(PROMPTS)))
+
+        start = time.monotonic()
+        sets = [PromptSet("five", tuple(PROMPTS)), PromptSet("one", ("a sofa",))]
+        methods = evaluate(fast_provider(srv, max_retries=0), ScoreConfig(), sets,
+                           [Method("none", []), Method("lessons", [LESSONS[0]])], seed=0)
+        wall = time.monotonic() - start
+    # 12 drawings of one LLM latency each, all in flight at once (concurrency 8: two waves).
+    assert wall < 4 * delay
+    assert [(r.set, r.prompt) for r in methods[0].results] == [("five", p) for p in PROMPTS] + [("one", "a sofa")]
+    assert all(r.sketch is not None and r.reward > 0 for m in methods for r in m.results)

@@ -232,6 +232,19 @@ def test_learn_job_runs_and_moves_the_library_head(client):
     assert done["progress"]["total"] and done["progress"]["step"] == done["progress"]["total"]
 
 
+def test_a_learn_job_takes_a_batch_and_makes_one_library_version_for_it(client):
+    done = wait_job(client, submit(client, {"kind": "learn", "library": "batched", "keep_best": False, "epochs": 1,
+                                            "k": 2, "batch": 3, "prompts": ["a chair", "a stool", "a bench"]})["id"],
+                    timeout=90)
+    assert done["state"] == "succeeded", done["error"]
+    assert done["request"]["batch"] == 3
+    lib = client.get("/v1/libraries/batched").json()
+    # Three judges proposed the same lesson against the same version: one version, merged with support 3.
+    assert lib["library"]["latest"] == 1 and [(x["text"], x["support"]) for x in lib["lessons"]] == [(LESSON, 3)]
+    assert_envelope(client.post("/v1/jobs", json={"kind": "learn", "library": "b", "prompts": ["x"], "batch": 0}),
+                    422, "invalid_request")
+
+
 def test_judge_images_reach_the_judge_through_the_api(client, llm):
     before = len(llm.requests)
     done = wait_job(client, submit(client, {"kind": "learn", "library": "seen", "prompts": ["a chair"],

@@ -186,6 +186,8 @@ class LearnJob(LlmOptions, ScoringOptions):
     pairing: Literal[PAIRINGS] = LearnConfig.pairing  # type: ignore[valid-type]
     keep_best: bool = LearnConfig.keep_best
     judge_images: bool = Field(LearnConfig.judge_images, description=JUDGE_IMAGES)
+    batch: int = Field(LearnConfig.batch, ge=1, le=MAX_LEARN_PROMPTS,
+                       description="prompts drawn and judged at once against the same library version (1: sequential)")
     cap: int | None = Field(None, ge=1, le=MAX_CAP)
     resume: str | None = Field(None, min_length=1, max_length=64,
                                description="the run id of a stopped run to go on with (then give nothing else)")
