@@ -200,6 +200,7 @@ def test_kill_9_mid_batch_then_resume_loses_nothing_and_repeats_nothing(tmp_path
     (["--prompts", "modelnet40", "--library", "../lib"], "library name '../lib'"),
     (["--resume", "--library", "lib"], "no unfinished run of library lib to resume"),
     (["--resume", "--prompts", "modelnet40"], "drop --prompts and --validation"),
+    (["--resume", "--batch", "8", "-k", "5"], "--resume goes on with the run's own settings; drop -k, --batch"),
 ])
 def test_learn_cli_errors_are_one_clear_line(cli, tmp_path, args, message):
     d = ["--data-dir", str(tmp_path / "data"), "--base-url", "http://127.0.0.1:9/v1", "--model", "m"]

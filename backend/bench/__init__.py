@@ -8,4 +8,5 @@ BENCHMARKS = {
     "scoring": "threedraw.bench.scoring",  # render and CLIP-encode speed on this machine
     "draw": "threedraw.bench.draw",  # what the drawing pipeline adds to the LLM's own time
     "parser": "threedraw.bench.parser",  # worst-case parse times against the linear-time targets
+    "learn": "threedraw.bench.learn",  # batched learning and concurrent eval against the LLM's floor
 }

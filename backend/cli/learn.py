@@ -133,6 +133,9 @@ def _resume_target(args: argparse.Namespace, runs: Any) -> str:
 
     if args.prompts or args.validation:
         raise UserError("--resume goes on with the run's own prompts; drop --prompts and --validation")
+    fixed = [f"--{d.replace('_', '-')}" if len(d) > 1 else f"-{d}" for d in _RUN_SETTINGS if d in given_options(args)]
+    if fixed:
+        raise UserError(f"--resume goes on with the run's own settings; drop {', '.join(fixed)}")
     if args.resume != "latest":
         return str(args.resume)
     run = runs.latest(args.library, resumable=True)
@@ -142,6 +145,9 @@ def _resume_target(args: argparse.Namespace, runs: Any) -> str:
     return run.id
 
 
+# What a run is started with and keeps (its LearnConfig): not for --resume.
+_RUN_SETTINGS = ("epochs", "k", "pairing", "temperature", "draw_temperature", "val_k", "no_keep_best", "cap",
+                 "judge_images", "seed", "max_strokes", "max_tokens", "batch")
 # Command-line dests -> the ProviderConfig / ScoreConfig fields a resumed run holds to its record.
 _FIELDS = {"provider": "kind", "base_url": "base_url", "model": "model", "clip_model": "clip_model",
            "clip_pretrained": "clip_pretrained", "clip_checkpoint": "clip_checkpoint", "views": "views",

@@ -195,7 +195,7 @@ class LearnJob(LlmOptions, ScoringOptions):
     @model_validator(mode="after")
     def _start_or_resume(self) -> "LearnJob":
         starting = [n for n in ("library", "prompts", "prompt_set", "validation", "cap", "judge_images")
-                    if getattr(self, n)]
+                    if getattr(self, n)] + [n for n in ("batch",) if n in self.model_fields_set]
         if self.resume:
             if starting:
                 raise ValueError(f"resume goes on with a run as it was started; drop {', '.join(starting)}")
