@@ -44,6 +44,21 @@ def state(data):
         return run, steps, lessons
 
 
+def learn_then_kill(cmd, ready, never):
+    """Run `threedraw learn` as a user does, and SIGKILL it once ``ready()`` holds."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(), cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 90
+        while not ready():
+            assert proc.poll() is None, proc.communicate()[1][-2000:]
+            assert time.monotonic() < deadline, never
+            time.sleep(0.05)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+
 @pytest.mark.parametrize("kill_in", ["judge", "draw"])
 def test_kill_9_mid_step_then_resume_loses_nothing_and_repeats_nothing(tmp_path, cli, kill_in):
     """SIGKILL while step 4 (epoch 2, first prompt) waits on the LLM, then --resume."""
@@ -67,20 +82,10 @@ def test_kill_9_mid_step_then_resume_loses_nothing_and_repeats_nothing(tmp_path,
 
     teacher = Teacher(hook=hook)
     with ScriptedServer(teacher) as srv:
-        proc = subprocess.Popen(
-            learn_cmd(srv, data, "--prompts", str(prompts_file), "--validation", str(tmp_path / "val.txt"),
-                      "--library", "lib", "--epochs", str(EPOCHS), "-k", str(K), "--seed", "0", "--batch", "1"),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(), cwd=ROOT)
-        try:
-            deadline = time.monotonic() + 90
-            while len(hung) < (1 if kill_in == "judge" else K):
-                assert proc.poll() is None, proc.communicate()[1][-2000:]
-                assert time.monotonic() < deadline, "the run never reached step 4"
-                time.sleep(0.05)
-        finally:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.communicate(timeout=30)
-        assert proc.returncode == -signal.SIGKILL
+        learn_then_kill(learn_cmd(srv, data, "--prompts", str(prompts_file), "--validation", str(tmp_path / "val.txt"),
+                                  "--library", "lib", "--epochs", str(EPOCHS), "-k", str(K), "--seed", "0",
+                                  "--batch", "1"),
+                        lambda: len(hung) >= (1 if kill_in == "judge" else K), "the run never reached step 4")
         first_process.clear()
 
         # What the killed process left: steps 1-3 done, step 4 scored (killed in the judge call) or absent.
@@ -155,19 +160,10 @@ def test_kill_9_mid_batch_then_resume_loses_nothing_and_repeats_nothing(tmp_path
 
     teacher = Teacher(hook=hook)
     with ScriptedServer(teacher) as srv:
-        proc = subprocess.Popen(
-            learn_cmd(srv, data, "--prompts", str(prompts_file), "--no-keep-best", "--library", "lib",
-                      "--epochs", str(EPOCHS), "-k", str(K), "--seed", "0", "--batch", "3"),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(), cwd=ROOT)
-        try:
-            deadline = time.monotonic() + 90
-            while not (hung and [s[3] for s in steps_of(data)][:2] == ["judged", "judged"]):
-                assert proc.poll() is None, proc.communicate()[1][-2000:]
-                assert time.monotonic() < deadline, "the batch never reached its last judge"
-                time.sleep(0.05)
-        finally:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.communicate(timeout=30)
+        learn_then_kill(learn_cmd(srv, data, "--prompts", str(prompts_file), "--no-keep-best", "--library", "lib",
+                                  "--epochs", str(EPOCHS), "-k", str(K), "--seed", "0", "--batch", "3"),
+                        lambda: hung and [s[3] for s in steps_of(data)][:2] == ["judged", "judged"],
+                        "the batch never reached its last judge")
         first_process.clear()
         run, steps, lessons = state(data)
         assert steps == [("learn", 1, 0, "judged"), ("learn", 1, 1, "judged")] + \

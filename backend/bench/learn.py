@@ -44,13 +44,13 @@ EVAL_SEQUENTIAL = 10  # prompts drawn one at a time for the eval baseline
 BATCH_TARGET = 0.12  # batch 40 wall / batch 1 wall
 OVERHEAD_TARGET = 0.15  # share of batch 40's wall time beyond LLM waiting
 EVAL_TARGET = 5.0  # eval speed-up over one prompt after another
-LESSONS = [
-    "Join every leg to the seat corner so the end points coincide exactly.",
-    "Draw the backrest as two posts and a curved top rail above the seat.",
-    "Span at least three quarters of the cube with the whole object.",
-    "Never trace an edge twice; every edge appears exactly once.",
-    "Start from the silhouette, then add the few parts that identify the object.",
-    "Rest the object on the ground near z minus one, never floating.",
+LESSONS = [  # what the scripted judge adds, in turn
+    "Connect each part to its neighbour so no stroke floats free of the rest.",
+    "Outline the largest mass first, then add the parts that name the object.",
+    "Fill most of the cube: the object should span three quarters of it.",
+    "Draw each edge once; repeated strokes only thicken the picture.",
+    "Make symmetric parts mirror each other across the centre plane.",
+    "Place the base on the floor near z minus one.",
 ]
 
 

@@ -70,24 +70,11 @@ class JudgeOutcome:
                    JudgeResult.from_dict(d["judge"]) if d.get("judge") else None)
 
 
-def judge_round(
-    provider: Provider,
-    round_: Round,
-    lessons: Sequence[Lesson],
-    *,
-    pairing: str = "best-worst",
-    rng: random.Random | None = None,
-    cap: int = DEFAULT_CAP,
-    temperature: float = JUDGE_TEMPERATURE,
-    max_tokens: int = JUDGE_MAX_TOKENS,
-    images: bool = False,
-    seed: int | None = None,
-    cancel: threading.Event | None = None,
-) -> JudgeOutcome:
-    """Pair the round's sketches and ask the judge. ProviderError becomes StepError (resumable)."""
-    return run_llm(provider, lambda: ajudge_round(provider, round_, lessons, pairing=pairing, rng=rng, cap=cap,
-                                                  temperature=temperature, max_tokens=max_tokens, images=images,
-                                                  seed=seed), cancel)
+def judge_round(provider: Provider, round_: Round, lessons: Sequence[Lesson], *,
+                cancel: threading.Event | None = None, **options: Any) -> JudgeOutcome:
+    """Pair the round's sketches and ask the judge (``ajudge_round``'s options), blocking; a set
+    ``cancel`` stops it. ProviderError becomes StepError (resumable)."""
+    return run_llm(provider, lambda: ajudge_round(provider, round_, lessons, **options), cancel)
 
 
 async def ajudge_round(
@@ -103,7 +90,8 @@ async def ajudge_round(
     images: bool = False,
     seed: int | None = None,
 ) -> JudgeOutcome:
-    """``judge_round`` inside a running event loop (a learning batch judges its prompts at once)."""
+    """Pick the pair (``pairing``, from the round's ranking) and ask the judge about it, inside a running
+    event loop (a learning batch judges its prompts at once). ProviderError becomes StepError."""
     pair = pick_pair(round_, pairing, rng or random.Random(0))
     if isinstance(pair, str):
         return JudgeOutcome(None, pair, None)
