@@ -6,18 +6,9 @@ Importing this module loads neither torch nor bpy (the Blender tests use the ske
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from threedraw.bench.scoring import random_sketch  # noqa: F401  (re-exported for the tests)
+from threedraw.testing.tiny_clip import TINY_CLIP_CONFIG, make_tiny_clip  # noqa: F401  (likewise)
 from threedraw.shared.sketch import Sketch
-
-# An open_clip model config small enough to build and run in a fraction of a second.
-TINY_CLIP_CONFIG = {
-    "embed_dim": 32,
-    "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "head_width": 32, "patch_size": 16},
-    "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
-}
 
 
 def line(a, b):
@@ -45,19 +36,3 @@ def chair() -> Sketch:
             [[-s, s + 0.03, 0.45], [-0.2, s + 0.1, 0.5], [0.2, s + 0.1, 0.5], [s, s + 0.03, 0.45]]]
     labels = ["leg"] * 4 + ["seat"] * 4 + ["back post", "back post", "top rail", "back rail"]
     return Sketch.from_points("a chair", legs + seat + back, labels)
-
-
-def make_tiny_clip(folder: Path) -> tuple[Path, Path]:
-    """Write the tiny CLIP's config JSON and a checkpoint of its random weights; return both paths."""
-    import open_clip
-    import torch
-
-    folder.mkdir(parents=True, exist_ok=True)
-    config = folder / "tiny-clip-test.json"
-    config.write_text(json.dumps(TINY_CLIP_CONFIG), encoding="utf-8")
-    open_clip.add_model_config(config)
-    torch.manual_seed(0)
-    model = open_clip.create_model("tiny-clip-test")
-    checkpoint = folder / "tiny-clip-test.pt"
-    torch.save(model.state_dict(), checkpoint)
-    return config, checkpoint

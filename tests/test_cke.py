@@ -165,7 +165,7 @@ def test_learn_runs_end_to_end_with_a_tiny_clip(tmp_path, tiny_clip):
     with ScriptedServer(teacher) as srv, Database.open(tmp_path) as db:
         lr = learner(db, srv, score, progress=events.append)
         run = lr.start("chairs", LearnConfig(prompts=["a chair", "a stool"], validation=["a bench"], epochs=2, k=3,
-                                             seed=0))
+                                             seed=0, batch=1))
         result = lr.run(run.id)
         requests = list(srv.requests)
         runs = RunStore(db)
@@ -245,7 +245,7 @@ def test_cancel_mid_step_then_resume_repeats_nothing(tmp_path):
     with ScriptedServer(teacher) as srv, Database.open(tmp_path) as db:
         lr = learner(db, srv, progress=progress, cancel=cancel)
         run = lr.start("lib", LearnConfig(prompts=["a chair", "a stool", "a bench"], epochs=1, k=2, seed=0,
-                                          keep_best=False))
+                                          keep_best=False, batch=1))
         with pytest.raises(Cancelled):
             lr.run(run.id)
         runs = RunStore(db)
@@ -266,15 +266,16 @@ def test_an_llm_outage_stops_the_run_resumably(tmp_path):
     teacher.hook = lambda req, kind: Reply.error(503, "service unavailable") if down.is_set() else None
     with ScriptedServer(teacher) as srv, Database.open(tmp_path) as db:
         lr = learner(db, srv)
-        run = lr.start("lib", LearnConfig(prompts=["a chair", "a stool"], epochs=1, k=2, seed=0, keep_best=False))
-        original = lr.learn_step
+        run = lr.start("lib", LearnConfig(prompts=["a chair", "a stool"], epochs=1, k=2, seed=0, keep_best=False,
+                                          batch=1))
+        original = lr.learn_batch
 
-        def step_then_fail(run_id, epoch, index):
-            out = original(run_id, epoch, index)
+        def batch_then_fail(run_id, epoch, indices):
+            out = original(run_id, epoch, indices)
             down.set()  # the API goes down after the first query
             return out
 
-        lr.learn_step = step_then_fail
+        lr.learn_batch = batch_then_fail
         with pytest.raises(StepError, match="the LLM gave no reply for 'a stool'.*HTTP 503"):
             lr.run(run.id)
         runs = RunStore(db)

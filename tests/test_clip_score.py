@@ -73,7 +73,7 @@ def test_scores_equal_a_direct_open_clip_computation(tiny, direct, size):
 def test_score_sketches_reports_per_view_and_mean_clip(tiny, direct):
     config, checkpoint = tiny
     cfg = ScoreConfig(clip_model=str(config), clip_checkpoint=str(checkpoint), views=3, size=64,
-                      structure_weight=0.5)
+                      structure_weight=0.5, precision="fp32")  # as open_clip computes it
     sketches = [chair(), random_sketch(6, seed=1)]
     scores = score_sketches(sketches, PROMPT, cfg)
     images = render_sketches(sketches, CameraRig(views=3).cameras(), RenderConfig(size=64))
@@ -176,3 +176,41 @@ def test_a_checkpoint_for_another_model_is_refused(tiny, tmp_path):
     torch.save(open_clip.create_model("tiny-other").state_dict(), wrong)
     with pytest.raises(ClipError, match="could not load CLIP tiny-clip-test"):
         load_clip(str(config), checkpoint=str(wrong))
+
+
+def ranking_sketches() -> list[Sketch]:
+    """A fixed set of rendered sketches: a chair, two boxes, and random curves from sparse to dense."""
+    from clip_fixtures import box_edges
+
+    return [chair(), Sketch.from_points("a box", box_edges([-0.8] * 3, [0.8] * 3)),
+            Sketch.from_points("a small box", box_edges([-0.2] * 3, [0.2] * 3)),
+            *[random_sketch(n, seed=10 * n) for n in (24, 48, 96)]]
+
+
+def test_reduced_precision_changes_no_ranking(tiny):
+    """bfloat16 image encoding (what --precision auto uses on a CPU with AVX-512 BF16 or AMX):
+    every reward within 0.002 of float32, the same best and the same worst sketch."""
+    from dataclasses import replace
+
+    config, checkpoint = tiny
+    fp32 = ScoreConfig(clip_model=str(config), clip_checkpoint=str(checkpoint), views=8, size=224, precision="fp32")
+    sketches = ranking_sketches()
+    exact = [s.reward for s in score_sketches(sketches, PROMPT, fp32)]
+    reduced = [s.reward for s in score_sketches(sketches, PROMPT, replace(fp32, precision="bf16"))]
+    assert max(abs(a - b) for a, b in zip(exact, reduced)) < 0.002
+    assert exact != reduced  # it did run in bfloat16
+    assert exact.index(max(exact)) == reduced.index(max(reduced))
+    assert exact.index(min(exact)) == reduced.index(min(reduced))
+
+
+def test_precision_auto_uses_bfloat16_only_where_the_cpu_has_it():
+    from threedraw.scoring.clip import cpu_has_native_bf16, reduced_dtype
+
+    cpu = torch.device("cpu")
+    assert reduced_dtype(cpu, "fp32") is None and reduced_dtype(cpu, "bf16") is torch.bfloat16
+    flags = open("/proc/cpuinfo").read()
+    native = "avx512_bf16" in flags or "amx_bf16" in flags
+    assert cpu_has_native_bf16() is native
+    assert reduced_dtype(cpu, "auto") is (torch.bfloat16 if native else None)
+    with pytest.raises(ValueError, match="precision 'fp16': expected one of auto, fp32, bf16"):
+        ScoreConfig(precision="fp16")

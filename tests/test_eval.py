@@ -39,7 +39,7 @@ def test_eval_writes_table_plot_sheets_and_report(tmp_path, capsys):
     with ScriptedServer(teacher()) as srv:
         with Database.open(data) as db:
             lr = Learner(db, fast_provider(srv, max_retries=0), ScoreConfig())
-            run = lr.start("lib", LearnConfig(prompts=["a chair", "a table"], epochs=2, k=2, seed=0))
+            run = lr.start("lib", LearnConfig(prompts=["a chair", "a table"], epochs=2, k=2, seed=0, batch=1))
             lr.run(run.id)
         # In this process (torch and open_clip are loaded once per test session); the CLI all the same.
         argv = ["eval", "--prompts", str(tmp_path / "category.txt"),

@@ -14,7 +14,7 @@ import time
 
 import pytest
 from llm_fixtures import SECRET_KEY
-from test_cke import LESSONS, Teacher, lessons_in
+from test_cke import LESSONS, Teacher, lessons_in, tiny_clip  # noqa: F401 (a fixture)
 
 from threedraw.library.store import LibraryStore
 from threedraw.storage import Database
@@ -44,6 +44,21 @@ def state(data):
         return run, steps, lessons
 
 
+def learn_then_kill(cmd, ready, never):
+    """Run `threedraw learn` as a user does, and SIGKILL it once ``ready()`` holds."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(), cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 90
+        while not ready():
+            assert proc.poll() is None, proc.communicate()[1][-2000:]
+            assert time.monotonic() < deadline, never
+            time.sleep(0.05)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+
 @pytest.mark.parametrize("kill_in", ["judge", "draw"])
 def test_kill_9_mid_step_then_resume_loses_nothing_and_repeats_nothing(tmp_path, cli, kill_in):
     """SIGKILL while step 4 (epoch 2, first prompt) waits on the LLM, then --resume."""
@@ -67,20 +82,10 @@ def test_kill_9_mid_step_then_resume_loses_nothing_and_repeats_nothing(tmp_path,
 
     teacher = Teacher(hook=hook)
     with ScriptedServer(teacher) as srv:
-        proc = subprocess.Popen(
-            learn_cmd(srv, data, "--prompts", str(prompts_file), "--validation", str(tmp_path / "val.txt"),
-                      "--library", "lib", "--epochs", str(EPOCHS), "-k", str(K), "--seed", "0"),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(), cwd=ROOT)
-        try:
-            deadline = time.monotonic() + 90
-            while len(hung) < (1 if kill_in == "judge" else K):
-                assert proc.poll() is None, proc.communicate()[1][-2000:]
-                assert time.monotonic() < deadline, "the run never reached step 4"
-                time.sleep(0.05)
-        finally:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.communicate(timeout=30)
-        assert proc.returncode == -signal.SIGKILL
+        learn_then_kill(learn_cmd(srv, data, "--prompts", str(prompts_file), "--validation", str(tmp_path / "val.txt"),
+                                  "--library", "lib", "--epochs", str(EPOCHS), "-k", str(K), "--seed", "0",
+                                  "--batch", "1"),
+                        lambda: len(hung) >= (1 if kill_in == "judge" else K), "the run never reached step 4")
         first_process.clear()
 
         # What the killed process left: steps 1-3 done, step 4 scored (killed in the judge call) or absent.
@@ -128,6 +133,62 @@ def test_kill_9_mid_step_then_resume_loses_nothing_and_repeats_nothing(tmp_path,
     assert SECRET_KEY not in r.stdout + r.stderr
 
 
+def steps_of(data):
+    try:
+        return state(data)[1]
+    except Exception:  # the run is not created yet
+        return []
+
+
+@pytest.mark.parametrize("kill_in", ["judge", "draw"])
+def test_kill_9_mid_batch_then_resume_loses_nothing_and_repeats_nothing(tmp_path, kill_in):
+    """A batch of all 3 prompts: SIGKILL once prompts 1-2 are judged and prompt 3 waits on its
+    judge (or on its drawings), then --resume: one library version per batch, nothing twice."""
+    prompts_file = tmp_path / "train.txt"
+    prompts_file.write_text("\n".join(PROMPTS) + "\n")
+    data = tmp_path / "data"
+    first_process = threading.Event()
+    first_process.set()
+    hung = []
+
+    def hook(req, kind):
+        if first_process.is_set() and kind == ("judge" if kill_in == "judge" else "draw") and \
+                "a bench" in req.last_user_text and lessons_in(req) == 0:
+            hung.append(kind)
+            return Reply.hanging()
+        return None
+
+    teacher = Teacher(hook=hook)
+    with ScriptedServer(teacher) as srv:
+        learn_then_kill(learn_cmd(srv, data, "--prompts", str(prompts_file), "--no-keep-best", "--library", "lib",
+                                  "--epochs", str(EPOCHS), "-k", str(K), "--seed", "0", "--batch", "3"),
+                        lambda: hung and [s[3] for s in steps_of(data)][:2] == ["judged", "judged"],
+                        "the batch never reached its last judge")
+        first_process.clear()
+        run, steps, lessons = state(data)
+        assert steps == [("learn", 1, 0, "judged"), ("learn", 1, 1, "judged")] + \
+            ([("learn", 1, 2, "scored")] if kill_in == "judge" else [])
+        assert lessons == []  # nothing of the batch applied yet
+        r = subprocess.run(learn_cmd(srv, data, "--resume", "--library", "lib"),
+                           capture_output=True, text=True, env=env(), cwd=ROOT, timeout=120)
+        assert r.returncode == 0, r.stderr[-3000:]
+
+    run, steps, lessons = state(data)
+    assert run.status == "done" and steps == [("learn", e, i, "done") for e in (1, 2) for i in range(3)]
+    # Each batch's three judges proposed the same lesson: merged once, support 3; none applied twice.
+    with Database.open(data) as db:
+        store = LibraryStore(db)
+        final = store.lessons("lib", run.work_version)
+        versions = store.versions("lib")
+    assert [(x.text, x.support) for x in final] == [(LESSONS[0], 3), (LESSONS[1], 3)]
+    assert [(v.version, v.source.get("epoch"), v.source.get("batch")) for v in versions] == \
+        [(0, None, None), (1, 1, 1), (2, 2, 1)]
+    # Only the interrupted calls went out again: prompt 3's judge, or its K drawings.
+    calls = EPOCHS * len(PROMPTS)
+    expected = {"draw": calls * K + (K if kill_in == "draw" else 0), "judge": calls + (kill_in == "judge"), "val": 0}
+    assert teacher.counts == expected
+
+
 @pytest.mark.parametrize("args, message", [
     (["--library", "lib"], "give --prompts FILE|SET and --library NAME"),
     (["--prompts", "nope.txt", "--library", "lib"], "prompts 'nope.txt': no such file and no built-in set"),
@@ -135,6 +196,7 @@ def test_kill_9_mid_step_then_resume_loses_nothing_and_repeats_nothing(tmp_path,
     (["--prompts", "modelnet40", "--library", "../lib"], "library name '../lib'"),
     (["--resume", "--library", "lib"], "no unfinished run of library lib to resume"),
     (["--resume", "--prompts", "modelnet40"], "drop --prompts and --validation"),
+    (["--resume", "--batch", "8", "-k", "5"], "--resume goes on with the run's own settings; drop -k, --batch"),
 ])
 def test_learn_cli_errors_are_one_clear_line(cli, tmp_path, args, message):
     d = ["--data-dir", str(tmp_path / "data"), "--base-url", "http://127.0.0.1:9/v1", "--model", "m"]
@@ -195,3 +257,52 @@ def test_an_empty_head_kept_on_a_tie_is_said(tmp_path, capsys):
     assert "note: the head (epoch 0, version 0) holds no lessons, so --library lib draws without experience: " \
            "epoch 1 scored the same on validation" in out
     assert "a tie keeps the earlier epoch; to draw with epoch 1's" in out and "threedraw library restore lib 1" in out
+
+
+def test_resume_takes_the_runs_own_provider_and_scorer_and_refuses_a_contradicting_flag(tmp_path, tiny_clip):
+    """A run stopped by an outage resumes without --model or --views: the record's are used."""
+    config, checkpoint = tiny_clip
+    prompts_file = tmp_path / "train.txt"
+    prompts_file.write_text("\n".join(PROMPTS) + "\n")
+    data = tmp_path / "data"
+    down = threading.Event()
+    down.set()
+
+    def hook(req, kind):
+        return Reply.error(503, "down") if down.is_set() and "a stool" in req.last_user_text else None
+
+    clip = ["--clip-model", str(config), "--clip-checkpoint", str(checkpoint)]
+    with ScriptedServer(Teacher(hook=hook)) as srv:
+        r = subprocess.run(learn_cmd(srv, data, "--prompts", str(prompts_file), "--library", "lib", "--epochs", "1",
+                                     "-k", str(K), "--no-keep-best", "--batch", "1", "--views", "2", "--seed", "0",
+                                     "--score-size", "64", *clip), capture_output=True, text=True, env=env(),
+                           cwd=ROOT, timeout=120)
+        assert r.returncode == 2 and "resume with: threedraw learn --resume" in r.stderr, r.stderr[-2000:]
+        down.clear()
+        base = [sys.executable, "-m", "threedraw.cli", "learn", "--data-dir", str(data), "--resume"]
+        api = {**env(), "THREEDRAW_BASE_URL": srv.base_url}
+
+        def resume(*extra, environ=api):
+            return subprocess.run([*base, *extra], capture_output=True, text=True, env=environ, cwd=ROOT, timeout=120)
+
+        refused = [
+            (resume(*clip, "--model", "other-model"), "learned with the model 'scripted'; --model 'other-model'"),
+            (resume(*clip, "--views", "4"), "learned with views 2; --views 4 contradicts it"),
+            (resume(*clip, "--provider", "local"), "learned with the provider 'openai-compatible'; --provider 'local'"),
+            (resume(), "scored with the CLIP checkpoint tiny-clip-test.pt: give --clip-checkpoint PATH"),
+            (resume("--clip-model", str(config), "--clip-checkpoint", str(config)),
+             "the CLIP checkpoint 'tiny-clip-test.pt'; --clip-checkpoint 'tiny-clip-test.json'"),
+            (resume(*clip, environ=env()), "drew with openai-compatible model 'scripted': give its --base-url"),
+        ]
+        for done, message in refused:
+            assert done.returncode == 2 and message in done.stderr, (message, done.stderr[-2000:])
+            assert done.stderr.count("\n") == 1
+        before = len(srv.requests)
+        ok = resume(*clip)  # no --model, --views, --score-size or --base-url flag: the record's (and the env's URL)
+        assert ok.returncode == 0, ok.stderr[-3000:]
+        models = {req.body["model"] for req in srv.requests[before:]}
+    run, steps, lessons = state(data)
+    assert run.status == "done" and models == {"scripted"} and lessons == LESSONS[:3]
+    with Database.open(data) as db:
+        for s in RunStore(db).steps(run.id, "learn"):
+            assert all(len(e["score"]["clip_per_view"]) == 2 for e in s.record["round"]["entries"])

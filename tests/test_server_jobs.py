@@ -222,6 +222,23 @@ def test_learn_job_runs_and_moves_the_library_head(client):
     assert done["progress"]["total"] and done["progress"]["step"] == done["progress"]["total"]
 
 
+def test_a_learn_job_takes_a_batch_and_makes_one_library_version_for_it(client):
+    done = wait_job(client, submit(client, {"kind": "learn", "library": "batched", "keep_best": False, "epochs": 1,
+                                            "k": 2, "batch": 3, "prompts": ["a chair", "a stool", "a bench"]})["id"],
+                    timeout=90)
+    assert done["state"] == "succeeded", done["error"]
+    assert done["request"]["batch"] == 3
+    lib = client.get("/v1/libraries/batched").json()
+    # The judges (one per prompt whose candidates differed: the script alternates good and poor
+    # drawings across the concurrent requests) proposed the same lesson against the same version:
+    # one version for the batch, the proposals merged into one lesson.
+    (lesson,) = lib["lessons"]
+    judged = done["result"]["cost"]["epochs"][0]["judge_calls"]
+    assert lib["library"]["latest"] == 1 and lesson["text"] == LESSON and lesson["support"] == judged >= 1
+    assert_envelope(client.post("/v1/jobs", json={"kind": "learn", "library": "b", "prompts": ["x"], "batch": 0}),
+                    422, "invalid_request")
+
+
 def test_judge_images_reach_the_judge_through_the_api(client, llm):
     before = len(llm.requests)
     done = wait_job(client, submit(client, {"kind": "learn", "library": "seen", "prompts": ["a chair"],

@@ -7,6 +7,7 @@ benchmark (``bench parser``, ``bench repair``) is one module and one line here.
 BENCHMARKS = {
     "scoring": "threedraw.bench.scoring",  # render and CLIP-encode speed on this machine
     "draw": "threedraw.bench.draw",  # what the drawing pipeline adds to the LLM's own time
-    "parser": "threedraw.bench.parser",
-    "repair": "threedraw.bench.repair",  # structure repair on a jittered corpus: parts, moves, IoU, speed  # worst-case parse times against the linear-time targets
+    "parser": "threedraw.bench.parser",  # worst-case parse times against the linear-time targets
+    "repair": "threedraw.bench.repair",  # structure repair on a jittered corpus: parts, moves, IoU, speed
+    "learn": "threedraw.bench.learn",  # batched learning and concurrent eval against the LLM's floor
 }

@@ -2,8 +2,10 @@
 
 One run renders 5 sketches x 8 views of 30 strokes at 224 px, times one forward + backward of
 that render, and encodes the 40 images with the ViT-B-32 architecture (random weights: the
-same compute as trained ones, and nothing to download). Targets: rendering at most 10 % of the
-CLIP image-encoding time; forward + backward at most 3x the forward. Each figure is the median
+same compute as trained ones, and nothing to download), at fp32 and at ``--precision auto``, checking
+that auto moves no sketch's reward by 0.002 or more and keeps the best and the worst. Targets:
+rendering at most 10 % of the fp32 CLIP image-encoding time; forward + backward at most 3x the
+forward; auto at least 2.5x faster than fp32 where the CPU has native bfloat16. Each figure is the median
 of a few runs after a warm-up.
 """
 
@@ -20,7 +22,9 @@ from ..shared.sketch import Sketch
 
 RENDER_TARGET = 0.10  # render time / CLIP image-encoding time
 BACKWARD_TARGET = 3.0  # (forward + backward) / forward
-
+AUTO_SPEEDUP_TARGET = 2.5  # CLIP image encoding: fp32 time / --precision auto time
+RANKING_TOLERANCE = 0.002  # most a reward may move at --precision auto
+RANKING_STROKES = (3, 10, 30, 90)  # the strokes of the sketches whose ranking auto must keep
 # What each figure is, printed beside it.
 MEANINGS = {
     "sketches": "sketches rendered at once",
@@ -31,14 +35,20 @@ MEANINGS = {
     "threads": "torch CPU threads",
     "render_seconds": "render all views once, median seconds",
     "render_backward_seconds": "render + backward pass (gradients to the control points), median seconds",
-    "clip_image_encode_seconds": "CLIP-encode all rendered images, median seconds",
+    "clip_image_encode_seconds": "CLIP-encode all rendered images at fp32, median seconds",
+    "clip_image_encode_auto_seconds": "the same at --precision auto, median seconds",
+    "auto_dtype": "what --precision auto encodes with on this machine",
+    "auto_speedup": "fp32 encoding time / auto encoding time",
+    "auto_max_reward_difference": "largest change of a sketch's mean CLIP similarity at auto vs fp32",
+    "auto_same_ranking": f"auto moves no reward by {RANKING_TOLERANCE} or more and keeps the best and worst",
     "structure_seconds": "structure score of every sketch, median seconds",
     "render_fraction_of_clip": "render time / CLIP encoding time",
     "backward_over_forward": "(render + backward) time / render time",
     "render_target_met": f"target: render time at most {RENDER_TARGET:.0%} of CLIP encoding time",
+    "auto_target_met": f"target: auto at least {AUTO_SPEEDUP_TARGET:g}x faster than fp32 (native bfloat16 CPUs)",
     "backward_target_met": f"target: render + backward at most {BACKWARD_TARGET:g}x the render time",
 }
-STEPS = ("render", "render + backward", "structure score", "CLIP image encoding")
+STEPS = ("render", "render + backward", "structure score", "CLIP image encoding at fp32 and auto")
 
 
 def run_benchmark(args: argparse.Namespace, progress: ProgressFn | None = None) -> dict[str, Any]:
@@ -46,13 +56,8 @@ def run_benchmark(args: argparse.Namespace, progress: ProgressFn | None = None) 
 
 
 def measure(sketches: int = 5, views: int = 8, strokes: int = 30, size: int = 224, clip_model: str = "ViT-B-32",
-            repeats: int = 5, clip_repeats: int = 2, progress: ProgressFn | None = None) -> dict[str, Any]:
+            repeats: int = 5, clip_repeats: int = 3, progress: ProgressFn | None = None) -> dict[str, Any]:
     import torch
-
-    def step(k: int) -> None:
-        if progress is not None:
-            reps = clip_repeats if k == len(STEPS) - 1 else repeats
-            progress(Progress("render", f"timing {STEPS[k]} ({reps} runs after a warm-up)", k, len(STEPS)))
 
     from ..rendering.camera import CameraRig
     from ..rendering.rasteriser import RenderConfig, render, sketches_to_tensor
@@ -71,6 +76,11 @@ def measure(sketches: int = 5, views: int = 8, strokes: int = 30, size: int = 22
         p = points.clone().requires_grad_(True)
         render(p, cameras, config, mask).mean().backward()
 
+    def step(k: int) -> None:
+        if progress is not None:
+            reps = clip_repeats if k == len(STEPS) - 1 else repeats
+            progress(Progress("render", f"timing {STEPS[k]} ({reps} runs after a warm-up)", k, len(STEPS)))
+
     step(0)
     render_s = _median_time(forward, repeats)
     step(1)
@@ -78,7 +88,13 @@ def measure(sketches: int = 5, views: int = 8, strokes: int = 30, size: int = 22
     step(2)
     structure_s = _median_time(lambda: [structure_score(s) for s in batch], repeats)
     step(3)
-    clip_s = _clip_encode_time(forward(), clip_model, clip_repeats)
+    # The ranking check needs sketches CLIP tells apart: with random weights that is mostly how much
+    # ink they hold, so from sparse to dense.
+    spread_points, spread_mask = sketches_to_tensor([random_sketch(n, seed=n) for n in RANKING_STROKES])
+    with torch.no_grad():
+        spread = render(spread_points, cameras, config, spread_mask)
+    clip = _clip_encode_times(forward(), spread, clip_model, clip_repeats)
+    clip_s = clip["clip_image_encode_seconds"]
     if progress is not None:
         progress(Progress("done", "done", len(STEPS), len(STEPS)))
     return {
@@ -90,7 +106,7 @@ def measure(sketches: int = 5, views: int = 8, strokes: int = 30, size: int = 22
         "threads": torch.get_num_threads(),
         "render_seconds": render_s,
         "render_backward_seconds": backward_s,
-        "clip_image_encode_seconds": clip_s,
+        **clip,
         "structure_seconds": structure_s,
         "render_fraction_of_clip": render_s / clip_s,
         "backward_over_forward": backward_s / render_s,
@@ -111,23 +127,42 @@ def random_sketch(strokes: int, seed: int, spread: float = 0.8) -> Sketch:
     return Sketch.from_points("random curves", curves)
 
 
-def _clip_encode_time(images, clip_model: str, repeats: int) -> float:
+def _clip_encode_times(images, spread, clip_model: str, repeats: int, prompt: str = "a wooden chair") -> dict[str, Any]:
+    """Encoding time of ``images`` at fp32 and at --precision auto, and whether auto changes the
+    ranking of the sketches rendered in ``spread`` (mean similarity over their views: every one
+    within RANKING_TOLERANCE, the same best and worst)."""
     import open_clip
     import torch
 
-    from ..scoring.clip import quiet_logs, wrap_model
+    from ..scoring.clip import quiet_logs, reduced_dtype, wrap_model
 
     with quiet_logs():  # "no pretrained weights loaded": random weights are the point here
         model = wrap_model(clip_model, open_clip.create_model(clip_model), torch.device("cpu"))
     rgb = images.reshape(-1, 1, *images.shape[-2:]).expand(-1, 3, -1, -1)
+    out: dict[str, Any] = {}
+    rewards = {}
+    for precision in ("fp32", "auto"):
+        def encode() -> None:
+            with torch.no_grad():
+                model.encode_images(rgb, precision)
 
-    def encode() -> None:
         with torch.no_grad():
-            model.encode_images(rgb)
-
-    with torch.no_grad():
-        model.encode_images(rgb[:2])  # a small warm-up: a full one would cost as much as a run
-    return _median_time(encode, repeats, warm_up=False)
+            # The warm-up: the full batch, since oneDNN builds its bfloat16 kernels per shape.
+            model.encode_images(rgb, precision)
+            sims = model.similarity(spread.unsqueeze(2), prompt, precision)  # [sketches, views]
+        rewards[precision] = sims.mean(dim=1).tolist()
+        key = "clip_image_encode_seconds" if precision == "fp32" else "clip_image_encode_auto_seconds"
+        out[key] = _median_time(encode, repeats, warm_up=False)
+    dtype = reduced_dtype(torch.device("cpu"), "auto")
+    exact, reduced = rewards["fp32"], rewards["auto"]
+    out["auto_dtype"] = str(dtype).replace("torch.", "") if dtype else "float32"
+    out["auto_speedup"] = out["clip_image_encode_seconds"] / out["clip_image_encode_auto_seconds"]
+    out["auto_target_met"] = out["auto_speedup"] >= AUTO_SPEEDUP_TARGET
+    out["auto_max_reward_difference"] = max(abs(a - b) for a, b in zip(exact, reduced))
+    out["auto_same_ranking"] = (out["auto_max_reward_difference"] < RANKING_TOLERANCE
+                                and exact.index(max(exact)) == reduced.index(max(reduced))
+                                and exact.index(min(exact)) == reduced.index(min(reduced)))
+    return out
 
 
 def _median_time(fn: Callable[[], Any], repeats: int, warm_up: bool = True) -> float:

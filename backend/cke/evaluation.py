@@ -1,7 +1,7 @@
 """Evaluation: draw prompt sets with a library (or none) and score every drawing.
 
 ``evaluate`` draws every prompt of every set once per method (a library version, or no
-experience) at the drawing temperature through the drawing pipeline and scores it: CLIP-ST
+experience) at the drawing temperature through the drawing pipeline, all at once, and scores it: CLIP-ST
 (mean CLIP over the views, the paper's metric) and the structure score. ``threedraw.cke.report``
 writes the table and the report.
 """
@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ..draw import agent
-from ..draw.pipeline import draw_round
+from ..draw.concurrent import ScoreBatcher, run_all
+from ..draw.pipeline import GroupScorer, Round, adraw_round
 from ..draw.prompt_sets import PromptSet
 from ..llm.base import Provider, Usage
 from ..runtime import Progress, ProgressFn, check_cancel, no_progress
-from ..scoring.reward import ScoreConfig
+from ..scoring.reward import ScoreConfig, score_groups
 from ..shared.sketch import Sketch
 
 
@@ -85,32 +86,44 @@ def evaluate(
     max_tokens: int | None = None,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
+    scorer: GroupScorer = score_groups,
 ) -> list[Method]:
-    """Draw and score every prompt of every set for every method (best of ``k``); fills ``results``."""
+    """Draw and score every prompt of every set for every method (best of ``k``); fills ``results``.
+
+    All the drawings are asked for at once (the provider bounds how many are in flight) and the
+    finished ones are scored together in batches (``threedraw.draw.concurrent``)."""
     report = progress or no_progress
-    total = len(methods) * sum(len(s.prompts) for s in sets)
+    items = [(m, ps, i, prompt) for m in methods for ps in sets for i, prompt in enumerate(ps.prompts)]
+    total = len(items)
     done = 0
+
+    async def one(method: Method, ps: PromptSet, i: int, prompt: str, batcher: ScoreBatcher) -> PromptResult:
+        nonlocal done
+        check_cancel(cancel)
+        rnd = await adraw_round(provider, prompt, method.lessons, batcher.score, k=k, temperature=temperature,
+                                max_strokes=max_strokes, max_tokens=max_tokens,
+                                seed=None if seed is None else seed + 100 * i)
+        done += 1
+        report(Progress("draw", f"{method.label}: {ps.name} {i + 1}/{len(ps.prompts)} {prompt!r}", done, total,
+                        index=i))
+        return _result(ps.name, i, prompt, rnd, score_config.has_clip)
+
+    results = run_all(provider, lambda b: [one(*item, b) for item in items], score_config, scorer, cancel)
     for method in methods:
         method.results = []
-        for ps in sets:
-            for i, prompt in enumerate(ps.prompts):
-                check_cancel(cancel)
-                report(Progress("draw", f"{method.label}: {ps.name} {i + 1}/{len(ps.prompts)} {prompt!r}", done, total,
-                                index=i))
-                rnd = draw_round(provider, prompt, method.lessons, score_config, k=k, temperature=temperature,
-                                 max_strokes=max_strokes, max_tokens=max_tokens,
-                                 seed=None if seed is None else seed + 100 * i, cancel=cancel)
-                best = rnd.best()
-                if best is None or best.score is None:
-                    errors = "; ".join(e.error or "" for e in rnd.entries if e.error)
-                    # A prompt with no sketch counts as 0: a method that breaks drawings must not look better.
-                    res = PromptResult(ps.name, i, prompt, 0.0 if score_config.has_clip else None, 0.0, 0.0, 0,
-                                       None, errors or "no usable sketch", rnd.calls, rnd.usage)
-                else:
-                    s = best.score
-                    res = PromptResult(ps.name, i, prompt, s["clip_mean"], s["structure"]["total"], s["reward"],
-                                       len(best.sketch or ()), best.sketch, None, rnd.calls, rnd.usage)
-                method.results.append(res)
-                done += 1
+    for (method, *_), res in zip(items, results):
+        method.results.append(res)
     report(Progress("done", f"evaluated {total} drawings", done, total))
     return list(methods)
+
+
+def _result(set_name: str, i: int, prompt: str, rnd: Round, has_clip: bool) -> PromptResult:
+    best = rnd.best()
+    if best is None or best.score is None:
+        errors = "; ".join(e.error or "" for e in rnd.entries if e.error)
+        # A prompt with no sketch counts as 0: a method that breaks drawings must not look better.
+        return PromptResult(set_name, i, prompt, 0.0 if has_clip else None, 0.0, 0.0, 0, None,
+                            errors or "no usable sketch", rnd.calls, rnd.usage)
+    s = best.score
+    return PromptResult(set_name, i, prompt, s["clip_mean"], s["structure"]["total"], s["reward"],
+                        len(best.sketch or ()), best.sketch, None, rnd.calls, rnd.usage)

@@ -112,6 +112,13 @@ class JudgeResult:
             "calls": self.calls,
         }
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "JudgeResult":
+        u = d.get("usage") or {}
+        return cls(d.get("analysis", ""), [Operation.from_dict(o) for o in d.get("operations", [])],
+                   list(d.get("rejected", [])), list(d.get("replies", [])), bool(d.get("repaired")), d.get("error"),
+                   Usage(u.get("prompt_tokens", 0), u.get("completion_tokens", 0), u.get("cost_usd")))
+
 
 # ---------------------------------------------------------------------------
 # Messages

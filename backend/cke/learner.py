@@ -2,6 +2,9 @@
 
 Per prompt and epoch: K candidates from the drawing pipeline (``threedraw.draw.pipeline``), scored;
 a pair of them judged (``threedraw.cke.pairing``); the judge's operations applied to the library.
+An epoch's prompts go ``batch`` at a time: drawn and judged concurrently against the same library
+version (``threedraw.draw.concurrent``), their operations applied in prompt order as one version
+(``threedraw.cke.batch``); a batch of 1 is the sequential loop of the paper.
 Every step is kept in the run record (``threedraw.library.runs``) so a killed run resumes where it
 stopped; after each epoch the library is scored on a validation set and the best epoch's snapshot
 becomes the library's head (keep-best), so a late decline never reaches a user.
@@ -18,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from ..draw import agent
-from ..draw.pipeline import Round, Scorer, draw_round
+from ..draw import concurrent
+from ..draw.concurrent import ScoreBatcher
+from ..draw.pipeline import GroupScorer, Round, Scorer, adraw_round
 from ..draw.prompt_sets import MAX_PROMPTS
 from ..library.lessons import DEFAULT_MERGE_THRESHOLD
 from ..library.runs import RunInfo, RunStore
@@ -29,7 +34,8 @@ from ..scoring.reward import ScoreConfig, score_sketches
 from ..storage import Database
 from .judge import DEFAULT_MAX_TOKENS as JUDGE_MAX_TOKENS
 from .judge import DEFAULT_TEMPERATURE as JUDGE_TEMPERATURE
-from .pairing import MIN_GAP, PAIRINGS, judge_round, round_usage
+from .batch import Proposal, apply_batch
+from .pairing import MIN_GAP, PAIRINGS, JudgeOutcome, ajudge_round, round_usage
 
 MAX_EPOCHS = 20
 
@@ -54,6 +60,9 @@ class LearnConfig:
     judge_temperature: float = JUDGE_TEMPERATURE
     judge_max_tokens: int = JUDGE_MAX_TOKENS
     merge_threshold: float = DEFAULT_MERGE_THRESHOLD
+    # Prompts drawn and judged at once against the same library version, their operations then
+    # applied in prompt order as one version (threedraw.cke.batch); 1 is the sequential loop.
+    batch: int = 8
 
     def check(self) -> "LearnConfig":
         if not self.prompts or len(self.prompts) > MAX_PROMPTS:
@@ -71,6 +80,8 @@ class LearnConfig:
         for name in ("temperature", "draw_temperature", "judge_temperature"):
             if not 0.0 <= getattr(self, name) <= 2.0:
                 raise ValueError(f"{name.replace('_', ' ')} {getattr(self, name)}: expected 0 to 2")
+        if isinstance(self.batch, bool) or not isinstance(self.batch, int) or not 1 <= self.batch <= MAX_PROMPTS:
+            raise ValueError(f"batch {self.batch!r}: expected 1 to {MAX_PROMPTS} prompts")
         if not 0.0 < self.merge_threshold <= 1.0:
             raise ValueError(f"merge threshold {self.merge_threshold}: expected more than 0 and at most 1")
         return self
@@ -85,6 +96,7 @@ class LearnConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "LearnConfig":
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        known.setdefault("batch", 1)  # a run recorded before batches learned one prompt at a time
         return cls(**known)
 
 
@@ -111,6 +123,7 @@ def score_config_record(config: ScoreConfig) -> dict[str, Any]:
         "views": config.views,
         "size": config.size,
         "structure_weight": config.structure_weight,
+        "precision": config.precision,
     }
 
 
@@ -119,9 +132,11 @@ class Learner:
 
     def __init__(self, db: Database, provider: Provider, score_config: ScoreConfig, *,
                  progress: ProgressFn | None = None, cancel: threading.Event | None = None,
-                 scorer: Scorer = score_sketches):
+                 scorer: Scorer = score_sketches, group_scorer: GroupScorer | None = None):
         self.db = db
         self.scorer = scorer
+        # Batches and validation score several prompts' candidates in one call.
+        self.group_scorer = group_scorer or concurrent.group_scorer(scorer)
         self.store = LibraryStore(db)
         self.runs = RunStore(db)
         self.provider = provider
@@ -145,7 +160,8 @@ class Learner:
             record = {
                 "learn": config.to_dict(),
                 "score": score_config_record(self.score_config),
-                "provider": {"kind": self.provider.name, "model": Path(self.provider.model).name},
+                # An API model's name, or a local model's file stem: never a path.
+                "provider": {"kind": self.provider.name, "model": self.provider.model},
             }
             return self.runs.create(library, record, info.head)
 
@@ -182,9 +198,9 @@ class Learner:
         for epoch in range(1, cfg.epochs + 1):
             if epoch in finished:
                 continue
-            for q in range(len(queries)):
+            for first in range(0, len(queries), cfg.batch):
                 check_cancel(self.cancel)
-                self.learn_step(run_id, epoch, q)
+                self.learn_batch(run_id, epoch, list(range(first, min(first + cfg.batch, len(queries)))))
             self._finish_epoch(run_id, epoch, self.runs.get(run_id).work_version)
         self.runs.set_status(run_id, "done")
         run = self.runs.get(run_id)
@@ -194,72 +210,127 @@ class Learner:
                            run.best_version, head, self.runs.cost(run_id))
 
     def learn_step(self, run_id: str, epoch: int, index: int) -> dict[str, Any]:
-        """One query of one epoch: draw K, score, pair, judge, update. Idempotent once done.
+        """One query of one epoch (a batch of one): draw K, score, pair, judge, update. Idempotent once done."""
+        return self.learn_batch(run_id, epoch, [index])[0]
 
-        Saved twice: after scoring (a crash in the judge call never pays for drawing again) and,
-        in one transaction with the new library version, when done.
+    def learn_batch(self, run_id: str, epoch: int, indices: list[int]) -> list[dict[str, Any]]:
+        """One batch of an epoch's queries: drawn, scored and judged concurrently against the same
+        library version, their operations then applied in prompt order (``threedraw.cke.batch``) in
+        one transaction with the steps' records: one library version per batch. Idempotent once done.
+
+        Each step is also saved as it goes: ``scored`` once its candidates are scored, ``judged`` once
+        its judge replied, so a crash anywhere redoes no finished drawing and no finished judge call.
         """
-        row = self.runs.step(run_id, "learn", epoch, index)
-        if row is not None and row.status == "done":
-            return row.record
+        rows = {i: self.runs.step(run_id, "learn", epoch, i) for i in indices}
+        todo = [i for i in indices if rows[i] is None or rows[i].status != "done"]  # type: ignore[union-attr]
+        if not todo:
+            return [rows[i].record for i in indices]  # type: ignore[union-attr]
         run = self.runs.get(run_id)
         cfg = LearnConfig.from_dict(run.config["learn"])
-        prompt = cfg.prompts[index]
         base = run.work_version
         lessons = self.store.lessons(run.library, base)
-        where = f"epoch {epoch}/{cfg.epochs}, prompt {index + 1}/{len(cfg.prompts)} {prompt!r}"
-        if row is not None and row.status == "scored" and row.base_version == base:
-            rnd = Round.from_dict(row.record["round"])
-        else:
-            self._say("draw", f"{where}: drawing {cfg.k} candidates", epoch, index)
-            rnd = draw_round(self.provider, prompt, [x.text for x in lessons], self.score_config, k=cfg.k,
-                             temperature=cfg.temperature, max_strokes=cfg.max_strokes, max_tokens=cfg.max_tokens,
-                             seed=_seed(cfg.seed, epoch, index), cancel=self.cancel, scorer=self.scorer)
-            self.runs.save_step(run_id, "learn", epoch, index, prompt, "scored", {"round": rnd.to_dict()},
-                                base_version=base)
-        self._say("judge", f"{where}: judging", epoch, index)
         cap = self.store.info(run.library).cap
-        outcome = judge_round(self.provider, rnd, lessons, pairing=cfg.pairing,
-                              rng=random.Random(f"{cfg.seed}:{epoch}:{index}"), cap=cap,
-                              temperature=cfg.judge_temperature, max_tokens=cfg.judge_max_tokens,
-                              images=cfg.judge_images, seed=_seed(cfg.seed, epoch, index), cancel=self.cancel)
+
+        def saved(i: int, status: str) -> dict[str, Any] | None:
+            row = rows[i]
+            ok = row is not None and row.base_version == base and row.status in ("judged", status)
+            return row.record if ok else None  # type: ignore[union-attr]
+
+        async def one(i: int, batcher: ScoreBatcher) -> tuple[Round, JudgeOutcome]:
+            prompt = cfg.prompts[i]
+            where = f"epoch {epoch}/{cfg.epochs}, prompt {i + 1}/{len(cfg.prompts)} {prompt!r}"
+            if (rec := saved(i, "scored")) is not None:
+                rnd = Round.from_dict(rec["round"])
+            else:
+                self._say("draw", f"{where}: drawing {cfg.k} candidates", epoch, i)
+                check_cancel(self.cancel)
+                rnd = await adraw_round(self.provider, prompt, [x.text for x in lessons], batcher.score, k=cfg.k,
+                                        temperature=cfg.temperature, max_strokes=cfg.max_strokes,
+                                        max_tokens=cfg.max_tokens, seed=_seed(cfg.seed, epoch, i))
+                self.runs.save_step(run_id, "learn", epoch, i, prompt, "scored", {"round": rnd.to_dict()},
+                                    base_version=base)
+            if (rec := saved(i, "judged")) is not None and "judge" in rec:
+                return rnd, JudgeOutcome.from_dict(rec["judge"])
+            self._say("judge", f"{where}: judging", epoch, i)
+            check_cancel(self.cancel)
+            outcome = await ajudge_round(self.provider, rnd, lessons, pairing=cfg.pairing,
+                                         rng=random.Random(f"{cfg.seed}:{epoch}:{i}"), cap=cap,
+                                         temperature=cfg.judge_temperature, max_tokens=cfg.judge_max_tokens,
+                                         images=cfg.judge_images, seed=_seed(cfg.seed, epoch, i))
+            self.runs.save_step(run_id, "learn", epoch, i, prompt, "judged",
+                                {"round": rnd.to_dict(), "judge": outcome.to_dict()}, base_version=base)
+            return rnd, outcome
+
+        judged = concurrent.run_all(self.provider, lambda b: [one(i, b) for i in todo], self.score_config,
+                                    self.group_scorer, self.cancel)
         check_cancel(self.cancel)
-        prov = {"source": "learn", "run": run_id, "epoch": epoch, "query_index": index, "query": prompt,
-                "pair": list(outcome.pair) if outcome.pair else None}
+        number = indices[0] // cfg.batch + 1
+        batch = {"number": number, "size": cfg.batch, "queries": todo}
+        provs = [{"source": "learn", "run": run_id, "epoch": epoch, "query_index": i, "query": cfg.prompts[i],
+                  "pair": list(o.pair) if o.pair else None, "batch": number} for i, (_, o) in zip(todo, judged)]
+        proposals = [Proposal(i, cfg.prompts[i], o.operations, prov) for i, (_, o), prov in zip(todo, judged, provs)]
+        which = f"prompt {todo[0] + 1}" if len(todo) == 1 else f"batch {number}, prompts {todo[0] + 1}-{todo[-1] + 1}"
         with self.db.transaction():
-            version, applied = self.store.apply(
-                run.library, outcome.operations, base=base, provenance=prov, publish=False,
-                note=f"run {run_id} epoch {epoch} prompt {index + 1}", merge_threshold=cfg.merge_threshold)
-            record = {"round": rnd.to_dict(), "judge": outcome.to_dict(), "events": applied.events,
-                      "usage": round_usage(rnd, outcome), "lessons": len(applied.lessons)}
-            self.runs.save_step(run_id, "learn", epoch, index, prompt, "done", record, base, version)
+            out = apply_batch(lessons, proposals, next_id=self.store.next_lesson_id(run.library),
+                              cap=self.store.info(run.library).cap, merge_threshold=cfg.merge_threshold)
+            version = base
+            if out.changed:
+                source = provs[0] if len(todo) == 1 else {"source": "learn", "run": run_id, "epoch": epoch,
+                                                          "batch": number, "queries": todo}
+                version = self.store.commit(run.library, out.lessons, parent=base, source=source,
+                                            note=f"run {run_id} epoch {epoch} {which}", next_id=out.next_id,
+                                            publish=False)
+            records = {}
+            for j, (i, (rnd, outcome)) in enumerate(zip(todo, judged)):
+                records[i] = {"round": rnd.to_dict(), "judge": outcome.to_dict(), "events": out.events[j],
+                              "usage": round_usage(rnd, outcome), "lessons": len(out.lessons),
+                              "batch": {**batch, "version": version}}
+                self.runs.save_step(run_id, "learn", epoch, i, cfg.prompts[i], "done", records[i], base, version)
             self.runs.set_work_version(run_id, version)
-        self._done += 1
-        changes = ", ".join(f"{e['event']} {e.get('id', '')}".strip() for e in applied.learned) or "no change"
-        self._say("update", f"{where}: {changes}", epoch, index)
-        return record
+        for j, i in enumerate(todo):
+            self._done += 1
+            changes = ", ".join(f"{e['event']} {e.get('id', '')}".strip() for e in out.learned(j)) or "no change"
+            rejected = sum(e["event"] == "reject" for e in out.events[j])
+            note = f" ({rejected} rejected: conflicts within the batch)" if rejected else ""
+            prompt = cfg.prompts[i]
+            self._say("update", f"epoch {epoch}/{cfg.epochs}, prompt {i + 1}/{len(cfg.prompts)} {prompt!r}: "
+                                f"{changes}{note}", epoch, i)
+        return [records[i] if i in records else rows[i].record for i in indices]  # type: ignore[union-attr]
 
     def validate_step(self, run_id: str, epoch: int, index: int, version: int) -> dict[str, Any]:
         """Draw one validation prompt with library ``version`` at the drawing temperature and score it."""
-        row = self.runs.step(run_id, "val", epoch, index)
-        if row is not None and row.status == "done" and row.base_version == version:
-            return row.record
+        return self.validate_all(run_id, epoch, version, [index])[0]
+
+    def validate_all(self, run_id: str, epoch: int, version: int,
+                     indices: list[int] | None = None) -> list[dict[str, Any]]:
+        """Draw the validation prompts (default: all) with library ``version`` at once, each saved as it
+        is scored (finished ones are not drawn again), scoring several prompts' drawings together."""
         run = self.runs.get(run_id)
         cfg = LearnConfig.from_dict(run.config["learn"])
         val = cfg.validation_prompts
-        prompt = val[index]
-        self._say("validate", f"epoch {epoch} validation {index + 1}/{len(val)} {prompt!r}", epoch, index)
+        indices = list(range(len(val))) if indices is None else indices
         lessons = [x.text for x in self.store.lessons(run.library, version)]
-        rnd = draw_round(self.provider, prompt, lessons, self.score_config, k=cfg.val_k,
-                         temperature=cfg.draw_temperature, max_strokes=cfg.max_strokes, max_tokens=cfg.max_tokens,
-                         seed=_seed(cfg.seed, 1000 + epoch, index), cancel=self.cancel, scorer=self.scorer)
-        best = rnd.best()
-        record = {"round": rnd.to_dict(), "best": best.index if best else None,
-                  "score": best.score if best else None, "reward": best.reward if best else 0.0,
-                  "usage": round_usage(rnd, None)}
-        self.runs.save_step(run_id, "val", epoch, index, prompt, "done", record, version, version)
-        self._done += 1
-        return record
+        rows = {i: self.runs.step(run_id, "val", epoch, i) for i in indices}
+
+        async def one(i: int, batcher: ScoreBatcher) -> dict[str, Any]:
+            row = rows[i]
+            if row is not None and row.status == "done" and row.base_version == version:
+                return row.record
+            self._say("validate", f"epoch {epoch} validation {i + 1}/{len(val)} {val[i]!r}", epoch, i)
+            check_cancel(self.cancel)
+            rnd = await adraw_round(self.provider, val[i], lessons, batcher.score, k=cfg.val_k,
+                                    temperature=cfg.draw_temperature, max_strokes=cfg.max_strokes,
+                                    max_tokens=cfg.max_tokens, seed=_seed(cfg.seed, 1000 + epoch, i))
+            best = rnd.best()
+            record = {"round": rnd.to_dict(), "best": best.index if best else None,
+                      "score": best.score if best else None, "reward": best.reward if best else 0.0,
+                      "usage": round_usage(rnd, None)}
+            self.runs.save_step(run_id, "val", epoch, i, val[i], "done", record, version, version)
+            self._done += 1
+            return record
+
+        return concurrent.run_all(self.provider, lambda b: [one(i, b) for i in indices], self.score_config,
+                                  self.group_scorer, self.cancel)
 
     def _finish_epoch(self, run_id: str, epoch: int, version: int) -> None:
         run = self.runs.get(run_id)
@@ -273,7 +344,7 @@ class Learner:
         score = None
         if cfg.keep_best:
             check_cancel(self.cancel)
-            records = [self.validate_step(run_id, epoch, i, version) for i in range(len(cfg.validation_prompts))]
+            records = self.validate_all(run_id, epoch, version)
             rewards = [float(r["reward"]) for r in records]
             score = sum(rewards) / len(rewards)
             clips = [r["score"]["clip_mean"] for r in records if r["score"] and r["score"]["clip_mean"] is not None]

@@ -7,6 +7,7 @@ that pair and returns its operations on the lessons.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
 from dataclasses import dataclass
@@ -61,8 +62,22 @@ class JudgeOutcome:
         return {"pair": list(self.pair) if self.pair else None, "skipped": self.skipped,
                 "judge": self.judge.to_dict() if self.judge else None}
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "JudgeOutcome":
+        """An outcome as ``to_dict`` stored it (a judged step picked up after a crash)."""
+        pair = d.get("pair")
+        return cls((int(pair[0]), int(pair[1])) if pair else None, d.get("skipped"),
+                   JudgeResult.from_dict(d["judge"]) if d.get("judge") else None)
 
-def judge_round(
+
+def judge_round(provider: Provider, round_: Round, lessons: Sequence[Lesson], *,
+                cancel: threading.Event | None = None, **options: Any) -> JudgeOutcome:
+    """Pair the round's sketches and ask the judge (``ajudge_round``'s options), blocking; a set
+    ``cancel`` stops it. ProviderError becomes StepError (resumable)."""
+    return run_llm(provider, lambda: ajudge_round(provider, round_, lessons, **options), cancel)
+
+
+async def ajudge_round(
     provider: Provider,
     round_: Round,
     lessons: Sequence[Lesson],
@@ -74,9 +89,9 @@ def judge_round(
     max_tokens: int = JUDGE_MAX_TOKENS,
     images: bool = False,
     seed: int | None = None,
-    cancel: threading.Event | None = None,
 ) -> JudgeOutcome:
-    """Pair the round's sketches and ask the judge. ProviderError becomes StepError (resumable)."""
+    """Pick the pair (``pairing``, from the round's ranking) and ask the judge about it, inside a running
+    event loop (a learning batch judges its prompts at once). ProviderError becomes StepError."""
     pair = pick_pair(round_, pairing, rng or random.Random(0))
     if isinstance(pair, str):
         return JudgeOutcome(None, pair, None)
@@ -84,10 +99,11 @@ def judge_round(
     sides = []
     for e in (better, worse):
         assert e.sketch is not None and e.score is not None
-        sides.append(Side(e.sketch, e.score, _sheet_png(e.sketch) if images else None))
+        sheet = await asyncio.to_thread(_sheet_png, e.sketch) if images else None
+        sides.append(Side(e.sketch, e.score, sheet))
     try:
-        result = run_llm(provider, lambda: ajudge(provider, round_.prompt, sides[0], sides[1], lessons, cap=cap,
-                                                  temperature=temperature, max_tokens=max_tokens, seed=seed), cancel)
+        result = await ajudge(provider, round_.prompt, sides[0], sides[1], lessons, cap=cap,
+                              temperature=temperature, max_tokens=max_tokens, seed=seed)
     except ProviderError as e:
         raise StepError(f"the judge's LLM call failed: {e}") from None
     return JudgeOutcome((better.index, worse.index), result.error, result)

@@ -52,7 +52,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
             mod = _load(name)
             p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
             mod.add_arguments(p)
-            p.set_defaults(_run=mod.run)
+            p.set_defaults(_run=mod.run, _parser=p)
         elif wanted is None:
             sub.add_parser(name, add_help=False, help=_help_line(name))
         else:
@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"threedraw: this command is not available in this installation ({e.name})", file=sys.stderr)
         return 2
     args = parser.parse_args(argv)
+    if getattr(args, "_parser", None) is not None:
+        args._argv = argv[argv.index(args.command) + 1:]  # what options.given_options reads
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)  # no command: the list of commands, and a usage error's status
         return 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 from typing import Any
 
@@ -20,11 +21,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     bench = importlib.import_module(BENCHMARKS[args.what])
-    figures = bench.run_benchmark(args, progress=ProgressPrinter("bench"))  # progress on stderr
+    shows_progress = "progress" in inspect.signature(bench.run_benchmark).parameters
+    figures = bench.run_benchmark(args, **({"progress": ProgressPrinter("bench")} if shows_progress else {}))
     if args.json:
         print(json.dumps(figures))
     else:
-        print(figure_lines(figures, bench.MEANINGS))
+        # A benchmark without MEANINGS names each figure by what it is.
+        print(figure_lines(figures, getattr(bench, "MEANINGS", {})))
     return 0
 
 
@@ -33,4 +36,4 @@ def figure_lines(figures: dict[str, Any], meanings: dict[str, str]) -> str:
     width = max(len(k) for k in figures)
     values = {k: f"{v:.4f}" if isinstance(v, float) else str(v) for k, v in figures.items()}
     vw = max(len(v) for v in values.values())
-    return "\n".join(f"{k:<{width}}  {values[k]:>{vw}}  {meanings[k]}" for k in figures)
+    return "\n".join(f"{k:<{width}}  {values[k]:>{vw}}  {meanings.get(k, '')}".rstrip() for k in figures)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from typing import Any
 
 from ..cke.learner import LearnConfig
@@ -18,7 +19,8 @@ from ..cke.pairing import JUDGE_IMAGES, PAIRINGS
 from ..library.lessons import DEFAULT_CAP
 from . import UserError
 from .options import (add_clip_arguments, add_data_dir_argument, add_provider_arguments, add_score_size_argument,
-                      add_size_arguments, open_database, preload_clip, provider_from_args, score_config_from_args)
+                      add_size_arguments, given_options, make_provider, open_database, preload_clip, provider_config,
+                      score_config_from_args)
 from .output import ProgressPrinter, write_json
 
 HELP = "learn an experience library: draw K sketches per prompt, score them, let a judge write lessons"
@@ -43,6 +45,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"candidates per validation prompt; the best counts ({d.val_k})")
     p.add_argument("--no-keep-best", action="store_true",
                    help="skip validation; the last epoch becomes the head (the paper's plain loop)")
+    p.add_argument("--batch", type=int, default=d.batch, metavar="B",
+                   help="prompts drawn and judged at once against the same library, their lessons applied together "
+                        "(1: one prompt after another, the paper's loop; default: %(default)s)")
     p.add_argument("--cap", type=int, help=f"most lessons the library keeps (default: {DEFAULT_CAP} for a new library)")
     p.add_argument("--judge-images", action="store_true", help=JUDGE_IMAGES)
     p.add_argument("--seed", type=int, help="sampling seed, for providers that honour one")
@@ -90,15 +95,18 @@ def run(args: argparse.Namespace) -> int:
                     epochs=args.epochs, k=args.k, temperature=args.temperature,
                     draw_temperature=args.draw_temperature, val_k=args.val_k, pairing=args.pairing,
                     keep_best=not args.no_keep_best, seed=args.seed, max_strokes=args.max_strokes,
-                    max_tokens=args.max_tokens, judge_images=args.judge_images,
+                    max_tokens=args.max_tokens, judge_images=args.judge_images, batch=args.batch,
                 ).check()
             except ValueError as e:
                 raise UserError(str(e)) from None
             if config.keep_best and val is None:
                 print("threedraw learn: no --validation set, so keep-best scores the training prompts",
                       file=sys.stderr)
+        pconfig = provider_config(args)
+        if config is None:
+            pconfig, score_config = _resumed_settings(args, runs, run_id, pconfig, score_config)
         preload_clip(score_config)
-        provider = provider_from_args(args)
+        provider = make_provider(pconfig)
         learner = Learner(db, provider, score_config, progress=ProgressPrinter("learn"))
         try:
             run = (learner.resume(run_id) if config is None
@@ -128,6 +136,9 @@ def _resume_target(args: argparse.Namespace, runs: Any) -> str:
 
     if args.prompts or args.validation:
         raise UserError("--resume goes on with the run's own prompts; drop --prompts and --validation")
+    fixed = [f"--{d.replace('_', '-')}" if len(d) > 1 else f"-{d}" for d in _RUN_SETTINGS if d in given_options(args)]
+    if fixed:
+        raise UserError(f"--resume goes on with the run's own settings; drop {', '.join(fixed)}")
     if args.resume != "latest":
         return str(args.resume)
     run = runs.latest(args.library, resumable=True)
@@ -135,6 +146,33 @@ def _resume_target(args: argparse.Namespace, runs: Any) -> str:
         where = f" of library {args.library}" if args.library else ""
         raise UserError(f"no unfinished run{where} to resume ({', '.join(RESUMABLE)} runs can be resumed)")
     return run.id
+
+
+# What a run is started with and keeps (its LearnConfig): not for --resume.
+_RUN_SETTINGS = ("epochs", "k", "pairing", "temperature", "draw_temperature", "val_k", "no_keep_best", "cap",
+                 "judge_images", "seed", "max_strokes", "max_tokens", "batch")
+# Command-line dests -> the ProviderConfig / ScoreConfig fields a resumed run holds to its record.
+_FIELDS = {"provider": "kind", "base_url": "base_url", "model": "model", "clip_model": "clip_model",
+           "clip_pretrained": "clip_pretrained", "clip_checkpoint": "clip_checkpoint", "views": "views",
+           "score_size": "size", "structure_weight": "structure_weight", "precision": "precision"}
+
+
+def _resumed_settings(args: argparse.Namespace, runs: Any, run_id: str, pconfig: Any, score_config: Any) -> Any:
+    """The run's own provider and scoring settings (its record's), the flags checked against them."""
+    from ..cke.resume import ResumeConflict, default_local_model, resume_settings
+    from ..library.lessons import LibraryError
+
+    try:
+        record = runs.get(run_id).config
+    except LibraryError as e:
+        raise UserError(str(e)) from None
+    given = {_FIELDS[d] for d in given_options(args) if d in _FIELDS}
+    if pconfig.base_url and "base_url" not in given and (record.get("provider") or {}).get("kind") == "local":
+        pconfig = replace(pconfig, base_url=None)  # THREEDRAW_BASE_URL is for API runs; this one drew locally
+    try:
+        return resume_settings(run_id, record, pconfig, score_config, given, default_local_model())
+    except (ResumeConflict, ValueError) as e:
+        raise UserError(str(e)) from None
 
 
 def _summary(result: Any, runs: Any) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from ..llm.base import ProviderError
 from ..llm.factory import KIND_DEFAULTS, KINDS, ProviderConfig, provider_from_config
 from ..rendering.camera import DEFAULT_VIEWS, MAX_SIZE, MAX_VIEWS, MIN_SIZE
-from ..scoring.reward import ScoreConfig
+from ..scoring.reward import PRECISIONS, ScoreConfig
 from ..storage import DATA_DIR_ENV, Database, StorageError
 from . import UserError
 
@@ -119,6 +119,9 @@ def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
                        help=f"views rendered per sketch, 1-{MAX_VIEWS} (default: %(default)s)")
     group.add_argument("--structure-weight", type=float, default=ScoreConfig.structure_weight, metavar="LAMBDA",
                        help="reward = CLIP + LAMBDA x structure (default: %(default)s, the paper's reward)")
+    group.add_argument("--precision", choices=PRECISIONS, default=ScoreConfig.precision,
+                       help="CLIP image encoding: fp32, bf16, or auto: bfloat16/float16 where the hardware does it "
+                            "natively (a GPU, a CPU with AMX or AVX-512 BF16), else fp32 (default: %(default)s)")
 
 
 def add_score_size_argument(parser: argparse.ArgumentParser) -> None:
@@ -139,6 +142,7 @@ def config_from_args(args: argparse.Namespace) -> ScoreConfig:
             clip_checkpoint=args.clip_checkpoint,
             views=args.views,
             structure_weight=args.structure_weight,
+            precision=args.precision,
         )
     except ValueError as e:
         raise UserError(str(e)) from None
@@ -176,3 +180,16 @@ def open_database(args: argparse.Namespace) -> Database:
         return Database.open(args.data_dir)
     except StorageError as e:
         raise UserError(str(e)) from None
+
+
+def given_options(args: argparse.Namespace) -> set[str]:
+    """The options (dests) the user typed on the command line, whatever their value: a default
+    and the same value given explicitly differ here (``threedraw learn --resume`` needs that)."""
+    parser, argv = getattr(args, "_parser", None), getattr(args, "_argv", None)
+    if parser is None or argv is None:
+        return set()
+    unset = object()
+    # argparse fills in a default only where the namespace has no value yet.
+    ns = argparse.Namespace(**{a.dest: unset for a in parser._actions if a.dest != argparse.SUPPRESS})
+    parsed, _ = parser.parse_known_args(argv, ns)
+    return {k for k, v in vars(parsed).items() if v is not unset and not k.startswith("_")}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Awaitable, Callable, Iterable, Sequence
 
 from ..llm.base import Provider, Usage
 from ..llm.factory import defaults_for
@@ -30,6 +30,11 @@ REPAIR_HELP = ("repair the drawing as `threedraw repair` does: near-miss joints 
 # How a round's sketches get scored: score_sketches itself, or (in the server) a function
 # that runs it on the one worker owning the CLIP model.
 Scorer = Callable[[list[Sketch], str, ScoreConfig], list[SketchScore]]
+# Scoring the sketches of several prompts in one call ((sketches, prompt) groups): one render and
+# one CLIP image pass for all of them (``score_groups``, or the server's worker running it).
+GroupScorer = Callable[[list[tuple[list[Sketch], str]], ScoreConfig], list[list[SketchScore]]]
+# What ``adraw_round`` awaits to score one round (``threedraw.draw.concurrent.ScoreBatcher.score``).
+AsyncScore = Callable[[list[Sketch], str], Awaitable[list[SketchScore]]]
 
 
 @dataclass(frozen=True)
@@ -178,10 +183,51 @@ def draw_round(
     round's order. With ``require_reply`` a round in which the provider gave no reply at all raises
     StepError (an outage, not a bad drawing); else the caller reads ``Round.no_reply``.
     """
+    candidates = run_llm(provider, lambda: _adraw(provider, prompt, lessons, k, temperature, current, max_strokes,
+                                                  max_tokens, seed), cancel)
+    rnd = _round(prompt, temperature, candidates, include, require_reply, repair_joints)
+    check_cancel(cancel)
+    scored = rnd.usable()
+    if scored and scorer is not None:
+        set_scores(scored, scorer([e.sketch for e in scored if e.sketch is not None], prompt, score_config))
+    return rnd
+
+
+async def adraw_round(
+    provider: Provider,
+    prompt: str,
+    lessons: Sequence[str],
+    score: AsyncScore,
+    *,
+    k: int,
+    temperature: float = agent.SAMPLE_TEMPERATURE,
+    max_strokes: int | None = None,
+    max_tokens: int | None = None,
+    seed: int | None = None,
+    repair_joints: bool = DrawConfig.repair,
+) -> Round:
+    """``draw_round`` inside a running event loop, for drawing many prompts at once
+    (``threedraw.draw.concurrent``): ``score`` is awaited, so the sketches of several prompts are
+    scored together while other prompts still wait on the LLM."""
+    candidates = await _adraw(provider, prompt, lessons, k, temperature, None, max_strokes, max_tokens, seed)
+    rnd = _round(prompt, temperature, candidates, (), True, repair_joints)
+    scored = rnd.usable()
+    if scored:
+        set_scores(scored, await score([e.sketch for e in scored if e.sketch is not None], prompt))
+    return rnd
+
+
+def _adraw(provider: Provider, prompt: str, lessons: Sequence[str], k: int, temperature: float,
+           current: Sketch | None, max_strokes: int | None, max_tokens: int | None,
+           seed: int | None) -> Awaitable[list[agent.Candidate]]:
     strokes, tokens = DrawConfig(max_strokes=max_strokes, max_tokens=max_tokens).sizes(provider.name)
-    candidates = run_llm(provider, lambda: agent.adraw(
-        provider, prompt, lessons=list(lessons), k=k, temperature=temperature, current=current,
-        max_tokens=tokens, max_strokes=strokes, seed=seed), cancel)
+    return agent.adraw(provider, prompt, lessons=list(lessons), k=k, temperature=temperature, current=current,
+                       max_tokens=tokens, max_strokes=strokes, seed=seed)
+
+
+def _round(prompt: str, temperature: float, candidates: list[agent.Candidate], include: Sequence[Sketch],
+           require_reply: bool, repair_joints: bool) -> Round:
+    """The round of the drawn candidates (finalised) plus the ``include`` sketches, not yet scored."""
     entries = []
     for c in candidates:
         sketch, repairs = finalise(c.sketch, repair_joints) if c.sketch is not None else (None, [])
@@ -192,13 +238,12 @@ def draw_round(
         raise StepError(f"the LLM gave no reply for {prompt!r}: {candidates[0].error}")
     for sk in include:
         entries.append(Entry(len(entries), "given", Sketch(prompt=prompt, strokes=list(sk.strokes)), None))
-    check_cancel(cancel)
-    scored = [e for e in entries if e.sketch is not None]
-    if scored and scorer is not None:
-        scores = scorer([e.sketch for e in scored if e.sketch is not None], prompt, score_config)
-        for e, s in zip(scored, scores):
-            e.score = _finite_score(s.to_dict())
     return rnd
+
+
+def set_scores(entries: Sequence[Entry], scores: Sequence[SketchScore]) -> None:
+    for e, s in zip(entries, scores):
+        e.score = _finite_score(s.to_dict())
 
 
 def _candidate_record(c: agent.Candidate) -> dict[str, Any]:

@@ -16,6 +16,8 @@ normalise with its mean and std) as tensors, so rendering and scoring stay diffe
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import json
 import logging
 import os
@@ -36,7 +38,7 @@ HOW_TO = (
     "'--clip-model ViT-B-32 --clip-pretrained openai'; downloaded once, so the first run needs the "
     "internet) or --clip-checkpoint PATH (a local open_clip weights file: .pt, .bin or .safetensors)"
 )
-IMAGE_BATCH = 32  # images encoded at once: bounds memory, not results
+IMAGE_BATCH = 64  # images encoded at once: bounds memory, not results
 MAX_CONFIG_BYTES = 1 << 20
 REACH_TIMEOUT_S = 5.0  # to open a connection to the weights' host before a download is tried
 _CONFIG_KEYS = ("embed_dim", "vision_cfg", "text_cfg")
@@ -65,6 +67,7 @@ class ClipModel:
 
     def __post_init__(self) -> None:
         self._text_cache: dict[str, torch.Tensor] = {}
+        self._reduced: dict[torch.dtype, Any] = {}  # image towers in reduced precision, by dtype
         self._lock = threading.Lock()
 
     def preprocess(self, images: torch.Tensor) -> torch.Tensor:
@@ -76,11 +79,36 @@ class ClipModel:
                                    align_corners=False, antialias=True)
         return (images - self.mean) / self.std
 
-    def encode_images(self, images: torch.Tensor) -> torch.Tensor:
-        """Unit image embeddings [N, D] of images [N, 3, H, W] in [0, 1], IMAGE_BATCH at a time."""
-        feats = [self.model.encode_image(self.preprocess(images[i:i + IMAGE_BATCH]))
-                 for i in range(0, images.shape[0], IMAGE_BATCH)]
+    def encode_images(self, images: torch.Tensor, precision: str = "fp32") -> torch.Tensor:
+        """Unit image embeddings [N, D] (float32) of images [N, 3, H, W] in [0, 1], IMAGE_BATCH at a time.
+
+        ``precision`` "bf16" or "auto" runs the image tower under ``torch.autocast`` where
+        ``reduced_dtype`` says the hardware does it natively; preprocessing and the result stay float32.
+        """
+        dtype = reduced_dtype(self.device, precision)
+        encode = self.model.encode_image if dtype is None else self._reduced_tower(dtype)
+        feats = []
+        for i in range(0, images.shape[0], IMAGE_BATCH):
+            x = self.preprocess(images[i:i + IMAGE_BATCH])
+            with torch.autocast(self.device.type, dtype=dtype) if dtype else contextlib.nullcontext():
+                feats.append(encode(x if dtype is None else x.to(dtype)).float())
         return F.normalize(torch.cat(feats), dim=-1)
+
+    def _reduced_tower(self, dtype: torch.dtype) -> Any:
+        """A copy of the image tower with its weights in ``dtype``, made once: autocast alone would
+        cast every weight again on every call (more than half the time on a CPU)."""
+        with self._lock:
+            if dtype not in self._reduced:
+                self._reduced[dtype] = copy.deepcopy(self.model.visual).to(dtype)
+            return self._reduced[dtype]
+
+    def image_embeddings(self, images: torch.Tensor, precision: str = "fp32") -> torch.Tensor:
+        """Unit embeddings [..., D] of images [..., C, H, W] (C is 3, or 1 for grey), in [0, 1]."""
+        if images.dim() < 4 or images.shape[-3] not in (1, 3):
+            raise ValueError(f"images: expected [..., 1 or 3, H, W], got {list(images.shape)}")
+        lead = images.shape[:-3]
+        flat = images.reshape(-1, *images.shape[-3:]).expand(-1, 3, -1, -1)
+        return self.encode_images(flat, precision).reshape(*lead, -1)
 
     def encode_text(self, text: str) -> torch.Tensor:
         """Unit text embedding [D] of one prompt (cached: a prompt is encoded once)."""
@@ -96,18 +124,43 @@ class ClipModel:
                 self._text_cache[text] = cached
         return cached
 
-    def similarity(self, images: torch.Tensor, text: str) -> torch.Tensor:
+    def similarity(self, images: torch.Tensor, text: str, precision: str = "fp32") -> torch.Tensor:
         """Cosine similarity of each image with the text: images [..., C, H, W] -> [...].
 
         C is 3 (RGB) or 1 (grey, as the renderer's images with ``unsqueeze(-3)``), in [0, 1].
-        Differentiable with respect to ``images`` when called with autograd enabled.
+        Differentiable with respect to ``images`` when called with autograd enabled (in float32).
         """
-        if images.dim() < 4 or images.shape[-3] not in (1, 3):
-            raise ValueError(f"images: expected [..., 1 or 3, H, W], got {list(images.shape)}")
-        lead = images.shape[:-3]
-        flat = images.reshape(-1, *images.shape[-3:]).expand(-1, 3, -1, -1)
-        feats = self.encode_images(flat)
-        return (feats @ self.encode_text(text).to(feats.dtype)).reshape(lead)
+        feats = self.image_embeddings(images, precision)
+        return feats @ self.encode_text(text).to(feats.dtype)
+
+
+def reduced_dtype(device: torch.device, precision: str) -> torch.dtype | None:
+    """The autocast dtype for image encoding, or None for float32.
+
+    ``fp32``: None. ``bf16``: bfloat16 on any device. ``auto``: on CUDA bfloat16 where the GPU has
+    it, else float16; on a CPU bfloat16 only where it is native (AMX or AVX-512 BF16), since
+    emulated bfloat16 is slower than float32.
+    """
+    if precision == "fp32":
+        return None
+    if precision == "bf16":
+        return torch.bfloat16
+    if precision != "auto":
+        raise ClipError(f"precision {precision!r}: expected fp32, bf16 or auto")
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if device.type == "cpu" and cpu_has_native_bf16() else None
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (Linux: the amx_bf16 or avx512_bf16 flag)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 _CACHE: dict[tuple, ClipModel] = {}

@@ -25,7 +25,8 @@ from ..shared.sketch import Sketch
 from .structure import StructureScore, structure_score
 
 MAX_STRUCTURE_WEIGHT = 100.0
-RENDER_BATCH = 8  # sketches rendered and encoded together
+PRECISIONS = ("auto", "fp32", "bf16")  # auto: reduced precision where the hardware does it natively
+RENDER_BATCH = 16  # sketches rendered and encoded together (of one prompt or several)
 
 
 @dataclass
@@ -36,8 +37,11 @@ class ScoreConfig:
     views: int = DEFAULT_VIEWS
     size: int = DEFAULT_SIZE
     structure_weight: float = 0.0  # lambda
+    precision: str = "auto"  # CLIP image encoding: fp32, bf16, or auto (see threedraw.scoring.clip)
 
     def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision {self.precision!r}: expected one of {', '.join(PRECISIONS)}")
         check_range("views", self.views, 1, MAX_VIEWS, integer=True)
         check_range("size", self.size, MIN_SIZE, MAX_SIZE, integer=True)
         check_range("structure weight", self.structure_weight, 0.0, MAX_STRUCTURE_WEIGHT)
@@ -68,22 +72,33 @@ class SketchScore:
 
 def score_sketches(sketches: Sequence[Sketch], prompt: str, config: ScoreConfig) -> list[SketchScore]:
     """Score every sketch against the prompt (see the module docstring for the reward)."""
-    structures = [structure_score(s) for s in sketches]
-    clip: list[list[float] | None] = [None] * len(sketches)
-    if config.has_clip:
-        clip = _clip_scores(sketches, prompt, config)
+    return score_groups([(list(sketches), prompt)], config)[0]
+
+
+def score_groups(groups: Sequence[tuple[Sequence[Sketch], str]], config: ScoreConfig) -> list[list[SketchScore]]:
+    """``score_sketches`` for several (sketches, prompt) groups at once: their views are rendered and
+    CLIP-encoded together (one image pass for all), each prompt's text embedding once."""
+    flat = [(s, prompt) for sketches, prompt in groups for s in sketches]
+    clip: list[list[float] | None] = [None] * len(flat)
+    if config.has_clip and flat:
+        clip = _clip_scores(flat, config)
     out = []
-    for st, views in zip(structures, clip):
+    for (sketch, _), views in zip(flat, clip):
+        st = structure_score(sketch)
         if views is None:
             out.append(SketchScore(clip_mean=None, clip_per_view=[], structure=st, reward=st.total))
         else:
             mean = sum(views) / len(views)
             out.append(SketchScore(clip_mean=mean, clip_per_view=views, structure=st,
                                    reward=mean + config.structure_weight * st.total))
-    return out
+    result, i = [], 0
+    for sketches, _ in groups:
+        result.append(out[i:i + len(sketches)])
+        i += len(sketches)
+    return result
 
 
-def _clip_scores(sketches: Sequence[Sketch], prompt: str, config: ScoreConfig) -> list[list[float] | None]:
+def _clip_scores(flat: Sequence[tuple[Sketch, str]], config: ScoreConfig) -> list[list[float] | None]:
     import torch
 
     from ..rendering.camera import CameraRig
@@ -92,13 +107,16 @@ def _clip_scores(sketches: Sequence[Sketch], prompt: str, config: ScoreConfig) -
 
     model = load_clip(config.clip_model, config.clip_pretrained, config.clip_checkpoint)
     cameras = CameraRig(views=config.views).cameras(device=model.device)
-    scores: list[list[float] | None] = [[0.0] * config.views for _ in sketches]  # empty sketches stay 0
-    drawn = [i for i, s in enumerate(sketches) if s.strokes]
+    scores: list[list[float] | None] = [[0.0] * config.views for _ in flat]  # empty sketches stay 0
+    drawn = [i for i, (s, _) in enumerate(flat) if s.strokes]
     with torch.no_grad():
-        passes = render_passes([sketches[i] for i in drawn], cameras, RenderConfig(size=config.size),
+        passes = render_passes([flat[i][0] for i in drawn], cameras, RenderConfig(size=config.size),
                                device=model.device, max_sketches=RENDER_BATCH)
         for s0, v0, images in passes:
-            sims = model.similarity(images.unsqueeze(2), prompt).double().cpu().tolist()  # [b, v]
-            for i, row in zip(drawn[s0:s0 + len(sims)], sims):
+            which = drawn[s0:s0 + images.shape[0]]
+            feats = model.image_embeddings(images.unsqueeze(2), config.precision)  # [b, v, D]
+            texts = torch.stack([model.encode_text(flat[i][1]) for i in which]).to(feats.dtype)  # [b, D]
+            sims = torch.einsum("bvd,bd->bv", feats, texts).double().cpu().tolist()
+            for i, row in zip(which, sims):
                 scores[i][v0:v0 + len(row)] = row  # type: ignore[index]
     return scores

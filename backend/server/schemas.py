@@ -188,6 +188,8 @@ class LearnJob(LlmOptions, ScoringOptions):
     pairing: Literal[PAIRINGS] = LearnConfig.pairing  # type: ignore[valid-type]
     keep_best: bool = LearnConfig.keep_best
     judge_images: bool = Field(LearnConfig.judge_images, description=JUDGE_IMAGES)
+    batch: int = Field(LearnConfig.batch, ge=1, le=MAX_LEARN_PROMPTS,
+                       description="prompts drawn and judged at once against the same library version (1: sequential)")
     cap: int | None = Field(None, ge=1, le=MAX_CAP)
     resume: str | None = Field(None, min_length=1, max_length=64,
                                description="the run id of a stopped run to go on with (then give nothing else)")
@@ -197,7 +199,7 @@ class LearnJob(LlmOptions, ScoringOptions):
     def _start_or_resume(self) -> "LearnJob":
         starting = [n for n in ("library", "prompts", "prompt_set", "validation", "cap", "judge_images",
                                 "allow_concurrent")
-                    if getattr(self, n)]
+                    if getattr(self, n)] + [n for n in ("batch",) if n in self.model_fields_set]
         if self.resume:
             if starting:
                 raise ValueError(f"resume goes on with a run as it was started; drop {', '.join(starting)}")

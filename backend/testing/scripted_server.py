@@ -167,6 +167,10 @@ class ScriptedServer:
 
 
 class _QuietServer(ThreadingHTTPServer):
+    # Many clients connect at once (a learning batch: 64 requests in flight); the default backlog
+    # of 5 makes the rest wait for SYN retries, a second or more each.
+    request_queue_size = 256
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that time out, refuse a reply or close early reset the connection:
         # expected in tests of exactly that, so no traceback on stderr for it.

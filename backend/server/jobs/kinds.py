@@ -18,12 +18,12 @@ import io
 from typing import Any, Callable, Iterator
 
 from ...cke import learner, refine
-from ...draw.pipeline import DrawConfig, Entry, Scorer, draw_round, rank
+from ...draw.pipeline import DrawConfig, Entry, GroupScorer, Scorer, draw_round, rank
 from ...draw.prompt_sets import load_prompt_set
 from ...library.store import LibraryError, LibraryStore
 from ...llm.base import Provider, ProviderError
 from ...runtime import Cancelled, Progress, StepError
-from ...scoring.reward import ScoreConfig, score_sketches
+from ...scoring.reward import ScoreConfig, score_groups, score_sketches
 from ...shared.sketch import Sketch
 from ...storage import Database, StorageError
 from ..schemas import DrawJob, LearnJob, RefineJob, RenderJob, ScoreJob
@@ -116,6 +116,11 @@ def _provider(ctx: JobContext, model: str | None) -> Provider:
 def _worker_scorer(ctx: JobContext) -> Scorer:
     """Score on the one worker that owns the CLIP model."""
     return lambda sketches, prompt, config: ctx.on_scorer(score_sketches, sketches, prompt, config)
+
+
+def _worker_group_scorer(ctx: JobContext) -> GroupScorer:
+    """Score several prompts' sketches in one call on that worker (a learning batch, validation)."""
+    return lambda groups, config: ctx.on_scorer(score_groups, groups, config)
 
 
 # -- score and render (the scoring lane) ------------------------------------------
@@ -256,12 +261,33 @@ def _round_summary(r: dict[str, Any]) -> dict[str, Any]:
             "pair": r["judge"]["pair"], "skipped": r["judge"]["skipped"], "events": r["events"]}
 
 
+def _resumed_score_config(ctx: JobContext, db: Database, req: LearnJob, config: ScoreConfig) -> ScoreConfig:
+    """A run resumed here goes on with the views and sizes it was scored with, and only when this
+    server draws with the run's own model and scores with its own CLIP (never two scorers in one run)."""
+    from ...cke.resume import ResumeConflict, default_local_model, resume_settings
+    from ...library.runs import RunStore
+
+    assert req.resume is not None
+    options = ctx.settings.provider_options
+    pconfig = dataclasses.replace(options, kind=options.resolved_kind, model=req.model or options.model)
+    with job_errors():
+        record = RunStore(db).get(req.resume).config
+    try:
+        return resume_settings(req.resume, record, pconfig, config,
+                               {"kind", "model", "clip_model", "clip_pretrained", "clip_checkpoint"},
+                               default_local_model())[1]
+    except ResumeConflict as e:
+        raise JobFailed("invalid_request", f"this server cannot resume the run: {e}") from None
+
+
 def make_learn(db: Database) -> Callable[[JobContext, LearnJob], dict[str, Any]]:
     def run_learn(ctx: JobContext, req: LearnJob) -> dict[str, Any]:
         provider = _provider(ctx, req.model)
         config = score_config(ctx.settings, req)
+        if req.resume:
+            config = _resumed_score_config(ctx, db, req, config)
         lrn = learner.Learner(db, provider, config, progress=ctx.report, cancel=ctx.cancel_event,
-                              scorer=_worker_scorer(ctx))
+                              scorer=_worker_scorer(ctx), group_scorer=_worker_group_scorer(ctx))
         with job_errors():
             if req.resume:
                 ctx.set_run(req.resume)
@@ -272,7 +298,8 @@ def make_learn(db: Database) -> Callable[[JobContext, LearnJob], dict[str, Any]]
                     prompts=prompts, prompt_set=req.prompt_set or "prompts", validation=req.validation,
                     epochs=req.epochs, k=req.k, temperature=req.temperature, draw_temperature=req.draw_temperature,
                     val_k=req.val_k, pairing=req.pairing, keep_best=req.keep_best, seed=req.seed,
-                    max_strokes=req.max_strokes, max_tokens=req.max_tokens, judge_images=req.judge_images)
+                    max_strokes=req.max_strokes, max_tokens=req.max_tokens, judge_images=req.judge_images,
+                    batch=req.batch)
                 run = lrn.start(req.library, cfg, req.cap, req.allow_concurrent)  # type: ignore[arg-type]
                 ctx.set_run(run.id)
         ctx.report(Progress("start", f"learning run {run.id} on library {run.library}"))
