@@ -66,6 +66,12 @@ class Change:
         return {"kind": self.kind, "strokes": list(self.strokes), "onto": list(self.onto),
                 "distance": self.distance}
 
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "Change":
+        """A stored change record (``to_dict``'s shape) back as a Change."""
+        return cls(str(d["kind"]), tuple(d.get("strokes") or ()), tuple(d.get("onto") or ()),
+                   float(d.get("distance") or 0.0))
+
     def __str__(self) -> str:
         ids = ", ".join(self.strokes)
         if self.kind == "joint":

@@ -61,3 +61,15 @@ def test_threedraw_draw_says_what_it_repaired_and_no_repair_turns_it_off(server,
     assert proc.returncode == 0, proc.stderr
     assert "repaired:" not in proc.stderr
     assert len(json.loads(raw.with_suffix(".json").read_text())["strokes"]) == 3
+
+
+def test_the_addon_reports_what_the_backend_repaired(server):
+    """The add-on reads a draw result's change records (bpy-free, on its worker thread)."""
+    from threedraw.addon.jobs.prepare import sketches
+
+    (entry,) = _round(server).entries
+    job = {"id": "j1", "result": {"prompt": "a table", "sketches": [
+        {"id": "k1", "sketch": entry.sketch.to_dict(), "score": None, "repairs": entry.repairs}]}}
+    assert sketches(job).repaired == "snapped 1 joint, removed 1 duplicate stroke"
+    del job["result"]["sketches"][0]["repairs"]  # an older backend
+    assert sketches(job).repaired == ""

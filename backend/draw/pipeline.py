@@ -72,7 +72,7 @@ class Entry:
 
     @property
     def repair_summary(self) -> str:
-        return summarize_records(self.repairs)
+        return summarize([Change.from_dict(r) for r in self.repairs])
 
     @property
     def reward(self) -> float | None:
@@ -151,12 +151,6 @@ def finalise(sketch: Sketch, repair_joints: bool = True) -> tuple[Sketch, list[d
     if not fixed.strokes:  # nothing left would be no drawing at all: deliver it as drawn
         return sketch, []
     return fixed, [c.to_dict() for c in changes]
-
-
-def summarize_records(records: Sequence[dict[str, Any]]) -> str:
-    """``shared.repair.summarize`` of stored change records ("snapped 6 joints, ...")."""
-    return summarize([Change(r["kind"], tuple(r["strokes"]), tuple(r.get("onto") or ()), r["distance"])
-                      for r in records])
 
 
 def draw_round(

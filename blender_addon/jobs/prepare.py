@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..shared.repair import Change, summarize
 from ..shared.sketch import Sketch, SketchError
 
 MAX_PREVIEW_FILES = 8  # older previews in the temporary folder are removed
@@ -23,6 +24,7 @@ class SketchResult:
     prompt: str
     sketches: list[tuple[Sketch, dict[str, Any] | None, str]]  # (sketch, score, backend sketch id), best first
     problems: list[str] = field(default_factory=list)
+    repaired: str = ""  # what the backend's repair changed in the best sketch ("snapped 3 joints")
 
 
 @dataclass
@@ -44,7 +46,11 @@ def sketches(job: dict[str, Any]) -> SketchResult:
     if not out:
         raise SketchError("the job finished without a usable sketch" + (f" ({problems[0]})" if problems else ""))
     prompt = str(result.get("prompt") or (job.get("request") or {}).get("prompt") or out[0][0].prompt)
-    return SketchResult(str(job["id"]), prompt, out, problems)
+    try:
+        changes = [Change.from_dict(r) for r in (result["sketches"][0].get("repairs") or [])]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        changes = []  # an older backend, or a record this add-on cannot read: nothing to say
+    return SketchResult(str(job["id"]), prompt, out, problems, summarize(changes) if changes else "")
 
 
 def score(job: dict[str, Any]) -> ScoreResult:

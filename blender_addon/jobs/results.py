@@ -48,7 +48,8 @@ def apply_sketches(scene: bpy.types.Scene, res: SketchResult, keep_candidates: b
     score = res.sketches[0][1]
     reward = f", reward {score['reward']:.4f}" if score and score.get("reward") is not None else ""
     others = f" (+{len(made) - 1} hidden candidates)" if len(made) > 1 else ""
-    return f"{len(res.sketches[0][0])} strokes into collection '{best.name}'{reward}{others}"
+    repaired = f"; repaired: {res.repaired}" if res.repaired else ""
+    return f"{len(res.sketches[0][0])} strokes into collection '{best.name}'{reward}{others}{repaired}"
 
 
 def score_target(objects: Sequence[bpy.types.Object], scene: bpy.types.Scene) -> bpy.types.ID:
