@@ -3,8 +3,8 @@
 Every drawing goes through ``draw_round``: the CLI's ``threedraw draw``, the server's draw,
 refine and learn jobs, CKE's rounds and the evaluation. It asks the drawing agent for K
 candidates at once, finalises each delivered sketch (``finalise``: the one place a drawn sketch
-is changed after parsing: its near-miss joints are repaired), adds any given sketches (an artist's, the incumbent), scores them all
-with one scorer call, and ``rank`` orders them. A round is stored as it is (``Round.to_dict``),
+is changed after parsing: its near-miss joints are repaired), adds any given sketches (an
+artist's, the incumbent), scores them all with one scorer call, and ``rank`` orders them. A round is stored as it is (``Round.to_dict``),
 so a learning run picks it up again after a crash.
 """
 
