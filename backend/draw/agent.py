@@ -6,7 +6,7 @@ gets exactly one repair request quoting the parser's problems. A candidate that
 still fails, or whose provider call failed, is reported with the reason and the
 other candidates carry on.
 
-With ``on_stroke``, replies stream: each stroke is reported as ``on_stroke(index, stroke)``
+With ``on_stroke`` (or ``on_text``, which hears each new piece of a reply), replies stream: each stroke is reported as ``on_stroke(index, stroke)``
 the moment the incremental parser sees it complete (provisional: the candidate's sketch
 is the whole reply's parse, as without streaming); only the first reply streams, since a
 repair reply redraws from scratch.
@@ -33,6 +33,8 @@ from ..shared.stream_parser import StreamParser
 
 # A stroke completed while a reply streams: (candidate index, the stroke).
 OnStroke = Callable[[int, Stroke], None]
+# A new piece of a candidate's reply: (candidate index, the text).
+OnCandidateText = Callable[[int, str], None]
 
 MAX_K = 16
 # The paper's temperatures: K candidates are sampled at 0.7, one drawing with lessons at 0.3.
@@ -159,6 +161,7 @@ async def adraw(
     max_strokes: int = 48,
     seed: int | None = None,
     on_stroke: OnStroke | None = None,
+    on_text: OnCandidateText | None = None,
 ) -> list[Candidate]:
     """K candidate sketches for ``prompt``, in round order; failed ones carry ``error``."""
     prompt = check_inputs(prompt, lessons, k, max_strokes)
@@ -181,7 +184,7 @@ async def adraw(
         cand = Candidate(index=i)
         start = time.monotonic()
         try:
-            live = None if on_stroke is None else _live(i, on_stroke, prompt)
+            live = None if on_stroke is None and on_text is None else _live(i, on_stroke, on_text, prompt)
             first = await _ask(provider, request(messages, i), cand, live)
             problems = _accept(cand, first, prompt)
             if problems is not None:
@@ -202,13 +205,17 @@ async def adraw(
     return list(await asyncio.gather(*(one(i) for i in range(k))))
 
 
-def _live(index: int, on_stroke: OnStroke, prompt: str) -> Callable[[str], None]:
+def _live(index: int, on_stroke: OnStroke | None, on_text: OnCandidateText | None,
+          prompt: str) -> Callable[[str], None]:
     """An ``on_text`` that feeds each new piece of the reply to an incremental parser, reporting its strokes."""
     parser = StreamParser(prompt)
 
     def grown(piece: str) -> None:
-        for stroke in parser.feed(piece):
-            on_stroke(index, stroke)
+        if on_text is not None:
+            on_text(index, piece)
+        if on_stroke is not None:
+            for stroke in parser.feed(piece):
+                on_stroke(index, stroke)
 
     return grown
 
