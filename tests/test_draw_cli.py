@@ -4,6 +4,7 @@ that Blender (bpy, in its own process) opens with the curves in it."""
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import subprocess
 import sys
@@ -91,6 +92,8 @@ def test_api_draw_writes_blend_json_and_report(server, tmp_path, capsys):
     assert main(api_args(server, out, "--report", str(tmp_path / "r.json"))) == 0
     err = capsys.readouterr().err
     assert f"{GOOD_STROKES} curves" in err and "1000+250 tokens" in err
+    # Live progress, a plain line when stderr is no terminal: the streamed strokes, tokens/s, elapsed.
+    assert re.search(rf"threedraw draw: #1: {GOOD_STROKES} strokes, \d+ tok/s \| \d+\.\d s\n", err)
     assert read_blend(out) == {"curve_objects": GOOD_STROKES, "segments": GOOD_STROKES}
     sketch = Sketch.load(tmp_path / "table.json")
     assert len(sketch) == GOOD_STROKES and sketch.prompt == "a simple table"
@@ -278,3 +281,22 @@ def test_missing_clip_checkpoint_is_a_clear_error(server, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--clip-checkpoint" in err and "none.pt: no such file" in err and "Traceback" not in err
     assert not server.requests  # said before the LLM was paid
+
+
+def test_live_progress_redraws_one_line_on_a_terminal():
+    import io
+
+    from threedraw.cli.output import LiveDrawPrinter
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Tty()
+    live = LiveDrawPrinter("draw", 2, out)
+    live.on_text(0, "x" * 400)
+    live.on_stroke(1, None)
+    live.done()
+    text = out.getvalue()
+    assert text.startswith("\r#1: 0 strokes") and text.endswith("\n") and text.count("\n") == 1
+    assert "#2: 1 strokes" in text.rsplit("\r", 1)[1]

@@ -71,3 +71,18 @@ def test_images_and_bad_paths_are_clear_errors(tmp_path):
     junk.write_bytes(b"not a model")
     with pytest.raises(ProviderError, match="cannot load junk.gguf"):
         complete(LocalProvider(junk), ChatRequest((Message("user", "hi"),)))
+
+
+def test_a_streamed_local_reply_grows_and_equals_the_plain_one():
+    provider = LocalProvider(max_tokens=24)
+    req = ChatRequest((Message("user", "Name three colours."),), temperature=0.0, max_tokens=24, seed=1)
+    plain = complete(provider, req)
+    seen: list[str] = []
+
+    async def go():
+        return await provider.complete(req, on_text=seen.append)
+
+    streamed = asyncio.run(go())
+    assert streamed.text == plain.text and "".join(seen) == plain.text and len(seen) > 1
+    assert streamed.usage.completion_tokens == plain.usage.completion_tokens
+    assert abs(streamed.usage.prompt_tokens - plain.usage.prompt_tokens) <= 1

@@ -10,4 +10,5 @@ BENCHMARKS = {
     "parser": "threedraw.bench.parser",  # worst-case parse times against the linear-time targets
     "repair": "threedraw.bench.repair",  # structure repair on a jittered corpus: parts, moves, IoU, speed
     "learn": "threedraw.bench.learn",  # batched learning and concurrent eval against the LLM's floor
+    "stream": "threedraw.bench.stream",  # live strokes: first and last stroke of a streamed reply
 }

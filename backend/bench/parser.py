@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from ..shared.parser import MAX_RESPONSE_CHARS, ParseError, parse
+from ..shared.stream_parser import StreamParser
 
 MB = 1_000_000
 ACTION = "draw_bezier[(0,0,0),(0,0,0.3),(0,0,0.6),(0,0,1)]"
@@ -126,6 +127,31 @@ def measure(text: str, repeat: int) -> tuple[float, str]:
 
 
 REPEAT = 3
+STREAM_CHUNK = 4096
+
+
+def measure_stream(text: str) -> tuple[float, str]:
+    """CPU seconds to feed text to the incremental parser in 4 KB chunks and finish (issue 15)."""
+    t0 = time.process_time()
+    sp = StreamParser()
+    for at in range(0, len(text), STREAM_CHUNK):
+        sp.feed(text[at : at + STREAM_CHUNK])
+    try:
+        outcome = f"{len(sp.strokes)} live, {len(sp.finish().sketch)} final strokes"
+    except ParseError:
+        outcome = f"{len(sp.strokes)} live, ParseError"
+    return time.process_time() - t0, outcome
+
+
+def stream_inputs() -> list[tuple[str, str]]:
+    size = MAX_RESPONSE_CHARS
+    return [
+        ("2 MB of prose, then 256 draw_bezier lines", _long_reply(size)),
+        ("2 MB of draw_bezier lines", _fill(ACTION + "\n", size)),
+        ("2 MB markdown table rows", _fill("| 1 | P0 | 0.5 | 0.5 | 0.5 |\n", size)),
+        ("2 MB of YAML list items", _fill("- [1, 2, 3]\n", size)),
+        ("2 MB of (1) groups on lines", _fill("(1) (1) (1)\n", size)),
+    ]
 
 
 def run_benchmark(args: argparse.Namespace | None = None) -> dict[str, Any]:
@@ -136,4 +162,7 @@ def run_benchmark(args: argparse.Namespace | None = None) -> dict[str, Any]:
         slow += seconds >= target
         figures[f"{what} ({len(text):,} chars -> {outcome}), s, target < {target}"] = round(seconds, 4)
     figures["inputs over their target"] = slow
+    for what, text in stream_inputs():
+        seconds, outcome = measure_stream(text)
+        figures[f"streamed in 4 KB chunks: {what} ({outcome}), s"] = round(seconds, 4)
     return figures

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ..draw import agent
+from ..draw.agent import OnStroke
 from ..draw.pipeline import DrawConfig, Entry, Scorer, draw_round
 from ..library.lessons import DEFAULT_CAP, DEFAULT_MERGE_THRESHOLD, Lesson, apply_operations
 from ..library.store import LibraryStore
@@ -79,6 +80,7 @@ def refine(
     merge_threshold: float = DEFAULT_MERGE_THRESHOLD,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
+    on_stroke: OnStroke | None = None,
     scorer: Scorer = score_sketches,
 ) -> RefineResult:
     """Run CKE rounds on one prompt and return the best sketch and the lessons learned.
@@ -129,7 +131,7 @@ def refine(
                          include=[base_sketch] if base_sketch is not None else [],
                          max_strokes=max_strokes, max_tokens=max_tokens,
                          seed=None if seed is None else seed + 100 * r, cancel=cancel, scorer=scorer,
-                         repair_joints=repair_joints)
+                         repair_joints=repair_joints, on_stroke=on_stroke)
         report(Progress("judge", f"round {r}/{rounds}: judging", r - 1, rounds, index=r - 1))
         outcome = judge_round(provider, rnd, current_lessons, pairing=pairing, rng=rng, cap=cap,
                               images=judge_images, cancel=cancel)

@@ -27,7 +27,7 @@ from ..shared.files import FileReadError, read_text
 from . import UserError
 from .options import (add_clip_arguments, add_data_dir_argument, add_provider_arguments, add_size_arguments,
                       check_image_size, config_from_args, make_provider, open_database, provider_config)
-from .output import add_force_argument, check_outputs, log_to_stderr, say_written, write_json
+from .output import LiveDrawPrinter, add_force_argument, check_outputs, log_to_stderr, say_written, write_json
 
 HELP = "draw a 3D sketch from a text prompt with an LLM and save it as Blender curves"
 
@@ -103,13 +103,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         print(f"drawing {args.prompt!r} with {kind} model {provider.model} (k={args.k})...", file=sys.stderr)
         llm_start = time.monotonic()
+        live = LiveDrawPrinter("draw", draw.k)
         try:
             rnd = draw_round(provider, args.prompt, lessons, score_config, k=draw.k,
                              temperature=draw.sampling_temperature, current=current, max_strokes=max_strokes,
                              max_tokens=max_tokens, seed=draw.seed, scorer=_scorer(clip_ready) if args.k > 1 else None,
-                             require_reply=False, repair_joints=draw.repair)
+                             require_reply=False, repair_joints=draw.repair,
+                             on_stroke=live.on_stroke, on_text=live.on_text)
         except ValueError as e:
             raise UserError(str(e)) from None
+        live.done()
         llm_s = time.monotonic() - llm_start
         report["candidates"] = [c.to_dict() for c in rnd.candidates]
         for c in rnd.candidates:

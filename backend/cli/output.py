@@ -47,6 +47,57 @@ class ProgressPrinter:
             stream.flush()
 
 
+class LiveDrawPrinter:
+    """While candidates stream: strokes so far, tokens/s (about 4 characters a token) and elapsed,
+    per candidate; redrawn in place on a terminal (10 times a second at most), else a plain line
+    at most once a second."""
+
+    def __init__(self, command: str, k: int, stream: TextIO | None = None):
+        self.command = command
+        self.stream = stream
+        self.started = time.monotonic()
+        self.strokes = [0] * k
+        self.chars = [0] * k
+        self._shown = 0.0
+
+    def on_text(self, candidate: int, piece: str) -> None:
+        if 0 <= candidate < len(self.chars):
+            self.chars[candidate] += len(piece)
+            self._show()
+
+    def on_stroke(self, candidate: int, stroke: object) -> None:
+        if 0 <= candidate < len(self.strokes):
+            self.strokes[candidate] += 1
+            self._show()
+
+    def line(self) -> str:
+        elapsed = max(1e-6, time.monotonic() - self.started)
+        cands = " | ".join(f"#{i + 1}: {n} strokes, {c / 4 / elapsed:.0f} tok/s"
+                           for i, (n, c) in enumerate(zip(self.strokes, self.chars)))
+        return f"{cands} | {elapsed:.1f} s"
+
+    def _show(self, force: bool = False) -> None:
+        stream = self.stream or sys.stderr
+        tty = hasattr(stream, "isatty") and stream.isatty()
+        now = time.monotonic()
+        if not force and now - self._shown < (0.1 if tty else 1.0):
+            return
+        self._shown = now
+        if tty:
+            stream.write("\r" + self.line()[:120].ljust(120))
+        else:
+            stream.write(f"threedraw {self.command}: {self.line()}\n")
+        stream.flush()
+
+    def done(self) -> None:
+        """The last state, and a line break on a terminal."""
+        self._show(force=True)
+        stream = self.stream or sys.stderr
+        if hasattr(stream, "isatty") and stream.isatty():
+            stream.write("\n")
+            stream.flush()
+
+
 def log_to_stderr(prefix: str, level: int = logging.INFO) -> None:
     """The project's log records (provider retries, server events) as one plain stderr line each."""
     log = logging.getLogger("threedraw")

@@ -6,6 +6,11 @@ gets exactly one repair request quoting the parser's problems. A candidate that
 still fails, or whose provider call failed, is reported with the reason and the
 other candidates carry on.
 
+With ``on_stroke`` (or ``on_text``, which hears each new piece of a reply), replies stream: each stroke is reported as ``on_stroke(index, stroke)``
+the moment the incremental parser sees it complete (provisional: the candidate's sketch
+is the whole reply's parse, as without streaming); only the first reply streams, since a
+repair reply redraws from scratch.
+
 ``adraw`` is the async core; ``draw`` wraps it for synchronous callers. Drawing a
 round to use it (finalised, scored, ranked) is ``threedraw.draw.pipeline``.
 """
@@ -15,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from .. import prompts
 from ..library.lessons import MAX_CAP as MAX_LESSONS
@@ -23,7 +28,13 @@ from ..library.lessons import MAX_LESSON_CHARS
 from ..llm.base import ChatRequest, Message, Provider, ProviderError, Usage
 from ..runtime import run_llm
 from ..shared.parser import ParseError, parse
-from ..shared.sketch import MAX_PROMPT_CHARS, MAX_STROKES, Sketch
+from ..shared.sketch import MAX_PROMPT_CHARS, MAX_STROKES, Sketch, Stroke
+from ..shared.stream_parser import StreamParser
+
+# A stroke completed while a reply streams: (candidate index, the stroke).
+OnStroke = Callable[[int, Stroke], None]
+# A new piece of a candidate's reply: (candidate index, the text).
+OnCandidateText = Callable[[int, str], None]
 
 MAX_K = 16
 # The paper's temperatures: K candidates are sampled at 0.7, one drawing with lessons at 0.3.
@@ -149,6 +160,8 @@ async def adraw(
     max_tokens: int = 4096,
     max_strokes: int = 48,
     seed: int | None = None,
+    on_stroke: OnStroke | None = None,
+    on_text: OnCandidateText | None = None,
 ) -> list[Candidate]:
     """K candidate sketches for ``prompt``, in round order; failed ones carry ``error``."""
     prompt = check_inputs(prompt, lessons, k, max_strokes)
@@ -171,7 +184,8 @@ async def adraw(
         cand = Candidate(index=i)
         start = time.monotonic()
         try:
-            first = await _ask(provider, request(messages, i), cand)
+            live = None if on_stroke is None and on_text is None else _live(i, on_stroke, on_text, prompt)
+            first = await _ask(provider, request(messages, i), cand, live)
             problems = _accept(cand, first, prompt)
             if problems is not None:
                 # One repair: show the model its reply and what was wrong with it.
@@ -191,8 +205,24 @@ async def adraw(
     return list(await asyncio.gather(*(one(i) for i in range(k))))
 
 
-async def _ask(provider: Provider, req: ChatRequest, cand: Candidate) -> str:
-    comp = await provider.complete(req)
+def _live(index: int, on_stroke: OnStroke | None, on_text: OnCandidateText | None,
+          prompt: str) -> Callable[[str], None]:
+    """An ``on_text`` that feeds each new piece of the reply to an incremental parser, reporting its strokes."""
+    parser = StreamParser(prompt)
+
+    def grown(piece: str) -> None:
+        if on_text is not None:
+            on_text(index, piece)
+        if on_stroke is not None:
+            for stroke in parser.feed(piece):
+                on_stroke(index, stroke)
+
+    return grown
+
+
+async def _ask(provider: Provider, req: ChatRequest, cand: Candidate,
+               on_text: Callable[[str], None] | None = None) -> str:
+    comp = await (provider.complete(req) if on_text is None else provider.complete(req, on_text=on_text))
     cand.responses.append(comp.text)
     cand.finish_reasons.append(comp.finish_reason)
     cand.usage = cand.usage + comp.usage

@@ -170,15 +170,20 @@ def draw_round(
     scorer: Scorer | None = score_sketches,
     require_reply: bool = True,
     repair_joints: bool = DrawConfig.repair,
+    on_stroke: agent.OnStroke | None = None,
+    on_text: agent.OnCandidateText | None = None,
 ) -> Round:
     """Draw K candidates (refining ``current`` when given), add the ``include`` sketches, score all.
+
+    ``on_stroke(candidate, stroke)`` hears each stroke as its reply streams in, ``on_text(candidate,
+    piece)`` each new piece of it (agent.adraw).
 
     With ``scorer=None`` nothing is scored (one candidate needs no ranking) and ``rank`` keeps the
     round's order. With ``require_reply`` a round in which the provider gave no reply at all raises
     StepError (an outage, not a bad drawing); else the caller reads ``Round.no_reply``.
     """
     candidates = run_llm(provider, lambda: _adraw(provider, prompt, lessons, k, temperature, current, max_strokes,
-                                                  max_tokens, seed), cancel)
+                                                  max_tokens, seed, on_stroke, on_text), cancel)
     rnd = _round(prompt, temperature, candidates, include, require_reply, repair_joints)
     check_cancel(cancel)
     scored = rnd.usable()
@@ -199,11 +204,13 @@ async def adraw_round(
     max_tokens: int | None = None,
     seed: int | None = None,
     repair_joints: bool = DrawConfig.repair,
+    on_stroke: agent.OnStroke | None = None,
 ) -> Round:
     """``draw_round`` inside a running event loop, for drawing many prompts at once
     (``threedraw.draw.concurrent``): ``score`` is awaited, so the sketches of several prompts are
     scored together while other prompts still wait on the LLM."""
-    candidates = await _adraw(provider, prompt, lessons, k, temperature, None, max_strokes, max_tokens, seed)
+    candidates = await _adraw(provider, prompt, lessons, k, temperature, None, max_strokes, max_tokens, seed,
+                              on_stroke, None)
     rnd = _round(prompt, temperature, candidates, (), True, repair_joints)
     scored = rnd.usable()
     if scored:
@@ -213,10 +220,11 @@ async def adraw_round(
 
 def _adraw(provider: Provider, prompt: str, lessons: Sequence[str], k: int, temperature: float,
            current: Sketch | None, max_strokes: int | None, max_tokens: int | None,
-           seed: int | None) -> Awaitable[list[agent.Candidate]]:
+           seed: int | None, on_stroke: agent.OnStroke | None,
+           on_text: agent.OnCandidateText | None) -> Awaitable[list[agent.Candidate]]:
     strokes, tokens = DrawConfig(max_strokes=max_strokes, max_tokens=max_tokens).sizes(provider.name)
     return agent.adraw(provider, prompt, lessons=list(lessons), k=k, temperature=temperature, current=current,
-                       max_tokens=tokens, max_strokes=strokes, seed=seed)
+                       max_tokens=tokens, max_strokes=strokes, seed=seed, on_stroke=on_stroke, on_text=on_text)
 
 
 def _round(prompt: str, temperature: float, candidates: list[agent.Candidate], include: Sequence[Sketch],

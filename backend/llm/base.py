@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Callable, Protocol, runtime_checkable
 
 # Bounds on what we send: a runaway prompt (a huge experience library, a pasted
 # file) is refused before it costs anything.
@@ -20,6 +20,9 @@ MAX_IMAGE_BYTES = 8 * 1024 * 1024
 MAX_TOKENS_LIMIT = 32_768
 
 ROLES = ("system", "user", "assistant")
+
+# Called with each new piece of the reply's text as it arrives (a streamed reply), or once with it all.
+OnText = Callable[[str], None]
 
 
 class ProviderError(Exception):
@@ -120,7 +123,7 @@ class Provider(Protocol):
     # for JSON, which always parses, instead of draw_bezier text).
     constrained: bool
 
-    async def complete(self, request: ChatRequest) -> Completion: ...
+    async def complete(self, request: ChatRequest, on_text: OnText | None = None) -> Completion: ...
 
     async def aclose(self) -> None: ...
 

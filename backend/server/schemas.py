@@ -333,6 +333,21 @@ class Job(JobSummary):
         None, description="when succeeded: the result of the job's kind")
 
 
+class LiveStroke(BaseModel):
+    """A stroke a running draw or refine job received, as its candidate's reply streams in."""
+
+    candidate: int = Field(description="the candidate's index in its round, from 0")
+    seq: int = Field(description="1, 2, ... in the order the job received its strokes")
+    stroke: dict[str, Any] = Field(description='{"id", "points" (4 of [x, y, z]), "label" (when given)}')
+
+
+class JobStrokes(Job):
+    """``GET /v1/jobs/{id}?since=SEQ``: the job plus the strokes after SEQ."""
+
+    seq: int = Field(description="the highest sequence number so far (0: none yet)")
+    strokes: list[LiveStroke] = Field(description="the strokes with seq > since, in seq order, at most 256")
+
+
 class JobList(BaseModel):
     jobs: list[JobSummary]
 

@@ -10,6 +10,11 @@ and answers from a script:
 
 A reply can carry assistant text, wait (``delay``), fail with a status and
 Retry-After, hang until the server closes, or cut the connection mid-body.
+A request asking for ``"stream": true`` gets its text as server-sent events, as
+OpenAI streams (``chunk_chars`` characters per event, ``chunk_delay`` seconds apart,
+usage in the last chunk); ``cut`` then drops the stream halfway and ``stall_after``
+stops sending after that many characters. A server made with ``streaming=False``
+ignores the flag and answers with plain JSON, like servers that cannot stream.
 Every request is recorded (``requests``) for assertions::
 
     with ScriptedServer([Reply.error(429, retry_after=0.1), Reply.completion(text)]) as srv:
@@ -44,6 +49,9 @@ class Reply:
     finish_reason: str = "stop"
     usage: tuple[int, int] | None = None  # (prompt, completion) tokens; default: rough counts
     headers: dict[str, str] = field(default_factory=dict)
+    chunk_chars: int = 16  # streamed: characters of text per event
+    chunk_delay: float = 0.0  # streamed: seconds between events
+    stall_after: int | None = None  # streamed: go silent after this many characters
 
     @classmethod
     def completion(cls, text: str, **kw: Any) -> "Reply":
@@ -95,7 +103,9 @@ class ScriptedServer:
         default: Reply | None = None,
         path_prefix: str = "/v1",
         port: int = 0,
+        streaming: bool = True,
     ):
+        self.streaming = streaming
         self._script: Script | None = replies if callable(replies) else None
         self._queue: collections.deque[Reply] = collections.deque(
             [] if replies is None or callable(replies) else replies
@@ -235,6 +245,10 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             data = reply.body if reply.body is not None else completion_body(
                 reply.text or "", str(model), reply.finish_reason, reply.usage, prompt_chars
             )
+            streamed = server.streaming and isinstance(body, dict) and body.get("stream") is True
+            if streamed and reply.body is None and reply.status == 200:
+                self._stream(reply, str(model), prompt_chars)
+                return
             headers = dict(reply.headers)
             if reply.retry_after is not None:
                 headers["Retry-After"] = str(reply.retry_after)
@@ -246,6 +260,37 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 self._send(200, b'{"object": "list", "data": [{"id": "scripted", "object": "model"}]}')
             else:
                 self._send(404, b'{"error": {"message": "no such endpoint"}}')
+
+        def _stream(self, reply: Reply, model: str, prompt_chars: int) -> None:
+            text = reply.text or ""
+            pt, ct = reply.usage if reply.usage is not None else (prompt_chars // 4, max(1, len(text) // 4))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            step = max(1, reply.chunk_chars)
+            end = len(text) // 2 if reply.cut else len(text)
+            for at in range(0, end, step):
+                if reply.stall_after is not None and at >= reply.stall_after:
+                    server._stop.wait(MAX_HANG_S)
+                    return
+                if at and reply.chunk_delay and server._stop.wait(reply.chunk_delay):
+                    return
+                self._event({"choices": [{"index": 0, "delta": {"content": text[at : at + step]}}]}, model)
+            if reply.cut:
+                return  # the stream ends without its last chunk: a cut reply
+            self._event({"choices": [{"index": 0, "delta": {}, "finish_reason": reply.finish_reason}]}, model)
+            self._event({"choices": [], "usage": {"prompt_tokens": pt, "completion_tokens": ct,
+                                                  "total_tokens": pt + ct}}, model)
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+
+        def _event(self, data: dict[str, Any], model: str) -> None:
+            data = {"id": "chatcmpl-scripted", "object": "chat.completion.chunk", "model": model, **data}
+            self.wfile.write(b"data: " + json.dumps(data).encode() + b"\n\n")
+            self.wfile.flush()
 
         def _send(self, status: int, data: bytes, headers: dict[str, str] | None = None, cut: bool = False) -> None:
             self.send_response(status)

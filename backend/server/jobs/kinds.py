@@ -190,7 +190,7 @@ def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], dict[str, 
             rnd = draw_round(provider, req.prompt, lessons, config, k=draw.k, temperature=draw.sampling_temperature,
                              current=current, max_strokes=draw.max_strokes, max_tokens=draw.max_tokens,
                              seed=draw.seed, cancel=ctx.cancel_event, scorer=scorer, require_reply=False,
-                             repair_joints=draw.repair)
+                             repair_joints=draw.repair, on_stroke=ctx.on_stroke)
         ranked = rnd.ranked()
         if not ranked:
             code = "provider_error" if rnd.no_reply else "no_usable_sketch"
@@ -233,7 +233,8 @@ def make_refine(store: LibraryStore) -> Callable[[JobContext, RefineJob], dict[s
                 start=Sketch.from_dict(req.sketch) if req.sketch else None,
                 temperature=req.temperature, pairing=req.pairing, judge_images=req.judge_images, seed=req.seed,
                 max_strokes=req.max_strokes, max_tokens=req.max_tokens, repair_joints=req.repair,
-                progress=ctx.report, cancel=ctx.cancel_event, scorer=_worker_scorer(ctx))
+                progress=ctx.report, cancel=ctx.cancel_event, scorer=_worker_scorer(ctx),
+                on_stroke=ctx.on_stroke)
             out: dict[str, Any] = {
                 "prompt": res.prompt,
                 "sketches": [sketch_item(res.best, res.best_score, round=res.best_round, repairs=res.best_repairs)],

@@ -32,8 +32,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ...runtime import CANCEL_POLL_S, Cancelled, Progress
+from ...shared.sketch import Stroke
 from ..settings import ServerSettings
 from .store import JobStore, interrupted_error, iso
+from .live import LiveBoard
 
 log = logging.getLogger("threedraw.server")
 
@@ -126,6 +128,10 @@ class JobContext:
         self._job.progress = {**self._job.progress, **fields, "updated_at": now_iso()}
         self._manager.store.set_progress(self.id, self._job.progress)
 
+    def on_stroke(self, candidate: int, stroke: Stroke) -> None:
+        """A stroke a streaming reply completed: into the job's live buffer (``?since=``, ``/events``)."""
+        self._manager.live.job(self.id).add(candidate, stroke.to_dict())
+
     def on_scorer(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run ``fn`` on the scoring worker (the model's owner) and wait for it, or for a cancel."""
         if threading.current_thread() is self._manager.scorer.thread:
@@ -193,6 +199,7 @@ class JobManager:
         self._llm_threads = [threading.Thread(target=self._llm_loop, name=f"threedraw-llm-{i}", daemon=True)
                              for i in range(self.llm_workers)]
         self._lock = threading.Lock()
+        self.live = LiveBoard()
         self._queued: dict[str, _Job] = {}
         self._running: dict[str, _Job] = {}
         self._durations: dict[str, deque[float]] = {SCORING: deque(maxlen=RECENT), LLM: deque(maxlen=RECENT)}

@@ -1,15 +1,18 @@
-"""/v1/jobs: start a job (202), list them, read one (state, progress, result), cancel one."""
+"""/v1/jobs: start a job (202), list them, read one (state, progress, result, live strokes), follow one
+as server-sent events, cancel one."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from ..errors import ApiError, ErrorEnvelope
 from ..jobs.manager import JobFailed, QueueFull
 from ..jobs.store import STATES
-from ..schemas import KINDS, Job, JobList, JobRequest
+from ..jobs.events import job_events
+from ..schemas import KINDS, Job, JobList, JobRequest, JobStrokes, LiveStroke
 from ..state import ServerState, server_state
 from . import API, ERRORS
 
@@ -51,10 +54,34 @@ def list_jobs(request: Request,
     return {"jobs": server_state(request).store.list_jobs(kind, state, limit)}
 
 
-@router.get("/{job_id}", response_model=Job, responses=ERRORS)
-def get_job(request: Request, job_id: str) -> dict[str, Any]:
-    """A job: its state, progress, and its result (or error) once finished."""
-    return _job_or_404(server_state(request), job_id)
+@router.get("/{job_id}", response_model=Job,
+            responses={**ERRORS, 200: {"model": JobStrokes,
+                                       "description": "the job; with since, also seq and strokes (JobStrokes)"}})
+def get_job(request: Request, job_id: str,
+            since: Annotated[int | None, Query(ge=0, description="also return the live strokes after this seq")] = None
+            ) -> Any:
+    """A job: its state, progress, and its result (or error) once finished. With ``since=SEQ`` also
+    ``seq`` (the highest stroke sequence number so far) and ``strokes``: the strokes a running draw or
+    refine job received with seq > SEQ, in order, at most 256 (ask again from the last seq for more)."""
+    s = server_state(request)
+    job = _job_or_404(s, job_id)
+    if since is None:
+        return job
+    seq, strokes = s.jobs.live.since(job_id, since)
+    return JSONResponse(JobStrokes.model_validate({**job, "seq": seq, "strokes": strokes}).model_dump(mode="json"))
+
+
+@router.get("/{job_id}/events", response_class=StreamingResponse, responses={**ERRORS, 200: {
+    "model": LiveStroke,
+    "description": "server-sent events: progress (the job's progress), stroke (a LiveStroke), then one result "
+                   "(the finished job) or error (its error envelope); a late client first gets the strokes so far",
+    "content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/LiveStroke"}}}}})
+def job_events_stream(request: Request, job_id: str) -> StreamingResponse:
+    """Follow a job as server-sent events until it finishes, then the stream closes."""
+    s = server_state(request)
+    _job_or_404(s, job_id)
+    return StreamingResponse(job_events(s, job_id, request), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache"})
 
 
 @router.post("/{job_id}/cancel", response_model=Job,

@@ -1,0 +1,52 @@
+"""A job as server-sent events: progress, each live stroke, then its result or error.
+
+Each stream reads the job's live buffer with its own cursor and polls the job's row, so a slow or
+vanished client holds no buffer of its own: what it has not read yet stays in the job's capped one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, AsyncIterator
+
+POLL_S = 0.1
+# A comment line now and then, so proxies and clients see a quiet job is still alive.
+KEEPALIVE_S = 15.0
+
+
+def event(name: str, data: Any) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+async def job_events(state: Any, job_id: str, request: Any) -> AsyncIterator[bytes]:
+    """Events until the job finishes (or the client goes): a late client first gets the strokes so far."""
+    cursor, progress, quiet = 0, None, 0.0
+    while True:
+        job = state.store.get(job_id)
+        if job is None:
+            yield event("error", {"code": "job_not_found", "message": f"job {job_id[:64]!r} is gone"})
+            return
+        if job["progress"] != progress:
+            progress = job["progress"]
+            yield event("progress", progress)
+        while True:  # drain what is new (256 at a time)
+            _, items = state.jobs.live.since(job_id, cursor)
+            if not items:
+                break
+            for item in items:
+                yield event("stroke", item)
+            cursor = items[-1]["seq"]
+        if job["state"] in ("succeeded", "failed", "cancelled"):
+            if job["state"] == "succeeded":
+                yield event("result", job)
+            else:
+                yield event("error", job["error"] or {"code": job["state"], "message": f"the job {job['state']}"})
+            return
+        if await request.is_disconnected():
+            return
+        await asyncio.sleep(POLL_S)
+        quiet += POLL_S
+        if quiet >= KEEPALIVE_S:
+            quiet = 0.0
+            yield b": keep-alive\n\n"

@@ -1,0 +1,63 @@
+"""The strokes a running draw or refine job has received so far, numbered, for ``?since=`` and ``/events``.
+
+In memory only (a live view, not a record: the job's result is the record). Bounded: a job keeps
+at most MAX_STROKES_PER_JOB strokes, the server the buffers of its newest MAX_JOBS jobs; readers
+never hold a buffer of their own, each reads from the job's with its own cursor (a sequence number).
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from typing import Any
+
+MAX_STROKES_PER_JOB = 16 * 256  # MAX_K candidates of MAX_STROKES each
+MAX_JOBS = 64
+MAX_PER_READ = 256
+
+
+class LiveStrokes:
+    """One job's strokes: ``{"candidate", "seq", "stroke"}`` items, seq from 1, in order."""
+
+    def __init__(self) -> None:
+        self._items: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    @property
+    def seq(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def add(self, candidate: int, stroke: dict[str, Any]) -> None:
+        with self._lock:
+            if len(self._items) < MAX_STROKES_PER_JOB:
+                self._items.append({"candidate": candidate, "seq": len(self._items) + 1, "stroke": stroke})
+
+    def since(self, seq: int, limit: int = MAX_PER_READ) -> tuple[int, list[dict[str, Any]]]:
+        """The highest seq so far and the items after ``seq`` (at most ``limit``)."""
+        with self._lock:
+            start = max(0, seq)
+            return len(self._items), self._items[start : start + limit]
+
+
+class LiveBoard:
+    """The live buffers of the newest jobs, by job id."""
+
+    def __init__(self) -> None:
+        self._jobs: collections.OrderedDict[str, LiveStrokes] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def job(self, job_id: str) -> LiveStrokes:
+        """The job's buffer (made on first use; the oldest is dropped beyond MAX_JOBS)."""
+        with self._lock:
+            live = self._jobs.get(job_id)
+            if live is None:
+                live = self._jobs[job_id] = LiveStrokes()
+                while len(self._jobs) > MAX_JOBS:
+                    self._jobs.popitem(last=False)
+            return live
+
+    def since(self, job_id: str, seq: int) -> tuple[int, list[dict[str, Any]]]:
+        with self._lock:
+            live = self._jobs.get(job_id)
+        return live.since(seq) if live is not None else (0, [])
