@@ -11,6 +11,7 @@ from bpy_extras.io_utils import ExportHelper, ImportHelper
 
 from .. import ids
 from ..curves import build_sketch, read_sketch
+from ..shared.files import FileReadError, read_text
 from ..shared.parser import ParseError, parse
 from ..shared.sketch import MAX_FILE_BYTES, SketchError
 from .common import Result
@@ -32,11 +33,8 @@ class THREEDRAW_OT_import_sketch(bpy.types.Operator, ImportHelper):  # type: ign
     def execute(self, context: bpy.types.Context) -> Result:
         path = Path(self.filepath)
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                raise SketchError(f"{path.name}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
-            text = path.read_text(encoding="utf-8")
-            result = parse(text)
-        except (OSError, UnicodeDecodeError, SketchError) as e:
+            result = parse(read_text(path, MAX_FILE_BYTES))
+        except (FileReadError, SketchError) as e:
             self.report({"ERROR"}, f"Cannot read {path.name}: {e}")
             return {"CANCELLED"}
         except ParseError as e:
