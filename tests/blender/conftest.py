@@ -122,3 +122,17 @@ def connected(empty_scene, backend):
     prefs.backend_url = backend["url"]
     prefs.token_file = backend["token_file"]
     return empty_scene
+
+
+def curve_objects(collection=None):
+    """The curve objects of ``collection``, else of the scene."""
+    objs = collection.objects if collection is not None else bpy.context.scene.objects
+    return [o for o in objs if o.type == "CURVE"]
+
+
+def select_only(objs):
+    for o in bpy.context.scene.objects:
+        o.select_set(False)
+    for o in objs:
+        o.select_set(True)
+    bpy.context.view_layer.objects.active = objs[0]

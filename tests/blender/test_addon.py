@@ -10,23 +10,11 @@ import bpy
 import pytest
 from mathutils import Matrix, Vector
 
-from conftest import MODULE, ROOT
+from conftest import MODULE, ROOT, curve_objects, select_only
 
 from threedraw.shared.sketch import Sketch
 
 CHAIR = ROOT / "examples" / "chair.json"
-
-
-def curve_objects():
-    return [o for o in bpy.context.scene.objects if o.type == "CURVE"]
-
-
-def select_only(objs):
-    for o in bpy.context.scene.objects:
-        o.select_set(False)
-    for o in objs:
-        o.select_set(True)
-    bpy.context.view_layer.objects.active = objs[0]
 
 
 def assert_same_points(a: Sketch, b: Sketch, tol=1e-5):

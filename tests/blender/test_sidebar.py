@@ -12,24 +12,11 @@ import bpy
 import pytest
 from mathutils import Vector
 
-from conftest import BACKEND_CLI, MODULE, ROOT, addon_prefs, blend_bytes
+from conftest import BACKEND_CLI, MODULE, ROOT, addon_prefs, blend_bytes, curve_objects, select_only
 
 
 def addon(name: str):
     return importlib.import_module(f"{MODULE}.{name}")
-
-
-def curve_objects(collection=None):
-    objs = collection.objects if collection is not None else bpy.context.scene.objects
-    return [o for o in objs if o.type == "CURVE"]
-
-
-def select_only(objs):
-    for o in bpy.context.scene.objects:
-        o.select_set(False)
-    for o in objs:
-        o.select_set(True)
-    bpy.context.view_layer.objects.active = objs[0]
 
 
 def read_points(objs):
