@@ -6,10 +6,10 @@ gets exactly one repair request quoting the parser's problems. A candidate that
 still fails, or whose provider call failed, is reported with the reason and the
 other candidates carry on.
 
-With ``on_stroke`` (or ``on_text``, which hears each new piece of a reply), replies stream: each stroke is reported as ``on_stroke(index, stroke)``
-the moment the incremental parser sees it complete (provisional: the candidate's sketch
-is the whole reply's parse, as without streaming); only the first reply streams, since a
-repair reply redraws from scratch.
+With ``on_stroke`` (or ``on_text``, which hears each new piece of a reply), replies stream:
+each stroke is reported as ``on_stroke(index, stroke)`` the moment the incremental parser sees
+it complete (provisional: the candidate's sketch is the whole reply's parse, as without
+streaming); only the first reply streams, since a repair reply redraws from scratch.
 
 ``adraw`` is the async core; ``draw`` wraps it for synchronous callers. Drawing a
 round to use it (finalised, scored, ranked) is ``threedraw.draw.pipeline``.

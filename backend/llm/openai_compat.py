@@ -249,10 +249,13 @@ class OpenAICompatProvider:
             raise ProviderError(
                 f"{self.host}: connection failed (the stream ended before the reply did)", retryable=True
             )
+        return Completion(text="".join(parts), usage=self._usage(usage), model=model, finish_reason=finish)
+
+    def _usage(self, usage: Any) -> Usage:
+        """A reply's token counts (a plain reply's ``usage``, or a stream's last chunk's) and their cost."""
         usage = usage if isinstance(usage, dict) else {}
         pt, ct = _int(usage.get("prompt_tokens")), _int(usage.get("completion_tokens"))
-        cost = self.prices.cost(self.model, pt, ct) if usage else None
-        return Completion(text="".join(parts), usage=Usage(pt, ct, cost), model=model, finish_reason=finish)
+        return Usage(pt, ct, self.prices.cost(self.model, pt, ct) if usage else None)
 
     async def _sleep(self, attempts: int, retry_after: float | None, why: str) -> None:
         if retry_after is not None:
@@ -317,14 +320,10 @@ class OpenAICompatProvider:
             ) from None
         if isinstance(content, list):  # some servers return content parts
             content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
-        usage = data.get("usage") or {}
-        pt, ct = _int(usage.get("prompt_tokens")), _int(usage.get("completion_tokens"))
-        model = str(data.get("model") or self.model)
-        cost = self.prices.cost(self.model, pt, ct) if usage else None
         return Completion(
             text=content if isinstance(content, str) else "",
-            usage=Usage(pt, ct, cost),
-            model=model,
+            usage=self._usage(data.get("usage")),
+            model=str(data.get("model") or self.model),
             finish_reason=str(choice.get("finish_reason") or ""),
         )
 
