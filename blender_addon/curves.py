@@ -48,7 +48,8 @@ def _mirror(co: Point, handle: Point) -> tuple[float, float, float]:
     return (2 * co[0] - handle[0], 2 * co[1] - handle[1], 2 * co[2] - handle[2])
 
 
-def _add_spline(curve: bpy.types.Curve, strokes: Sequence[Stroke]) -> None:
+def add_spline(curve: bpy.types.Curve, strokes: Sequence[Stroke]) -> None:
+    """One Bezier spline through consecutive strokes that meet (a single stroke: two points)."""
     spline = curve.splines.new("BEZIER")
     spline.bezier_points.add(len(strokes))  # a new spline already holds one point
     pts = spline.bezier_points
@@ -65,6 +66,16 @@ def _add_spline(curve: bpy.types.Curve, strokes: Sequence[Stroke]) -> None:
         pts[k].co = p[3]
         nxt = strokes[k].points[1] if k < len(strokes) else _mirror(p[3], p[2])
         pts[k].handle_right = nxt
+
+
+def new_curve(name: str, bevel_depth: float = BEVEL_DEPTH) -> bpy.types.Curve:
+    """An empty 3D curve datablock with the sketches' round bevel."""
+    curve = bpy.data.curves.new(name, "CURVE")
+    curve.dimensions = "3D"
+    curve.bevel_depth = bevel_depth
+    curve.bevel_resolution = 2
+    curve.use_fill_caps = True
+    return curve
 
 
 def build_sketch(
@@ -88,14 +99,10 @@ def build_sketch(
         by_label.setdefault(sketch.strokes[chain[0]].label, []).append(chain)
     for label, chains in by_label.items():
         name = _name(label, _name(sketch.prompt, "sketch"))
-        curve = bpy.data.curves.new(name, "CURVE")
-        curve.dimensions = "3D"
-        curve.bevel_depth = bevel_depth
-        curve.bevel_resolution = 2
-        curve.use_fill_caps = True
+        curve = new_curve(name, bevel_depth)
         segments: list[list[object]] = []
         for chain in chains:
-            _add_spline(curve, [sketch.strokes[i] for i in chain])
+            add_spline(curve, [sketch.strokes[i] for i in chain])
             segments.extend([i, sketch.strokes[i].id] for i in chain)
         obj = bpy.data.objects.new(name, curve)
         obj[ids.PROP_FORMAT] = FORMAT

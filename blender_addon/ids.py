@@ -37,3 +37,4 @@ PROP_REWARD = "threedraw_reward"
 PROP_JOB = "threedraw_job"  # the backend job that made the sketch
 PROP_SKETCH_ID = "threedraw_sketch_id"  # GET /v1/sketches/{id}
 PROP_RANK = "threedraw_rank"  # 0: the best candidate
+PROP_LIVE = "threedraw_live"  # on a running job's temporary collection: its view's token

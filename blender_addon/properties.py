@@ -51,6 +51,9 @@ class ThreedrawSceneSettings(bpy.types.PropertyGroup):
                                   description="Also add the other candidates, hidden, each in its own collection")
     rounds: IntProperty(name="Rounds", description="CKE rounds: draw, score, judge, update lessons",  # type: ignore[valid-type]
                         default=1, min=1, max=5)
+    keep_partial: BoolProperty(name="Keep Partial", default=False,  # type: ignore[valid-type]
+                               description="When a draw or refine is cancelled or fails, keep the strokes drawn "
+                                           "so far as a sketch (the longest candidate) instead of removing them")
     from_selected: BoolProperty(name="From Selected Curves", default=True,  # type: ignore[valid-type]
                                 description="Refine the selected (edited) curves rather than drawing from scratch")
 

@@ -75,8 +75,10 @@ class BackendClient:
     def submit(self, body: dict[str, Any]) -> dict[str, Any]:
         return self.request("POST", "/jobs", body)
 
-    def job(self, job_id: str) -> dict[str, Any]:
-        return self.request("GET", f"/jobs/{_q(job_id)}")
+    def job(self, job_id: str, since: int | None = None) -> dict[str, Any]:
+        """The job; with ``since``, also ``seq`` and the live ``strokes`` after that sequence number."""
+        query = "" if since is None else f"?since={int(since)}"
+        return self.request("GET", f"/jobs/{_q(job_id)}{query}")
 
     def cancel(self, job_id: str) -> dict[str, Any]:
         return self.request("POST", f"/jobs/{_q(job_id)}/cancel")

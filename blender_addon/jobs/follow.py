@@ -5,6 +5,10 @@ bounded queue: progress as ready-made text and a fraction, and at the end the fi
 turned by ``prepare`` (also on the worker) into what the main thread applies without any
 decoding of its own. Cancel asks the server to stop the job; ``stop`` only stops following
 (the job keeps running on the server, as when another file is loaded).
+
+A ``live`` follower (draw, refine) polls with ``?since=SEQ`` and keeps the strokes completed so
+far, parsed, until the main thread takes them all at once (``take_strokes``): they never go
+through the event queue, where a full queue would drop them.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..client import BackendClient, BackendError
+from ..shared.sketch import FORMAT, MAX_STROKES, Sketch, SketchError, Stroke
 
 POLL_S = 0.25
 MAX_EVENTS = 64  # progress beyond this is dropped (the next poll carries the latest anyway)
@@ -24,6 +29,17 @@ PHASE_TEXT = {"queued": "queued", "starting": "starting", "draw": "drawing", "sc
               "judge": "judging", "update": "updating lessons", "validate": "validating", "epoch": "epoch",
               "render": "rendering", "done": "finishing"}
 MAX_POLL_ERRORS = 8  # consecutive failed polls before giving up on following
+MAX_LIVE_PENDING = 16 * MAX_STROKES  # the backend keeps no more per job either
+
+
+@dataclass(frozen=True)
+class LiveStroke:
+    """A stroke of a reply still being written: candidate ``candidate``'s reply number ``reply``
+    (a higher number than before starts that candidate over: a retried stream, the next round)."""
+
+    candidate: int
+    reply: int
+    stroke: Stroke
 
 
 @dataclass
@@ -54,13 +70,17 @@ def progress_text(job: dict[str, Any]) -> tuple[str, float]:
 
 class JobFollower:
     def __init__(self, client: BackendClient, request: dict[str, Any],
-                 prepare: Callable[[dict[str, Any]], Any], poll_s: float = POLL_S):
+                 prepare: Callable[[dict[str, Any]], Any], poll_s: float = POLL_S, live: bool = False):
         self.client = client
         self.request = request
         self.prepare = prepare
         self.poll_s = poll_s
         self.events: queue.Queue[Event] = queue.Queue(maxsize=MAX_EVENTS)
         self.job_id = ""
+        self.live = live
+        self.seq = 0  # the highest live stroke sequence number received
+        self._strokes: list[LiveStroke] = []
+        self._strokes_lock = threading.Lock()
         self._cancel = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"threedraw-{request.get('kind', 'job')}", daemon=True)
@@ -76,6 +96,12 @@ class JobFollower:
     def stop(self) -> None:
         """Stop following; the job goes on on the server."""
         self._stop.set()
+
+    def take_strokes(self) -> list[LiveStroke]:
+        """The live strokes received since the last call, in order (main thread)."""
+        with self._strokes_lock:
+            taken, self._strokes = self._strokes, []
+        return taken
 
     @property
     def alive(self) -> bool:
@@ -128,13 +154,15 @@ class JobFollower:
             if self._stop.is_set():
                 return
             try:
-                job = self.client.job(self.job_id)
+                job = self.client.job(self.job_id, since=self.seq if self.live else None)
                 errors = 0
             except BackendError as e:
                 errors += 1
                 if errors >= MAX_POLL_ERRORS or e.code in ("job_not_found", "token_rejected"):
                     raise
                 continue
+            if self.live:
+                self._keep_strokes(job.get("strokes"))
             text, fraction = progress_text(job)
             if text != last_text:
                 last_text = text
@@ -150,6 +178,25 @@ class JobFollower:
             err = job.get("error") or {}
             message = " ".join(str(err.get("message") or "the job failed").split())
             self._put(Event("failed", self.job_id, f"backend: {message}"), final=True)
+
+    def _keep_strokes(self, items: Any) -> None:
+        """Parse the new live strokes of one poll (a backend without them sends none)."""
+        got = []
+        for item in items if isinstance(items, list) else ():
+            try:
+                seq = int(item["seq"])
+            except (KeyError, TypeError, ValueError):
+                return  # not the live contract: stop reading this answer
+            if seq <= self.seq:
+                continue
+            self.seq = seq
+            try:
+                stroke = Sketch.from_dict({"format": FORMAT, "strokes": [item["stroke"]]}).strokes[0]
+                got.append(LiveStroke(int(item["candidate"]), int(item.get("reply", 1)), stroke))
+            except (KeyError, TypeError, ValueError, SketchError):
+                continue  # a live stroke is only a preview; the result is checked on its own
+        with self._strokes_lock:
+            self._strokes.extend(got[: max(0, MAX_LIVE_PENDING - len(self._strokes))])
 
 
 def wait_for(follower: JobFollower, handle: Callable[[Event], bool], timeout: float | None = None) -> None:

@@ -5,6 +5,10 @@ small events off queues (no network I/O, no JSON decoding: the workers did both)
 quickly. One job at a time per scene. Under background mode no timer runs, so operators wait
 with ``run_blocking``, which handles the same events the same way.
 
+A draw or refine shows its strokes while they are written (``live.LiveView``): each tick takes
+what the worker received and builds a bounded number of curves; the result replaces them in
+the same tick, so result and removal are one undo step.
+
 Loading another file stops following (the jobs go on on the server) and removes the timer.
 """
 
@@ -20,7 +24,9 @@ from typing import Any, Callable
 import bpy
 from bpy.app.handlers import persistent
 
+from ..properties import scene_settings
 from .follow import Event, JobFollower, wait_for
+from .live import LiveView
 
 TICK_S = 0.1
 MAX_EVENTS_PER_TICK = 16
@@ -41,6 +47,7 @@ class Active:
     text: str = "submitting"
     fraction: float = 0.0
     outcome: Outcome | None = None
+    live: LiveView | None = None
 
     @property
     def elapsed(self) -> float:
@@ -67,9 +74,11 @@ def any_active() -> Active | None:
     return next(iter(_active.values()), None)
 
 
-def start(scene: bpy.types.Scene, kind: str, label: str, follower: JobFollower, apply: Apply) -> Active:
-    """Follow a job for ``scene`` (the caller checked that none runs there)."""
-    act = Active(scene.name, kind, label, follower, apply)
+def start(scene: bpy.types.Scene, kind: str, label: str, follower: JobFollower, apply: Apply,
+          live: LiveView | None = None) -> Active:
+    """Follow a job for ``scene`` (the caller checked that none runs there); with ``live`` (and a
+    live follower) its strokes appear while they are written."""
+    act = Active(scene.name, kind, label, follower, apply, live=live)
     _active[scene.name] = act
     _last.pop(scene.name, None)
     follower.start()
@@ -155,6 +164,9 @@ def tick() -> float | None:
             changed = True
             if _handle(act, event):
                 break
+    drawn = False
+    for act in list(_active.values()):
+        drawn |= _grow(act)
     for _ in range(MAX_CALLS_PER_TICK):
         try:
             done, result, error = _calls.get_nowait()
@@ -168,11 +180,39 @@ def tick() -> float | None:
         except Exception as e:  # keep the timer alive for the other jobs
             print(f"threedraw: {type(e).__name__}: {e}")
     if changed or _active:
-        redraw()  # the elapsed time moves while a job runs
+        redraw(viewport=drawn)  # the elapsed time moves while a job runs
     tick_durations.append(time.perf_counter() - t0)
     with _lock:
         busy = bool(_active) or _pending_calls > 0
     return TICK_S if busy else None
+
+
+def _grow(act: Active) -> bool:
+    """Build what the job's live strokes added since the last tick; True when curves changed."""
+    if act.live is None:
+        return False
+    act.live.add(act.follower.take_strokes())
+    scene = bpy.data.scenes.get(act.scene)
+    if scene is None or not act.live.pending:
+        return False
+    try:
+        return act.live.sync(scene) > 0
+    except Exception as e:  # a preview must never stop the job being followed
+        print(f"threedraw: live strokes: {type(e).__name__}: {e}")
+        act.live = None
+        return False
+
+
+def _end_live(act: Active, scene: bpy.types.Scene | None, keep: bool) -> str:
+    """Remove the job's temporary collection, or keep its longest candidate; what was kept."""
+    live, act.live = act.live, None
+    if live is None:
+        return ""
+    if keep and scene is not None:
+        live.add(act.follower.take_strokes())
+        return live.keep(scene)
+    live.remove()
+    return ""
 
 
 def _handle(act: Active, event: Event) -> bool:
@@ -180,8 +220,9 @@ def _handle(act: Active, event: Event) -> bool:
     if event.kind in ("submitted", "progress"):
         act.text, act.fraction = event.text, event.fraction
         return False
+    scene = bpy.data.scenes.get(act.scene)
     if event.kind == "done":
-        scene = bpy.data.scenes.get(act.scene)
+        _end_live(act, scene, keep=False)  # in this tick, so that it and the result are one undo step
         if scene is None:
             _finish(act, ("ERROR", f"{act.label}: the scene {act.scene!r} is gone; the result stays on the backend "
                                    f"(job {event.job_id})"))
@@ -192,10 +233,13 @@ def _handle(act: Active, event: Event) -> bool:
             _finish(act, ("ERROR", f"{act.label}: cannot build the result: {e}"))
             return True
         _finish(act, ("INFO", message), undo=f"threedraw {act.kind}")
-    elif event.kind == "cancelled":
-        _finish(act, ("WARNING", f"{act.label}: cancelled; nothing was added"))
     else:
-        _finish(act, ("ERROR", f"{act.label}: {event.text}"))
+        kept = _end_live(act, scene, keep=scene is not None and scene_settings(scene).keep_partial)
+        undo = f"threedraw {act.kind} (partial)" if kept else None
+        if event.kind == "cancelled":
+            _finish(act, ("WARNING", f"{act.label}: cancelled; {kept or 'nothing was added'}"), undo=undo)
+        else:
+            _finish(act, ("ERROR", f"{act.label}: {event.text}" + (f"; {kept}" if kept else "")), undo=undo)
     return True
 
 
@@ -218,8 +262,9 @@ def _ensure_timer() -> None:
         bpy.app.timers.register(tick, first_interval=TICK_S)
 
 
-def redraw() -> None:
-    """The sidebars and the status bar only: the 3D view itself redraws when the scene changes."""
+def redraw(viewport: bool = False) -> None:
+    """The sidebars and the status bar; the 3D views too when ``viewport`` (live curves changed:
+    a timer's changes to bpy.data do not redraw them by themselves)."""
     wm = bpy.context.window_manager
     if wm is None:
         return
@@ -228,16 +273,21 @@ def redraw() -> None:
         for area in screen.areas if screen else ():
             if area.type == "STATUSBAR":
                 area.tag_redraw()
+            elif area.type == "VIEW_3D" and viewport:
+                area.tag_redraw()
             elif area.type == "VIEW_3D":
                 for region in area.regions:
                     if region.type == "UI":
                         region.tag_redraw()
 
 
-def stop_all() -> None:
-    """Stop following every job (nothing is cancelled on the server) and drop the timer."""
+def stop_all(remove_live: bool = False) -> None:
+    """Stop following every job (nothing is cancelled on the server) and drop the timer;
+    ``remove_live`` also deletes their temporary collections (not on file load: they go with the file)."""
     for act in list(_active.values()):
         act.follower.stop()
+        if remove_live and act.live is not None:
+            act.live.remove()
     _active.clear()
     _last.clear()
     if bpy.app.timers.is_registered(tick):
@@ -254,6 +304,6 @@ def register() -> None:
 
 
 def unregister() -> None:
-    stop_all()
+    stop_all(remove_live=True)
     if _on_load_pre in bpy.app.handlers.load_pre:
         bpy.app.handlers.load_pre.remove(_on_load_pre)

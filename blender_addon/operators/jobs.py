@@ -17,6 +17,7 @@ from ..client import BackendError
 from ..curves import read_sketch
 from ..jobs import poller, prepare, results
 from ..jobs.follow import JobFollower
+from ..jobs.live import LiveView
 from ..properties import NO_LIBRARY, scene_settings
 from ..shared.sketch import Sketch, SketchError
 from .common import Result, selected_curves
@@ -56,14 +57,16 @@ class _JobOperator(bpy.types.Operator):
         return {"CANCELLED"}
 
     def launch(self, context: bpy.types.Context, kind: str, label: str, request: dict[str, Any],
-               ready: Callable[[dict[str, Any]], Any], apply: poller.Apply) -> Result:
+               ready: Callable[[dict[str, Any]], Any], apply: poller.Apply, live: bool = False) -> Result:
+        """Submit ``request`` and follow it; ``live``: show its strokes while they are written."""
         scene = context.scene
         assert scene is not None
         try:
             client = preferences.client(context)
         except BackendError as e:
             return self.fail(e.message)
-        act = poller.start(scene, kind, label, JobFollower(client, request, ready), apply)
+        view = LiveView(str(request.get("prompt", "")), int(request.get("k", 1))) if live else None
+        act = poller.start(scene, kind, label, JobFollower(client, request, ready, live=live), apply, view)
         if not self.option("wait", bpy.app.background):
             self._act = act
             return {"FINISHED"}
@@ -151,7 +154,7 @@ class THREEDRAW_OT_draw(_JobOperator):
         if library:
             request["library"] = library
         return self.launch(context, "draw", f"draw '{prompt[:40]}'", request, prepare.sketches,
-                           _keep_candidates(scene))
+                           _keep_candidates(scene), live=True)
 
 
 class THREEDRAW_OT_refine(_JobOperator):
@@ -189,7 +192,7 @@ class THREEDRAW_OT_refine(_JobOperator):
         if library:
             request["library"] = library
         return self.launch(context, "refine", f"refine '{prompt[:40]}'", request, prepare.sketches,
-                           _keep_candidates(scene, " (refined)"))
+                           _keep_candidates(scene, " (refined)"), live=True)
 
 
 class THREEDRAW_OT_score(_JobOperator):

@@ -138,6 +138,9 @@ class THREEDRAW_PT_job(_Panel):
         row = layout.row()
         row.label(text=f"{act.elapsed:.0f} s")
         row.operator(ids.OP_CANCEL, text="Cancel", icon="CANCEL")
+        if act.live is not None and context.scene is not None:
+            layout.label(text=f"{act.live.strokes} strokes so far", icon="CURVE_BEZCURVE")
+            layout.prop(properties.scene_settings(context.scene), "keep_partial")
 
 
 class THREEDRAW_UL_lessons(bpy.types.UIList):

@@ -5,7 +5,8 @@ enters a Blender test process: the scripted LLM server, a tiny CLIP, and `threed
 
 prints one JSON line {url, token_file, clip_args, data_dir} once the server answers, and
 serves until its stdin closes. Drawing requests get the worked example's sketch; a prompt
-containing SLOW_WORD waits SLOW_S seconds per LLM call (to cancel mid-job); judges get a lesson.
+containing SLOW_WORD waits SLOW_S seconds per LLM call (to cancel mid-job), one containing LIVE_WORD
+streams its reply at a fixed rate (to watch it grow); judges get a lesson.
 """
 
 from __future__ import annotations
@@ -28,12 +29,16 @@ SLOW_WORD = "slowly"
 # The server holds an API key, as with a real provider, so tests can look for it where it must not be.
 API_KEY = "sk-threedraw-test-key-that-must-never-leave-the-backend"
 SLOW_S = 2.0
+LIVE_WORD = "stroke by stroke"
+LIVE_CHUNK = dict(chunk_chars=16, chunk_delay=0.1)  # the 8-stroke reply over about 5 s
 
 
 def script(req: RecordedRequest) -> Reply:
     system = next((m.get("content", "") for m in req.messages if m.get("role") == "system"), "")
     if isinstance(system, str) and "You are a judge" in system:
         return Reply.completion(JUDGE_REPLY)
+    if LIVE_WORD in req.last_user_text:
+        return Reply.completion(GOOD_ACTIONS, **LIVE_CHUNK)
     return Reply.completion(GOOD_ACTIONS, delay=SLOW_S if SLOW_WORD in req.last_user_text else 0.0)
 
 
