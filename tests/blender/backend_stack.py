@@ -23,6 +23,7 @@ from llm_fixtures import GOOD_ACTIONS  # noqa: E402
 from server_fixtures import JUDGE_REPLY, clip_args, llm_args, server_env, start_server  # noqa: E402
 
 # The one backend module path the Blender tests name (the scripted stand-in for a remote LLM API).
+from threedraw.bench.stream import reply as ladder_reply  # noqa: E402
 from threedraw.testing.scripted_server import RecordedRequest, Reply, ScriptedServer  # noqa: E402
 
 SLOW_WORD = "slowly"
@@ -30,7 +31,8 @@ SLOW_WORD = "slowly"
 API_KEY = "sk-threedraw-test-key-that-must-never-leave-the-backend"
 SLOW_S = 2.0
 LIVE_WORD = "stroke by stroke"
-LIVE_CHUNK = dict(chunk_chars=16, chunk_delay=0.1)  # the 8-stroke reply over about 5 s
+LIVE_CHUNK = dict(chunk_chars=16, chunk_delay=0.1)  # 40 tokens/s: the 8-stroke reply over about 5 s
+LADDER_WORD = "ladder"  # with LIVE_WORD: the 24-stroke reply of `threedraw bench stream` (bench_poller.py)
 
 
 def script(req: RecordedRequest) -> Reply:
@@ -38,7 +40,7 @@ def script(req: RecordedRequest) -> Reply:
     if isinstance(system, str) and "You are a judge" in system:
         return Reply.completion(JUDGE_REPLY)
     if LIVE_WORD in req.last_user_text:
-        return Reply.completion(GOOD_ACTIONS, **LIVE_CHUNK)
+        return Reply.completion(ladder_reply() if LADDER_WORD in req.last_user_text else GOOD_ACTIONS, **LIVE_CHUNK)
     return Reply.completion(GOOD_ACTIONS, delay=SLOW_S if SLOW_WORD in req.last_user_text else 0.0)
 
 
