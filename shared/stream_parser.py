@@ -5,6 +5,11 @@ Live strokes are provisional, for showing progress: they come from re-reading, w
 "window"). The final result is ``parse`` of the whole text, so it equals the batch
 parser's result on any text, whatever the chunking.
 
+JSON-like replies (often one line, or one key per line) are read object by object instead:
+``stream_objects.ObjectScanner`` cuts out each stroke object as its closing brace arrives, and
+``parse`` reads it alone. While an object is open the window is not read (it would read the
+same strokes), and once the scanner has found a stroke it alone reads the reply.
+
 Bounded, linear work: a window is re-read only when a line completed and the lines added
 since its last reading are at least a quarter of what it held before; it never holds more
 than WINDOW_CHARS (older lines drop out); after MAX_STROKES live strokes, or LIVE_READ_CHARS
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 from .parser import MAX_RESPONSE_CHARS, ParseError, ParseResult, parse
 from .sketch import MAX_STROKES, Stroke
+from .stream_objects import ObjectScanner
 
 WINDOW_CHARS = 32_000
 # Characters all live readings of one reply may re-read: a 256-stroke answer in the most
@@ -41,6 +47,8 @@ class StreamParser:
         self._since = 0  # characters added to the window since its last reading
         self._ids: set[str] = set()
         self._reread = 0
+        self._objects = ObjectScanner()
+        self._json = False  # the scanner found a stroke object: it alone reads this reply
 
     @property
     def text(self) -> str:
@@ -54,6 +62,12 @@ class StreamParser:
             self._parts.append(chunk)
         if len(self.strokes) >= MAX_STROKES or self._size > MAX_RESPONSE_CHARS or self._reread > LIVE_READ_CHARS:
             return []
+        objects = self._objects.feed(chunk)
+        if objects:
+            self._json = True
+            return self._read_objects(objects)
+        if self._json:
+            return []
         cut = chunk.rfind("\n")
         if cut < 0:
             self._tail += chunk
@@ -62,7 +76,7 @@ class StreamParser:
             return []
         self._add_lines(self._tail + chunk[: cut + 1])
         self._tail = chunk[cut + 1 :]
-        if self._since * _GROWTH < self._window_size - self._since:
+        if self._since * _GROWTH < self._window_size - self._since or self._objects.in_object:
             return []
         return self._read_window()
 
@@ -88,6 +102,21 @@ class StreamParser:
             found = parse("".join(self._window)).sketch.strokes
         except ParseError:
             return []
+        self._window, self._window_size = [], 0
+        return self._accept(found)
+
+    def _read_objects(self, objects: list[str]) -> list[Stroke]:
+        found = []
+        for text in objects:
+            self._reread += len(text)
+            try:
+                found += parse('{"strokes": [' + text + "]}").sketch.strokes
+            except ParseError:
+                continue
+        return self._accept(found)
+
+    def _accept(self, found: list[Stroke]) -> list[Stroke]:
+        """Add strokes read live, with ids unique in the reply; the added ones."""
         new = []
         for s in found[: MAX_STROKES - len(self.strokes)]:
             sid = s.id if s.id not in self._ids and not _default_id(s.id) else f"s{len(self.strokes) + 1}"
@@ -97,7 +126,6 @@ class StreamParser:
             stroke = Stroke(id=sid, points=s.points, label=s.label)
             self.strokes.append(stroke)
             new.append(stroke)
-        self._window, self._window_size = [], 0
         return new
 
 
