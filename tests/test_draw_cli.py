@@ -295,8 +295,11 @@ def test_live_progress_redraws_one_line_on_a_terminal():
     out = Tty()
     live = LiveDrawPrinter("draw", 2, out)
     live.on_text(0, "x" * 400)
-    live.on_stroke(1, None)
+    live.on_stroke(0, "a stroke")
+    live.on_stroke(0, None)  # candidate 1's reply starts over (a retried stream)
+    live.on_stroke(1, "a stroke")
     live.done()
     text = out.getvalue()
     assert text.startswith("\r#1: 0 strokes") and text.endswith("\n") and text.count("\n") == 1
-    assert "#2: 1 strokes" in text.rsplit("\r", 1)[1]
+    last = text.rsplit("\r", 1)[1]
+    assert "#1: 0 strokes" in last and "#2: 1 strokes" in last

@@ -22,7 +22,10 @@ MAX_TOKENS_LIMIT = 32_768
 ROLES = ("system", "user", "assistant")
 
 # Called with each new piece of the reply's text as it arrives (a streamed reply), or once with it all.
-OnText = Callable[[str], None]
+# ``None`` means "the reply starts over": an attempt that had already delivered text was cut or went
+# idle and is being retried, so everything heard since the last None is void and the new attempt's
+# text follows from its beginning. A provider that never retries after delivering text never says it.
+OnText = Callable[[str | None], None]
 
 
 class ProviderError(Exception):

@@ -171,6 +171,7 @@ class LocalProvider:
             return await _in_daemon_thread(self._complete_sync, request, None)
         loop = asyncio.get_running_loop()
 
+        # One attempt per call (no retries), so on_text never hears None (a restart) from here.
         def grown(text: str) -> None:  # from the generating thread to the caller's loop
             try:
                 loop.call_soon_threadsafe(on_text, text)
