@@ -183,6 +183,18 @@ def test_a_learned_library_reaches_the_prompt(server, tmp_path, capsys):
     assert "--library 'tables': no such library (libraries: chairs)" in capsys.readouterr().err
 
 
+def test_idle_timeout_reaches_the_provider(server, tmp_path, capsys):
+    import time
+
+    server.default = Reply(text=GOOD_ACTIONS, stall_after=32)  # 32 characters, then silence
+    start = time.monotonic()
+    assert main(api_args(server, tmp_path / "t.blend", "--idle-timeout", "0.5", "--retries", "1")) == 2
+    assert time.monotonic() - start < 20  # the default idle timeout alone would take 60 s per attempt
+    err = capsys.readouterr().err
+    assert "the stream sent nothing for 0.5 s (gave up after 2 attempts)" in err and "Traceback" not in err
+    assert len(server.requests) == 2
+
+
 def test_read_lessons_strips_numbering(tmp_path):
     f = tmp_path / "l.txt"
     f.write_text("G0. First lesson\n[2] Second\n* third\n  \n# skip\n10) tenth\n")

@@ -18,6 +18,8 @@ MAX_MESSAGES = 64
 MAX_MESSAGE_CHARS = 200_000
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
 MAX_TOKENS_LIMIT = 32_768
+# The longest a provider waits for a reply, or between a streamed reply's chunks (seconds).
+MAX_TIMEOUT_S = 3600
 
 ROLES = ("system", "user", "assistant")
 

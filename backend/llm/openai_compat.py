@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .. import __version__
-from .base import ChatRequest, Completion, OnText, ProviderError, Usage, image_data_url
+from .base import MAX_TIMEOUT_S, ChatRequest, Completion, OnText, ProviderError, Usage, image_data_url
 from .pricing import PriceTable
 
 log = logging.getLogger("threedraw.llm")
@@ -76,14 +76,14 @@ class OpenAICompatProvider:
         if not self._api_key.isascii() or any(c.isspace() or not c.isprintable() for c in self._api_key):
             # Said without quoting the key: an HTTP header cannot carry it as it is.
             raise ProviderError(f"{API_KEY_ENV} holds spaces or non-ASCII characters; paste the key alone")
-        if not 0 < timeout <= 3600 or not 0 < connect_timeout <= 600:
-            raise ProviderError(f"timeout {timeout} s: expected more than 0 and at most 3600 s")
+        if not 0 < timeout <= MAX_TIMEOUT_S or not 0 < connect_timeout <= 600:
+            raise ProviderError(f"timeout {timeout} s: expected more than 0 and at most {MAX_TIMEOUT_S} s")
         if not 0 <= max_retries <= MAX_RETRIES_LIMIT:
             raise ProviderError(f"retries {max_retries}: expected 0 to {MAX_RETRIES_LIMIT}")
         if not 1 <= concurrency <= 64:
             raise ProviderError(f"concurrency {concurrency}: expected 1 to 64")
-        if not 0 < idle_timeout <= 3600:
-            raise ProviderError(f"idle timeout {idle_timeout} s: expected more than 0 and at most 3600 s")
+        if not 0 < idle_timeout <= MAX_TIMEOUT_S:
+            raise ProviderError(f"idle timeout {idle_timeout} s: expected more than 0 and at most {MAX_TIMEOUT_S} s")
         self.timeout = timeout
         self.idle_timeout = idle_timeout
         self.stream = stream  # turned off for good when the server refuses streaming
