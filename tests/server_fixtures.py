@@ -45,6 +45,12 @@ def sketch_dict(prompt: str = "a box", shift: float = 0.0) -> dict[str, Any]:
     ]}
 
 
+def is_judge(req: RecordedRequest) -> bool:
+    """Whether a request asks the judge (its system prompt is the judge's), not the drawing agent."""
+    system = next((m.get("content", "") for m in req.messages if m.get("role") == "system"), "")
+    return isinstance(system, str) and "You are a judge" in system
+
+
 class DrawingLLM:
     """Script for the scripted server: judges get a lesson, drawing requests alternate good and poor."""
 
@@ -53,8 +59,7 @@ class DrawingLLM:
         self._n = itertools.count()
 
     def __call__(self, req: RecordedRequest) -> Reply:
-        system = next((m.get("content", "") for m in req.messages if m.get("role") == "system"), "")
-        if isinstance(system, str) and "You are a judge" in system:
+        if is_judge(req):
             return Reply.completion(JUDGE_REPLY, delay=self.delay)
         text = GOOD_ACTIONS if next(self._n) % 2 == 0 else POOR_ACTIONS
         return Reply.completion(text, delay=self.delay)

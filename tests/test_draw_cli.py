@@ -183,6 +183,18 @@ def test_a_learned_library_reaches_the_prompt(server, tmp_path, capsys):
     assert "--library 'tables': no such library (libraries: chairs)" in capsys.readouterr().err
 
 
+def test_idle_timeout_reaches_the_provider(server, tmp_path, capsys):
+    import time
+
+    server.default = Reply(text=GOOD_ACTIONS, stall_after=32)  # 32 characters, then silence
+    start = time.monotonic()
+    assert main(api_args(server, tmp_path / "t.blend", "--idle-timeout", "0.5", "--retries", "1")) == 2
+    assert time.monotonic() - start < 20  # the default idle timeout alone would take 60 s per attempt
+    err = capsys.readouterr().err
+    assert "the stream sent nothing for 0.5 s (gave up after 2 attempts)" in err and "Traceback" not in err
+    assert len(server.requests) == 2
+
+
 def test_read_lessons_strips_numbering(tmp_path):
     f = tmp_path / "l.txt"
     f.write_text("G0. First lesson\n[2] Second\n* third\n  \n# skip\n10) tenth\n")
@@ -295,8 +307,11 @@ def test_live_progress_redraws_one_line_on_a_terminal():
     out = Tty()
     live = LiveDrawPrinter("draw", 2, out)
     live.on_text(0, "x" * 400)
-    live.on_stroke(1, None)
+    live.on_stroke(0, "a stroke")
+    live.on_stroke(0, None)  # candidate 1's reply starts over (a retried stream)
+    live.on_stroke(1, "a stroke")
     live.done()
     text = out.getvalue()
     assert text.startswith("\r#1: 0 strokes") and text.endswith("\n") and text.count("\n") == 1
-    assert "#2: 1 strokes" in text.rsplit("\r", 1)[1]
+    last = text.rsplit("\r", 1)[1]
+    assert "#1: 0 strokes" in last and "#2: 1 strokes" in last

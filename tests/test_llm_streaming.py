@@ -67,6 +67,23 @@ def test_a_stream_cut_mid_reply_is_retried(server):
     assert comp.text == GOOD_ACTIONS and comp.attempts == 2
 
 
+def test_a_retried_stream_says_once_that_the_reply_starts_over(server):
+    server.push(Reply.completion(GOOD_ACTIONS, chunk_chars=10, cut=True), Reply.completion(GOOD_ACTIONS, chunk_chars=10))
+    seen: list[str | None] = []
+    comp = complete(fast_provider(server), seen)
+    assert comp.text == GOOD_ACTIONS and comp.attempts == 2 and seen.count(None) == 1
+    cut = seen.index(None)
+    first, again = "".join(seen[:cut]), "".join(seen[cut + 1:])
+    assert first and GOOD_ACTIONS.startswith(first) and len(first) < len(GOOD_ACTIONS) and again == GOOD_ACTIONS
+
+
+def test_a_retry_after_an_attempt_that_delivered_nothing_is_no_restart(server):
+    server.push(Reply.error(503), Reply.completion(GOOD_ACTIONS, chunk_chars=10))
+    seen: list[str | None] = []
+    comp = complete(fast_provider(server), seen)
+    assert comp.attempts == 2 and None not in seen and "".join(seen) == GOOD_ACTIONS
+
+
 def test_an_idle_stream_times_out_with_a_clear_message(server):
     server.default = Reply(text=GOOD_ACTIONS, stall_after=32)
     with pytest.raises(ProviderError, match=r"the stream sent nothing for 0.3 s \(gave up after 2 attempts\)"):
@@ -90,8 +107,25 @@ def test_a_streamed_draw_reports_strokes_in_order_and_ends_as_the_plain_draw(ser
                              on_stroke=lambda i, s: seen.append((i, s, time.monotonic())))
     (plain,) = agent.draw(fast_provider(server, stream=False), "a ladder")
     assert streamed.sketch == plain.sketch and len(plain.sketch.strokes) == 24
+    assert seen[0][1] is None  # the reply begins
+    seen = seen[1:]
     assert [i for i, _, _ in seen] == [0] * 24
     assert [s.points for _, s, _ in seen] == [s.points for s in plain.sketch.strokes]
     assert [s.label for _, s, _ in seen] == [f"part {i}" for i in range(24)]
     # The first stroke came while the reply was still arriving (about 1/24 of it).
     assert seen[0][2] - start < 0.5 * streamed.latency_s
+
+
+def test_a_retried_stream_restarts_the_candidates_live_strokes(server):
+    from threedraw.draw import agent
+
+    server.push(Reply.completion(_reply(), chunk_chars=8, cut=True), Reply.completion(_reply(), chunk_chars=8))
+    seen = []
+    (cand,) = agent.draw(fast_provider(server), "a ladder", on_stroke=lambda i, s: seen.append((i, s)))
+    assert cand.ok and {i for i, _ in seen} == {0}
+    strokes = [s for _, s in seen]
+    starts = [j for j, s in enumerate(strokes) if s is None]
+    # The reply is announced before its first stroke, then starts over once, after the cut attempt's strokes.
+    assert len(starts) == 2 and starts[0] == 0 and 1 < starts[1] < 25
+    assert [s.points for s in strokes[starts[1] + 1:]] == [s.points for s in cand.sketch.strokes]
+    assert len(cand.sketch.strokes) == 24

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import time
 
 import pytest
 from clip_fixtures import make_tiny_clip
 from llm_fixtures import SECRET_KEY
-from server_fixtures import clip_args, llm_args, server_env, start_server, wait_job
+from server_fixtures import JUDGE_REPLY, clip_args, is_judge, llm_args, server_env, start_server, wait_job
 
-from threedraw.testing.scripted_server import Reply, ScriptedServer
+from threedraw.testing.scripted_server import RecordedRequest, Reply, ScriptedServer
 
 N = 24
 REPLY = "<curves>\n" + "".join(
@@ -18,12 +19,29 @@ REPLY = "<curves>\n" + "".join(
     f"  # rung {i}\n" for i in range(N)) + "</curves>\n"
 
 
+class LadderLLM:
+    """Drawing requests get the pushed replies first, then REPLY streamed in about 1.5 s (16 characters
+    every 10 ms); the judge gets a lesson."""
+
+    def __init__(self) -> None:
+        self.queue: collections.deque[Reply] = collections.deque()
+
+    def __call__(self, req: RecordedRequest) -> Reply:
+        if is_judge(req):
+            return Reply.completion(JUDGE_REPLY)
+        return self.queue.popleft() if self.queue else Reply.completion(REPLY, chunk_chars=16, chunk_delay=0.01)
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    # About 1.5 s per reply: 16 characters every 10 ms.
-    with ScriptedServer(default=Reply.completion(REPLY, chunk_chars=16, chunk_delay=0.01)) as llm:
+def script():
+    return LadderLLM()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, script):
+    with ScriptedServer(script) as llm:
         home = tmp_path_factory.mktemp("serve")
-        srv = start_server(home, *llm_args(llm), *clip_args(*make_tiny_clip(tmp_path_factory.mktemp("clip"))),
+        srv = start_server(home, *llm_args(llm, "--retries", "1"), *clip_args(*make_tiny_clip(tmp_path_factory.mktemp("clip"))),
                            env=server_env(home, THREEDRAW_API_KEY=SECRET_KEY))
         yield srv
         srv.stop()
@@ -89,13 +107,64 @@ def test_events_need_the_token_and_stream_strokes_then_the_result(server):
         assert wait_job(client, job_id)["state"] == "succeeded"
 
 
+def _items(client, job_id):
+    body = client.get(f"/v1/jobs/{job_id}", params={"since": 0}).json()
+    assert body["seq"] == len(body["strokes"]) and body["seq"] < 256
+    return body["strokes"]
+
+
+def test_a_retried_stream_starts_its_candidate_over_with_reply_2(server, script):
+    # The first reply is cut halfway: the provider retries it and the candidate starts over.
+    script.queue.append(Reply.completion(REPLY, chunk_chars=16, chunk_delay=0.01, cut=True))
+    with server.client() as client:
+        job = wait_job(client, _draw(client))
+        assert job["state"] == "succeeded", job["error"]
+        items = _items(client, job["id"])
+        events = [d for n, d in _events(client, job["id"]) if n == "stroke"]
+    assert set(items[0]) == {"candidate", "seq", "stroke", "reply"} and events == items
+    replies = [s["reply"] for s in items]
+    cut = replies.index(2)
+    assert 0 < cut < N and replies == [1] * cut + [2] * N  # the cut reply's strokes, then the retry's
+    final = job["result"]["sketches"][0]["sketch"]["strokes"]
+    assert [s["stroke"]["points"] for s in items[cut:]] == [s["points"] for s in final]
+    assert [s["stroke"]["label"] for s in items[cut:]] == [f"rung {i}" for i in range(N)]
+
+
+def test_each_refine_round_is_a_new_reply_of_its_candidates(server):
+    with server.client() as client:
+        resp = client.post("/v1/jobs", json={"kind": "refine", "prompt": "a ladder", "rounds": 2, "k": 2})
+        assert resp.status_code == 202, resp.text
+        job = wait_job(client, resp.json()["id"])
+        assert job["state"] == "succeeded", job["error"]
+        items = _items(client, job["id"])
+    for candidate in (0, 1):
+        replies = [s["reply"] for s in items if s["candidate"] == candidate]
+        assert replies == [1] * N + [2] * N  # round 1's strokes, then round 2's
+
+
 def test_the_openapi_schema_documents_the_live_contract():
     from threedraw.server.app import api
 
     schema = api().openapi()
     parts = schema["components"]["schemas"]
-    assert set(parts["LiveStroke"]["properties"]) == {"candidate", "seq", "stroke"}
+    assert set(parts["LiveStroke"]["properties"]) == {"candidate", "seq", "stroke", "reply"}
+    assert "starts that candidate over" in parts["LiveStroke"]["properties"]["reply"]["description"]
     assert {"seq", "strokes"} <= set(parts["JobStrokes"]["properties"])
     job = schema["paths"]["/v1/jobs/{job_id}"]["get"]
     assert any(p["name"] == "since" for p in job["parameters"])
     assert "text/event-stream" in schema["paths"]["/v1/jobs/{job_id}/events"]["get"]["responses"]["200"]["content"]
+
+
+def test_a_restart_opens_a_new_reply_only_after_strokes():
+    from threedraw.server.jobs.live import LiveStrokes
+
+    live = LiveStrokes()
+    live.restart(0)
+    live.restart(0)  # announced, then started over before any stroke: still its first reply
+    live.add(0, {"id": "a"})
+    live.restart(1)
+    live.add(1, {"id": "b"})
+    live.restart(0)
+    live.restart(0)
+    live.add(0, {"id": "c"})
+    assert [(i["candidate"], i["reply"], i["seq"]) for i in live.since(0)[1]] == [(0, 1, 1), (1, 1, 2), (0, 2, 3)]

@@ -193,6 +193,14 @@ def test_settings_come_from_flag_then_environment_then_config_file(monkeypatch, 
     assert s.port == 8765
 
 
+def test_the_idle_timeout_comes_from_the_config_file_or_environment(monkeypatch, tmp_path):
+    _config(tmp_path, 'base_url = "http://127.0.0.1:1/v1"\nmodel = "m"\nidle_timeout = 0.5\n')
+    s = _settings([], {}, monkeypatch, tmp_path)
+    assert s.provider_options.idle_timeout == 0.5 and s.make_provider().idle_timeout == 0.5
+    s = _settings([], {"THREEDRAW_IDLE_TIMEOUT": "2"}, monkeypatch, tmp_path)
+    assert s.make_provider().idle_timeout == 2.0
+
+
 def test_default_places_follow_xdg(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
     s = _settings([], {}, monkeypatch, tmp_path / "cfg")
@@ -213,6 +221,8 @@ def test_default_places_follow_xdg(monkeypatch, tmp_path):
     ('provider = "gpt"\n', "expected one of"),
     ('views = [\n', "not valid TOML"),
     ('views = 40\n', "--max-views"),
+    ('idle_timeout = 0\n', "--idle-timeout 0: expected seconds"),
+    ('idle_timeout = "soon"\n', "idle_timeout: expected a number"),
 ])
 def test_bad_config_files_are_named_clearly(monkeypatch, tmp_path, text, expected):
     _config(tmp_path, text)

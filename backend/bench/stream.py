@@ -32,9 +32,14 @@ def run_benchmark(args: argparse.Namespace | None = None) -> dict[str, Any]:
     streamed = Reply.completion(text, chunk_chars=CHUNK_CHARS, chunk_delay=CHUNK_DELAY_S, usage=(900, 560))
     with ScriptedServer([streamed, Reply.completion(text, usage=(900, 560))]) as srv:
         times: list[float] = []
+
+        def heard(candidate: int, stroke: object) -> None:
+            if stroke is not None:  # None announces the reply, it is no stroke
+                times.append(time.monotonic() - start)
+
         start = time.monotonic()
         (live,) = agent.draw(OpenAICompatProvider(srv.base_url, "scripted", api_key="x"), "a ladder",
-                             on_stroke=lambda i, s: times.append(time.monotonic() - start))
+                             on_stroke=heard)
         reply_s = time.monotonic() - start
         (plain,) = agent.draw(OpenAICompatProvider(srv.base_url, "scripted", api_key="x", stream=False), "a ladder")
     first = times[0] if times else float("nan")

@@ -89,6 +89,8 @@ def refine(
     K candidates refining the best sketch so far (``start`` at first, when given), scores them
     with it, pairs, judges and updates the lessons; the best sketch never gets worse than the
     start. With ``commit`` every round's changes are written to the library as a new version.
+    ``on_stroke`` hears each round's live strokes (agent.OnStroke): every round's reply of candidate i
+    begins with ``on_stroke(i, None)``, as the round reuses the index.
     """
     if not 1 <= rounds <= MAX_ROUNDS:
         raise ValueError(f"rounds={rounds}: expected 1 to {MAX_ROUNDS}")

@@ -13,7 +13,7 @@ from pathlib import Path
 from dataclasses import replace
 from typing import Any
 
-from ..llm.base import ProviderError
+from ..llm.base import MAX_TIMEOUT_S, ProviderError
 from ..llm.factory import KIND_DEFAULTS, KINDS, ProviderConfig, provider_from_config
 from ..rendering.camera import DEFAULT_VIEWS, MAX_SIZE, MAX_VIEWS, MIN_SIZE
 from ..scoring.reward import PRECISIONS, ScoreConfig
@@ -42,6 +42,9 @@ def add_provider_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default: the shipped SmolLM2)")
     g.add_argument("--timeout", type=float, default=d.timeout, metavar="S",
                    help=f"seconds to wait for one reply ({d.timeout:g})")
+    g.add_argument("--idle-timeout", type=float, default=d.idle_timeout, metavar="S",
+                   help=f"seconds a streamed reply may send nothing before it counts as a timeout and is "
+                        f"retried ({d.idle_timeout:g})")
     g.add_argument("--retries", type=int, default=d.retries, metavar="N",
                    help=f"retries on 429/5xx/timeouts ({d.retries})")
     g.add_argument("--concurrency", type=int, default=d.concurrency, metavar="N",
@@ -58,10 +61,18 @@ def _env(name: str) -> str | None:
 
 
 def provider_config(args: argparse.Namespace) -> ProviderConfig:
-    """The provider options as plain values."""
-    return ProviderConfig(kind=args.provider, base_url=args.base_url, model=args.model, timeout=args.timeout,
+    """The provider options as plain values; a bad timeout is a UserError naming its option."""
+    return ProviderConfig(kind=args.provider, base_url=args.base_url, model=args.model,
+                          timeout=_seconds(args.timeout, "--timeout"),
+                          idle_timeout=_seconds(args.idle_timeout, "--idle-timeout"),
                           retries=args.retries, concurrency=args.concurrency, prices=args.prices,
                           json_schema=args.json_schema)
+
+
+def _seconds(value: float, option: str) -> float:
+    if not 0 < value <= MAX_TIMEOUT_S:  # NaN fails the comparison too
+        raise UserError(f"{option} {value:g}: expected seconds, more than 0 and at most {MAX_TIMEOUT_S}")
+    return value
 
 
 def make_provider(config: ProviderConfig) -> Any:

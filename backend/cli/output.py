@@ -65,9 +65,10 @@ class LiveDrawPrinter:
             self.chars[candidate] += len(piece)
             self._show()
 
-    def on_stroke(self, candidate: int, stroke: object) -> None:
+    def on_stroke(self, candidate: int, stroke: object | None) -> None:
+        """One more stroke; None: the candidate's reply starts over, its count with it."""
         if 0 <= candidate < len(self.strokes):
-            self.strokes[candidate] += 1
+            self.strokes[candidate] = 0 if stroke is None else self.strokes[candidate] + 1
             self._show()
 
     def line(self) -> str:

@@ -10,6 +10,9 @@ With ``on_stroke`` (or ``on_text``, which hears each new piece of a reply), repl
 each stroke is reported as ``on_stroke(index, stroke)`` the moment the incremental parser sees
 it complete (provisional: the candidate's sketch is the whole reply's parse, as without
 streaming); only the first reply streams, since a repair reply redraws from scratch.
+``on_stroke(index, None)`` says "candidate ``index`` starts over": once before each reply (each
+``adraw`` call, so each refine round), and again whenever the provider restarts the reply (a
+retried stream); the strokes after the last None are the live strokes of the reply under way.
 
 ``adraw`` is the async core; ``draw`` wraps it for synchronous callers. Drawing a
 round to use it (finalised, scored, ranked) is ``threedraw.draw.pipeline``.
@@ -25,15 +28,16 @@ from typing import Any, Callable, Sequence
 from .. import prompts
 from ..library.lessons import MAX_CAP as MAX_LESSONS
 from ..library.lessons import MAX_LESSON_CHARS
-from ..llm.base import ChatRequest, Message, Provider, ProviderError, Usage
+from ..llm.base import ChatRequest, Message, OnText, Provider, ProviderError, Usage
 from ..runtime import run_llm
 from ..shared.parser import ParseError, parse
 from ..shared.sketch import MAX_PROMPT_CHARS, MAX_STROKES, Sketch, Stroke
 from ..shared.stream_parser import StreamParser
 
-# A stroke completed while a reply streams: (candidate index, the stroke).
-OnStroke = Callable[[int, Stroke], None]
-# A new piece of a candidate's reply: (candidate index, the text).
+# A stroke completed while a reply streams: (candidate index, the stroke); (index, None): that
+# candidate starts over (a new reply, or a retried one), its earlier live strokes are void.
+OnStroke = Callable[[int, Stroke | None], None]
+# A new piece of a candidate's reply: (candidate index, the text); restarts are told by OnStroke only.
 OnCandidateText = Callable[[int, str], None]
 
 MAX_K = 16
@@ -205,12 +209,22 @@ async def adraw(
     return list(await asyncio.gather(*(one(i) for i in range(k))))
 
 
-def _live(index: int, on_stroke: OnStroke | None, on_text: OnCandidateText | None,
-          prompt: str) -> Callable[[str], None]:
-    """An ``on_text`` that feeds each new piece of the reply to an incremental parser, reporting its strokes."""
-    parser = StreamParser(prompt)
+def _live(index: int, on_stroke: OnStroke | None, on_text: OnCandidateText | None, prompt: str) -> OnText:
+    """An ``on_text`` that feeds each new piece of the reply to an incremental parser, reporting its strokes.
 
-    def grown(piece: str) -> None:
+    A new reply begins: ``on_stroke(index, None)`` first. The provider's None (the reply starts
+    over) gets a fresh parser and says None again."""
+    parser = StreamParser(prompt)
+    if on_stroke is not None:
+        on_stroke(index, None)
+
+    def grown(piece: str | None) -> None:
+        nonlocal parser
+        if piece is None:
+            parser = StreamParser(prompt)
+            if on_stroke is not None:
+                on_stroke(index, None)
+            return
         if on_text is not None:
             on_text(index, piece)
         if on_stroke is not None:
@@ -220,8 +234,7 @@ def _live(index: int, on_stroke: OnStroke | None, on_text: OnCandidateText | Non
     return grown
 
 
-async def _ask(provider: Provider, req: ChatRequest, cand: Candidate,
-               on_text: Callable[[str], None] | None = None) -> str:
+async def _ask(provider: Provider, req: ChatRequest, cand: Candidate, on_text: OnText | None = None) -> str:
     comp = await (provider.complete(req) if on_text is None else provider.complete(req, on_text=on_text))
     cand.responses.append(comp.text)
     cand.finish_reasons.append(comp.finish_reason)

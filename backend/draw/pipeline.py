@@ -175,8 +175,9 @@ def draw_round(
 ) -> Round:
     """Draw K candidates (refining ``current`` when given), add the ``include`` sketches, score all.
 
-    ``on_stroke(candidate, stroke)`` hears each stroke as its reply streams in, ``on_text(candidate,
-    piece)`` each new piece of it (agent.adraw).
+    ``on_stroke(candidate, stroke)`` hears each stroke as its reply streams in, and
+    ``on_stroke(candidate, None)`` when that candidate's reply begins or starts over (a retry);
+    ``on_text(candidate, piece)`` each new piece of it (agent.adraw).
 
     With ``scorer=None`` nothing is scored (one candidate needs no ranking) and ``rank`` keeps the
     round's order. With ``require_reply`` a round in which the provider gave no reply at all raises

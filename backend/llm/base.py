@@ -18,11 +18,16 @@ MAX_MESSAGES = 64
 MAX_MESSAGE_CHARS = 200_000
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
 MAX_TOKENS_LIMIT = 32_768
+# The longest a provider waits for a reply, or between a streamed reply's chunks (seconds).
+MAX_TIMEOUT_S = 3600
 
 ROLES = ("system", "user", "assistant")
 
 # Called with each new piece of the reply's text as it arrives (a streamed reply), or once with it all.
-OnText = Callable[[str], None]
+# ``None`` means "the reply starts over": an attempt that had already delivered text was cut or went
+# idle and is being retried, so everything heard since the last None is void and the new attempt's
+# text follows from its beginning. A provider that never retries after delivering text never says it.
+OnText = Callable[[str | None], None]
 
 
 class ProviderError(Exception):

@@ -59,6 +59,7 @@ class ProviderConfig:
     base_url: str | None = None
     model: str | None = None  # API model name, or for local a .gguf path (None: the shipped SmolLM2)
     timeout: float = 120.0  # seconds to wait for one reply
+    idle_timeout: float = 60.0  # seconds a streamed reply may go silent between chunks
     retries: int = 3  # on 429/5xx/timeouts
     concurrency: int = 8  # API requests in flight at once
     prices: str | None = None  # a JSON price table file
@@ -84,6 +85,7 @@ def provider_from_config(config: ProviderConfig) -> Provider:
         base_url=config.base_url,
         model=config.model,
         timeout=config.timeout,
+        idle_timeout=config.idle_timeout,
         max_retries=config.retries,
         concurrency=config.concurrency,
         prices=prices,

@@ -24,7 +24,7 @@ import re
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .base import ChatRequest, Completion, OnText, ProviderError, Usage
 
@@ -171,6 +171,7 @@ class LocalProvider:
             return await _in_daemon_thread(self._complete_sync, request, None)
         loop = asyncio.get_running_loop()
 
+        # One attempt per call (no retries), so on_text never hears None (a restart) from here.
         def grown(text: str) -> None:  # from the generating thread to the caller's loop
             try:
                 loop.call_soon_threadsafe(on_text, text)
@@ -179,7 +180,7 @@ class LocalProvider:
 
         return await _in_daemon_thread(self._complete_sync, request, grown)
 
-    def _complete_sync(self, request: ChatRequest, on_text: OnText | None) -> Completion:
+    def _complete_sync(self, request: ChatRequest, on_text: Callable[[str], None] | None) -> Completion:
         llama = self._llama()
         start = time.monotonic()
         kwargs: dict[str, Any] = {
@@ -211,7 +212,7 @@ class LocalProvider:
         return None
 
 
-def _streamed(llama: Any, kwargs: dict[str, Any], on_text: OnText) -> dict[str, Any]:
+def _streamed(llama: Any, kwargs: dict[str, Any], on_text: Callable[[str], None]) -> dict[str, Any]:
     """A streamed generation, reassembled into the shape of a plain one (one chunk per token)."""
     parts: list[str] = []
     tokens, finish = 0, ""

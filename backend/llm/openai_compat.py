@@ -12,7 +12,8 @@ number of times with exponential backoff, honouring Retry-After; at most
 
 Replies are streamed (``stream: true``, server-sent events): a caller's ``on_text``
 hears each new piece of text as it arrives, and a stream silent for ``idle_timeout`` seconds is
-a retryable timeout. A server that refuses streaming (HTTP 400, 404 or 501 to a
+a retryable timeout; when an attempt that had already delivered text is retried, ``on_text(None)``
+comes first (the reply starts over, see ``OnText``). A server that refuses streaming (HTTP 400, 404 or 501 to a
 streamed request, or a plain JSON body) is asked plainly from then on, remembered
 per provider; usage comes from the stream's last chunk where the server sends it.
 """
@@ -32,7 +33,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .. import __version__
-from .base import ChatRequest, Completion, OnText, ProviderError, Usage, image_data_url
+from .base import MAX_TIMEOUT_S, ChatRequest, Completion, OnText, ProviderError, Usage, image_data_url
 from .pricing import PriceTable
 
 log = logging.getLogger("threedraw.llm")
@@ -75,14 +76,14 @@ class OpenAICompatProvider:
         if not self._api_key.isascii() or any(c.isspace() or not c.isprintable() for c in self._api_key):
             # Said without quoting the key: an HTTP header cannot carry it as it is.
             raise ProviderError(f"{API_KEY_ENV} holds spaces or non-ASCII characters; paste the key alone")
-        if not 0 < timeout <= 3600 or not 0 < connect_timeout <= 600:
-            raise ProviderError(f"timeout {timeout} s: expected more than 0 and at most 3600 s")
+        if not 0 < timeout <= MAX_TIMEOUT_S or not 0 < connect_timeout <= 600:
+            raise ProviderError(f"timeout {timeout} s: expected more than 0 and at most {MAX_TIMEOUT_S} s")
         if not 0 <= max_retries <= MAX_RETRIES_LIMIT:
             raise ProviderError(f"retries {max_retries}: expected 0 to {MAX_RETRIES_LIMIT}")
         if not 1 <= concurrency <= 64:
             raise ProviderError(f"concurrency {concurrency}: expected 1 to 64")
-        if not 0 < idle_timeout <= 3600:
-            raise ProviderError(f"idle timeout {idle_timeout} s: expected more than 0 and at most 3600 s")
+        if not 0 < idle_timeout <= MAX_TIMEOUT_S:
+            raise ProviderError(f"idle timeout {idle_timeout} s: expected more than 0 and at most {MAX_TIMEOUT_S} s")
         self.timeout = timeout
         self.idle_timeout = idle_timeout
         self.stream = stream  # turned off for good when the server refuses streaming
@@ -140,14 +141,17 @@ class OpenAICompatProvider:
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
         attempts = 0
+        heard = _Attempts(on_text) if on_text is not None else None
         async with sem:
             start = time.monotonic()
             while True:
                 attempts += 1
                 streamed = self.stream
+                if heard is not None:
+                    heard.restart()
                 try:
                     status, resp_headers, raw, comp = await self._post(
-                        client, self._body(request, streamed), headers, on_text if streamed else None
+                        client, self._body(request, streamed), headers, heard if streamed else None
                     )
                 except ProviderError as e:
                     if not e.retryable or attempts > self.max_retries:
@@ -163,8 +167,8 @@ class OpenAICompatProvider:
                 if status == 200:
                     plain = comp is None
                     comp = comp or self._completion(raw)
-                    if on_text is not None and plain:
-                        on_text(comp.text)
+                    if heard is not None and plain:
+                        heard(comp.text)
                     comp.latency_s = time.monotonic() - start
                     comp.attempts = attempts
                     return comp
@@ -340,6 +344,24 @@ class OpenAICompatProvider:
         if detail:
             msg += f": {self._redact(detail)}"
         return ProviderError(msg, status=status, retryable=status in RETRY_STATUSES or status >= 500)
+
+
+class _Attempts:
+    """A caller's ``on_text`` that remembers whether the attempt under way delivered any text, so that
+    the next attempt first says ``on_text(None)``: what the caller heard so far is void."""
+
+    def __init__(self, on_text: OnText):
+        self._on_text = on_text
+        self._heard = False
+
+    def __call__(self, piece: str | None) -> None:
+        self._heard = True
+        self._on_text(piece)
+
+    def restart(self) -> None:
+        if self._heard:
+            self._heard = False
+            self._on_text(None)
 
 
 def chat_completions_url(base_url: str) -> str:

@@ -339,6 +339,9 @@ class LiveStroke(BaseModel):
     candidate: int = Field(description="the candidate's index in its round, from 0")
     seq: int = Field(description="1, 2, ... in the order the job received its strokes")
     stroke: dict[str, Any] = Field(description='{"id", "points" (4 of [x, y, z]), "label" (when given)}')
+    reply: int = Field(description="the candidate's reply within the job, from 1: a stroke with a higher reply "
+                                   "than the candidate's last starts that candidate over (a retried stream, "
+                                   "or the next refine round)")
 
 
 class JobStrokes(Job):

@@ -17,10 +17,16 @@ MAX_PER_READ = 256
 
 
 class LiveStrokes:
-    """One job's strokes: ``{"candidate", "seq", "stroke"}`` items, seq from 1, in order."""
+    """One job's strokes: ``{"candidate", "seq", "stroke", "reply"}`` items, seq from 1, in order.
+
+    ``reply`` counts a candidate's replies within the job, from 1: a stroke with a higher reply than
+    the candidate's last starts that candidate over (a retried stream, or the next refine round).
+    """
 
     def __init__(self) -> None:
         self._items: list[dict[str, Any]] = []
+        self._reply: dict[int, int] = {}  # candidate -> its reply under way
+        self._drawn: set[int] = set()  # candidates with strokes in the reply under way
         self._lock = threading.Lock()
 
     @property
@@ -31,7 +37,17 @@ class LiveStrokes:
     def add(self, candidate: int, stroke: dict[str, Any]) -> None:
         with self._lock:
             if len(self._items) < MAX_STROKES_PER_JOB:
-                self._items.append({"candidate": candidate, "seq": len(self._items) + 1, "stroke": stroke})
+                self._drawn.add(candidate)
+                self._items.append({"candidate": candidate, "seq": len(self._items) + 1, "stroke": stroke,
+                                    "reply": self._reply.setdefault(candidate, 1)})
+
+    def restart(self, candidate: int) -> None:
+        """The candidate's reply starts over: its next stroke opens a new reply, unless it has none yet
+        (a reply is announced before its first stroke, so that announcement opens nothing)."""
+        with self._lock:
+            if candidate in self._drawn:
+                self._drawn.discard(candidate)
+                self._reply[candidate] = self._reply.get(candidate, 1) + 1
 
     def since(self, seq: int, limit: int = MAX_PER_READ) -> tuple[int, list[dict[str, Any]]]:
         """The highest seq so far and the items after ``seq`` (at most ``limit``)."""

@@ -128,9 +128,14 @@ class JobContext:
         self._job.progress = {**self._job.progress, **fields, "updated_at": now_iso()}
         self._manager.store.set_progress(self.id, self._job.progress)
 
-    def on_stroke(self, candidate: int, stroke: Stroke) -> None:
-        """A stroke a streaming reply completed: into the job's live buffer (``?since=``, ``/events``)."""
-        self._manager.live.job(self.id).add(candidate, stroke.to_dict())
+    def on_stroke(self, candidate: int, stroke: Stroke | None) -> None:
+        """A stroke a streaming reply completed: into the job's live buffer (``?since=``, ``/events``);
+        None: the candidate's reply starts over (LiveStrokes.restart)."""
+        live = self._manager.live.job(self.id)
+        if stroke is None:
+            live.restart(candidate)
+        else:
+            live.add(candidate, stroke.to_dict())
 
     def on_scorer(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run ``fn`` on the scoring worker (the model's owner) and wait for it, or for a cancel."""

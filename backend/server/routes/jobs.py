@@ -62,7 +62,9 @@ def get_job(request: Request, job_id: str,
             ) -> Any:
     """A job: its state, progress, and its result (or error) once finished. With ``since=SEQ`` also
     ``seq`` (the highest stroke sequence number so far) and ``strokes``: the strokes a running draw or
-    refine job received with seq > SEQ, in order, at most 256 (ask again from the last seq for more)."""
+    refine job received with seq > SEQ, in order, at most 256 (ask again from the last seq for more).
+    Each names its candidate and that candidate's ``reply`` (from 1): a stroke with a higher reply than the
+    candidate's last starts that candidate over (a retried stream, or the next refine round)."""
     s = server_state(request)
     job = _job_or_404(s, job_id)
     if since is None:
@@ -73,8 +75,10 @@ def get_job(request: Request, job_id: str,
 
 @router.get("/{job_id}/events", response_class=StreamingResponse, responses={**ERRORS, 200: {
     "model": LiveStroke,
-    "description": "server-sent events: progress (the job's progress), stroke (a LiveStroke), then one result "
-                   "(the finished job) or error (its error envelope); a late client first gets the strokes so far",
+    "description": "server-sent events: progress (the job's progress), stroke (a LiveStroke: a stroke with a "
+                   "higher reply than the candidate's last starts that candidate over, a retried stream or the "
+                   "next refine round), then one result (the finished job) or error (its error envelope); a late "
+                   "client first gets the strokes so far",
     "content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/LiveStroke"}}}}})
 def job_events_stream(request: Request, job_id: str) -> StreamingResponse:
     """Follow a job as server-sent events until it finishes, then the stream closes."""
