@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -120,6 +124,44 @@ def test_a_json_list_streams_stroke_by_stroke():
         seen.append(len(sp.strokes))
     assert max(seen[: text.index(rows[2])]) == 2  # two rows complete: two strokes, not yet a third
     assert [s.points for s in sp.strokes] == [s.points for s in sp.finish().sketch.strokes]
+
+
+def _json_strokes(n):
+    return [{"label": f"part {i}", "points": [[0, 0, i / 10], [0.1, 0, i / 10], [0.2, 0, i / 10], [0.3, 0, i / 10]]}
+            for i in range(n)]
+
+
+@pytest.mark.parametrize("layout", ["one line", "pretty", "fenced, with prose", "python dicts"])
+def test_json_replies_yield_each_stroke_when_its_object_closes(layout):
+    strokes = _json_strokes(6)
+    body = {"one line": lambda: json.dumps({"strokes": strokes}),
+            "pretty": lambda: json.dumps({"strokes": strokes}, indent=2),
+            "fenced, with prose": lambda: "Here's the chair's frame:\n```json\n" + json.dumps({"strokes": strokes},
+                                                                                                 indent=1) + "\n```\n",
+            "python dicts": lambda: repr({"strokes": strokes})}[layout]()
+    closes = [m.end() for m in re.finditer(r"\]\s*\]\s*\}", body)]  # where each stroke object ends
+    assert len(closes) == 6
+    sp = StreamParser()
+    counts = []
+    for at in range(0, len(body), 5):  # token-sized chunks
+        sp.feed(body[at : at + 5])
+        counts.append((at + 5, len(sp.strokes)))
+    for i, end in enumerate(closes):  # stroke i is out with the chunk that closes it, not later
+        assert all(n >= i + 1 for upto, n in counts if upto >= end), (i, counts)
+        assert all(n <= i for upto, n in counts if upto < end - 1), (i, counts)
+    final = sp.finish().sketch
+    assert [(s.points, s.label) for s in sp.strokes] == [(s.points, s.label) for s in final.strokes]
+
+
+def test_a_reply_of_braces_and_quotes_costs_a_bounded_time():
+    import time
+
+    for text in ("{" * 2_000_000, '"' * 2_000_000, "{'points': [" * 200_000, '{"points": 1}' * 150_000):
+        t0 = time.process_time()
+        sp = StreamParser()
+        for at in range(0, len(text), 4096):
+            sp.feed(text[at : at + 4096])
+        assert sp.strokes == [] and time.process_time() - t0 < 10.0, text[:20]
 
 
 def test_two_megabytes_that_never_yield_cost_a_bounded_time():
