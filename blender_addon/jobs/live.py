@@ -4,9 +4,10 @@ The follower's worker polls ``?since=`` and parses the strokes; each poller tick
 ``LiveView.add`` and builds at most MAX_PER_TICK of them (one update per tick, never one per
 stroke). Each candidate is one curve object, the K of them side by side so they do not draw
 over each other. The collection and objects are looked up by name on every tick, never held
-across ticks (an undo replaces datablocks), and made again when the artist deleted them. The
-job's result replaces the collection; Cancel removes it, or with "keep partial" keeps the
-longest candidate so far as an ordinary sketch.
+across ticks (an undo replaces datablocks); what the artist deleted is made again, and a curve
+whose splines are not the ones built (an undo, an edit) is built again. The job's result
+replaces the collection; Cancel removes it, or with "keep partial" keeps the longest candidate
+so far as an ordinary sketch.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ class _Candidate:
     reply: int = 0
     strokes: list[Stroke] = field(default_factory=list)
     built: int = 0  # strokes of this reply already splines of the curve
-    clear: bool = False  # the curve still holds an earlier reply's splines
     object_name: str = ""
 
 
@@ -51,7 +51,7 @@ class LiveView:
 
     @property
     def pending(self) -> bool:
-        return any(c.clear or c.built < len(c.strokes) for c in self.candidates.values())
+        return any(c.built < len(c.strokes) for c in self.candidates.values())
 
     def add(self, items: Iterable[LiveStroke]) -> None:
         for item in items:
@@ -59,7 +59,7 @@ class LiveView:
             if item.reply < c.reply:
                 continue  # a late stroke of a reply that was already replaced
             if item.reply > c.reply:  # the candidate starts over
-                c.reply, c.strokes, c.built, c.clear = item.reply, [], 0, True
+                c.reply, c.strokes, c.built = item.reply, [], 0
             if len(c.strokes) < MAX_STROKES:
                 c.strokes.append(item.stroke)
 
@@ -70,9 +70,9 @@ class LiveView:
         for index in sorted(self.candidates):
             c = self.candidates[index]
             curve = self._curve(coll, index, c)
-            if c.clear:
+            if len(curve.splines) != c.built:  # another reply's, or an undo's: start again
                 curve.splines.clear()
-                c.clear = False
+                c.built = 0
             while c.built < len(c.strokes) and built < budget:
                 add_spline(curve, [c.strokes[c.built]])
                 c.built += 1
@@ -80,16 +80,17 @@ class LiveView:
         return built
 
     def remove(self) -> None:
-        """Delete the temporary collection, its objects and their curves."""
+        """Delete the temporary collection, its objects and their curves (wherever they are now)."""
+        for c in self.candidates.values():
+            obj = self._object(c)
+            if obj is not None:
+                data = obj.data
+                bpy.data.objects.remove(obj)
+                if isinstance(data, bpy.types.Curve) and data.users == 0:
+                    bpy.data.curves.remove(data)
         coll = self._found()
-        if coll is None:
-            return
-        for obj in list(coll.objects):
-            data = obj.data
-            bpy.data.objects.remove(obj)
-            if isinstance(data, bpy.types.Curve) and data.users == 0:
-                bpy.data.curves.remove(data)
-        bpy.data.collections.remove(coll)
+        if coll is not None:
+            bpy.data.collections.remove(coll)
         self.collection_name = ""
 
     def keep(self, scene: bpy.types.Scene) -> str:
@@ -109,6 +110,11 @@ class LiveView:
         coll = bpy.data.collections.get(self.collection_name) if self.collection_name else None
         return coll if coll is not None and coll.get(ids.PROP_LIVE) == self.token else None
 
+    def _object(self, c: _Candidate) -> bpy.types.Object | None:
+        obj = bpy.data.objects.get(c.object_name) if c.object_name else None
+        ours = obj is not None and obj.get(ids.PROP_LIVE) == self.token and isinstance(obj.data, bpy.types.Curve)
+        return obj if ours else None
+
     def _collection(self, scene: bpy.types.Scene) -> bpy.types.Collection:
         coll = self._found()
         if coll is None:
@@ -117,17 +123,17 @@ class LiveView:
             coll.hide_render = True  # a preview, never part of a render
             scene.collection.children.link(coll)
             self.collection_name = coll.name
-            for c in self.candidates.values():  # everything is built again into the new one
-                c.built, c.clear, c.object_name = 0, False, ""
         return coll
 
     def _curve(self, coll: bpy.types.Collection, index: int, c: _Candidate) -> bpy.types.Curve:
-        obj = coll.objects.get(c.object_name) if c.object_name else None
-        if obj is None or not isinstance(obj.data, bpy.types.Curve):
+        obj = self._object(c)
+        if obj is None:
             name = f"{self.prompt[:40]} (candidate {index + 1})"
             obj = bpy.data.objects.new(name, new_curve(name))
             obj[ids.PROP_PROMPT] = self.prompt
+            obj[ids.PROP_LIVE] = self.token
             obj.location.x = (index % self.k - (self.k - 1) / 2) * SPACING
+            c.object_name, c.built = obj.name, 0
+        if obj.name not in coll.objects:  # new, or its collection was deleted
             coll.objects.link(obj)
-            c.object_name, c.built, c.clear = obj.name, 0, False
         return obj.data  # type: ignore[return-value]

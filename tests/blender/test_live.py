@@ -85,3 +85,43 @@ def test_cancel_removes_the_half_built_preview_unless_keep_partial(connected, ba
             kept = read_points(curve_objects(partial))
             assert 2 <= len(kept.strokes) < len(expected.strokes)
             assert_same_points(kept, type(expected)(strokes=expected.strokes[: len(kept.strokes)]))
+
+
+def test_the_preview_starts_a_candidate_over_spreads_bursts_and_survives_being_deleted(empty_scene):
+    live, follow = addon("jobs.live"), addon("jobs.follow")
+    Stroke = addon("shared.sketch").Stroke
+
+    def stroke(i):
+        return Stroke(id=f"s{i}", points=((0, 0, i / 100), (0.1, 0, i / 100), (0.2, 0, i / 100), (0.3, 0, i / 100)))
+
+    def splines():
+        (coll,) = live_collections()
+        return {o.name: len(o.data.splines) for o in coll.objects}
+
+    scene = bpy.context.scene
+    view = live.LiveView("a stool", 2)
+    view.add([follow.LiveStroke(0, 1, stroke(i)) for i in range(3)] + [follow.LiveStroke(1, 1, stroke(9))])
+    assert view.sync(scene) == 4
+    assert splines() == {"a stool (candidate 1)": 3, "a stool (candidate 2)": 1}
+    # Candidate 1's reply was retried (or the next refine round began): only the new reply shows.
+    view.add([follow.LiveStroke(0, 2, stroke(5)), follow.LiveStroke(0, 1, stroke(6))])  # the last is stale
+    view.sync(scene)
+    assert splines() == {"a stool (candidate 1)": 1, "a stool (candidate 2)": 1}
+    # A burst is built over several ticks, at most MAX_PER_TICK strokes each.
+    view.add([follow.LiveStroke(1, 1, stroke(i)) for i in range(10, 10 + live.MAX_PER_TICK + 8)])
+    assert view.sync(scene) == live.MAX_PER_TICK and view.pending
+    assert view.sync(scene) == 8 and not view.pending
+    # The artist deleted the preview's collection, then one of its curves, and edited the other:
+    # the next tick shows them again, whole.
+    bpy.data.collections.remove(live_collections()[0])
+    view.add([follow.LiveStroke(0, 2, stroke(7))])
+    assert view.sync(scene) == 1
+    assert splines() == {"a stool (candidate 1)": 2, "a stool (candidate 2)": 1 + live.MAX_PER_TICK + 8}
+    bpy.data.objects.remove(bpy.data.objects["a stool (candidate 1)"])
+    bpy.data.objects["a stool (candidate 2)"].data.splines.new("BEZIER")
+    view.add([follow.LiveStroke(0, 2, stroke(8))])
+    assert view.sync(scene, budget=100) == 3 + 1 + live.MAX_PER_TICK + 8
+    assert splines() == {"a stool (candidate 1)": 3, "a stool (candidate 2)": 1 + live.MAX_PER_TICK + 8}
+    view.remove()
+    assert live_collections() == [] and len(bpy.data.objects) == 0
+    assert [c.name for c in bpy.data.curves if c.users] == []  # the one the test deleted is an orphan
