@@ -128,6 +128,7 @@ def measure(text: str, repeat: int) -> tuple[float, str]:
 
 REPEAT = 3
 STREAM_CHUNK = 4096
+JSON_STROKE = '{"label": "rung", "points": [[0, 0, 0.1], [0.1, 0.2, 0.1], [0.2, 0.2, 0.1], [0.3, 0, 0.1]]}'
 
 
 def measure_stream(text: str) -> tuple[float, str]:
@@ -151,6 +152,8 @@ def stream_inputs() -> list[tuple[str, str]]:
         ("2 MB markdown table rows", _fill("| 1 | P0 | 0.5 | 0.5 | 0.5 |\n", size)),
         ("2 MB of YAML list items", _fill("- [1, 2, 3]\n", size)),
         ("2 MB of (1) groups on lines", _fill("(1) (1) (1)\n", size)),
+        ("2 MB of one-line JSON stroke objects", '{"strokes": [' + _fill(JSON_STROKE + ", ", size - 20) + "]}"),
+        ("2 MB of unclosed braces and quotes", _fill('{"points": [[\'', size)),
     ]
 
 
