@@ -65,9 +65,11 @@ class _JobOperator(bpy.types.Operator):
             client = preferences.client(context)
         except BackendError as e:
             return self.fail(e.message)
+        wait = bool(self.option("wait", bpy.app.background))
+        live = live and not wait  # a blocked main thread shows nothing until the end anyway
         view = LiveView(str(request.get("prompt", "")), int(request.get("k", 1))) if live else None
         act = poller.start(scene, kind, label, JobFollower(client, request, ready, live=live), apply, view)
-        if not self.option("wait", bpy.app.background):
+        if not wait:
             self._act = act
             return {"FINISHED"}
         level, message = poller.run_blocking(act)
