@@ -39,6 +39,7 @@ class ObjectScanner:
         self._size = 0
         self._quote = ""  # the open string's quote character, "" outside strings
         self._escaped = False
+        self._last = ""  # the last character before this chunk that is not a space
         self._stack: list[_Open] = []
         self.stopped = False
 
@@ -67,7 +68,7 @@ class ObjectScanner:
                     self._escaped = True
                 elif c == self._quote:
                     self._quote = ""
-            elif c == '"' or (c == "'" and self._opens_string(at)):
+            elif c == '"' or (c == "'" and self._opens_string(chunk, m.start())):
                 self._quote = c
             elif c in "{[":
                 if len(self._stack) >= MAX_DEPTH:
@@ -82,12 +83,13 @@ class ObjectScanner:
                         found.append(text)
                         for outer in self._stack:
                             outer.holds = True
+        self._last = chunk.rstrip()[-1:] or self._last
         self._trim()
         return found
 
-    def _opens_string(self, at: int) -> bool:
+    def _opens_string(self, chunk: str, i: int) -> bool:
         """A single quote starts a string only where a key or value may start (not "chair's")."""
-        before = self._buf[max(0, at - self._base - 16) : at - self._base].rstrip()
+        before = chunk[max(0, i - 16) : i].rstrip() or self._last
         return not before or before[-1] in "{[,:"
 
     def _trim(self) -> None:

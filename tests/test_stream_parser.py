@@ -134,11 +134,12 @@ def _json_strokes(n):
 @pytest.mark.parametrize("layout", ["one line", "pretty", "fenced, with prose", "python dicts"])
 def test_json_replies_yield_each_stroke_when_its_object_closes(layout):
     strokes = _json_strokes(6)
-    body = {"one line": lambda: json.dumps({"strokes": strokes}),
-            "pretty": lambda: json.dumps({"strokes": strokes}, indent=2),
-            "fenced, with prose": lambda: "Here's the chair's frame:\n```json\n" + json.dumps({"strokes": strokes},
-                                                                                                 indent=1) + "\n```\n",
-            "python dicts": lambda: repr({"strokes": strokes})}[layout]()
+    sketch = {"strokes": strokes}
+    body = {"one line": lambda: json.dumps(sketch),
+            "pretty": lambda: json.dumps(sketch, indent=2),
+            # "Chair" is one chunk: the apostrophe opening the next is prose, not a string
+            "fenced, with prose": lambda: "Chair's frame, here:\n```json\n" + json.dumps(sketch, indent=1) + "\n```\n",
+            "python dicts": lambda: repr(sketch)}[layout]()
     closes = [m.end() for m in re.finditer(r"\]\s*\]\s*\}", body)]  # where each stroke object ends
     assert len(closes) == 6
     sp = StreamParser()
