@@ -40,13 +40,15 @@ class ObjectScanner:
         self._quote = ""  # the open string's quote character, "" outside strings
         self._escaped = False
         self._last = ""  # the last character before this chunk that is not a space
+        self._keyed = False  # a point-list key was seen
         self._stack: list[_Open] = []
         self.stopped = False
 
     @property
     def in_object(self) -> bool:
-        """An object is open: a line-by-line reading now could read a stroke this scanner will."""
-        return any(o.bracket == "{" for o in self._stack)
+        """An object that names point lists is open: a line-by-line reading now could read a
+        stroke this scanner will (objects holding bare lists are left to that reading)."""
+        return self._keyed and any(o.bracket == "{" for o in self._stack)
 
     def feed(self, chunk: str) -> list[str]:
         """The texts of the stroke objects this chunk completed, in order."""
@@ -58,6 +60,7 @@ class ObjectScanner:
             self.stopped = True
             return []
         self._buf += chunk
+        self._keyed = self._keyed or bool(_POINT_KEY.search(self._buf[-len(chunk) - 24 :]))  # a key cut in two too
         found = []
         for m in _SIGNIFICANT.finditer(chunk):
             c, at = m.group(), start + m.start()
