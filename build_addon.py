@@ -28,7 +28,9 @@ def blender_ext_cli() -> Path:
     """bl_pkg's extension CLI, shipped inside the bpy wheel; runs with plain Python."""
     spec = importlib.util.find_spec("bpy")
     if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("build_addon: the bpy module is not installed (run `make test` or `pip install bpy==5.0.1`)")
+        raise SystemExit(
+            "build_addon: the bpy module is not installed (run `make test` or `pip install bpy==5.0.1`)"
+        )
     base = Path(next(iter(spec.submodule_search_locations)))
     found = sorted(base.glob("*/scripts/addons_core/bl_pkg/cli/blender_ext.py"))
     if not found:

@@ -14,9 +14,10 @@ import os
 import sqlite3
 import sys
 import threading
-from datetime import datetime, timezone
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 DB_FILE = "threedraw.sqlite3"
 DATA_DIR_ENV = "THREEDRAW_DATA_DIR"
@@ -27,7 +28,7 @@ class StorageError(RuntimeError):
 
 
 def now_utc() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def default_data_dir() -> Path:
@@ -42,7 +43,6 @@ def default_data_dir() -> Path:
     else:
         base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "threedraw"
-
 
 
 class Database:
@@ -69,20 +69,24 @@ class Database:
         except sqlite3.DatabaseError as e:
             raise StorageError(f"{self.path}: cannot open the threedraw database ({e})") from None
         except OSError as e:
-            raise StorageError(f"{self.path.parent}: cannot create the data folder ({e.strerror or e})") from None
+            raise StorageError(
+                f"{self.path.parent}: cannot create the data folder ({e.strerror or e})"
+            ) from None
         self._lock = threading.RLock()
         self._depth = 0
         self._schemas: set[str] = set()
 
     @classmethod
-    def open(cls, data_dir: str | Path | None = None) -> "Database":
+    def open(cls, data_dir: str | Path | None = None) -> Database:
         return cls(Path(data_dir).expanduser() / DB_FILE if data_dir else default_data_dir() / DB_FILE)
 
     def damaged_message(self) -> str:
-        return (f"{self.path.name} in the data folder: the database is damaged (SQLite's quick check: {self.damage}); nothing is written to "
-                "it. To recover: move the file away (threedraw starts a new one), then bring the libraries back "
-                "with threedraw library import FILE from their exports, or copy back a backup (*.bak beside it, "
-                "made before each schema upgrade)")
+        return (
+            f"{self.path.name} in the data folder: the database is damaged (SQLite's quick check: "
+            f"{self.damage}); nothing is written to it. To recover: move the file away (threedraw "
+            "starts a new one), then bring the libraries back with threedraw library import FILE from "
+            "their exports, or copy back a backup (*.bak beside it, made before each schema upgrade)"
+        )
 
     def backup(self, label: str) -> Path:
         """A consistent copy of the whole file beside it, ``NAME.LABEL.bak`` (before a schema upgrade)."""
@@ -92,8 +96,9 @@ class Database:
                 with contextlib.closing(sqlite3.connect(dest)) as out:
                     self.conn.backup(out)
             except (sqlite3.DatabaseError, OSError) as e:
-                raise StorageError(f"{dest}: cannot back up the database before upgrading it ({e}); "
-                                   "nothing was changed") from None
+                raise StorageError(
+                    f"{dest}: cannot back up the database before upgrading it ({e}); nothing was changed"
+                ) from None
         return dest
 
     @contextlib.contextmanager
@@ -132,7 +137,9 @@ class Database:
             try:
                 return self.conn.execute(sql, params).fetchall()
             except sqlite3.DatabaseError as e:
-                raise StorageError(self.damaged_message() if self.damage else f"{self.path.name}: {e}") from None
+                raise StorageError(
+                    self.damaged_message() if self.damage else f"{self.path.name}: {e}"
+                ) from None
 
     def ensure_schema(self, sql: str) -> None:
         """Create the tables a store needs (once per connection and schema).
@@ -159,7 +166,7 @@ class Database:
         with self._lock:
             self.conn.close()
 
-    def __enter__(self) -> "Database":
+    def __enter__(self) -> Database:
         return self
 
     def __exit__(self, *exc: object) -> None:

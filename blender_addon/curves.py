@@ -11,8 +11,8 @@ object per label, inside one collection per sketch.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import bpy
 from mathutils import Matrix, Vector
@@ -79,7 +79,9 @@ def new_curve(name: str, bevel_depth: float = BEVEL_DEPTH) -> bpy.types.Curve:
 
 
 def build_sketch(
-    sketch: Sketch, context: bpy.types.Context | None = None, bevel_depth: float = BEVEL_DEPTH,
+    sketch: Sketch,
+    context: bpy.types.Context | None = None,
+    bevel_depth: float = BEVEL_DEPTH,
     into: bpy.types.Collection | None = None,
 ) -> bpy.types.Collection:
     """Create a collection holding the sketch as curve objects (or add them to ``into``); returns it."""
@@ -164,7 +166,9 @@ def read_sketch(objects: Sequence[bpy.types.Object], prompt: str = "") -> ReadRe
         segs: list[list[Point]] = []
         for n, spline in enumerate(data.splines):
             if spline.type not in ("BEZIER", "POLY"):
-                warnings.append(f"{obj.name}: spline {n + 1} is {spline.type}, skipped (convert it to Bezier)")
+                warnings.append(
+                    f"{obj.name}: spline {n + 1} is {spline.type}, skipped (convert it to Bezier)"
+                )
                 continue
             segs.extend(_segments(spline, obj.matrix_world))
         try:
@@ -181,7 +185,9 @@ def read_sketch(objects: Sequence[bpy.types.Object], prompt: str = "") -> ReadRe
     wanted_ids = [k[1] for k in known]
     fitted, scale = fit_to_cube(curves)
     if scale != 1.0:
-        warnings.append(f"curves reach outside the cube [-1, 1]; scaled by {scale:.4g} about the origin to fit")
+        warnings.append(
+            f"curves reach outside the cube [-1, 1]; scaled by {scale:.4g} about the origin to fit"
+        )
     if len(fitted) > MAX_STROKES:
         warnings.append(f"{len(fitted)} curve segments, only the first {MAX_STROKES} were kept")
         fitted, labels = fitted[:MAX_STROKES], labels[:MAX_STROKES]

@@ -11,7 +11,14 @@ import zlib
 from typing import Any
 
 import bpy
-from bpy.props import BoolProperty, CollectionProperty, EnumProperty, IntProperty, PointerProperty, StringProperty
+from bpy.props import (
+    BoolProperty,
+    CollectionProperty,
+    EnumProperty,
+    IntProperty,
+    PointerProperty,
+    StringProperty,
+)
 
 NO_LIBRARY = "NONE"
 MAX_K = 8  # the backend allows more; more candidates than this is slow for one person waiting
@@ -32,7 +39,8 @@ def _number(name: str) -> int:
 def set_libraries(names: list[str]) -> None:
     library_names[:] = names
     _library_items[:] = [_NONE_ITEM] + [
-        (n, n, f"Draw with the lessons of library {n}", "NONE", _number(n)) for n in names]
+        (n, n, f"Draw with the lessons of library {n}", "NONE", _number(n)) for n in names
+    ]
 
 
 def _libraries(self: Any, context: bpy.types.Context | None) -> list[tuple[str, str, str, str, int]]:
@@ -40,33 +48,60 @@ def _libraries(self: Any, context: bpy.types.Context | None) -> list[tuple[str, 
 
 
 class ThreedrawSceneSettings(bpy.types.PropertyGroup):
-    prompt: StringProperty(name="Prompt", description="What to draw", default="a wooden chair")  # type: ignore[valid-type]
-    k: IntProperty(name="Candidates", description="Sketches drawn and scored; the best is kept",  # type: ignore[valid-type]
-                   default=3, min=1, max=MAX_K)
-    max_strokes: IntProperty(name="Max Strokes", description="Most curves one sketch may have (0: the model's default)",  # type: ignore[valid-type]
-                             default=0, min=0, max=256)
-    library: EnumProperty(name="Library", description="Experience library whose lessons guide the drawing",  # type: ignore[valid-type]
-                          items=_libraries)
-    keep_candidates: BoolProperty(name="Keep Other Candidates", default=False,  # type: ignore[valid-type]
-                                  description="Also add the other candidates, hidden, each in its own collection")
-    rounds: IntProperty(name="Rounds", description="CKE rounds: draw, score, judge, update lessons",  # type: ignore[valid-type]
-                        default=1, min=1, max=5)
-    keep_partial: BoolProperty(name="Keep Partial", default=False,  # type: ignore[valid-type]
-                               description="When a draw or refine is cancelled or fails, keep the strokes drawn "
-                                           "so far as a sketch (the longest candidate) instead of removing them")
-    from_selected: BoolProperty(name="From Selected Curves", default=True,  # type: ignore[valid-type]
-                                description="Refine the selected (edited) curves rather than drawing from scratch")
+    prompt: StringProperty(name="Prompt", description="What to draw", default="a wooden chair")
+    k: IntProperty(
+        name="Candidates",
+        description="Sketches drawn and scored; the best is kept",
+        default=3,
+        min=1,
+        max=MAX_K,
+    )
+    max_strokes: IntProperty(
+        name="Max Strokes",
+        description="Most curves one sketch may have (0: the model's default)",
+        default=0,
+        min=0,
+        max=256,
+    )
+    library: EnumProperty(
+        name="Library",
+        description="Experience library whose lessons guide the drawing",
+        items=_libraries,
+    )
+    keep_candidates: BoolProperty(
+        name="Keep Other Candidates",
+        default=False,
+        description="Also add the other candidates, hidden, each in its own collection",
+    )
+    rounds: IntProperty(
+        name="Rounds",
+        description="CKE rounds: draw, score, judge, update lessons",
+        default=1,
+        min=1,
+        max=5,
+    )
+    keep_partial: BoolProperty(
+        name="Keep Partial",
+        default=False,
+        description="When a draw or refine is cancelled or fails, keep the strokes drawn "
+        "so far as a sketch (the longest candidate) instead of removing them",
+    )
+    from_selected: BoolProperty(
+        name="From Selected Curves",
+        default=True,
+        description="Refine the selected (edited) curves rather than drawing from scratch",
+    )
 
 
 class ThreedrawLesson(bpy.types.PropertyGroup):
-    lesson_id: StringProperty()  # type: ignore[valid-type]
-    text: StringProperty()  # type: ignore[valid-type]
+    lesson_id: StringProperty()
+    text: StringProperty()
 
 
 class ThreedrawSession(bpy.types.PropertyGroup):
-    lessons: CollectionProperty(type=ThreedrawLesson)  # type: ignore[valid-type]
-    lesson_index: IntProperty()  # type: ignore[valid-type]
-    lessons_of: StringProperty(description="The library the lessons list shows")  # type: ignore[valid-type]
+    lessons: CollectionProperty(type=ThreedrawLesson)
+    lesson_index: IntProperty()
+    lessons_of: StringProperty(description="The library the lessons list shows")
 
 
 def scene_settings(scene: bpy.types.Scene) -> ThreedrawSceneSettings:

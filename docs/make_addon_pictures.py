@@ -35,8 +35,9 @@ def install() -> None:
     import build_addon
 
     zip_path = build_addon.build(TMP / "dist")
-    assert bpy.ops.extensions.package_install_files(filepath=str(zip_path), repo="user_default",
-                                                    enable_on_install=True) == {"FINISHED"}
+    assert bpy.ops.extensions.package_install_files(
+        filepath=str(zip_path), repo="user_default", enable_on_install=True
+    ) == {"FINISHED"}
 
 
 def free_port() -> int:
@@ -53,8 +54,13 @@ def render(collection: bpy.types.Collection, path: Path) -> None:
     scene = bpy.context.scene
     for c in scene.collection.children:
         c.hide_render = c != collection
-    pts = [o.matrix_world @ p.co for o in collection.objects if o.type == "CURVE"
-           for s in o.data.splines for p in s.bezier_points]
+    pts = [
+        o.matrix_world @ p.co
+        for o in collection.objects
+        if o.type == "CURVE"
+        for s in o.data.splines
+        for p in s.bezier_points
+    ]
     lo = tuple(min(p[i] for p in pts) for i in range(3))
     hi = tuple(max(p[i] for p in pts) for i in range(3))
     preview.setup_preview_scene(scene, size=512, bounds=(lo, hi))
@@ -82,16 +88,20 @@ def main() -> None:
     try:
         assert bpy.ops.threedraw.draw(prompt=args.prompt, k=2) == {"FINISHED"}
         drawn = bpy.data.collections[args.prompt[:63]]
-        print(f"drawn in {time.monotonic() - t0:.0f} s: {len(drawn.objects)} curve objects, "
-              f"reward {drawn.get('threedraw_reward')}")
+        print(
+            f"drawn in {time.monotonic() - t0:.0f} s: {len(drawn.objects)} curve objects, "
+            f"reward {drawn.get('threedraw_reward')}"
+        )
         render(drawn, out / "addon-draw.png")
         for o in bpy.context.scene.objects:
             o.select_set(o.name in drawn.objects)
         t1 = time.monotonic()
         assert bpy.ops.threedraw.refine(prompt=args.prompt, rounds=1, k=2) == {"FINISHED"}
         refined = bpy.data.collections[f"{args.prompt[:48]} (refined)"]
-        print(f"refined in {time.monotonic() - t1:.0f} s into '{refined.name}': {len(refined.objects)} curve "
-              f"objects, reward {refined.get('threedraw_reward')}")
+        print(
+            f"refined in {time.monotonic() - t1:.0f} s into '{refined.name}': {len(refined.objects)} curve "
+            f"objects, reward {refined.get('threedraw_reward')}"
+        )
         render(refined, out / "addon-refined.png")
     finally:
         os.kill(pid, signal.SIGTERM)

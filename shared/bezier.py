@@ -6,9 +6,9 @@ A curve is its four control points (P0, P1, P2, P3), each a sequence of three fl
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Sequence, Tuple
+from collections.abc import Sequence
 
-Vec = Tuple[float, float, float]
+Vec = tuple[float, float, float]
 Control = Sequence[Sequence[float]]
 
 NEWTON_STEPS = 8
@@ -19,27 +19,35 @@ def point_at(c: Control, t: float) -> Vec:
     u = 1.0 - t
     b0, b1, b2, b3 = u * u * u, 3.0 * u * u * t, 3.0 * u * t * t, t * t * t
     p0, p1, p2, p3 = c
-    return (b0 * p0[0] + b1 * p1[0] + b2 * p2[0] + b3 * p3[0],
-            b0 * p0[1] + b1 * p1[1] + b2 * p2[1] + b3 * p3[1],
-            b0 * p0[2] + b1 * p1[2] + b2 * p2[2] + b3 * p3[2])
+    return (
+        b0 * p0[0] + b1 * p1[0] + b2 * p2[0] + b3 * p3[0],
+        b0 * p0[1] + b1 * p1[1] + b2 * p2[1] + b3 * p3[1],
+        b0 * p0[2] + b1 * p1[2] + b2 * p2[2] + b3 * p3[2],
+    )
 
 
-def samples(c: Control, count: int) -> List[Vec]:
+def samples(c: Control, count: int) -> list[Vec]:
     """``count`` points uniform in the curve parameter, first and last included (count >= 2)."""
     basis = _BASES.get(count)
     if basis is None:
         basis = _BASES.setdefault(count, [_basis(k / (count - 1)) for k in range(count)])
     (x0, y0, z0), (x1, y1, z1), (x2, y2, z2), (x3, y3, z3) = c
-    return [(b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3, b0 * y0 + b1 * y1 + b2 * y2 + b3 * y3,
-             b0 * z0 + b1 * z1 + b2 * z2 + b3 * z3) for b0, b1, b2, b3 in basis]
+    return [
+        (
+            b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3,
+            b0 * y0 + b1 * y1 + b2 * y2 + b3 * y3,
+            b0 * z0 + b1 * z1 + b2 * z2 + b3 * z3,
+        )
+        for b0, b1, b2, b3 in basis
+    ]
 
 
-def _basis(t: float) -> Tuple[float, float, float, float]:
+def _basis(t: float) -> tuple[float, float, float, float]:
     u = 1.0 - t
     return u * u * u, 3.0 * u * u * t, 3.0 * u * t * t, t * t * t
 
 
-_BASES: Dict[int, List[Tuple[float, float, float, float]]] = {}
+_BASES: dict[int, list[tuple[float, float, float, float]]] = {}
 
 
 def polyline_length(points: Sequence[Sequence[float]]) -> float:
@@ -90,8 +98,14 @@ def _derivatives(c: Control, t: float) -> tuple[Vec, Vec]:
     d01 = (p1[0] - p0[0], p1[1] - p0[1], p1[2] - p0[2])
     d12 = (p2[0] - p1[0], p2[1] - p1[1], p2[2] - p1[2])
     d23 = (p3[0] - p2[0], p3[1] - p2[1], p3[2] - p2[2])
-    first = (a0 * d01[0] + a1 * d12[0] + a2 * d23[0], a0 * d01[1] + a1 * d12[1] + a2 * d23[1],
-             a0 * d01[2] + a1 * d12[2] + a2 * d23[2])
-    second = (b0 * (d12[0] - d01[0]) + b1 * (d23[0] - d12[0]), b0 * (d12[1] - d01[1]) + b1 * (d23[1] - d12[1]),
-              b0 * (d12[2] - d01[2]) + b1 * (d23[2] - d12[2]))
+    first = (
+        a0 * d01[0] + a1 * d12[0] + a2 * d23[0],
+        a0 * d01[1] + a1 * d12[1] + a2 * d23[1],
+        a0 * d01[2] + a1 * d12[2] + a2 * d23[2],
+    )
+    second = (
+        b0 * (d12[0] - d01[0]) + b1 * (d23[0] - d12[0]),
+        b0 * (d12[1] - d01[1]) + b1 * (d23[1] - d12[1]),
+        b0 * (d12[2] - d01[2]) + b1 * (d23[2] - d12[2]),
+    )
     return first, second

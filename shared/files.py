@@ -16,7 +16,9 @@ def read_text(path: str | Path, max_bytes: int) -> str:
     try:
         size = p.stat().st_size
         if size > max_bytes:
-            limit = f"{max_bytes // 1024} KiB" if max_bytes < 1024 * 1024 else f"{max_bytes // (1024 * 1024)} MiB"
+            limit = (
+                f"{max_bytes // 1024} KiB" if max_bytes < 1024 * 1024 else f"{max_bytes // (1024 * 1024)} MiB"
+            )
             raise FileReadError(f"{p.name}: {size} bytes, larger than {limit}")
         return p.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -32,7 +32,11 @@ def tolerance_for(sketch: Sketch, tolerance: float | None = None) -> float:
     """The tolerance to use: the given one, checked, or the sketch's default."""
     if tolerance is None:
         return default_tolerance(sketch)
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not math.isfinite(tolerance) \
-            or not 0 < tolerance <= MAX_TOLERANCE:
+    if (
+        isinstance(tolerance, bool)
+        or not isinstance(tolerance, (int, float))
+        or not math.isfinite(tolerance)
+        or not 0 < tolerance <= MAX_TOLERANCE
+    ):
         raise ValueError(f"tolerance: expected a number in (0, {MAX_TOLERANCE}], got {tolerance!r}")
     return float(tolerance)

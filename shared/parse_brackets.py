@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from .parse_reading import Candidate, Reading, keys
 from .parse_tokens import Budget, Group, Item, Num, Str, groups, is_point, is_stroke, tokenize, walk
@@ -84,8 +84,10 @@ def read_objects(items: list[Item], budget: Budget, name: str = "JSON", depth: i
 
 def _is_stroke_object_list(g: Group) -> bool:
     subs = groups(g.items)
-    return bool(subs) and len(subs) == len(g.items) and all(
-        s.opener == "{" and _points_of(s) is not None for s in subs
+    return (
+        bool(subs)
+        and len(subs) == len(g.items)
+        and all(s.opener == "{" and _points_of(s) is not None for s in subs)
     )
 
 
@@ -111,7 +113,9 @@ def _read_stroke_list(value: Group, name: str) -> Reading:
                 pts,
                 label.text if isinstance(label, Str) else "",
                 sid.text if isinstance(sid, Str) else "",
-                flat=pts is not None and bool(pts.items) and not groups(pts.items),  # "points": [x0, y0, ..., z3]
+                flat=pts is not None
+                and bool(pts.items)
+                and not groups(pts.items),  # "points": [x0, y0, ..., z3]
                 explicit_label=True,
             ),
             last,

@@ -47,7 +47,19 @@ _RULE = re.compile(r":?-{1,}+:?")
 _AXIS = re.compile(r"[xyz]")
 _TWELVE = re.compile(r"p([0-3])([xyz])|([xyz])([0-3])")
 _POINT_COL = re.compile(r"(?:p|pt|point|cp|ctrl|controlpoint)([0-3])")
-_KEY_COLS = {"stroke", "curve", "bezier", "id", "no", "segment", "strokeid", "curveid", "strokeno", "index", ""}
+_KEY_COLS = {
+    "stroke",
+    "curve",
+    "bezier",
+    "id",
+    "no",
+    "segment",
+    "strokeid",
+    "curveid",
+    "strokeno",
+    "index",
+    "",
+}
 _LABEL_COLS = {"label", "name", "part", "description", "component"}
 _PLABEL_COLS = {"point", "pt", "p", "cp", "ctrl", "controlpoint", "pointid", "k"}
 _COORD_COLS = {"points", "controlpoints", "coordinates", "coords", "xyz", "position", "pointsxyz"}
@@ -215,7 +227,11 @@ def _block(lines: list[tuple[int, str]], i: int, depth: int, budget: Budget) -> 
         while i < len(lines) and lines[i][0] == indent and (m := _SEQ.fullmatch(lines[i][1])):
             rest = (m.group(1) or "").strip()
             if not rest:
-                child, j = (_block(lines, i + 1, depth + 1, budget) if _deeper(lines, i + 1, indent) else (None, i + 1))
+                child, j = (
+                    _block(lines, i + 1, depth + 1, budget)
+                    if _deeper(lines, i + 1, indent)
+                    else (None, i + 1)
+                )
             elif _SEQ.fullmatch(rest) or _KEY.fullmatch(rest):
                 # "- key: value" or "- - x": the item is a block indented where its text starts.
                 lines[i] = (indent + len(lines[i][1]) - len(rest), rest)

@@ -11,8 +11,8 @@ import math
 from dataclasses import dataclass, field
 
 from .parse_tokens import Group, Item, Odd, Str, Word, groups, number_of
-from .text_normalise import DASHES, OPERATORS
 from .sketch import CUBE, MAX_LABEL_CHARS, Point, Points
+from .text_normalise import DASHES, OPERATORS
 
 # Coordinates within this magnitude are clamped into the cube; beyond it the
 # stroke is nonsense (wrong units, a stray index) and is dropped.
@@ -142,7 +142,8 @@ def _unreadable(odd: Odd, where: str) -> str:
         what = "an expression, not a number."
     else:
         what = "a number in a form that is not read (write decimals like 0.5)."
-    return f"{where}has {odd.text!r} (U+{ord(odd.text):04X}) next to a number: {what} Stroke dropped rather than guessed"
+    found = f"{odd.text!r} (U+{ord(odd.text):04X})"
+    return f"{where}has {found} next to a number: {what} Stroke dropped rather than guessed"
 
 
 def _short(text: str) -> str:
@@ -153,4 +154,3 @@ def _short(text: str) -> str:
 def clean_label(text: str) -> str:
     text = text.strip().strip("#/-:;,>=.*| \t\"'()").strip()
     return text[:MAX_LABEL_CHARS]
-

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, Union
 
 from .text_normalise import DASHES, FRACTIONS, OPERATORS
 
@@ -82,7 +82,12 @@ class Group:
     __slots__ = ("opener", "start", "end", "closed", "items", "comment", "colons", "seps")
 
     def __init__(
-        self, opener: str, start: int = 0, end: int = -1, closed: bool = False, items: "list[Item] | None" = None
+        self,
+        opener: str,
+        start: int = 0,
+        end: int = -1,
+        closed: bool = False,
+        items: list[Item] | None = None,
     ) -> None:
         self.opener = opener
         self.start = start  # offset of the opening bracket
@@ -99,7 +104,7 @@ class Group:
         self.colons.append(len(self.items))
 
 
-Item = Union[Num, Word, Str, Odd, Group]
+Item = Num | Word | Str | Odd | Group
 
 _NUM = r"[-+]?+(?:[0-9]++(?:\.[0-9]*+)?+|\.[0-9]++)(?:[eE][-+]?+[0-9]++)?+"
 NUMBER = re.compile(_NUM)
@@ -307,6 +312,8 @@ def is_stroke(g: Group) -> bool:
     if g.opener == "{":
         return False
     subs = g.items
-    return bool(subs) and all(isinstance(i, Group) and not groups(i.items) for i in subs) and any(
-        is_point(i) for i in subs if isinstance(i, Group)
+    return (
+        bool(subs)
+        and all(isinstance(i, Group) and not groups(i.items) for i in subs)
+        and any(is_point(i) for i in subs if isinstance(i, Group))
     )

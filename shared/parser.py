@@ -55,13 +55,21 @@ MAX_TOKENS = 100_000
 TAIL_CHARS = 250_000
 TAIL_TOKENS = 50_000
 
-__all__ = ["parse", "ParseResult", "ParseError", "Problem", "MAX_RESPONSE_CHARS", "MAX_ABS_COORD", "MAX_TOKENS"]
+__all__ = [
+    "parse",
+    "ParseResult",
+    "ParseError",
+    "Problem",
+    "MAX_RESPONSE_CHARS",
+    "MAX_ABS_COORD",
+    "MAX_TOKENS",
+]
 
 
 class ParseError(ValueError):
     """The response held no usable stroke; the message says why."""
 
-    def __init__(self, message: str, problems: "list[Problem] | None" = None):
+    def __init__(self, message: str, problems: list[Problem] | None = None):
         super().__init__(message)
         self.problems = problems or []
 
@@ -147,13 +155,17 @@ def _parse(text: str, prompt: str) -> ParseResult:
     best = max(readings, key=lambda r: (len(r.strokes), r.count))
     problems = list(best.problems)
     if cut:
-        problems.append(Problem(None, f"the response holds more than {MAX_TOKENS:,} tokens; {cut}", "warning"))
+        problems.append(
+            Problem(None, f"the response holds more than {MAX_TOKENS:,} tokens; {cut}", "warning")
+        )
     if not best.strokes:
         if problems:
             detail = "; ".join(str(p) for p in problems[:5])
             more = f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""
             raise ParseError(f"no valid stroke in the response: {detail}{more}", problems)
-        raise ParseError("no stroke found in the response (expected draw_bezier[...] lines or a list of strokes)")
+        raise ParseError(
+            "no stroke found in the response (expected draw_bezier[...] lines or a list of strokes)"
+        )
     note = _which_reading(best, readings)
     if note:
         problems.append(note)
@@ -187,8 +199,10 @@ def _which_reading(best: Reading, readings: list[Reading]) -> Problem | None:
         return None
     rest = ", ".join(f"{name} ({n})" for name, n in others.items())
     return Problem(
-        None, f"read as {best.name} ({len(best.strokes)} strokes), the reading with the most valid strokes; "
-        f"also found: {rest}", "note",
+        None,
+        f"read as {best.name} ({len(best.strokes)} strokes), the reading with the most valid strokes; "
+        f"also found: {rest}",
+        "note",
     )
 
 

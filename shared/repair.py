@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, NamedTuple, Sequence, Set, Tuple
+from typing import Any, NamedTuple
 
 from .bezier import Vec, nearest_on_curve, point_at, polyline_length, samples
 from .meets import SAMPLES, tolerance_for
@@ -45,7 +46,7 @@ ROUNDING = 1e-12
 # Steps of carrying attached groups along with a move before it is given up as a tangle.
 MAX_CARRIED = 64
 
-Cell = Tuple[int, int, int]
+Cell = tuple[int, int, int]
 
 
 @dataclass(frozen=True)
@@ -58,19 +59,27 @@ class Change:
     """
 
     kind: str
-    strokes: Tuple[str, ...]
-    onto: Tuple[str, ...] = ()
+    strokes: tuple[str, ...]
+    onto: tuple[str, ...] = ()
     distance: float = 0.0
 
-    def to_dict(self) -> Dict[str, Any]:
-        return {"kind": self.kind, "strokes": list(self.strokes), "onto": list(self.onto),
-                "distance": self.distance}
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "strokes": list(self.strokes),
+            "onto": list(self.onto),
+            "distance": self.distance,
+        }
 
     @classmethod
-    def from_dict(cls, d: Dict[str, Any]) -> "Change":
+    def from_dict(cls, d: dict[str, Any]) -> Change:
         """A stored change record (``to_dict``'s shape) back as a Change."""
-        return cls(str(d["kind"]), tuple(d.get("strokes") or ()), tuple(d.get("onto") or ()),
-                   float(d.get("distance") or 0.0))
+        return cls(
+            str(d["kind"]),
+            tuple(d.get("strokes") or ()),
+            tuple(d.get("onto") or ()),
+            float(d.get("distance") or 0.0),
+        )
 
     def __str__(self) -> str:
         ids = ", ".join(self.strokes)
@@ -85,7 +94,7 @@ class Change:
 
 class Repaired(NamedTuple):
     sketch: Sketch
-    changes: List[Change]
+    changes: list[Change]
 
 
 def repair(sketch: Sketch, tolerance: float | None = None) -> Repaired:
@@ -129,20 +138,20 @@ class _Repair:
         self.ctrl = [[list(p) for p in s.points] for s in sketch.strokes]
         self.alive = [True] * len(self.orig)
         self.parent = list(range(2 * len(self.orig)))
-        self.members: Dict[int, List[int]] = {k: [k] for k in self.parent}  # root -> ends
-        self.onto: Dict[int, Set[int]] = defaultdict(set)  # root -> strokes snapped onto
-        self.attached: Set[int] = set()  # roots of groups lying on a stroke's interior
-        self.carried: Dict[int, Dict[int, float]] = defaultdict(dict)  # stroke -> {end key: t}
-        self.removed: List[Change] = []
+        self.members: dict[int, list[int]] = {k: [k] for k in self.parent}  # root -> ends
+        self.onto: dict[int, set[int]] = defaultdict(set)  # root -> strokes snapped onto
+        self.attached: set[int] = set()  # roots of groups lying on a stroke's interior
+        self.carried: dict[int, dict[int, float]] = defaultdict(dict)  # stroke -> {end key: t}
+        self.removed: list[Change] = []
         self._index = _SampleIndex()
-        self._found: Dict[int, Tuple[int, List[Tuple[float, int, float]]]] = {}  # root -> (ends, curves near)
+        self._found: dict[int, tuple[int, list[tuple[float, int, float]]]] = {}  # root -> (ends, curves near)
 
     # -- the whole repair -------------------------------------------------------
     def run(self) -> Repaired:
         self._remove(range(len(self.orig)))
         self._snap_onto_curves(move=False)
         for _ in range(MAX_ROUNDS):
-            moved: Set[int] = set()
+            moved: set[int] = set()
             for _ in range(MAX_PASSES):
                 step = self._join_ends() | self._snap_onto_curves()
                 if not step:
@@ -170,7 +179,7 @@ class _Repair:
             strokes.append(s if points == s.points else Stroke(s.id, points, s.label))  # type: ignore[arg-type]
         return Sketch(prompt=self.sketch.prompt, strokes=strokes)
 
-    def _joint_changes(self) -> List[Change]:
+    def _joint_changes(self) -> list[Change]:
         ids = [s.id for s in self.sketch.strokes]
         out = []
         for root, keys in self._groups().items():
@@ -193,7 +202,7 @@ class _Repair:
         for i in candidates:
             if self._is_short(self.ctrl[i]):
                 self._drop(i, Change("degenerate", (ids[i],), (), self._length(self.ctrl[i])))
-        by_cell: Dict[Cell, List[int]] = defaultdict(list)
+        by_cell: dict[Cell, list[int]] = defaultdict(list)
         for j, c in enumerate(self.ctrl):
             if self.alive[j]:
                 by_cell[self._cell(c[0], self.tol)].append(j)
@@ -226,10 +235,10 @@ class _Repair:
         return math.dist(c[0], c[3]) < self.tol and self._length(c) < self.tol
 
     # -- joining ends to ends -----------------------------------------------------
-    def _join_ends(self) -> Set[int]:
+    def _join_ends(self) -> set[int]:
         """Merge groups of ends within the tolerance, nearest pairs first; the strokes moved.
         Two free groups meet at their mean; a free group joining an attached one moves onto it."""
-        at: Dict[Tuple[float, ...], int] = {}
+        at: dict[tuple[float, ...], int] = {}
         for key in range(len(self.parent)):
             if not self.alive[key >> 1]:
                 continue
@@ -240,7 +249,7 @@ class _Repair:
         roots = self._groups()
         pairs = _close_pairs({r: self._pos(r) for r in roots}, self.tol)
         total = {r: [v * len(keys) for v in self._pos(r)] for r, keys in roots.items()}
-        moved: Set[int] = set()
+        moved: set[int] = set()
         for _, a, b in pairs:
             ra, rb = self._find(a), self._find(b)
             if ra == rb or (ra in self.attached and rb in self.attached):
@@ -262,7 +271,7 @@ class _Repair:
         return moved
 
     # -- snapping ends onto curves ------------------------------------------------
-    def _snap_onto_curves(self, move: bool = True) -> Set[int]:
+    def _snap_onto_curves(self, move: bool = True) -> set[int]:
         """Attach each free group of ends lying on another stroke's interior where it is, and
         (``move``) snap each within the tolerance of a stroke onto its nearest point; the strokes
         moved."""
@@ -271,14 +280,18 @@ class _Repair:
             return set()
         self._index.update(self, live)
         reach, changed = self._index.reach, self._index.changed
-        wants: Dict[int, List[Tuple[float, int, float]]] = {}
+        wants: dict[int, list[tuple[float, int, float]]] = {}
         for root, keys in self._groups().items():
             if root in self.attached:
                 continue  # attached: stays put
             cell = self._cell(self._pos(root), reach)
             cached = self._found.get(root)
-            if cached is not None and cached[0] == len(keys) and changed is not None \
-                    and not any((cell[0] + dx, cell[1] + dy, cell[2] + dz) in changed for dx, dy, dz in _AROUND):
+            if (
+                cached is not None
+                and cached[0] == len(keys)
+                and changed is not None
+                and not any((cell[0] + dx, cell[1] + dy, cell[2] + dz) in changed for dx, dy, dz in _AROUND)
+            ):
                 found = cached[1]  # nothing near it moved since it was looked at
             else:
                 found = sorted(self._curves_near(self._pos(root), _strokes(keys)))
@@ -289,7 +302,7 @@ class _Repair:
                         self._attach(root, j, t)
             elif found and found[0][0] <= self.tol:
                 wants[root] = found
-        moved: Set[int] = set()
+        moved: set[int] = set()
         for root in self._targets_first(wants) if move else ():
             if self._find(root) != root or root in self.attached:
                 continue  # joined to another group in this pass: the next pass looks again
@@ -314,12 +327,12 @@ class _Repair:
                 break
         return moved
 
-    def _targets_first(self, wants: Dict[int, List[Tuple[float, int, float]]]) -> List[int]:
+    def _targets_first(self, wants: dict[int, list[tuple[float, int, float]]]) -> list[int]:
         """The groups in an order where a group comes after the groups holding the ends of the
         strokes it may snap onto, so a curve settles before anything lands on it (moving it
         later would carry what landed, and that may be more than the tolerance allows)."""
-        order: List[int] = []
-        seen: Set[int] = set()
+        order: list[int] = []
+        seen: set[int] = set()
         for start in wants:
             stack = [(start, False)]
             while stack:
@@ -338,11 +351,11 @@ class _Repair:
                             stack.append((dep, False))
         return order
 
-    def _curves_near(self, p: Sequence[float], own: Set[int]) -> List[Tuple[float, int, float]]:
+    def _curves_near(self, p: Sequence[float], own: set[int]) -> list[tuple[float, int, float]]:
         """Strokes (not in ``own``) that may pass within the tolerance of p: (distance, stroke,
         t of the nearest point of the curve); exact for the nearest and for all that meet p."""
         index = self._index
-        nearest: Dict[int, Tuple[float, int]] = {}
+        nearest: dict[int, tuple[float, int]] = {}
         for j, n in self._near(index.grid, p, index.reach):
             if j not in own:
                 d = math.dist(p, index.points[j][n])
@@ -352,7 +365,7 @@ class _Repair:
         # distance. Curves are measured nearest-bound first, until no other can be nearer than
         # the nearest found (or meet p); the rest keep their bound, which is all a fallback needs.
         bounds = sorted((near - 0.5 * index.gaps[j], j, n) for j, (near, n) in nearest.items())
-        out: List[Tuple[float, int, float]] = []
+        out: list[tuple[float, int, float]] = []
         best = math.inf
         for bound, j, n in bounds:
             if bound > self.tol:
@@ -361,7 +374,9 @@ class _Repair:
             if bound > max(best, self.joined):
                 out.append((bound, j, params[n]))
                 continue
-            t, _, d = nearest_on_curve(self.ctrl[j], p, params[max(0, n - 1)], params[min(len(params) - 1, n + 1)])
+            t, _, d = nearest_on_curve(
+                self.ctrl[j], p, params[max(0, n - 1)], params[min(len(params) - 1, n + 1)]
+            )
             if d <= self.tol:
                 out.append((d, j, t))
                 best = min(best, d)
@@ -373,13 +388,13 @@ class _Repair:
         self.onto[root].add(j)
 
     # -- moves --------------------------------------------------------------------
-    def _plan(self, keys: Sequence[int], q: Sequence[float]) -> Dict[int, List[float]] | None:
+    def _plan(self, keys: Sequence[int], q: Sequence[float]) -> dict[int, list[float]] | None:
         """Where every end goes if the ends ``keys`` go to q, groups attached to the strokes that
         move carried along; None when an end would end up farther than the tolerance from where
         it was, a stroke would become shorter than it, or the carrying does not settle (or comes
         back to move the ends ``keys`` elsewhere)."""
-        plan: Dict[int, List[float]] = {}
-        trial: Dict[int, List[List[float]]] = {}
+        plan: dict[int, list[float]] = {}
+        trial: dict[int, list[list[float]]] = {}
         aim = [float(v) for v in q]
         todo = [(list(keys), aim)]
         for _ in range(MAX_CARRIED):
@@ -396,7 +411,9 @@ class _Repair:
                 if math.dist(target, self.orig[i][_point(key)]) > self.tol:
                     return None
                 plan[key] = target
-                _set_end(trial.setdefault(i, [list(p) for p in self.ctrl[i]]), self.orig[i], _point(key), target)
+                _set_end(
+                    trial.setdefault(i, [list(p) for p in self.ctrl[i]]), self.orig[i], _point(key), target
+                )
                 changed.add(i)
             for i in sorted(changed):
                 if self._is_short(trial[i]):
@@ -405,7 +422,7 @@ class _Repair:
                     todo.append((self._live(self._find(key)), list(point_at(trial[i], t))))
         return None
 
-    def _apply(self, plan: Dict[int, List[float]]) -> Set[int]:
+    def _apply(self, plan: dict[int, list[float]]) -> set[int]:
         moved = set()
         for key, q in plan.items():
             i = key >> 1
@@ -415,7 +432,7 @@ class _Repair:
         return moved
 
     # -- helpers --------------------------------------------------------------------
-    def _pos(self, key: int) -> List[float]:
+    def _pos(self, key: int) -> list[float]:
         return self.ctrl[key >> 1][_point(key)]
 
     def _find(self, key: int) -> int:
@@ -441,10 +458,10 @@ class _Repair:
                 held[root] = held.pop(child)
         return root
 
-    def _live(self, root: int) -> List[int]:
+    def _live(self, root: int) -> list[int]:
         return [k for k in self.members[root] if self.alive[k >> 1]]
 
-    def _groups(self) -> Dict[int, List[int]]:
+    def _groups(self) -> dict[int, list[int]]:
         """Root -> the live ends of its group, groups in order of their first end."""
         groups = {r: self._live(r) for r in sorted(self.members, key=lambda r: min(self.members[r]))}
         return {r: keys for r, keys in groups.items() if keys}
@@ -454,10 +471,10 @@ class _Repair:
         inv = 1.0 / size
         return (math.floor(p[0] * inv), math.floor(p[1] * inv), math.floor(p[2] * inv))
 
-    def _near(self, grid: Dict[Cell, List[Any]], p: Sequence[float], size: float) -> List[Any]:
+    def _near(self, grid: dict[Cell, list[Any]], p: Sequence[float], size: float) -> list[Any]:
         """Everything in the 27 cells around p's: all entries within ``size`` of p, and a few more."""
         x, y, z = self._cell(p, size)
-        out: List[Any] = []
+        out: list[Any] = []
         for dx, dy, dz in _AROUND:
             found = grid.get((x + dx, y + dy, z + dz))
             if found:
@@ -469,16 +486,16 @@ _AROUND = [(dx, dy, dz) for dx in (-1, 0, 1) for dy in (-1, 0, 1) for dz in (-1,
 _FORWARD = [d for d in _AROUND if d > (0, 0, 0)]  # half of the neighbours: each pair of cells once
 
 
-def _close_pairs(spots: Dict[int, Sequence[float]], radius: float) -> List[Tuple[float, int, int]]:
+def _close_pairs(spots: dict[int, Sequence[float]], radius: float) -> list[tuple[float, int, int]]:
     """Every pair of spots at most ``radius`` apart, (distance, smaller key, larger key), nearest first."""
     inv = 1.0 / radius
-    cells: Dict[Cell, List[Tuple[int, Sequence[float]]]] = defaultdict(list)
+    cells: dict[Cell, list[tuple[int, Sequence[float]]]] = defaultdict(list)
     for key, p in spots.items():
         cells[(math.floor(p[0] * inv), math.floor(p[1] * inv), math.floor(p[2] * inv))].append((key, p))
     out = []
     for (x, y, z), here in cells.items():
         for n, (a, pa) in enumerate(here):
-            for b, pb in here[n + 1:]:
+            for b, pb in here[n + 1 :]:
                 d = math.dist(pa, pb)
                 if d <= radius:
                     out.append((d, min(a, b), max(a, b)))
@@ -502,16 +519,16 @@ class _SampleIndex:
     strokes to stretch a little before it is rebuilt."""
 
     def __init__(self) -> None:
-        self.grid: Dict[Cell, List[Tuple[int, int]]] = defaultdict(list)
-        self.cells: Dict[int, List[Cell]] = {}
-        self.points: Dict[int, List[Vec]] = {}  # stroke -> its filed points
-        self.params: Dict[int, List[float]] = {}  # stroke -> their curve parameters
-        self.gaps: Dict[int, float] = {}  # stroke -> the widest gap between its filed points
+        self.grid: dict[Cell, list[tuple[int, int]]] = defaultdict(list)
+        self.cells: dict[int, list[Cell]] = {}
+        self.points: dict[int, list[Vec]] = {}  # stroke -> its filed points
+        self.params: dict[int, list[float]] = {}  # stroke -> their curve parameters
+        self.gaps: dict[int, float] = {}  # stroke -> the widest gap between its filed points
         self.reach = 0.0
-        self.stale: Set[int] = set()
-        self.changed: Set[Cell] | None = None  # cells refiled by the last update; None: all
+        self.stale: set[int] = set()
+        self.changed: set[Cell] | None = None  # cells refiled by the last update; None: all
 
-    def update(self, repair: "_Repair", live: List[int]) -> None:
+    def update(self, repair: _Repair, live: list[int]) -> None:
         tol = repair.tol
         moved = [i for i in self.stale if repair.alive[i]]
         if not self.cells or any(tol + 0.5 * _gap(repair.ctrl[i], tol)[1] > self.reach for i in moved):
@@ -550,7 +567,7 @@ class _SampleIndex:
                 self.changed.add(cell)
 
 
-def _gap(c: Sequence[Sequence[float]], tol: float) -> Tuple[int, float]:
+def _gap(c: Sequence[Sequence[float]], tol: float) -> tuple[int, float]:
     """The stride to file a curve at, and the widest gap between its filed points (a bound)."""
     step = _longest(c)
     stride = 1
@@ -576,11 +593,11 @@ def _point(key: int) -> int:
     return 3 if key & 1 else 0
 
 
-def _strokes(keys: Iterable[int]) -> Set[int]:
+def _strokes(keys: Iterable[int]) -> set[int]:
     return {k >> 1 for k in keys}
 
 
-def _set_end(c: List[List[float]], orig: Sequence[Sequence[float]], point: int, q: Sequence[float]) -> None:
+def _set_end(c: list[list[float]], orig: Sequence[Sequence[float]], point: int, q: Sequence[float]) -> None:
     """Put end ``point`` of curve c at q and its handle at the same offset from where it was."""
     handle = 1 if point == 0 else 2
     c[point] = [float(v) for v in q]

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence, Tuple
+from typing import Any
 
 from .files import FileReadError, read_text, write_text_atomic
 
@@ -30,8 +31,8 @@ MAX_ID_CHARS = 64
 # before json.loads spends memory on it.
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
-Point = Tuple[float, float, float]
-Points = Tuple[Point, Point, Point, Point]
+Point = tuple[float, float, float]
+Points = tuple[Point, Point, Point, Point]
 
 
 class SketchError(ValueError):
@@ -60,7 +61,7 @@ class Sketch:
     @classmethod
     def from_points(
         cls, prompt: str, curves: Iterable[Sequence[Sequence[float]]], labels: Sequence[str] = ()
-    ) -> "Sketch":
+    ) -> Sketch:
         """Build and validate a sketch from bare control points; ids are s1, s2, ..."""
         strokes = []
         labels = list(labels)
@@ -72,7 +73,7 @@ class Sketch:
         return sketch
 
     @classmethod
-    def from_dict(cls, data: Any) -> "Sketch":
+    def from_dict(cls, data: Any) -> Sketch:
         if not isinstance(data, dict):
             raise SketchError(f"sketch: expected a JSON object, got {type(data).__name__}")
         fmt = data.get("format")
@@ -94,7 +95,9 @@ class Sketch:
             sid = s.get("id", f"s{i + 1}")
             label = s.get("label", "")
             if not isinstance(sid, str) or not sid or len(sid) > MAX_ID_CHARS:
-                raise SketchError(f"{where} id: expected a non-empty string of at most {MAX_ID_CHARS} characters")
+                raise SketchError(
+                    f"{where} id: expected a non-empty string of at most {MAX_ID_CHARS} characters"
+                )
             if not isinstance(label, str):
                 raise SketchError(f"{where} label: expected a string")
             strokes.append(_make_stroke(sid, s.get("points"), label, where))
@@ -103,7 +106,7 @@ class Sketch:
         return sketch
 
     @classmethod
-    def from_json(cls, text: str) -> "Sketch":
+    def from_json(cls, text: str) -> Sketch:
         if len(text) > MAX_FILE_BYTES:
             raise SketchError(f"sketch JSON is {len(text)} characters, at most {MAX_FILE_BYTES} allowed")
         try:
@@ -117,7 +120,7 @@ class Sketch:
         return cls.from_dict(data)
 
     @classmethod
-    def load(cls, path: str | Path) -> "Sketch":
+    def load(cls, path: str | Path) -> Sketch:
         p = Path(path)
         try:
             text = read_text(p, MAX_FILE_BYTES)
@@ -164,7 +167,9 @@ class Sketch:
                 for axis, v in zip("xyz", p):
                     v = _coordinate(v, f"stroke {i + 1} point {k + 1} {axis}")
                     if abs(v) > CUBE + 1e-9:
-                        raise SketchError(f"stroke {i + 1} point {k + 1} {axis}: {v} lies outside the cube [-1, 1]")
+                        raise SketchError(
+                            f"stroke {i + 1} point {k + 1} {axis}: {v} lies outside the cube [-1, 1]"
+                        )
 
     def bounds(self) -> tuple[Point, Point]:
         """Axis-aligned box of all control points ((0,0,0),(0,0,0) when empty)."""
@@ -213,7 +218,13 @@ def _coordinate(v: Any, where: str) -> float:
 
 
 def _invalid(v: Any, where: str, why: str) -> float:
-    shown = repr(v) if not isinstance(v, int) else str(v) if v.bit_length() < 80 else f"an integer of {_digits(v)} digits"
+    shown = (
+        repr(v)
+        if not isinstance(v, int)
+        else str(v)
+        if v.bit_length() < 80
+        else f"an integer of {_digits(v)} digits"
+    )
     if isinstance(v, str) and len(shown) > 40:
         shown = shown[:30] + f"...' ({len(v)} characters)"
     raise SketchError(f"{where}: {shown} {why}")

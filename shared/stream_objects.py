@@ -21,7 +21,9 @@ MAX_OBJECT_CHARS = 32_000
 MAX_SCANNED = 4_000_000
 _SIGNIFICANT = re.compile(r"[{}\[\]\"'\\]")
 # A key the parser reads a stroke's points from (a point list, or p0..p3), quoted or not.
-_POINT_KEY = re.compile(r"\b(?:%s)\b[\"']?\s*:" % "|".join(re.escape(k) for k in (*POINT_LIST_KEYS, "p0")))
+_POINT_KEY = re.compile(
+    r"\b(?:" + "|".join(re.escape(k) for k in (*POINT_LIST_KEYS, "p0")) + r")\b[\"']?\s*:"
+)
 
 
 class _Open:
@@ -60,7 +62,9 @@ class ObjectScanner:
             self.stopped = True
             return []
         self._buf += chunk
-        self._keyed = self._keyed or bool(_POINT_KEY.search(self._buf[-len(chunk) - 24 :]))  # a key cut in two too
+        self._keyed = self._keyed or bool(
+            _POINT_KEY.search(self._buf[-len(chunk) - 24 :])
+        )  # a key cut in two too
         found = []
         for m in _SIGNIFICANT.finditer(chunk):
             c, at = m.group(), start + m.start()

@@ -60,7 +60,11 @@ class StreamParser:
         self._size += len(chunk)
         if self._size <= MAX_RESPONSE_CHARS:
             self._parts.append(chunk)
-        if len(self.strokes) >= MAX_STROKES or self._size > MAX_RESPONSE_CHARS or self._reread > LIVE_READ_CHARS:
+        if (
+            len(self.strokes) >= MAX_STROKES
+            or self._size > MAX_RESPONSE_CHARS
+            or self._reread > LIVE_READ_CHARS
+        ):
             return []
         objects = self._objects.feed(chunk)
         if objects:

@@ -43,7 +43,14 @@ for _cp in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD):
 # the lookbehinds then check the character before it.
 _D = "[" + DASHES + "]"
 _MINUS = re.compile(
-    _D + r"(?:(?<=[\s(\[{,;:=|\"'<>*]" + _D + r")|(?<=[0-9.][eE]" + _D + r")|(?<![\s\S]" + _D + r"))(?=\.?[0-9])"
+    _D
+    + r"(?:(?<=[\s(\[{,;:=|\"'<>*]"
+    + _D
+    + r")|(?<=[0-9.][eE]"
+    + _D
+    + r")|(?<![\s\S]"
+    + _D
+    + r"))(?=\.?[0-9])"
 )
 
 

@@ -6,14 +6,22 @@ Importing this module loads neither torch nor bpy (the Blender tests use the ske
 
 from __future__ import annotations
 
-from threedraw.bench.scoring import random_sketch  # noqa: F401  (re-exported for the tests)
-from threedraw.testing.tiny_clip import TINY_CLIP_CONFIG, make_tiny_clip  # noqa: F401  (likewise)
+import pytest
+
+from threedraw.bench.scoring import random_sketch as random_sketch  # re-exported for the tests
 from threedraw.shared.sketch import Sketch
+from threedraw.testing.tiny_clip import TINY_CLIP_CONFIG as TINY_CLIP_CONFIG  # likewise
+from threedraw.testing.tiny_clip import make_tiny_clip
 
 
 def line(a, b):
     """A straight stroke from a to b (control points at thirds)."""
-    return [a, [a[i] + (b[i] - a[i]) / 3 for i in range(3)], [a[i] + 2 * (b[i] - a[i]) / 3 for i in range(3)], b]
+    return [
+        a,
+        [a[i] + (b[i] - a[i]) / 3 for i in range(3)],
+        [a[i] + 2 * (b[i] - a[i]) / 3 for i in range(3)],
+        b,
+    ]
 
 
 def box_edges(lo, hi):
@@ -29,10 +37,23 @@ def chair() -> Sketch:
     s = 0.5  # half the seat's side
     z = -0.05  # seat height
     legs = [line([x, y, -0.85], [x, y, z]) for x in (-s, s) for y in (-s, s)]
-    seat = [line([-s, -s, z], [s, -s, z]), line([s, -s, z], [s, s, z]),
-            line([s, s, z], [-s, s, z]), line([-s, s, z], [-s, -s, z])]
-    back = [line([-s, s, z], [-s, s + 0.05, 0.85]), line([s, s, z], [s, s + 0.05, 0.85]),
-            [[-s, s + 0.05, 0.85], [-0.2, s + 0.15, 0.95], [0.2, s + 0.15, 0.95], [s, s + 0.05, 0.85]],
-            [[-s, s + 0.03, 0.45], [-0.2, s + 0.1, 0.5], [0.2, s + 0.1, 0.5], [s, s + 0.03, 0.45]]]
+    seat = [
+        line([-s, -s, z], [s, -s, z]),
+        line([s, -s, z], [s, s, z]),
+        line([s, s, z], [-s, s, z]),
+        line([-s, s, z], [-s, -s, z]),
+    ]
+    back = [
+        line([-s, s, z], [-s, s + 0.05, 0.85]),
+        line([s, s, z], [s, s + 0.05, 0.85]),
+        [[-s, s + 0.05, 0.85], [-0.2, s + 0.15, 0.95], [0.2, s + 0.15, 0.95], [s, s + 0.05, 0.85]],
+        [[-s, s + 0.03, 0.45], [-0.2, s + 0.1, 0.5], [0.2, s + 0.1, 0.5], [s, s + 0.03, 0.45]],
+    ]
     labels = ["leg"] * 4 + ["seat"] * 4 + ["back post", "back post", "top rail", "back rail"]
     return Sketch.from_points("a chair", legs + seat + back, labels)
+
+
+@pytest.fixture(scope="module")
+def tiny_clip(tmp_path_factory):
+    """A tiny open_clip model saved as a checkpoint: (config path, weights path)."""
+    return make_tiny_clip(tmp_path_factory.mktemp("clip"))

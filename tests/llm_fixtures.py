@@ -40,6 +40,8 @@ def server() -> Iterator[ScriptedServer]:
 
 def fast_provider(srv: ScriptedServer, **options) -> OpenAICompatProvider:
     """A provider with test-sized timeouts and backoff, so failures take fractions of a second."""
-    kw = dict(api_key=SECRET_KEY, timeout=2.0, connect_timeout=1.0, max_retries=2, backoff=0.05, max_backoff=0.2)
+    kw = dict(
+        api_key=SECRET_KEY, timeout=2.0, connect_timeout=1.0, max_retries=2, backoff=0.05, max_backoff=0.2
+    )
     kw.update(options)
     return OpenAICompatProvider(srv.base_url, "scripted-model", **kw)

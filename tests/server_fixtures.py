@@ -32,17 +32,25 @@ OWN_TOKEN = object()
 # A second, poorer drawing, so K candidates differ and the judge has a contrast to explain.
 POOR_ACTIONS = "<curves>\ndraw_bezier[(-0.5, 0, 0), (-0.2, 0, 0), (0.2, 0, 0), (0.5, 0, 0)]\n</curves>"
 LESSON = "Join every leg to a corner of the seat so the chair is one connected piece."
-JUDGE_REPLY = json.dumps({"analysis": "The better sketch has legs joined to the seat.",
-                          "operations": [{"operation": "add", "content": LESSON}]})
+JUDGE_REPLY = json.dumps(
+    {
+        "analysis": "The better sketch has legs joined to the seat.",
+        "operations": [{"operation": "add", "content": LESSON}],
+    }
+)
 
 
 def sketch_dict(prompt: str = "a box", shift: float = 0.0) -> dict[str, Any]:
     """A small valid sketch in the canonical JSON (two strokes)."""
     a, b = -0.5 + shift, 0.5 - shift
-    return {"format": "threedraw.sketch/1", "prompt": prompt, "strokes": [
-        {"id": "s1", "points": [[a, a, a], [a, 0.0, a], [a, 0.2, a], [a, b, a]]},
-        {"id": "s2", "points": [[a, b, a], [0.0, b, a], [0.2, b, a], [b, b, b]]},
-    ]}
+    return {
+        "format": "threedraw.sketch/1",
+        "prompt": prompt,
+        "strokes": [
+            {"id": "s1", "points": [[a, a, a], [a, 0.0, a], [a, 0.2, a], [a, b, a]]},
+            {"id": "s2", "points": [[a, b, a], [0.0, b, a], [0.2, b, a], [b, b, b]]},
+        ],
+    }
 
 
 def is_judge(req: RecordedRequest) -> bool:
@@ -89,7 +97,9 @@ class Server:
     def token(self) -> str:
         return self.token_file.read_text().strip()
 
-    def client(self, token: Any = OWN_TOKEN, headers: dict[str, str] | None = None, **kw: Any) -> httpx.Client:
+    def client(
+        self, token: Any = OWN_TOKEN, headers: dict[str, str] | None = None, **kw: Any
+    ) -> httpx.Client:
         """A client sending the server's token (``token=None``: none; a string: that one)."""
         headers = dict(headers or {})
         tok = self.token if token is OWN_TOKEN else token
@@ -115,20 +125,38 @@ class Server:
 def server_env(home: Path, **extra: str) -> dict[str, str]:
     """The environment of a test server: no user config, no user data, no inherited THREEDRAW_*."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("THREEDRAW_")}
-    env.update(XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data-home"), PYTHONUNBUFFERED="1")
+    env.update(
+        XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data-home"), PYTHONUNBUFFERED="1"
+    )
     env.update(extra)
     return env
 
 
-def start_server(home: Path, *args: str, data_dir: Path | None = None, env: dict[str, str] | None = None) -> Server:
+def start_server(
+    home: Path, *args: str, data_dir: Path | None = None, env: dict[str, str] | None = None
+) -> Server:
     """Start `threedraw serve --port 0 ...` and wait until it answers /v1/health."""
     home.mkdir(parents=True, exist_ok=True)
     data_dir = data_dir or home / "data"
     log = home / f"serve-{time.monotonic_ns()}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "threedraw.cli", "serve", "--port", "0", "--data-dir", str(data_dir), *args],
-            stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env or server_env(home))
+            [
+                sys.executable,
+                "-m",
+                "threedraw.cli",
+                "serve",
+                "--port",
+                "0",
+                "--data-dir",
+                str(data_dir),
+                *args,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env or server_env(home),
+        )
     deadline = time.monotonic() + START_TIMEOUT_S
     url = None
     while time.monotonic() < deadline:
@@ -146,12 +174,24 @@ def start_server(home: Path, *args: str, data_dir: Path | None = None, env: dict
                 pass
         time.sleep(0.1)
     proc.kill()
-    raise RuntimeError(f"threedraw serve did not answer at {url} within {START_TIMEOUT_S} s:\n{log.read_text()}")
+    raise RuntimeError(
+        f"threedraw serve did not answer at {url} within {START_TIMEOUT_S} s:\n{log.read_text()}"
+    )
 
 
 def llm_args(llm: ScriptedServer, *extra: str) -> list[str]:
     """Provider options for a server that calls the scripted LLM, with test-sized retries."""
-    return ["--base-url", llm.base_url, "--model", "scripted-model", "--retries", "0", "--timeout", "20", *extra]
+    return [
+        "--base-url",
+        llm.base_url,
+        "--model",
+        "scripted-model",
+        "--retries",
+        "0",
+        "--timeout",
+        "20",
+        *extra,
+    ]
 
 
 def clip_args(config: Path, checkpoint: Path, *extra: str) -> list[str]:
@@ -163,7 +203,9 @@ def wait_job(client: httpx.Client, job_id: str, timeout: float = 60) -> dict[str
     return wait_state(client, job_id, tuple(FINISHED), timeout)
 
 
-def wait_state(client: httpx.Client, job_id: str, states: tuple[str, ...], timeout: float = 30) -> dict[str, Any]:
+def wait_state(
+    client: httpx.Client, job_id: str, states: tuple[str, ...], timeout: float = 30
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = client.get(f"/v1/jobs/{job_id}").json()
@@ -195,4 +237,3 @@ def assert_envelope(resp: httpx.Response, status: int, code: str | None = None) 
     if code is not None:
         assert err["code"] == code, err
     return err
-

@@ -6,17 +6,17 @@ import json
 import threading
 
 import pytest
-from llm_fixtures import CUT_MID_NUMBER, GOOD_ACTIONS, GOOD_STROKES, PROSE, fast_provider, running_server
 
+from llm_fixtures import CUT_MID_NUMBER, GOOD_ACTIONS, GOOD_STROKES, PROSE, fast_provider, running_server
 from threedraw import prompts
 from threedraw.draw import agent
-from threedraw.testing.scripted_server import Reply, ScriptedServer
 from threedraw.shared.sketch import Sketch
+from threedraw.testing.scripted_server import Reply, ScriptedServer
+
 
 @pytest.fixture
 def server():
     yield from running_server()
-
 
 
 def by_seed(replies: dict[int, Reply], default: Reply):
@@ -96,7 +96,9 @@ def test_reply_cut_mid_number_keeps_the_complete_strokes(server):
 
 
 def test_reply_cut_before_any_stroke_is_repaired(server):
-    server.push(Reply.completion("<curves>\ndraw_bezier[(0.1, 0.2, 0.3), (0.4, 0.5"), Reply.completion(GOOD_ACTIONS))
+    server.push(
+        Reply.completion("<curves>\ndraw_bezier[(0.1, 0.2, 0.3), (0.4, 0.5"), Reply.completion(GOOD_ACTIONS)
+    )
     (c,) = agent.draw(fast_provider(server), "a chair")
     assert c.ok and c.repaired
     assert "stroke 1: incomplete" in server.requests[1].messages[-1]["content"]
@@ -120,15 +122,26 @@ def test_json_mode_asks_for_the_schema_and_parses_cut_json(server):
 
 def test_prompt_sections_lessons_and_current_sketch(server):
     server.push(Reply.completion(GOOD_ACTIONS))
-    current = Sketch.from_points("a chair", [[(0, 0, 0), (0.1, 0, 0), (0.2, 0, 0), (0.3, 0, 0)]], ["seat edge"])
+    current = Sketch.from_points(
+        "a chair", [[(0, 0, 0), (0.1, 0, 0), (0.2, 0, 0), (0.3, 0, 0)]], ["seat edge"]
+    )
     lessons = ["Connect every leg to the seat.", "Keep the back upright."]
     agent.draw(fast_provider(server), "a chair", lessons=lessons, current=current, max_strokes=20)
     system, user = (m["content"] for m in server.requests[0].messages)
-    for section in ("# Role", "# Output format", "# Data types", "# Coordinate system", "# Worked example", "# Rules"):
+    for section in (
+        "# Role",
+        "# Output format",
+        "# Data types",
+        "# Coordinate system",
+        "# Worked example",
+        "# Rules",
+    ):
         assert section in system
     assert "Z points up" in system and "-Y" in system
     assert "between 6 and 20 curves" in system
-    assert "draw_bezier[(-0.9, -0.6, 0.3), (-0.3, -0.6, 0.3)" in system  # the worked example, in the action format
+    assert (
+        "draw_bezier[(-0.9, -0.6, 0.3), (-0.3, -0.6, 0.3)" in system
+    )  # the worked example, in the action format
     assert user.startswith("Draw: a chair")
     assert "1. Connect every leg to the seat.\n2. Keep the back upright." in user
     assert "draw_bezier[(0, 0, 0), (0.1, 0, 0), (0.2, 0, 0), (0.3, 0, 0)]  # seat edge" in user

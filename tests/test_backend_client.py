@@ -12,10 +12,9 @@ import pytest
 from conftest import ROOT
 from llm_fixtures import GOOD_ACTIONS
 from server_fixtures import llm_args, start_server
-from threedraw.testing.scripted_server import RecordedRequest, Reply, ScriptedServer
-
 from threedraw.addon.client import BackendClient, BackendError, default_token_file
 from threedraw.addon.jobs.follow import JobFollower, progress_text, wait_for
+from threedraw.testing.scripted_server import RecordedRequest, Reply, ScriptedServer
 
 
 def script(req: RecordedRequest) -> Reply:
@@ -51,7 +50,9 @@ def test_the_token_file_is_the_one_the_server_at_the_url_writes(monkeypatch, tmp
     # A second server on another port has its own token file; the preference's default finds it.
     assert ServerSettings().token_path(9000) == folder / "token-9000"
     assert BackendClient("http://127.0.0.1:9000").token_file == folder / "token-9000"
-    assert BackendClient("http://127.0.0.1:9000", str(default_token_file())).token_file == folder / "token-9000"
+    assert (
+        BackendClient("http://127.0.0.1:9000", str(default_token_file())).token_file == folder / "token-9000"
+    )
     mine = tmp_path / "elsewhere" / "tok"
     assert BackendClient("http://127.0.0.1:9000", str(mine)).token_file == mine
 
@@ -72,8 +73,12 @@ def test_info_libraries_and_a_draw_job(client):
 
 def test_follower_streams_progress_then_the_prepared_result(client):
     events = []
-    follower = JobFollower(client, {"kind": "draw", "prompt": "a lamp", "k": 2},
-                           lambda job: len(job["result"]["sketches"]), poll_s=0.02).start()
+    follower = JobFollower(
+        client,
+        {"kind": "draw", "prompt": "a lamp", "k": 2},
+        lambda job: len(job["result"]["sketches"]),
+        poll_s=0.02,
+    ).start()
     wait_for(follower, lambda ev: events.append(ev) or ev.kind in ("done", "failed", "cancelled"), timeout=60)
     assert events[0].kind == "submitted" and events[0].job_id
     assert events[-1].kind == "done" and events[-1].payload == 2 and events[-1].fraction == 1.0
@@ -81,8 +86,9 @@ def test_follower_streams_progress_then_the_prepared_result(client):
 
 
 def test_follower_cancel_cancels_the_job_on_the_server(client):
-    follower = JobFollower(client, {"kind": "draw", "prompt": "a chair drawn slowly", "k": 1},
-                           lambda job: job, poll_s=0.02).start()
+    follower = JobFollower(
+        client, {"kind": "draw", "prompt": "a chair drawn slowly", "k": 1}, lambda job: job, poll_s=0.02
+    ).start()
     events = []
     wait_for(follower, lambda ev: events.append(ev) or ev.kind == "progress", timeout=30)
     follower.cancel()
@@ -92,8 +98,12 @@ def test_follower_cancel_cancels_the_job_on_the_server(client):
 
 
 def test_progress_text_reads_stage_and_fraction():
-    text, fraction = progress_text({"state": "running", "progress": {"phase": "draw", "step": 3, "total": 5,
-                                                                      "message": "with scripted-model"}})
+    text, fraction = progress_text(
+        {
+            "state": "running",
+            "progress": {"phase": "draw", "step": 3, "total": 5, "message": "with scripted-model"},
+        }
+    )
     assert text == "drawing 3/5: with scripted-model" and fraction == pytest.approx(0.6)
     assert progress_text({"state": "queued", "progress": {"phase": "judge"}}) == ("judging", 0.0)
 
@@ -103,8 +113,9 @@ def test_backend_down_is_one_actionable_line(server):
     with pytest.raises(BackendError) as e:
         BackendClient(f"http://127.0.0.1:{port}", server.token_file).info()
     assert e.value.code == "not_running"
-    assert e.value.message == (f"backend not running at http://127.0.0.1:{port}: start it with `threedraw serve` "
-                               f"or the Start button")
+    assert e.value.message == (
+        f"backend not running at http://127.0.0.1:{port}: start it with `threedraw serve` or the Start button"
+    )
 
 
 def test_token_is_read_at_request_time_and_a_wrong_one_is_named(server, tmp_path):
@@ -138,8 +149,11 @@ def test_server_error_envelope_becomes_one_backend_error(client):
 def test_what_runs_on_worker_threads_never_imports_bpy():
     import ast
 
-    worker_side = [*sorted((ROOT / "blender_addon" / "client").glob("*.py")),
-                   ROOT / "blender_addon" / "jobs" / "follow.py", ROOT / "blender_addon" / "jobs" / "prepare.py"]
+    worker_side = [
+        *sorted((ROOT / "blender_addon" / "client").glob("*.py")),
+        ROOT / "blender_addon" / "jobs" / "follow.py",
+        ROOT / "blender_addon" / "jobs" / "prepare.py",
+    ]
     for path in worker_side:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):

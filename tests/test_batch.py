@@ -7,8 +7,7 @@ import json
 import time
 
 from llm_fixtures import fast_provider
-from test_cke import LESSONS, Teacher, is_judge, lessons_in, learner
-
+from test_cke import LESSONS, Teacher, is_judge, learner, lessons_in
 from threedraw.cke.batch import Proposal, apply_batch
 from threedraw.cke.learner import LearnConfig
 from threedraw.draw.concurrent import group_scorer
@@ -37,23 +36,44 @@ BASE = [lesson("L1", LESSONS[0]), lesson("L2", LESSONS[1]), lesson("L3", LESSONS
 
 
 def test_a_lesson_deleted_earlier_in_the_batch_cannot_be_modified_or_deleted_again():
-    out = apply_batch(BASE, [prop(0, Operation("delete", "L1")),
-                             prop(1, Operation("modify", "L1", LESSONS[5]), Operation("delete", "L1"),
-                                  Operation("modify", "L2", LESSONS[6]))],
-                      next_id=4, cap=16, merge_threshold=0.6)
+    out = apply_batch(
+        BASE,
+        [
+            prop(0, Operation("delete", "L1")),
+            prop(
+                1,
+                Operation("modify", "L1", LESSONS[5]),
+                Operation("delete", "L1"),
+                Operation("modify", "L2", LESSONS[6]),
+            ),
+        ],
+        next_id=4,
+        cap=16,
+        merge_threshold=0.6,
+    )
     assert [x.id for x in out.lessons] == ["L2", "L3"] and out.lessons[0].text == LESSONS[6]
     assert out.events[0] == [{"event": "delete", "id": "L1", "text": LESSONS[0]}]
     rejected = out.rejected()
-    assert [r["op"] for r in rejected] == [{"op": "modify", "id": "L1", "text": LESSONS[5]},
-                                           {"op": "delete", "id": "L1"}]
+    assert [r["op"] for r in rejected] == [
+        {"op": "modify", "id": "L1", "text": LESSONS[5]},
+        {"op": "delete", "id": "L1"},
+    ]
     assert all("L1: deleted earlier in this batch by prompt 1 'a chair'" in r["reason"] for r in rejected)
     assert out.changed and [e["event"] for e in out.learned(1)] == ["modify"]
 
 
 def test_a_lesson_changes_once_per_batch_the_first_prompt_wins():
-    out = apply_batch(BASE, [prop(0, Operation("modify", "L2", LESSONS[6])),
-                             prop(1, Operation("delete", "L2")), prop(2, Operation("modify", "L2", LESSONS[7]))],
-                      next_id=4, cap=16, merge_threshold=0.6)
+    out = apply_batch(
+        BASE,
+        [
+            prop(0, Operation("modify", "L2", LESSONS[6])),
+            prop(1, Operation("delete", "L2")),
+            prop(2, Operation("modify", "L2", LESSONS[7])),
+        ],
+        next_id=4,
+        cap=16,
+        merge_threshold=0.6,
+    )
     assert [x.text for x in out.lessons] == [LESSONS[0], LESSONS[6], LESSONS[2]]
     assert [r["reason"].split(":")[0] for r in out.rejected()] == ["delete L2", "modify L2"]
     assert "modified earlier in this batch by prompt 1" in out.rejected()[0]["reason"]
@@ -61,20 +81,34 @@ def test_a_lesson_changes_once_per_batch_the_first_prompt_wins():
 
 def test_near_duplicate_adds_of_a_batch_merge_and_the_cap_evicts():
     twin = "Join each leg to the seat corners so their end points coincide exactly!"
-    out = apply_batch(BASE, [prop(0, Operation("add", text=LESSONS[4])), prop(1, Operation("add", text=twin)),
-                             prop(2, Operation("add", text=LESSONS[5]))], next_id=4, cap=4, merge_threshold=0.6)
+    out = apply_batch(
+        BASE,
+        [
+            prop(0, Operation("add", text=LESSONS[4])),
+            prop(1, Operation("add", text=twin)),
+            prop(2, Operation("add", text=LESSONS[5])),
+        ],
+        next_id=4,
+        cap=4,
+        merge_threshold=0.6,
+    )
     assert out.events[1][0]["event"] == "merge" and out.events[1][0]["id"] == "L1"
     assert [e["event"] for e in out.events[2]] == ["add", "evict"]
     assert len(out.lessons) == 4 and out.next_id == 6 and not out.rejected()
 
 
 def test_a_batch_of_one_is_the_sequential_step():
-    ops = [Operation("modify", "L1", LESSONS[6]), Operation("delete", "L1"), Operation("add", text=LESSONS[7])]
+    ops = [
+        Operation("modify", "L1", LESSONS[6]),
+        Operation("delete", "L1"),
+        Operation("add", text=LESSONS[7]),
+    ]
     from threedraw.library.lessons import apply_operations
 
     one = apply_batch(BASE, [prop(0, *ops)], next_id=4, cap=16, merge_threshold=0.6, when="t")
-    seq = apply_operations(BASE, ops, next_id=4, provenance=prop(0).provenance, cap=16, merge_threshold=0.6,
-                           when="t")
+    seq = apply_operations(
+        BASE, ops, next_id=4, provenance=prop(0).provenance, cap=16, merge_threshold=0.6, when="t"
+    )
     assert one.lessons == seq.lessons and one.events == [seq.events] and one.next_id == seq.next_id
 
 
@@ -99,15 +133,19 @@ def replay(db, run_id):
 
 def learned_versions(db, library):
     store = LibraryStore(db)
-    return [[(x.id, x.text, x.support) for x in store.lessons(library, v.version)]
-            for v in store.versions(library)[1:]]
+    return [
+        [(x.id, x.text, x.support) for x in store.lessons(library, v.version)]
+        for v in store.versions(library)[1:]
+    ]
 
 
 def test_batch_1_reproduces_the_sequential_sequence_of_library_versions(tmp_path):
     teacher = Teacher()
     with ScriptedServer(teacher) as srv, Database.open(tmp_path) as db:
         lr = learner(db, srv)
-        run = lr.start("lib", LearnConfig(prompts=PROMPTS[:3], epochs=2, k=2, seed=0, keep_best=False, batch=1))
+        run = lr.start(
+            "lib", LearnConfig(prompts=PROMPTS[:3], epochs=2, k=2, seed=0, keep_best=False, batch=1)
+        )
         lr.run(run.id)
         draws = [lessons_in(r) for r in srv.requests if not is_judge(r)]
         versions = learned_versions(db, "lib")
@@ -144,17 +182,29 @@ def test_a_batch_draws_and_judges_its_prompts_at_once_and_makes_one_version(tmp_
         lessons = store.lessons("lib", runs.get(run.id).work_version)
     # Batch 1 (prompts 1-4): every draw and judge saw the same (empty) library; batch 2 saw its result.
     first = [r for r in requests if lessons_in(r) == 0]
-    assert len(first) == 4 * 2 + 4 and all(lessons_in(r) == 1 for r in requests[len(first):])
+    assert len(first) == 4 * 2 + 4 and all(lessons_in(r) == 1 for r in requests[len(first) :])
     drawn = sorted(r.received_at for r in first if not is_judge(r))
     assert drawn[-1] - drawn[0] < delay  # the 8 drawings of the batch went out together
     assert wall < 5 * 2 * delay  # well under one prompt after another (10 LLM latencies)
     # Four judges proposed the same lesson: merged into one with their support; then batch 2's.
     assert [(x.text, x.support) for x in lessons] == [(LESSONS[0], 4), (LESSONS[1], 1)]
     assert [v.version for v in versions] == [0, 1, 2]
-    assert versions[1].source == {"source": "learn", "run": run.id, "epoch": 1, "batch": 1, "queries": [0, 1, 2, 3]}
+    assert versions[1].source == {
+        "source": "learn",
+        "run": run.id,
+        "epoch": 1,
+        "batch": 1,
+        "queries": [0, 1, 2, 3],
+    }
     assert versions[1].note == f"run {run.id} epoch 1 batch 1, prompts 1-4"
     assert [(s.result_version, s.record["batch"]["number"]) for s in steps] == [(1, 1)] * 4 + [(2, 2)]
-    assert [e["event"] for s in steps for e in s.record["events"]] == ["add", "merge", "merge", "merge", "add"]
+    assert [e["event"] for s in steps for e in s.record["events"]] == [
+        "add",
+        "merge",
+        "merge",
+        "merge",
+        "add",
+    ]
     # The candidates of several prompts were scored in one call at least once.
     assert max(groups) >= 2 and sum(groups) == 5 and len(groups) < 5
 
@@ -177,7 +227,9 @@ def test_judges_of_a_batch_that_modify_and_delete_the_same_lesson(tmp_path):
         store.create("lib")
         store.commit("lib", BASE, parent=0, note="seeded")
         lr = learner(db, srv)
-        run = lr.start("lib", LearnConfig(prompts=PROMPTS[:3], epochs=1, k=2, seed=0, keep_best=False, batch=3))
+        run = lr.start(
+            "lib", LearnConfig(prompts=PROMPTS[:3], epochs=1, k=2, seed=0, keep_best=False, batch=3)
+        )
         lr.run(run.id)
         steps = RunStore(db).steps(run.id, "learn")
         final = store.lessons("lib", RunStore(db).get(run.id).work_version)
@@ -185,9 +237,14 @@ def test_judges_of_a_batch_that_modify_and_delete_the_same_lesson(tmp_path):
     assert [(x.id, x.text) for x in final] == [("L2", LESSONS[9]), ("L3", LESSONS[2])]
     events = [s.record["events"] for s in steps]
     assert events[0] == [{"event": "delete", "id": "L1", "text": LESSONS[0]}]
-    assert events[1] == [{"event": "reject", "op": {"op": "modify", "id": "L1", "text": LESSONS[8]},
-                          "reason": "modify L1: deleted earlier in this batch by prompt 1 'a chair'; "
-                                    "a lesson changes once per batch"}]
+    assert events[1] == [
+        {
+            "event": "reject",
+            "op": {"op": "modify", "id": "L1", "text": LESSONS[8]},
+            "reason": "modify L1: deleted earlier in this batch by prompt 1 'a chair'; "
+            "a lesson changes once per batch",
+        }
+    ]
     assert events[2][0]["event"] == "modify" and "deleted earlier in this batch" in exported
 
 
@@ -214,14 +271,23 @@ def test_validation_and_evaluation_draw_their_prompts_at_once(tmp_path):
         lr.run(run.id)
         val = sorted(r.received_at for r in srv.requests if not is_judge(r) and r.body["temperature"] == 0.3)
         assert len(val) == 2 * len(PROMPTS) and val[len(PROMPTS) - 1] - val[0] < delay  # epoch 0's, together
-        assert [s.index for s in RunStore(db).steps(run.id, "val") if s.epoch == 0] == list(range(len(PROMPTS)))
+        assert [s.index for s in RunStore(db).steps(run.id, "val") if s.epoch == 0] == list(
+            range(len(PROMPTS))
+        )
 
         start = time.monotonic()
         sets = [PromptSet("five", tuple(PROMPTS)), PromptSet("one", ("a sofa",))]
-        methods = evaluate(fast_provider(srv, max_retries=0), ScoreConfig(), sets,
-                           [Method("none", []), Method("lessons", [LESSONS[0]])], seed=0)
+        methods = evaluate(
+            fast_provider(srv, max_retries=0),
+            ScoreConfig(),
+            sets,
+            [Method("none", []), Method("lessons", [LESSONS[0]])],
+            seed=0,
+        )
         wall = time.monotonic() - start
     # 12 drawings of one LLM latency each, all in flight at once (concurrency 8: two waves).
     assert wall < 4 * delay
-    assert [(r.set, r.prompt) for r in methods[0].results] == [("five", p) for p in PROMPTS] + [("one", "a sofa")]
+    assert [(r.set, r.prompt) for r in methods[0].results] == [("five", p) for p in PROMPTS] + [
+        ("one", "a sofa")
+    ]
     assert all(r.sketch is not None and r.reward > 0 for m in methods for r in m.results)

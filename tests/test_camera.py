@@ -58,7 +58,9 @@ def test_projection_of_known_points():
     size = 100
     cams = rig.cameras(dtype=torch.float64)
     # Camera at (0, -4, 0) looking +Y: x is right, z is up; fov 90 means x = depth reaches the edge.
-    pts = torch.tensor([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -2.0, 1.0]], dtype=torch.float64)
+    pts = torch.tensor(
+        [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -2.0, 1.0]], dtype=torch.float64
+    )
     uv, depth = project(pts, cams, size)
     assert uv.shape == (1, 4, 2) and depth.shape == (1, 4)
     assert uv[0, 0].tolist() == pytest.approx([50.0, 50.0])
@@ -96,14 +98,23 @@ def test_to_json_describes_every_view():
         assert view["fov_degrees"] == rig.fov_degrees and view["size"] == 128
         assert len(view["world_to_camera"]) == 4 and all(len(r) == 4 for r in view["world_to_camera"])
         # 2 px at the origin's depth, in world units.
-        assert view["stroke_width_world"] == pytest.approx(2.0 * rig.distance / focal_px(rig.fov_degrees, 128))
+        assert view["stroke_width_world"] == pytest.approx(
+            2.0 * rig.distance / focal_px(rig.fov_degrees, 128)
+        )
 
 
-@pytest.mark.parametrize("kwargs, word", [
-    ({"views": 0}, "views"), ({"views": 65}, "views"), ({"views": 2.5}, "views"),
-    ({"distance": 1.0}, "distance"), ({"fov_degrees": 179.0}, "fov_degrees"),
-    ({"elevation": float("nan")}, "elevation"), ({"elevation": 91.0}, "elevation"),
-])
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        ({"views": 0}, "views"),
+        ({"views": 65}, "views"),
+        ({"views": 2.5}, "views"),
+        ({"distance": 1.0}, "distance"),
+        ({"fov_degrees": 179.0}, "fov_degrees"),
+        ({"elevation": float("nan")}, "elevation"),
+        ({"elevation": 91.0}, "elevation"),
+    ],
+)
 def test_bad_settings_are_named(kwargs, word):
     with pytest.raises(CameraError, match=word):
         CameraRig(**kwargs)

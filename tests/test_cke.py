@@ -16,22 +16,22 @@ import threading
 from pathlib import Path
 
 import pytest
-from clip_fixtures import chair, make_tiny_clip, random_sketch
-from llm_fixtures import fast_provider
 
+from clip_fixtures import chair, random_sketch
+from llm_fixtures import fast_provider
 from threedraw import prompts
 from threedraw.cke.learner import LearnConfig, Learner, learn
 from threedraw.cke.pairing import pick_pair
 from threedraw.cke.refine import refine
 from threedraw.draw.pipeline import Entry, Round, rank
 from threedraw.draw.prompt_sets import load_prompt_set
+from threedraw.library.runs import RunStore
 from threedraw.library.store import LibraryStore
 from threedraw.runtime import Cancelled, StepError
-from threedraw.storage import Database
-from threedraw.testing.scripted_server import Reply, ScriptedServer
-from threedraw.library.runs import RunStore
 from threedraw.scoring.reward import ScoreConfig, score_sketches
 from threedraw.shared.sketch import Sketch
+from threedraw.storage import Database
+from threedraw.testing.scripted_server import Reply, ScriptedServer
 
 LESSONS = [
     "Join every leg to the seat corner so the end points coincide exactly.",
@@ -70,8 +70,12 @@ def lessons_in(req) -> int:
 
 
 def judge_reply(n: int) -> str:
-    return json.dumps({"analysis": "The better sketch joins its legs to the seat.",
-                       "operations": [{"operation": "add", "content": LESSONS[n % len(LESSONS)]}]})
+    return json.dumps(
+        {
+            "analysis": "The better sketch joins its legs to the seat.",
+            "operations": [{"operation": "add", "content": LESSONS[n % len(LESSONS)]}],
+        }
+    )
 
 
 class Teacher:
@@ -106,11 +110,6 @@ class Teacher:
         return Reply.completion(prompts.format_sketch(sketch, json_mode=False))
 
 
-@pytest.fixture(scope="module")
-def tiny_clip(tmp_path_factory):
-    return make_tiny_clip(tmp_path_factory.mktemp("clip"))
-
-
 def learner(db, srv, score=None, **kw) -> Learner:
     return Learner(db, fast_provider(srv, max_retries=0), score or ScoreConfig(), **kw)
 
@@ -124,9 +123,13 @@ def run_lessons(db, run_id) -> list[str]:
 
 
 def test_one_ranking_higher_reward_then_the_incumbent_then_the_earlier():
-    entries = [Entry(0, "drawn", chair(), {"reward": 0.5}), Entry(1, "drawn", None, None, error="unreadable"),
-               Entry(2, "drawn", chair(), {"reward": 0.7}), Entry(3, "given", chair(), {"reward": 0.7}),
-               Entry(4, "drawn", chair(), {"reward": 0.5})]
+    entries = [
+        Entry(0, "drawn", chair(), {"reward": 0.5}),
+        Entry(1, "drawn", None, None, error="unreadable"),
+        Entry(2, "drawn", chair(), {"reward": 0.7}),
+        Entry(3, "given", chair(), {"reward": 0.7}),
+        Entry(4, "drawn", chair(), {"reward": 0.5}),
+    ]
     assert [e.index for e in rank(entries)] == [3, 2, 0, 4]
     rnd = Round("a chair", 0.7, entries)
     assert rnd.best() is entries[3] and not rnd.no_reply
@@ -135,7 +138,9 @@ def test_one_ranking_higher_reward_then_the_incumbent_then_the_earlier():
 
 def test_pairing_strategies():
     def rnd(*rewards):
-        return Round("a chair", 0.7, [Entry(i, "drawn", chair(), {"reward": r}) for i, r in enumerate(rewards)])
+        return Round(
+            "a chair", 0.7, [Entry(i, "drawn", chair(), {"reward": r}) for i, r in enumerate(rewards)]
+        )
 
     r = rnd(0.2, 0.9, 0.5, 0.1)
     better, worse = pick_pair(r, "best-worst", random.Random(0))
@@ -148,8 +153,12 @@ def test_pairing_strategies():
         assert better.reward > worse.reward
         seen.add((better.index, worse.index))
     assert len(seen) > 3  # random pairs, always ordered better-first
-    assert pick_pair(rnd(0.4, 0.4), "best-worst", random.Random(0)) == "no contrast: both sketches score 0.4000"
-    assert pick_pair(rnd(0.4), "best-worst", random.Random(0)).startswith("fewer than two usable sketches (1 of 1)")
+    assert (
+        pick_pair(rnd(0.4, 0.4), "best-worst", random.Random(0)) == "no contrast: both sketches score 0.4000"
+    )
+    assert pick_pair(rnd(0.4), "best-worst", random.Random(0)).startswith(
+        "fewer than two usable sketches (1 of 1)"
+    )
     with pytest.raises(ValueError, match="pairing 'worst'"):
         pick_pair(r, "worst", random.Random(0))
 
@@ -164,8 +173,12 @@ def test_learn_runs_end_to_end_with_a_tiny_clip(tmp_path, tiny_clip):
     events = []
     with ScriptedServer(teacher) as srv, Database.open(tmp_path) as db:
         lr = learner(db, srv, score, progress=events.append)
-        run = lr.start("chairs", LearnConfig(prompts=["a chair", "a stool"], validation=["a bench"], epochs=2, k=3,
-                                             seed=0, batch=1))
+        run = lr.start(
+            "chairs",
+            LearnConfig(
+                prompts=["a chair", "a stool"], validation=["a bench"], epochs=2, k=3, seed=0, batch=1
+            ),
+        )
         result = lr.run(run.id)
         requests = list(srv.requests)
         runs = RunStore(db)
@@ -175,12 +188,18 @@ def test_learn_runs_end_to_end_with_a_tiny_clip(tmp_path, tiny_clip):
         head = store.info("chairs").head
 
     assert run.status == "done" and teacher.counts == {"draw": 12, "judge": 4, "val": 3}
-    assert [(s.epoch, s.index, s.status) for s in steps] == [(1, 0, "done"), (1, 1, "done"), (2, 0, "done"),
-                                                             (2, 1, "done")]
+    assert [(s.epoch, s.index, s.status) for s in steps] == [
+        (1, 0, "done"),
+        (1, 1, "done"),
+        (2, 0, "done"),
+        (2, 1, "done"),
+    ]
     for s in steps:
         entries = s.record["round"]["entries"]
         assert len(entries) == 3 and all(e["candidate"]["responses"] for e in entries)
-        assert all(e["score"]["clip_mean"] is not None and len(e["score"]["clip_per_view"]) == 2 for e in entries)
+        assert all(
+            e["score"]["clip_mean"] is not None and len(e["score"]["clip_per_view"]) == 2 for e in entries
+        )
         assert len(s.record["judge"]["judge"]["replies"]) == 1 and s.record["events"][0]["event"] == "add"
         assert s.record["usage"]["calls"] == 4 and s.record["usage"]["prompt_tokens"] > 0
         better, worse = s.record["judge"]["pair"]
@@ -244,8 +263,12 @@ def test_cancel_mid_step_then_resume_repeats_nothing(tmp_path):
 
     with ScriptedServer(teacher) as srv, Database.open(tmp_path) as db:
         lr = learner(db, srv, progress=progress, cancel=cancel)
-        run = lr.start("lib", LearnConfig(prompts=["a chair", "a stool", "a bench"], epochs=1, k=2, seed=0,
-                                          keep_best=False, batch=1))
+        run = lr.start(
+            "lib",
+            LearnConfig(
+                prompts=["a chair", "a stool", "a bench"], epochs=1, k=2, seed=0, keep_best=False, batch=1
+            ),
+        )
         with pytest.raises(Cancelled):
             lr.run(run.id)
         runs = RunStore(db)
@@ -266,8 +289,10 @@ def test_an_llm_outage_stops_the_run_resumably(tmp_path):
     teacher.hook = lambda req, kind: Reply.error(503, "service unavailable") if down.is_set() else None
     with ScriptedServer(teacher) as srv, Database.open(tmp_path) as db:
         lr = learner(db, srv)
-        run = lr.start("lib", LearnConfig(prompts=["a chair", "a stool"], epochs=1, k=2, seed=0, keep_best=False,
-                                          batch=1))
+        run = lr.start(
+            "lib",
+            LearnConfig(prompts=["a chair", "a stool"], epochs=1, k=2, seed=0, keep_best=False, batch=1),
+        )
         original = lr.learn_batch
 
         def batch_then_fail(run_id, epoch, indices):
@@ -286,13 +311,19 @@ def test_an_llm_outage_stops_the_run_resumably(tmp_path):
 
 
 def test_a_judge_that_never_answers_usefully_is_skipped_and_the_run_goes_on(tmp_path):
-    teacher = Teacher(hook=lambda req, kind: Reply.completion("Both look fine to me.") if kind == "judge" else None)
+    teacher = Teacher(
+        hook=lambda req, kind: Reply.completion("Both look fine to me.") if kind == "judge" else None
+    )
     with ScriptedServer(teacher) as srv, Database.open(tmp_path) as db:
         lr = learner(db, srv)
-        run = lr.start("lib", LearnConfig(prompts=["a chair", "a stool"], epochs=1, k=2, seed=0, keep_best=False))
+        run = lr.start(
+            "lib", LearnConfig(prompts=["a chair", "a stool"], epochs=1, k=2, seed=0, keep_best=False)
+        )
         lr.run(run.id)
         steps = RunStore(db).steps(run.id)
-        assert [s.status for s in steps] == ["done", "done"] and teacher.counts["judge"] == 4  # one repair each
+        assert [s.status for s in steps] == ["done", "done"] and teacher.counts[
+            "judge"
+        ] == 4  # one repair each
         assert all("unusable, even after a repair" in s.record["judge"]["skipped"] for s in steps)
         assert all(s.record["judge"]["judge"]["replies"] == ["Both look fine to me."] * 2 for s in steps)
         assert LibraryStore(db).lessons("lib") == [] and LibraryStore(db).info("lib").latest == 0
@@ -317,14 +348,27 @@ def test_refine_improves_an_artist_sketch_and_returns_the_lessons(tmp_path):
     teacher = Teacher()
     with ScriptedServer(teacher) as srv, LibraryStore.open(tmp_path) as store:
         store.create("studio")
-        result = refine("a chair", fast_provider(srv, max_retries=0), ScoreConfig(), store=store,
-                        library="studio", commit=True, rounds=2, k=2, start=start, seed=0, progress=events.append)
+        result = refine(
+            "a chair",
+            fast_provider(srv, max_retries=0),
+            ScoreConfig(),
+            store=store,
+            library="studio",
+            commit=True,
+            rounds=2,
+            k=2,
+            start=start,
+            seed=0,
+            progress=events.append,
+        )
         requests = list(srv.requests)
         stored = [x.text for x in store.lessons("studio")]
         prov = store.lessons("studio")[0].provenance[0]
     assert result.best_score["reward"] > start_score.reward and result.best_round == 1
     assert len(result.best) == len(chair()) and result.best.prompt == "a chair"
-    assert [e["text"] for e in result.learned] == LESSONS[:2] and [x.text for x in result.lessons] == LESSONS[:2]
+    assert [e["text"] for e in result.learned] == LESSONS[:2] and [x.text for x in result.lessons] == LESSONS[
+        :2
+    ]
     assert stored == LESSONS[:2] and result.version == 2 and prov["source"] == "refine"
     assert result.calls == 6 and teacher.counts == {"draw": 4, "judge": 2, "val": 0}
     draws = [r for r in requests if not is_judge(r)]
@@ -336,11 +380,15 @@ def test_refine_improves_an_artist_sketch_and_returns_the_lessons(tmp_path):
 
 def test_refine_never_returns_worse_than_its_start(tmp_path):
     # Every drawn candidate is worse than the artist's chair: the chair comes back untouched.
-    teacher = Teacher(hook=lambda req, kind: None if kind == "judge" else Reply.completion(
-        prompts.format_sketch(legs_only(), json_mode=False)))
+    teacher = Teacher(
+        hook=lambda req, kind: (
+            None if kind == "judge" else Reply.completion(prompts.format_sketch(legs_only(), json_mode=False))
+        )
+    )
     with ScriptedServer(teacher) as srv:
-        result = refine("a chair", fast_provider(srv), ScoreConfig(), lessons=[LESSONS[3]], rounds=1, k=2,
-                        start=chair())
+        result = refine(
+            "a chair", fast_provider(srv), ScoreConfig(), lessons=[LESSONS[3]], rounds=1, k=2, start=chair()
+        )
     assert result.best_round == 0 and result.best.strokes == chair().strokes
     assert [x.text for x in result.lessons] == [LESSONS[3], LESSONS[1]]
     assert result.version is None
@@ -387,7 +435,9 @@ def test_a_run_still_running_elsewhere_is_not_resumed_twice(tmp_path):
         run = lr.start("lib", LearnConfig(prompts=["a chair"], epochs=1, k=2, keep_best=False))
         # The parent of this process is alive: as if it were running the run.
         with db.transaction() as c:
-            c.execute("UPDATE runs SET owner = ? WHERE id = ?", (f"{socket.gethostname()}:{os.getppid()}", run.id))
+            c.execute(
+                "UPDATE runs SET owner = ? WHERE id = ?", (f"{socket.gethostname()}:{os.getppid()}", run.id)
+            )
         with pytest.raises(RunError, match=f"run {run.id} is still running"):
             lr.resume(run.id)
         # A dead owner (a killed process) is taken over.

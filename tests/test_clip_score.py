@@ -9,11 +9,11 @@ import open_clip
 import pytest
 import torch
 import torch.nn.functional as F
-from clip_fixtures import TINY_CLIP_CONFIG, chair, make_tiny_clip, random_sketch
 
+from clip_fixtures import TINY_CLIP_CONFIG, chair, make_tiny_clip, random_sketch
 from threedraw.rendering.camera import CameraRig
-from threedraw.scoring.clip import ClipError, ClipUnavailable, load_clip
 from threedraw.rendering.rasteriser import RenderConfig, render_sketches
+from threedraw.scoring.clip import ClipError, ClipUnavailable, load_clip
 from threedraw.scoring.reward import ScoreConfig, score_sketches
 from threedraw.shared.sketch import Sketch
 
@@ -60,8 +60,9 @@ def test_loading_a_config_and_checkpoint_goes_through_open_clip_and_is_cached(ti
 def test_scores_equal_a_direct_open_clip_computation(tiny, direct, size):
     config, checkpoint = tiny
     model = load_clip(str(config), checkpoint=str(checkpoint), device="cpu")
-    images = render_sketches([chair(), random_sketch(9, seed=4)], CameraRig(views=4).cameras(),
-                             RenderConfig(size=size))  # [2, 4, H, W] grey
+    images = render_sketches(
+        [chair(), random_sketch(9, seed=4)], CameraRig(views=4).cameras(), RenderConfig(size=size)
+    )  # [2, 4, H, W] grey
     with torch.no_grad():
         ours = model.similarity(images.unsqueeze(2), PROMPT)
     assert ours.shape == (2, 4)
@@ -72,8 +73,14 @@ def test_scores_equal_a_direct_open_clip_computation(tiny, direct, size):
 
 def test_score_sketches_reports_per_view_and_mean_clip(tiny, direct):
     config, checkpoint = tiny
-    cfg = ScoreConfig(clip_model=str(config), clip_checkpoint=str(checkpoint), views=3, size=64,
-                      structure_weight=0.5, precision="fp32")  # as open_clip computes it
+    cfg = ScoreConfig(
+        clip_model=str(config),
+        clip_checkpoint=str(checkpoint),
+        views=3,
+        size=64,
+        structure_weight=0.5,
+        precision="fp32",
+    )  # as open_clip computes it
     sketches = [chair(), random_sketch(6, seed=1)]
     scores = score_sketches(sketches, PROMPT, cfg)
     images = render_sketches(sketches, CameraRig(views=3).cameras(), RenderConfig(size=64))
@@ -182,9 +189,12 @@ def ranking_sketches() -> list[Sketch]:
     """A fixed set of rendered sketches: a chair, two boxes, and random curves from sparse to dense."""
     from clip_fixtures import box_edges
 
-    return [chair(), Sketch.from_points("a box", box_edges([-0.8] * 3, [0.8] * 3)),
-            Sketch.from_points("a small box", box_edges([-0.2] * 3, [0.2] * 3)),
-            *[random_sketch(n, seed=10 * n) for n in (24, 48, 96)]]
+    return [
+        chair(),
+        Sketch.from_points("a box", box_edges([-0.8] * 3, [0.8] * 3)),
+        Sketch.from_points("a small box", box_edges([-0.2] * 3, [0.2] * 3)),
+        *[random_sketch(n, seed=10 * n) for n in (24, 48, 96)],
+    ]
 
 
 def test_reduced_precision_changes_no_ranking(tiny):
@@ -193,7 +203,9 @@ def test_reduced_precision_changes_no_ranking(tiny):
     from dataclasses import replace
 
     config, checkpoint = tiny
-    fp32 = ScoreConfig(clip_model=str(config), clip_checkpoint=str(checkpoint), views=8, size=224, precision="fp32")
+    fp32 = ScoreConfig(
+        clip_model=str(config), clip_checkpoint=str(checkpoint), views=8, size=224, precision="fp32"
+    )
     sketches = ranking_sketches()
     exact = [s.reward for s in score_sketches(sketches, PROMPT, fp32)]
     reduced = [s.reward for s in score_sketches(sketches, PROMPT, replace(fp32, precision="bf16"))]

@@ -11,14 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from llm_fixtures import GOOD_ACTIONS, GOOD_STROKES, PROSE, SECRET_KEY, running_server
 
+from llm_fixtures import GOOD_ACTIONS, GOOD_STROKES, PROSE, SECRET_KEY, running_server
 from threedraw.cli import main
 from threedraw.cli.draw import read_lessons
-from threedraw.testing.scripted_server import Reply
 from threedraw.scoring.structure import duplicate_strokes
 from threedraw.shared.parser import parse
 from threedraw.shared.sketch import Sketch
+from threedraw.testing.scripted_server import Reply
 
 # Opens a .blend with bpy and reports its curves (bpy must not load into the test process).
 READ_BLEND = r"""
@@ -30,10 +30,10 @@ segments = sum(len(s.bezier_points) - 1 + int(s.use_cyclic_u) for o in curves fo
 print("@@" + json.dumps({"curve_objects": len(curves), "segments": segments}))
 """
 
+
 @pytest.fixture
 def server():
     yield from running_server()
-
 
 
 def read_blend(path: Path) -> dict:
@@ -46,7 +46,17 @@ def read_blend(path: Path) -> dict:
 
 
 def api_args(srv, out: Path, *extra: str) -> list[str]:
-    return ["draw", "a simple table", "--out", str(out), "--base-url", srv.base_url, "--model", "scripted", *extra]
+    return [
+        "draw",
+        "a simple table",
+        "--out",
+        str(out),
+        "--base-url",
+        srv.base_url,
+        "--model",
+        "scripted",
+        *extra,
+    ]
 
 
 def demo_command(folder: Path) -> list[str]:
@@ -160,7 +170,9 @@ def test_lessons_and_refine_reach_the_prompt(server, tmp_path):
     start = Sketch.from_points("a table", [[(0, 0, 0), (0.1, 0, 0), (0.2, 0, 0), (0.3, 0, 0)]])
     start.save(tmp_path / "start.json")
     server.push(Reply.completion(GOOD_ACTIONS))
-    args = api_args(server, tmp_path / "t.blend", "--lessons", str(lessons), "--from", str(tmp_path / "start.json"))
+    args = api_args(
+        server, tmp_path / "t.blend", "--lessons", str(lessons), "--from", str(tmp_path / "start.json")
+    )
     assert main(args) == 0
     user = server.requests[0].messages[1]["content"]
     assert "1. Legs must touch the top.\n2. Keep it symmetric." in user
@@ -223,7 +235,10 @@ def test_bad_options_are_one_line_errors(server, tmp_path, capsys, extra, messag
 
 
 def test_api_provider_needs_a_model(tmp_path, capsys):
-    assert main(["draw", "a cup", "--out", str(tmp_path / "c.blend"), "--base-url", "http://127.0.0.1:9/v1"]) == 2
+    assert (
+        main(["draw", "a cup", "--out", str(tmp_path / "c.blend"), "--base-url", "http://127.0.0.1:9/v1"])
+        == 2
+    )
     assert "a model name is required" in capsys.readouterr().err
 
 
@@ -243,7 +258,6 @@ RANKED_REPLIES = {10: SCATTERED, 11: GOOD_ACTIONS, 12: LEGS_ONLY}
 def expected_best(config) -> tuple[int, list]:
     """The candidate the scorer ranks first, computed here independently of the command."""
     from threedraw.scoring.reward import score_sketches
-    from threedraw.shared.parser import parse
 
     sketches = [parse(RANKED_REPLIES[10 + i], "a simple table").sketch for i in range(3)]
     rewards = [s.reward for s in score_sketches(sketches, "a simple table", config)]
@@ -273,11 +287,12 @@ def test_k_candidates_ranked_by_structure_without_clip(tmp_path, capsys):
 
 def test_k_candidates_ranked_by_clip_when_weights_are_given(tmp_path, capsys):
     from clip_fixtures import make_tiny_clip
-
     from threedraw.scoring.reward import ScoreConfig
 
     config_path, checkpoint = make_tiny_clip(tmp_path / "clip")
-    best, points = expected_best(ScoreConfig(clip_model=str(config_path), clip_checkpoint=str(checkpoint), views=2))
+    best, points = expected_best(
+        ScoreConfig(clip_model=str(config_path), clip_checkpoint=str(checkpoint), views=2)
+    )
     clip = ["--clip-model", str(config_path), "--clip-checkpoint", str(checkpoint), "--views", "2"]
     with ranked_server() as srv:
         assert main(api_args(srv, tmp_path / "t.blend", "-k", "3", "--seed", "10", *clip)) == 0

@@ -7,10 +7,9 @@ from __future__ import annotations
 import threading
 import time
 
-from llm_fixtures import GOOD_ACTIONS, GOOD_STROKES, running_server
-
 import pytest
 
+from llm_fixtures import GOOD_ACTIONS, GOOD_STROKES, running_server
 from threedraw.cli import main
 from threedraw.draw.pipeline import finalise
 from threedraw.shared.sketch import Sketch
@@ -26,8 +25,21 @@ def server():
 
 
 def draw(srv, out, *extra: str) -> int:
-    return main(["draw", "a simple table", "--out", str(out), "--base-url", srv.base_url, "--model", "scripted",
-                 "--data-dir", str(out.parent / "data"), *extra])
+    return main(
+        [
+            "draw",
+            "a simple table",
+            "--out",
+            str(out),
+            "--base-url",
+            srv.base_url,
+            "--model",
+            "scripted",
+            "--data-dir",
+            str(out.parent / "data"),
+            *extra,
+        ]
+    )
 
 
 def test_draw_never_overwrites_its_input_even_with_force(server, tmp_path, capsys):
@@ -46,13 +58,19 @@ def test_an_existing_output_is_replaced_only_with_force(server, tmp_path, capsys
     (tmp_path / "chair.json").write_text("my own notes")
     server.default = Reply.completion(GOOD_ACTIONS)
     assert draw(server, tmp_path / "chair.blend") == 2
-    assert f"the sketch JSON {tmp_path / 'chair.json'} exists; pass --force to replace it" in capsys.readouterr().err
+    assert (
+        f"the sketch JSON {tmp_path / 'chair.json'} exists; pass --force to replace it"
+        in capsys.readouterr().err
+    )
     assert (tmp_path / "chair.json").read_text() == "my own notes" and not server.requests
     report = tmp_path / "run.json"
     assert draw(server, tmp_path / "chair.blend", "--force", "--report", str(report)) == 0
     err = capsys.readouterr().err
     # The last line names every file written.
-    assert f"wrote {tmp_path / 'chair.blend'}, {tmp_path / 'chair.json'} and {report}: {GOOD_STROKES} curves" in err
+    assert (
+        f"wrote {tmp_path / 'chair.blend'}, {tmp_path / 'chair.json'} and {report}: {GOOD_STROKES} curves"
+        in err
+    )
     assert len(Sketch.load(tmp_path / "chair.json")) == GOOD_STROKES
 
 
@@ -80,8 +98,20 @@ def test_a_write_that_fails_after_the_llm_saves_sketch_and_reply_in_the_data_dir
 
     t = threading.Thread(target=remove_folder_while_the_llm_writes)
     t.start()
-    code = main(["draw", "a simple table", "--out", str(out), "--base-url", server.base_url, "--model", "m",
-                 "--data-dir", str(tmp_path / "data")])
+    code = main(
+        [
+            "draw",
+            "a simple table",
+            "--out",
+            str(out),
+            "--base-url",
+            server.base_url,
+            "--model",
+            "m",
+            "--data-dir",
+            str(tmp_path / "data"),
+        ]
+    )
     t.join()
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
@@ -98,7 +128,9 @@ def test_draw_says_how_many_lessons_of_a_library_it_used(server, tmp_path, capsy
 
     store = LibraryStore.open(tmp_path / "data")
     store.create("chairs")
-    store.apply("chairs", [Operation("add", None, "Legs end on the seat."), Operation("add", None, "Be symmetric.")])
+    store.apply(
+        "chairs", [Operation("add", None, "Legs end on the seat."), Operation("add", None, "Be symmetric.")]
+    )
     server.push(Reply.completion(GOOD_ACTIONS))
     assert draw(server, tmp_path / "t.blend", "--library", "chairs") == 0
     assert "using 2 lessons from library 'chairs' (version 1, its head)" in capsys.readouterr().err
@@ -110,7 +142,9 @@ def test_finalise_drops_duplicate_strokes_and_says_so():
     kept, repairs = finalise(sketch)
     assert [s.id for s in kept.strokes] == ["s1", "s2"]
     assert [(r["kind"], r["strokes"], r["onto"]) for r in repairs if r["kind"] == "duplicate"] == [
-        ("duplicate", ["s3"], ["s1"]), ("duplicate", ["s4"], ["s1"])]
+        ("duplicate", ["s3"], ["s1"]),
+        ("duplicate", ["s4"], ["s1"]),
+    ]
 
 
 def test_draw_writes_no_duplicate_strokes_and_reports_them(server, tmp_path, capsys):
@@ -123,7 +157,9 @@ def test_draw_writes_no_duplicate_strokes_and_reports_them(server, tmp_path, cap
     assert len(Sketch.load(tmp_path / "t.json")) == 2
 
 
-def test_blend_render_and_export_never_overwrite_an_input_and_replace_outputs_only_with_force(tmp_path, capsys):
+def test_blend_render_and_export_never_overwrite_an_input_and_replace_outputs_only_with_force(
+    tmp_path, capsys
+):
     from threedraw.library.lessons import Operation
     from threedraw.library.store import LibraryStore
 
@@ -131,16 +167,31 @@ def test_blend_render_and_export_never_overwrite_an_input_and_replace_outputs_on
     Sketch.from_points("a stool", [LEG, SEAT]).save(sketch)
     before = sketch.read_bytes()
     # blend: its input named as the preview is refused, even with --force.
-    assert main(["blend", str(sketch), "--out", str(tmp_path / "s.blend"), "--preview", str(sketch), "--force"]) == 2
-    assert f"--preview {sketch} is the input {sketch}: a command never overwrites its input" in capsys.readouterr().err
+    assert (
+        main(["blend", str(sketch), "--out", str(tmp_path / "s.blend"), "--preview", str(sketch), "--force"])
+        == 2
+    )
+    assert (
+        f"--preview {sketch} is the input {sketch}: a command never overwrites its input"
+        in capsys.readouterr().err
+    )
     assert sketch.read_bytes() == before and not (tmp_path / "s.blend").exists()
     store = LibraryStore.open(tmp_path / "data")
     store.create("chairs")
     store.apply("chairs", [Operation("add", None, "Legs end on the seat.")])
-    export = ["library", "export", "chairs", str(tmp_path / "chairs.txt"), "--data-dir", str(tmp_path / "data")]
-    runs = {"blend": ["blend", str(sketch), "--out", str(tmp_path / "s.blend")],
-            "render": ["render", str(sketch), "--views", "2", "--size", "32", "--out", str(tmp_path / "views")],
-            "library": export}
+    export = [
+        "library",
+        "export",
+        "chairs",
+        str(tmp_path / "chairs.txt"),
+        "--data-dir",
+        str(tmp_path / "data"),
+    ]
+    runs = {
+        "blend": ["blend", str(sketch), "--out", str(tmp_path / "s.blend")],
+        "render": ["render", str(sketch), "--views", "2", "--size", "32", "--out", str(tmp_path / "views")],
+        "library": export,
+    }
     for name, command in runs.items():
         assert main(command) == 0, name
         capsys.readouterr()

@@ -32,14 +32,27 @@ def texts(lessons):
 
 
 def test_each_operation_does_what_it_says():
-    a = apply_operations([], [Operation("add", text=LEG), Operation("add", text=BACK), Operation("add", text=CUBE)],
-                         next_id=1, provenance={"run": "r1", "query": "a chair", "pair": [0, 2]})
+    a = apply_operations(
+        [],
+        [Operation("add", text=LEG), Operation("add", text=BACK), Operation("add", text=CUBE)],
+        next_id=1,
+        provenance={"run": "r1", "query": "a chair", "pair": [0, 2]},
+    )
     assert [x.id for x in a.lessons] == ["L1", "L2", "L3"] and texts(a.lessons) == [LEG, BACK, CUBE]
     assert a.next_id == 4 and a.changed
-    assert a.lessons[0].provenance[0] == {"run": "r1", "query": "a chair", "pair": [0, 2], "event": "add",
-                                          "at": a.lessons[0].created_at}
-    b = apply_operations(a.lessons, [Operation("modify", "L2", TWICE), Operation("delete", "L1"), Operation("keep")],
-                         next_id=a.next_id, provenance={"run": "r1"})
+    assert a.lessons[0].provenance[0] == {
+        "run": "r1",
+        "query": "a chair",
+        "pair": [0, 2],
+        "event": "add",
+        "at": a.lessons[0].created_at,
+    }
+    b = apply_operations(
+        a.lessons,
+        [Operation("modify", "L2", TWICE), Operation("delete", "L1"), Operation("keep")],
+        next_id=a.next_id,
+        provenance={"run": "r1"},
+    )
     assert [x.id for x in b.lessons] == ["L2", "L3"] and texts(b.lessons) == [TWICE, CUBE]
     assert b.lessons[0].provenance[-1]["previous"] == BACK
     assert [e["event"] for e in b.events] == ["modify", "delete", "keep"]
@@ -50,37 +63,60 @@ def test_each_operation_does_what_it_says():
 
 def test_operations_that_cannot_apply_are_skipped_with_a_reason():
     a = apply_operations([], [Operation("add", text=LEG)], next_id=1)
-    b = apply_operations(a.lessons, [Operation("modify", "L9", BACK), Operation("delete", "L7"),
-                                     Operation("add", text=" "), Operation("add", text="word " * 60),
-                                     Operation("explode")], next_id=a.next_id)
+    b = apply_operations(
+        a.lessons,
+        [
+            Operation("modify", "L9", BACK),
+            Operation("delete", "L7"),
+            Operation("add", text=" "),
+            Operation("add", text="word " * 60),
+            Operation("explode"),
+        ],
+        next_id=a.next_id,
+    )
     assert texts(b.lessons) == [LEG] and not b.changed
     reasons = [e["reason"] for e in b.events]
     assert reasons[0] == "modify L9: no such lesson" and reasons[1] == "delete L7: no such lesson"
-    assert "empty" in reasons[2] and "60 words, at most 48" in reasons[3] and "unknown operation" in reasons[4]
+    assert (
+        "empty" in reasons[2] and "60 words, at most 48" in reasons[3] and "unknown operation" in reasons[4]
+    )
 
 
 def test_near_duplicates_merge_into_the_older_lesson():
     assert similarity(LEG, "Join each leg to the seat corners so their end points coincide exactly!") >= 0.6
     assert similarity(LEG, BACK) < 0.3
     a = apply_operations([], [Operation("add", text=LEG), Operation("add", text=BACK)], next_id=1)
-    b = apply_operations(a.lessons, [Operation("add", text="Join each leg to the seat corners so the end points "
-                                                           "coincide exactly.")], next_id=a.next_id)
+    b = apply_operations(
+        a.lessons,
+        [Operation("add", text="Join each leg to the seat corners so the end points coincide exactly.")],
+        next_id=a.next_id,
+    )
     assert texts(b.lessons) == [LEG, BACK] and b.lessons[0].support == 2 and b.next_id == a.next_id
     assert b.events[0]["event"] == "merge" and b.events[0]["id"] == "L1"
     # A modify that makes two lessons alike folds the later one into the earlier.
-    c = apply_operations(b.lessons, [Operation("modify", "L2", "Join every leg exactly to the seat corner end "
-                                                                "points.")], next_id=b.next_id)
+    c = apply_operations(
+        b.lessons,
+        [Operation("modify", "L2", "Join every leg exactly to the seat corner end points.")],
+        next_id=b.next_id,
+    )
     assert [x.id for x in c.lessons] == ["L1"] and c.lessons[0].support == 3
     assert [e["event"] for e in c.events] == ["modify", "merge"]
 
 
 def test_the_cap_evicts_the_least_supported_then_the_oldest():
-    a = apply_operations([], [Operation("add", text=t) for t in (LEG, BACK, CUBE)], next_id=1, cap=3,
-                         when="2026-01-01T00:00:00Z")
-    a = apply_operations(a.lessons, [Operation("add", text=LEG)], next_id=a.next_id, cap=3,
-                         when="2026-01-02T00:00:00Z")  # L1 now has support 2
-    b = apply_operations(a.lessons, [Operation("add", text=TWICE)], next_id=a.next_id, cap=3,
-                         when="2026-01-03T00:00:00Z")
+    a = apply_operations(
+        [],
+        [Operation("add", text=t) for t in (LEG, BACK, CUBE)],
+        next_id=1,
+        cap=3,
+        when="2026-01-01T00:00:00Z",
+    )
+    a = apply_operations(
+        a.lessons, [Operation("add", text=LEG)], next_id=a.next_id, cap=3, when="2026-01-02T00:00:00Z"
+    )  # L1 now has support 2
+    b = apply_operations(
+        a.lessons, [Operation("add", text=TWICE)], next_id=a.next_id, cap=3, when="2026-01-03T00:00:00Z"
+    )
     assert [x.id for x in b.lessons] == ["L1", "L3", "L4"]
     assert b.events[-1] == {"event": "evict", "id": "L2", "text": BACK, "reason": "cap 3"}
 
@@ -136,8 +172,11 @@ def test_a_failed_transaction_leaves_nothing_half_applied(store):
 
 def test_export_and_import_round_trip(store, tmp_path):
     store.create("src", cap=5)
-    store.apply("src", [Operation("add", text=LEG), Operation("add", text=BACK)],
-                provenance={"run": "r9", "query": "a chair", "pair": [1, 4]})
+    store.apply(
+        "src",
+        [Operation("add", text=LEG), Operation("add", text=BACK)],
+        provenance={"run": "r9", "query": "a chair", "pair": [1, 4]},
+    )
     data = store.export("src")
     assert data["format"] == "threedraw.library/1" and data["version"] == 1 and data["cap"] == 5
     name, version = store.import_(json.loads(json.dumps(data)), "copy")
@@ -159,8 +198,14 @@ def test_bad_imports_name_the_problem_and_change_nothing(store):
     with pytest.raises(LibraryError, match="format None, expected 'threedraw.library/1'"):
         store.import_({"lessons": []}, origin="x.json")
     with pytest.raises(LibraryError, match="more than library lib's cap of 16"):
-        store.import_({"format": "threedraw.library/1", "cap": 40,
-                       "lessons": [{"text": f"Lesson number {i} about curve {i}."} for i in range(20)]}, "lib")
+        store.import_(
+            {
+                "format": "threedraw.library/1",
+                "cap": 40,
+                "lessons": [{"text": f"Lesson number {i} about curve {i}."} for i in range(20)],
+            },
+            "lib",
+        )
     assert texts(store.lessons("lib")) == [LEG] and store.info("lib").latest == 1
 
 

@@ -13,13 +13,13 @@ import threading
 import time
 
 import pytest
-from llm_fixtures import SECRET_KEY
-from test_cke import LESSONS, Teacher, lessons_in, tiny_clip  # noqa: F401 (a fixture)
 
+from llm_fixtures import SECRET_KEY
+from test_cke import LESSONS, Teacher, lessons_in
+from threedraw.library.runs import RunStore
 from threedraw.library.store import LibraryStore
 from threedraw.storage import Database
 from threedraw.testing.scripted_server import Reply, ScriptedServer
-from threedraw.library.runs import RunStore
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EPOCHS, K = 2, 2
@@ -27,8 +27,23 @@ PROMPTS = ["a chair", "a stool", "a bench"]
 
 
 def learn_cmd(srv, data, *extra):
-    return [sys.executable, "-m", "threedraw.cli", "learn", "--data-dir", str(data), "--base-url", srv.base_url,
-            "--model", "scripted", "--retries", "0", "--timeout", "60", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "threedraw.cli",
+        "learn",
+        "--data-dir",
+        str(data),
+        "--base-url",
+        srv.base_url,
+        "--model",
+        "scripted",
+        "--retries",
+        "0",
+        "--timeout",
+        "60",
+        *extra,
+    ]
 
 
 def env():
@@ -46,7 +61,9 @@ def state(data):
 
 def learn_then_kill(cmd, ready, never):
     """Run `threedraw learn` as a user does, and SIGKILL it once ``ready()`` holds."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(), cwd=ROOT)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(), cwd=ROOT
+    )
     try:
         deadline = time.monotonic() + 90
         while not ready():
@@ -74,18 +91,40 @@ def test_kill_9_mid_step_then_resume_loses_nothing_and_repeats_nothing(tmp_path,
     def hook(req, kind):
         if not first_process.is_set():
             return None
-        if kind == "judge" == kill_in and lessons_in(req) == 3 or kind == "draw" == kill_in and \
-                req.body.get("seed") in step4_seeds:
+        if (
+            kind == "judge" == kill_in
+            and lessons_in(req) == 3
+            or kind == "draw" == kill_in
+            and req.body.get("seed") in step4_seeds
+        ):
             hung.append(kind)
             return Reply.hanging()
         return None
 
     teacher = Teacher(hook=hook)
     with ScriptedServer(teacher) as srv:
-        learn_then_kill(learn_cmd(srv, data, "--prompts", str(prompts_file), "--validation", str(tmp_path / "val.txt"),
-                                  "--library", "lib", "--epochs", str(EPOCHS), "-k", str(K), "--seed", "0",
-                                  "--batch", "1"),
-                        lambda: len(hung) >= (1 if kill_in == "judge" else K), "the run never reached step 4")
+        learn_then_kill(
+            learn_cmd(
+                srv,
+                data,
+                "--prompts",
+                str(prompts_file),
+                "--validation",
+                str(tmp_path / "val.txt"),
+                "--library",
+                "lib",
+                "--epochs",
+                str(EPOCHS),
+                "-k",
+                str(K),
+                "--seed",
+                "0",
+                "--batch",
+                "1",
+            ),
+            lambda: len(hung) >= (1 if kill_in == "judge" else K),
+            "the run never reached step 4",
+        )
         first_process.clear()
 
         # What the killed process left: steps 1-3 done, step 4 scored (killed in the judge call) or absent.
@@ -98,13 +137,21 @@ def test_kill_9_mid_step_then_resume_loses_nothing_and_repeats_nothing(tmp_path,
         before = dict(teacher.counts)
 
         record = tmp_path / "record.json"
-        r = subprocess.run(learn_cmd(srv, data, "--resume", "--library", "lib", "--record", str(record)),
-                           capture_output=True, text=True, env=env(), cwd=ROOT, timeout=120)
+        r = subprocess.run(
+            learn_cmd(srv, data, "--resume", "--library", "lib", "--record", str(record)),
+            capture_output=True,
+            text=True,
+            env=env(),
+            cwd=ROOT,
+            timeout=120,
+        )
         assert r.returncode == 0, r.stderr[-3000:]
 
     run, steps, lessons = state(data)
     assert run.status == "done"
-    assert [s for s in steps if s[0] == "learn"] == [("learn", e, i, "done") for e in (1, 2) for i in range(3)]
+    assert [s for s in steps if s[0] == "learn"] == [
+        ("learn", e, i, "done") for e in (1, 2) for i in range(3)
+    ]
     assert [s for s in steps if s[0] == "val"] == [("val", e, 0, "done") for e in range(EPOCHS + 1)]
     # No lesson lost, none learned twice: one per step, in order.
     assert lessons == LESSONS[:6]
@@ -119,9 +166,13 @@ def test_kill_9_mid_step_then_resume_loses_nothing_and_repeats_nothing(tmp_path,
     assert rec["run"]["status"] == "done" and len(rec["steps"]) == steps_total + EPOCHS + 1
     step = next(s for s in rec["steps"] if s["kind"] == "learn" and s["epoch"] == 2 and s["index"] == 0)
     assert len(step["record"]["round"]["entries"]) == K
-    assert all(e["candidate"]["responses"] and e["score"]["structure"]["total"] > 0
-               for e in step["record"]["round"]["entries"])
-    assert json.loads(step["record"]["judge"]["judge"]["replies"][0])["operations"][0]["content"] == LESSONS[3]
+    assert all(
+        e["candidate"]["responses"] and e["score"]["structure"]["total"] > 0
+        for e in step["record"]["round"]["entries"]
+    )
+    assert (
+        json.loads(step["record"]["judge"]["judge"]["replies"][0])["operations"][0]["content"] == LESSONS[3]
+    )
     assert step["record"]["events"][0] == {"event": "add", "id": "L4", "text": LESSONS[3]}
     assert SECRET_KEY not in text and str(tmp_path) not in text and "127.0.0.1" not in text
     per = rec["cost"]["epochs"][0]["per_object"]
@@ -152,25 +203,53 @@ def test_kill_9_mid_batch_then_resume_loses_nothing_and_repeats_nothing(tmp_path
     hung = []
 
     def hook(req, kind):
-        if first_process.is_set() and kind == ("judge" if kill_in == "judge" else "draw") and \
-                "a bench" in req.last_user_text and lessons_in(req) == 0:
+        if (
+            first_process.is_set()
+            and kind == ("judge" if kill_in == "judge" else "draw")
+            and "a bench" in req.last_user_text
+            and lessons_in(req) == 0
+        ):
             hung.append(kind)
             return Reply.hanging()
         return None
 
     teacher = Teacher(hook=hook)
     with ScriptedServer(teacher) as srv:
-        learn_then_kill(learn_cmd(srv, data, "--prompts", str(prompts_file), "--no-keep-best", "--library", "lib",
-                                  "--epochs", str(EPOCHS), "-k", str(K), "--seed", "0", "--batch", "3"),
-                        lambda: hung and [s[3] for s in steps_of(data)][:2] == ["judged", "judged"],
-                        "the batch never reached its last judge")
+        learn_then_kill(
+            learn_cmd(
+                srv,
+                data,
+                "--prompts",
+                str(prompts_file),
+                "--no-keep-best",
+                "--library",
+                "lib",
+                "--epochs",
+                str(EPOCHS),
+                "-k",
+                str(K),
+                "--seed",
+                "0",
+                "--batch",
+                "3",
+            ),
+            lambda: hung and [s[3] for s in steps_of(data)][:2] == ["judged", "judged"],
+            "the batch never reached its last judge",
+        )
         first_process.clear()
         run, steps, lessons = state(data)
-        assert steps == [("learn", 1, 0, "judged"), ("learn", 1, 1, "judged")] + \
-            ([("learn", 1, 2, "scored")] if kill_in == "judge" else [])
+        assert steps == [("learn", 1, 0, "judged"), ("learn", 1, 1, "judged")] + (
+            [("learn", 1, 2, "scored")] if kill_in == "judge" else []
+        )
         assert lessons == []  # nothing of the batch applied yet
-        r = subprocess.run(learn_cmd(srv, data, "--resume", "--library", "lib"),
-                           capture_output=True, text=True, env=env(), cwd=ROOT, timeout=120)
+        r = subprocess.run(
+            learn_cmd(srv, data, "--resume", "--library", "lib"),
+            capture_output=True,
+            text=True,
+            env=env(),
+            cwd=ROOT,
+            timeout=120,
+        )
         assert r.returncode == 0, r.stderr[-3000:]
 
     run, steps, lessons = state(data)
@@ -181,23 +260,39 @@ def test_kill_9_mid_batch_then_resume_loses_nothing_and_repeats_nothing(tmp_path
         final = store.lessons("lib", run.work_version)
         versions = store.versions("lib")
     assert [(x.text, x.support) for x in final] == [(LESSONS[0], 3), (LESSONS[1], 3)]
-    assert [(v.version, v.source.get("epoch"), v.source.get("batch")) for v in versions] == \
-        [(0, None, None), (1, 1, 1), (2, 2, 1)]
+    assert [(v.version, v.source.get("epoch"), v.source.get("batch")) for v in versions] == [
+        (0, None, None),
+        (1, 1, 1),
+        (2, 2, 1),
+    ]
     # Only the interrupted calls went out again: prompt 3's judge, or its K drawings.
     calls = EPOCHS * len(PROMPTS)
-    expected = {"draw": calls * K + (K if kill_in == "draw" else 0), "judge": calls + (kill_in == "judge"), "val": 0}
+    expected = {
+        "draw": calls * K + (K if kill_in == "draw" else 0),
+        "judge": calls + (kill_in == "judge"),
+        "val": 0,
+    }
     assert teacher.counts == expected
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--library", "lib"], "give --prompts FILE|SET and --library NAME"),
-    (["--prompts", "nope.txt", "--library", "lib"], "prompts 'nope.txt': no such file and no built-in set"),
-    (["--prompts", "modelnet40", "--library", "lib", "-k", "1"], "k=1: expected 2 to 16"),
-    (["--prompts", "modelnet40", "--library", "../lib"], "library name '../lib'"),
-    (["--resume", "--library", "lib"], "no unfinished run of library lib to resume"),
-    (["--resume", "--prompts", "modelnet40"], "drop --prompts and --validation"),
-    (["--resume", "--batch", "8", "-k", "5"], "--resume goes on with the run's own settings; drop -k, --batch"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--library", "lib"], "give --prompts FILE|SET and --library NAME"),
+        (
+            ["--prompts", "nope.txt", "--library", "lib"],
+            "prompts 'nope.txt': no such file and no built-in set",
+        ),
+        (["--prompts", "modelnet40", "--library", "lib", "-k", "1"], "k=1: expected 2 to 16"),
+        (["--prompts", "modelnet40", "--library", "../lib"], "library name '../lib'"),
+        (["--resume", "--library", "lib"], "no unfinished run of library lib to resume"),
+        (["--resume", "--prompts", "modelnet40"], "drop --prompts and --validation"),
+        (
+            ["--resume", "--batch", "8", "-k", "5"],
+            "--resume goes on with the run's own settings; drop -k, --batch",
+        ),
+    ],
+)
 def test_learn_cli_errors_are_one_clear_line(cli, tmp_path, args, message):
     d = ["--data-dir", str(tmp_path / "data"), "--base-url", "http://127.0.0.1:9/v1", "--model", "m"]
     r = cli("learn", *args, *d)
@@ -211,12 +306,14 @@ class _Terminal(io.StringIO):
 
 
 def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere():
-    from threedraw.runtime import Progress
     from threedraw.cli.output import ProgressPrinter
+    from threedraw.runtime import Progress
 
-    events = [Progress("draw", "epoch 1/1, prompt 1/2 'a chair': drawing 2 candidates", 0, 2, 1, 0),
-              Progress("update", "epoch 1/1, prompt 1/2 'a chair': add L1", 1, 2, 1, 0),
-              Progress("epoch", "epoch 1 finished", 2, 2, 1)]
+    events = [
+        Progress("draw", "epoch 1/1, prompt 1/2 'a chair': drawing 2 candidates", 0, 2, 1, 0),
+        Progress("update", "epoch 1/1, prompt 1/2 'a chair': add L1", 1, 2, 1, 0),
+        Progress("epoch", "epoch 1 finished", 2, 2, 1),
+    ]
     tty, log = _Terminal(), io.StringIO()
     for p in events:
         ProgressPrinter("learn", tty)(p)
@@ -226,7 +323,8 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere():
     assert log.getvalue().splitlines() == [
         "threedraw learn: [0/2] epoch 1/1, prompt 1/2 'a chair': drawing 2 candidates",
         "threedraw learn: [1/2] epoch 1/1, prompt 1/2 'a chair': add L1",
-        "threedraw learn: [2/2] epoch 1 finished"]
+        "threedraw learn: [2/2] epoch 1 finished",
+    ]
 
 
 @pytest.mark.parametrize("command", ["draw", "learn", "eval"])
@@ -249,14 +347,39 @@ def test_an_empty_head_kept_on_a_tie_is_said(tmp_path, capsys):
     (tmp_path / "train.txt").write_text("a chair\n")
     (tmp_path / "val.txt").write_text("a table\n")
     with ScriptedServer(Teacher()) as srv:
-        args = ["learn", "--data-dir", str(tmp_path / "data"), "--base-url", srv.base_url, "--model", "scripted",
-                "--retries", "0", "--prompts", str(tmp_path / "train.txt"), "--validation", str(tmp_path / "val.txt"),
-                "--library", "lib", "--epochs", "1", "-k", "2", "--seed", "0"]
+        args = [
+            "learn",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--base-url",
+            srv.base_url,
+            "--model",
+            "scripted",
+            "--retries",
+            "0",
+            "--prompts",
+            str(tmp_path / "train.txt"),
+            "--validation",
+            str(tmp_path / "val.txt"),
+            "--library",
+            "lib",
+            "--epochs",
+            "1",
+            "-k",
+            "2",
+            "--seed",
+            "0",
+        ]
         assert main(args) == 0
     out = capsys.readouterr().out
-    assert "note: the head (epoch 0, version 0) holds no lessons, so --library lib draws without experience: " \
-           "epoch 1 scored the same on validation" in out
-    assert "a tie keeps the earlier epoch; to draw with epoch 1's" in out and "threedraw library restore lib 1" in out
+    assert (
+        "note: the head (epoch 0, version 0) holds no lessons, so --library lib draws without experience: "
+        "epoch 1 scored the same on validation" in out
+    )
+    assert (
+        "a tie keeps the earlier epoch; to draw with epoch 1's" in out
+        and "threedraw library restore lib 1" in out
+    )
 
 
 def test_resume_takes_the_runs_own_provider_and_scorer_and_refuses_a_contradicting_flag(tmp_path, tiny_clip):
@@ -273,32 +396,72 @@ def test_resume_takes_the_runs_own_provider_and_scorer_and_refuses_a_contradicti
 
     clip = ["--clip-model", str(config), "--clip-checkpoint", str(checkpoint)]
     with ScriptedServer(Teacher(hook=hook)) as srv:
-        r = subprocess.run(learn_cmd(srv, data, "--prompts", str(prompts_file), "--library", "lib", "--epochs", "1",
-                                     "-k", str(K), "--no-keep-best", "--batch", "1", "--views", "2", "--seed", "0",
-                                     "--score-size", "64", *clip), capture_output=True, text=True, env=env(),
-                           cwd=ROOT, timeout=120)
+        r = subprocess.run(
+            learn_cmd(
+                srv,
+                data,
+                "--prompts",
+                str(prompts_file),
+                "--library",
+                "lib",
+                "--epochs",
+                "1",
+                "-k",
+                str(K),
+                "--no-keep-best",
+                "--batch",
+                "1",
+                "--views",
+                "2",
+                "--seed",
+                "0",
+                "--score-size",
+                "64",
+                *clip,
+            ),
+            capture_output=True,
+            text=True,
+            env=env(),
+            cwd=ROOT,
+            timeout=120,
+        )
         assert r.returncode == 2 and "resume with: threedraw learn --resume" in r.stderr, r.stderr[-2000:]
         down.clear()
         base = [sys.executable, "-m", "threedraw.cli", "learn", "--data-dir", str(data), "--resume"]
         api = {**env(), "THREEDRAW_BASE_URL": srv.base_url}
 
         def resume(*extra, environ=api):
-            return subprocess.run([*base, *extra], capture_output=True, text=True, env=environ, cwd=ROOT, timeout=120)
+            return subprocess.run(
+                [*base, *extra], capture_output=True, text=True, env=environ, cwd=ROOT, timeout=120
+            )
 
         refused = [
-            (resume(*clip, "--model", "other-model"), "learned with the model 'scripted'; --model 'other-model'"),
+            (
+                resume(*clip, "--model", "other-model"),
+                "learned with the model 'scripted'; --model 'other-model'",
+            ),
             (resume(*clip, "--views", "4"), "learned with views 2; --views 4 contradicts it"),
-            (resume(*clip, "--provider", "local"), "learned with the provider 'openai-compatible'; --provider 'local'"),
+            (
+                resume(*clip, "--provider", "local"),
+                "learned with the provider 'openai-compatible'; --provider 'local'",
+            ),
             (resume(), "scored with the CLIP checkpoint tiny-clip-test.pt: give --clip-checkpoint PATH"),
-            (resume("--clip-model", str(config), "--clip-checkpoint", str(config)),
-             "the CLIP checkpoint 'tiny-clip-test.pt'; --clip-checkpoint 'tiny-clip-test.json'"),
-            (resume(*clip, environ=env()), "drew with openai-compatible model 'scripted': give its --base-url"),
+            (
+                resume("--clip-model", str(config), "--clip-checkpoint", str(config)),
+                "the CLIP checkpoint 'tiny-clip-test.pt'; --clip-checkpoint 'tiny-clip-test.json'",
+            ),
+            (
+                resume(*clip, environ=env()),
+                "drew with openai-compatible model 'scripted': give its --base-url",
+            ),
         ]
         for done, message in refused:
             assert done.returncode == 2 and message in done.stderr, (message, done.stderr[-2000:])
             assert done.stderr.count("\n") == 1
         before = len(srv.requests)
-        ok = resume(*clip)  # no --model, --views, --score-size or --base-url flag: the record's (and the env's URL)
+        ok = resume(
+            *clip
+        )  # no --model, --views, --score-size or --base-url flag: the record's (and the env's URL)
         assert ok.returncode == 0, ok.stderr[-3000:]
         models = {req.body["model"] for req in srv.requests[before:]}
     run, steps, lessons = state(data)

@@ -10,19 +10,21 @@ import threading
 import time
 
 import pytest
-from llm_fixtures import GOOD_ACTIONS, SECRET_KEY, fast_provider, running_server
 
+from llm_fixtures import GOOD_ACTIONS, SECRET_KEY, fast_provider, running_server
 from threedraw.llm import ChatRequest, Message, ProviderError, make_provider
 from threedraw.llm.openai_compat import chat_completions_url, retry_after_seconds
 from threedraw.llm.pricing import Price, PriceTable
 from threedraw.testing.scripted_server import Reply, ScriptedServer
 
-REQ = ChatRequest((Message("system", "You draw."), Message("user", "Draw: a chair")), temperature=0.3, max_tokens=500)
+REQ = ChatRequest(
+    (Message("system", "You draw."), Message("user", "Draw: a chair")), temperature=0.3, max_tokens=500
+)
+
 
 @pytest.fixture
 def server():
     yield from running_server()
-
 
 
 def complete(provider, request=REQ):
@@ -248,7 +250,9 @@ def test_bad_base_urls(url, message):
 
 
 def test_base_url_forms():
-    assert chat_completions_url("https://api.deepseek.com/v1/") == "https://api.deepseek.com/v1/chat/completions"
+    assert (
+        chat_completions_url("https://api.deepseek.com/v1/") == "https://api.deepseek.com/v1/chat/completions"
+    )
     full = "http://127.0.0.1:8080/v1/chat/completions"
     assert chat_completions_url(full) == full
 
@@ -278,7 +282,9 @@ def test_price_table_file_and_prefix_lookup(tmp_path):
     assert table.lookup("gpt-4o-mini-2024-07-18") == table.lookup("gpt-4o-mini")  # longest prefix wins
     assert table.cost("no-such-model", 10, 10) is None
     f = tmp_path / "prices.json"
-    f.write_text(json.dumps({"deepseek-chat": {"input": 1, "output": 3}, "my-vllm": {"input": 0, "output": 0}}))
+    f.write_text(
+        json.dumps({"deepseek-chat": {"input": 1, "output": 3}, "my-vllm": {"input": 0, "output": 0}})
+    )
     custom = PriceTable.from_file(f)
     assert custom.cost("deepseek-chat", 1_000_000, 1_000_000) == pytest.approx(4.0)
     assert custom.cost("my-vllm", 5, 5) == 0.0

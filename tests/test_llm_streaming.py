@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from llm_fixtures import GOOD_ACTIONS, fast_provider, running_server
 
+from llm_fixtures import GOOD_ACTIONS, fast_provider, running_server
 from threedraw.llm import ChatRequest, Message, ProviderError
 from threedraw.llm.pricing import Price, PriceTable
 from threedraw.testing.scripted_server import Reply, ScriptedServer
@@ -31,8 +31,10 @@ def complete(provider, seen=None):
 
 def test_a_streamed_reply_grows_in_on_text_and_costs_what_a_plain_one_does(server):
     prices = PriceTable({"scripted-model": Price(input=1.0, output=2.0)})
-    server.push(Reply.completion(GOOD_ACTIONS, usage=(1200, 300), chunk_chars=10),
-                Reply.completion(GOOD_ACTIONS, usage=(1200, 300)))
+    server.push(
+        Reply.completion(GOOD_ACTIONS, usage=(1200, 300), chunk_chars=10),
+        Reply.completion(GOOD_ACTIONS, usage=(1200, 300)),
+    )
     seen: list[str] = []
     comp = complete(fast_provider(server, prices=prices), seen)
     assert server.requests[0].body["stream"] is True
@@ -68,13 +70,18 @@ def test_a_stream_cut_mid_reply_is_retried(server):
 
 
 def test_a_retried_stream_says_once_that_the_reply_starts_over(server):
-    server.push(Reply.completion(GOOD_ACTIONS, chunk_chars=10, cut=True), Reply.completion(GOOD_ACTIONS, chunk_chars=10))
+    server.push(
+        Reply.completion(GOOD_ACTIONS, chunk_chars=10, cut=True),
+        Reply.completion(GOOD_ACTIONS, chunk_chars=10),
+    )
     seen: list[str | None] = []
     comp = complete(fast_provider(server), seen)
     assert comp.text == GOOD_ACTIONS and comp.attempts == 2 and seen.count(None) == 1
     cut = seen.index(None)
-    first, again = "".join(seen[:cut]), "".join(seen[cut + 1:])
-    assert first and GOOD_ACTIONS.startswith(first) and len(first) < len(GOOD_ACTIONS) and again == GOOD_ACTIONS
+    first, again = "".join(seen[:cut]), "".join(seen[cut + 1 :])
+    assert (
+        first and GOOD_ACTIONS.startswith(first) and len(first) < len(GOOD_ACTIONS) and again == GOOD_ACTIONS
+    )
 
 
 def test_a_retry_after_an_attempt_that_delivered_nothing_is_no_restart(server):
@@ -86,14 +93,22 @@ def test_a_retry_after_an_attempt_that_delivered_nothing_is_no_restart(server):
 
 def test_an_idle_stream_times_out_with_a_clear_message(server):
     server.default = Reply(text=GOOD_ACTIONS, stall_after=32)
-    with pytest.raises(ProviderError, match=r"the stream sent nothing for 0.3 s \(gave up after 2 attempts\)"):
+    with pytest.raises(
+        ProviderError, match=r"the stream sent nothing for 0.3 s \(gave up after 2 attempts\)"
+    ):
         complete(fast_provider(server, idle_timeout=0.3, max_retries=1))
 
 
 def _reply(n=24):
-    return "<curves>\n" + "".join(
-        f"draw_bezier[(0, 0, {i / 40:.3f}), (0.1, 0.2, {i / 40:.3f}), (0.2, 0.2, {i / 40:.3f}), (0.3, 0, {i / 40:.3f})]"
-        f"  # part {i}\n" for i in range(n)) + "</curves>\n"
+    return (
+        "<curves>\n"
+        + "".join(
+            f"draw_bezier[(0, 0, {i / 40:.3f}), (0.1, 0.2, {i / 40:.3f}), (0.2, 0.2, {i / 40:.3f}), (0.3, 0, {i / 40:.3f})]"
+            f"  # part {i}\n"
+            for i in range(n)
+        )
+        + "</curves>\n"
+    )
 
 
 def test_a_streamed_draw_reports_strokes_in_order_and_ends_as_the_plain_draw(server):
@@ -103,8 +118,9 @@ def test_a_streamed_draw_reports_strokes_in_order_and_ends_as_the_plain_draw(ser
 
     server.push(Reply.completion(_reply(), chunk_chars=8, chunk_delay=0.002), Reply.completion(_reply()))
     seen, start = [], time.monotonic()
-    (streamed,) = agent.draw(fast_provider(server), "a ladder",
-                             on_stroke=lambda i, s: seen.append((i, s, time.monotonic())))
+    (streamed,) = agent.draw(
+        fast_provider(server), "a ladder", on_stroke=lambda i, s: seen.append((i, s, time.monotonic()))
+    )
     (plain,) = agent.draw(fast_provider(server, stream=False), "a ladder")
     assert streamed.sketch == plain.sketch and len(plain.sketch.strokes) == 24
     assert seen[0][1] is None  # the reply begins
@@ -119,7 +135,9 @@ def test_a_streamed_draw_reports_strokes_in_order_and_ends_as_the_plain_draw(ser
 def test_a_retried_stream_restarts_the_candidates_live_strokes(server):
     from threedraw.draw import agent
 
-    server.push(Reply.completion(_reply(), chunk_chars=8, cut=True), Reply.completion(_reply(), chunk_chars=8))
+    server.push(
+        Reply.completion(_reply(), chunk_chars=8, cut=True), Reply.completion(_reply(), chunk_chars=8)
+    )
     seen = []
     (cand,) = agent.draw(fast_provider(server), "a ladder", on_stroke=lambda i, s: seen.append((i, s)))
     assert cand.ok and {i for i, _ in seen} == {0}
@@ -127,5 +145,5 @@ def test_a_retried_stream_restarts_the_candidates_live_strokes(server):
     starts = [j for j, s in enumerate(strokes) if s is None]
     # The reply is announced before its first stroke, then starts over once, after the cut attempt's strokes.
     assert len(starts) == 2 and starts[0] == 0 and 1 < starts[1] < 25
-    assert [s.points for s in strokes[starts[1] + 1:]] == [s.points for s in cand.sketch.strokes]
+    assert [s.points for s in strokes[starts[1] + 1 :]] == [s.points for s in cand.sketch.strokes]
     assert len(cand.sketch.strokes) == 24

@@ -17,8 +17,19 @@ STOP_BOUND_S = 10.0
 
 @pytest.mark.slow
 def test_ctrl_c_stops_a_local_draw_at_once(tmp_path):
-    cmd = [sys.executable, "-m", "threedraw.cli", "draw", "a wooden chair", "--provider", "local",
-           "--out", str(tmp_path / "chair.blend"), "--data-dir", str(tmp_path / "data")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "threedraw.cli",
+        "draw",
+        "a wooden chair",
+        "--provider",
+        "local",
+        "--out",
+        str(tmp_path / "chair.blend"),
+        "--data-dir",
+        str(tmp_path / "data"),
+    ]
     env = {**os.environ, "HOME": str(tmp_path), "THREEDRAW_API_KEY": ""}
     # A session of its own, so the signal goes to the whole group, as a terminal's Ctrl-C does.
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
@@ -42,5 +53,7 @@ def test_ctrl_c_stops_a_local_draw_at_once(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
     assert code == 130, rest
     assert elapsed < STOP_BOUND_S
-    assert rest.strip().splitlines()[-1] == "threedraw draw: interrupted, stopping" and "Traceback" not in rest
+    assert (
+        rest.strip().splitlines()[-1] == "threedraw draw: interrupted, stopping" and "Traceback" not in rest
+    )
     assert not (tmp_path / "chair.blend").exists() and not (tmp_path / "chair.json").exists()

@@ -17,7 +17,9 @@ def test_parse_file_prints_canonical_json_and_problems(cli, tmp_path):
     assert sketch == {
         "format": "threedraw.sketch/1",
         "prompt": "a pole",
-        "strokes": [{"id": "s1", "points": [[0, 0, 0], [0, 0, 0.3], [0, 0, 0.6], [0, 0, 1.0]], "label": "pole"}],
+        "strokes": [
+            {"id": "s1", "points": [[0, 0, 0], [0, 0, 0.3], [0, 0, 0.6], [0, 0, 1.0]], "label": "pole"}
+        ],
     }
     assert proc.stderr.splitlines() == [
         "warning: stroke 1: coordinates outside the cube [-1, 1] were clamped",
@@ -37,7 +39,9 @@ def test_parse_without_strokes_exits_2_with_one_line(cli):
     assert proc.returncode == 2
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
-    assert lines == ["threedraw parse: no stroke found in the response (expected draw_bezier[...] lines or a list of strokes)"]
+    assert lines == [
+        "threedraw parse: no stroke found in the response (expected draw_bezier[...] lines or a list of strokes)"
+    ]
 
 
 def test_parse_missing_file_exits_2(cli, tmp_path):

@@ -9,7 +9,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from parser_corpus import CASES
-
 from threedraw.shared.parser import ParseError, parse
 from threedraw.shared.sketch import MAX_STROKES, Sketch
 
@@ -69,8 +68,32 @@ def test_deep_nesting_does_not_crash():
 SKETCHY = st.text(alphabet=string.printable + "()[]{},.-+eE", max_size=400)
 TOKENS = st.lists(
     st.sampled_from(
-        ["draw_bezier", "[", "]", "(", ")", "{", "}", ",", "0.5", "-1", "1e3", "nan", "\n", "#",
-         '"strokes"', '"points"', ":", "<curves>", "</curves>", "```", "<thinking>", "'", '"', " "]
+        [
+            "draw_bezier",
+            "[",
+            "]",
+            "(",
+            ")",
+            "{",
+            "}",
+            ",",
+            "0.5",
+            "-1",
+            "1e3",
+            "nan",
+            "\n",
+            "#",
+            '"strokes"',
+            '"points"',
+            ":",
+            "<curves>",
+            "</curves>",
+            "```",
+            "<thinking>",
+            "'",
+            '"',
+            " ",
+        ]
     ),
     max_size=120,
 ).map("".join)

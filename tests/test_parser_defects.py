@@ -21,7 +21,12 @@ def test_unicode_minus_signs_keep_their_sign(cli):
     reply = "draw_bezier[(\u22120.5, \u22120.5, \u22121), (\u20130.5, 0, 0), (\uff0d\uff10\uff0e\uff15, 0, 0), (0, 0, 1)]"
     proc = cli("parse", "-", input=reply)
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["strokes"][0]["points"] == [[-0.5, -0.5, -1], [-0.5, 0, 0], [-0.5, 0, 0], [0, 0, 1]]
+    assert json.loads(proc.stdout)["strokes"][0]["points"] == [
+        [-0.5, -0.5, -1],
+        [-0.5, 0, 0],
+        [-0.5, 0, 0],
+        [0, 0, 1],
+    ]
     assert proc.stderr == ""
 
 

@@ -9,7 +9,7 @@ exactly the same points, in order, bit for bit.
 from __future__ import annotations
 
 import json
-from typing import Callable
+from collections.abc import Callable
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -45,9 +45,11 @@ SPACES = [" ", "\u00a0", "\u2009", "\u202f", "\u3000", ""]
 
 # -- writers: (strokes, number form, space) -> reply text -----------------------------
 
+
 def actions(strokes: list[Points], f: Fmt, sp: str) -> str:
     return "\n".join(
-        f"{i + 1}. draw_bezier[" + f",{sp}".join(_tuple(p, f, sp) for p in s) + "]" for i, s in enumerate(strokes)
+        f"{i + 1}. draw_bezier[" + f",{sp}".join(_tuple(p, f, sp) for p in s) + "]"
+        for i, s in enumerate(strokes)
     )
 
 
@@ -65,6 +67,7 @@ def decimal_commas(strokes: list[Points], f: Fmt, sp: str) -> str:
 
 def decimal_commas_spaced(strokes: list[Points], f: Fmt, sp: str) -> str:
     """(0,5, -0,25, 1,0): spaced commas separate, glued ones are decimal commas."""
+
     def point(p: tuple[float, float, float]) -> str:
         return "(" + ", ".join(f(v).replace(".", ",").replace("\uff0e", ",") for v in p) + ")"
 
@@ -108,7 +111,9 @@ def tool_call(strokes: list[Points], f: Fmt, sp: str) -> str:
 def table_points(strokes: list[Points], f: Fmt, sp: str) -> str:
     rows = ["| stroke | point | x | y | z |", "|---|---|---|---|---|"]
     for i, s in enumerate(strokes):
-        rows += [f"| {i + 1} | P{k} |{sp}" + f"{sp}|{sp}".join(f(v) for v in p) + f"{sp}|" for k, p in enumerate(s)]
+        rows += [
+            f"| {i + 1} | P{k} |{sp}" + f"{sp}|{sp}".join(f(v) for v in p) + f"{sp}|" for k, p in enumerate(s)
+        ]
     return "\n".join(rows)
 
 
@@ -163,13 +168,29 @@ def bullets(strokes: list[Points], f: Fmt, sp: str) -> str:
 
 
 WRITERS = [
-    actions, python_lists, decimal_commas, decimal_commas_spaced, tool_call,
-    table_points, table_strokes, table_twelve_columns,
-    yaml_lists, yaml_mappings, csv_rows, csv_semicolons, bullets,
+    actions,
+    python_lists,
+    decimal_commas,
+    decimal_commas_spaced,
+    tool_call,
+    table_points,
+    table_strokes,
+    table_twelve_columns,
+    yaml_lists,
+    yaml_mappings,
+    csv_rows,
+    csv_semicolons,
+    bullets,
 ] + [
     _json_writer(c, k, form, strings)
-    for c, k in [("strokes", "points"), ("curves", "control_points"), ("beziers", "controlPoints"),
-                 ("sketch", "ctrl"), ("strokes", "p"), ("curves", "P")]
+    for c, k in [
+        ("strokes", "points"),
+        ("curves", "control_points"),
+        ("beziers", "controlPoints"),
+        ("sketch", "ctrl"),
+        ("strokes", "p"),
+        ("curves", "P"),
+    ]
     for form in ("list", "xyz")
     for strings in (False, True)
 ]

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 
-from llm_fixtures import fast_provider, server  # noqa: F401 - server is a fixture
-
+from llm_fixtures import fast_provider
 from threedraw.draw.pipeline import draw_round
 from threedraw.scoring.reward import ScoreConfig
 from threedraw.shared.parser import parse
@@ -53,11 +52,16 @@ def test_threedraw_draw_says_what_it_repaired_and_no_repair_turns_it_off(server,
     assert proc.returncode == 0, proc.stderr
     assert "repaired: snapped 1 joint, removed 1 duplicate stroke" in proc.stderr
     assert len(json.loads(out.with_suffix(".json").read_text())["strokes"]) == 2
-    assert {r["kind"] for r in json.loads((tmp_path / "r.json").read_text())["repairs"]} == {"joint", "duplicate"}
+    assert {r["kind"] for r in json.loads((tmp_path / "r.json").read_text())["repairs"]} == {
+        "joint",
+        "duplicate",
+    }
 
     raw = tmp_path / "raw.blend"
     server.push(Reply.completion(NEAR_MISS))
-    proc = cli(*base, str(tmp_path / "r2.json"), "--out", str(raw), "--no-repair", env={"THREEDRAW_API_KEY": ""})
+    proc = cli(
+        *base, str(tmp_path / "r2.json"), "--out", str(raw), "--no-repair", env={"THREEDRAW_API_KEY": ""}
+    )
     assert proc.returncode == 0, proc.stderr
     assert "repaired:" not in proc.stderr
     assert len(json.loads(raw.with_suffix(".json").read_text())["strokes"]) == 3
@@ -68,8 +72,15 @@ def test_the_addon_reports_what_the_backend_repaired(server):
     from threedraw.addon.jobs.prepare import sketches
 
     (entry,) = _round(server).entries
-    job = {"id": "j1", "result": {"prompt": "a table", "sketches": [
-        {"id": "k1", "sketch": entry.sketch.to_dict(), "score": None, "repairs": entry.repairs}]}}
+    job = {
+        "id": "j1",
+        "result": {
+            "prompt": "a table",
+            "sketches": [
+                {"id": "k1", "sketch": entry.sketch.to_dict(), "score": None, "repairs": entry.repairs}
+            ],
+        },
+    }
     assert sketches(job).repaired == "snapped 1 joint, removed 1 duplicate stroke"
     del job["result"]["sketches"][0]["repairs"]  # an older backend
     assert sketches(job).repaired == ""

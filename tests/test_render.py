@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import pytest
 import torch
-from clip_fixtures import chair, line, random_sketch
 
-from threedraw.rendering.camera import CameraRig, project
 import threedraw.rendering.rasteriser
-from threedraw.rendering.rasteriser import (MAX_SIZE, RenderConfig, RenderError, render, render_passes, render_sketches,
-                              sketches_to_tensor)
+from clip_fixtures import chair, line, random_sketch
+from threedraw.rendering.camera import CameraRig, project
+from threedraw.rendering.rasteriser import (
+    MAX_SIZE,
+    RenderConfig,
+    RenderError,
+    render,
+    render_passes,
+    render_sketches,
+    sketches_to_tensor,
+)
 from threedraw.shared.sketch import Sketch, Stroke
 
 FRONT = CameraRig(views=1, elevation=0.0)  # camera on -Y looking +Y: x right, z up
@@ -57,8 +64,11 @@ def test_strokes_leaving_the_frame_are_cut_at_its_edge():
 
 
 def test_strokes_are_anti_aliased():
-    img = render(_points(line([-0.6, 0.0, -0.6], [0.5, 0.0, 0.7])), FRONT.cameras(dtype=torch.float64),
-                 RenderConfig(size=128))[0, 0]
+    img = render(
+        _points(line([-0.6, 0.0, -0.6], [0.5, 0.0, 0.7])),
+        FRONT.cameras(dtype=torch.float64),
+        RenderConfig(size=128),
+    )[0, 0]
     grey = ((img > 0.05) & (img < 0.95)).sum()
     assert grey > 50  # a slanted line has partly covered pixels along both edges
 
@@ -66,7 +76,9 @@ def test_strokes_are_anti_aliased():
 def test_nearer_strokes_are_thicker():
     near = line([-0.5, -0.9, 0.4], [0.5, -0.9, 0.4])
     far = line([-0.5, 0.9, -0.4], [0.5, 0.9, -0.4])
-    img = render(_points(near, far), FRONT.cameras(dtype=torch.float64), RenderConfig(size=224, stroke_width=3.0))
+    img = render(
+        _points(near, far), FRONT.cameras(dtype=torch.float64), RenderConfig(size=224, stroke_width=3.0)
+    )
     ink = 1.0 - img[0, 0]
     col = 112  # both lines cross the middle column; the near one is in the upper half
     assert ink[:112, col].sum() > 1.3 * ink[112:, col].sum()
@@ -83,7 +95,9 @@ def test_stroke_width_scales_with_image_size():
 
 def test_colours_are_configurable():
     pts = _points(line([-0.5, 0.0, 0.0], [0.5, 0.0, 0.0]))
-    img = render(pts, FRONT.cameras(dtype=torch.float64), RenderConfig(size=224, stroke=1.0, background=0.0))[0, 0]
+    img = render(pts, FRONT.cameras(dtype=torch.float64), RenderConfig(size=224, stroke=1.0, background=0.0))[
+        0, 0
+    ]
     assert img[0, 0] == 0.0 and img.max() == 1.0
 
 
@@ -92,8 +106,10 @@ def test_ink_across_a_stroke_adds_up_to_its_width(size, z):
     # Coverage is the area of each pixel the stroke covers, so even a stroke thinner than a
     # pixel (0.57 px at 64 px) leaves exactly its width of ink in every column it crosses.
     config = RenderConfig(size=size)
-    img = render(_points(line([-0.5, 0.0, z], [0.5, 0.0, z])), FRONT.cameras(dtype=torch.float64), config)[0, 0]
-    ink = (1.0 - img)[:, size // 2 - 4:size // 2 + 4].sum(dim=0)
+    img = render(_points(line([-0.5, 0.0, z], [0.5, 0.0, z])), FRONT.cameras(dtype=torch.float64), config)[
+        0, 0
+    ]
+    ink = (1.0 - img)[:, size // 2 - 4 : size // 2 + 4].sum(dim=0)
     assert torch.allclose(ink, torch.full_like(ink, config.width_px), rtol=0.02)
 
 
@@ -119,7 +135,7 @@ def test_passes_split_large_jobs_without_changing_the_images(monkeypatch):
     assert all(images.shape[0] * images.shape[1] <= 2 for _, _, images in pieces)
     rebuilt = torch.ones_like(whole)
     for s0, v0, images in pieces:
-        rebuilt[s0:s0 + images.shape[0], v0:v0 + images.shape[1]] = images
+        rebuilt[s0 : s0 + images.shape[0], v0 : v0 + images.shape[1]] = images
     assert torch.allclose(rebuilt, whole, atol=1e-6)
     with pytest.raises(RenderError, match="too much"):
         render_sketches(sketches, cams, config)
@@ -194,7 +210,9 @@ def test_bad_input_is_refused_with_what_and_where():
     with pytest.raises(RenderError, match="stroke_width"):
         RenderConfig(stroke_width=0.0)
     # A hand-built Stroke bypasses the file checks; the renderer still names the bad point.
-    bad = Sketch(prompt="x", strokes=[Stroke(id="s1", points=((0, 0, 0), (0, 0, 0), (0, float("inf"), 0), (1, 1, 1)))])
+    bad = Sketch(
+        prompt="x", strokes=[Stroke(id="s1", points=((0, 0, 0), (0, 0, 0), (0, float("inf"), 0), (1, 1, 1)))]
+    )
     with pytest.raises(RenderError, match="stroke 1, control point 2"):
         render_sketches([bad], cams)
 

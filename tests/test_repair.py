@@ -9,12 +9,12 @@ import time
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from threedraw.testing.sketch_corpus import examples, line, on, sloppy, synthetic
 
 from threedraw.shared.bezier import nearest_on_curve, samples
 from threedraw.shared.meets import default_tolerance, tolerance_for
 from threedraw.shared.repair import Change, repair, summarize
 from threedraw.shared.sketch import MAX_STROKES, Sketch
+from threedraw.testing.sketch_corpus import examples, line, on, sloppy, synthetic
 
 
 def _sketch(curves) -> Sketch:
@@ -80,7 +80,11 @@ def test_strokes_lying_on_a_stroke_that_moves_are_carried_along():
     assert math.dist(repaired.strokes[3].points[0], sketch.strokes[3].points[0]) > 0.005  # carried
     assert repaired.strokes[4].points == sketch.strokes[4].points  # the middle of the rail did not move
     kinds = {(c.kind, c.strokes, c.onto) for c in changes}
-    assert {("t_joint", ("s6",), ("s3",)), ("t_joint", ("s3",), ("s1",)), ("t_joint", ("s3",), ("s2",))} <= kinds
+    assert {
+        ("t_joint", ("s6",), ("s3",)),
+        ("t_joint", ("s3",), ("s1",)),
+        ("t_joint", ("s3",), ("s2",)),
+    } <= kinds
 
 
 def test_parts_farther_apart_than_the_tolerance_stay_apart():
@@ -102,7 +106,10 @@ def test_duplicates_either_way_round_and_degenerate_strokes_are_removed():
     repaired, changes = repair(_sketch([a, again_backwards, dot, again, post]))
     assert [s.id for s in repaired.strokes] == ["s1", "s5"]
     assert [(c.kind, c.strokes, c.onto) for c in changes] == [
-        ("degenerate", ("s3",), ()), ("duplicate", ("s2",), ("s1",)), ("duplicate", ("s4",), ("s1",))]
+        ("degenerate", ("s3",), ()),
+        ("duplicate", ("s2",), ("s1",)),
+        ("duplicate", ("s4",), ("s1",)),
+    ]
     assert summarize(changes) == "removed 2 duplicate strokes, removed 1 degenerate stroke"
 
 
@@ -124,7 +131,9 @@ def test_sloppy_drawings_are_repaired_within_the_tolerance_and_repairing_again_c
         repaired.validate()
         assert sum(c.kind == "duplicate" for c in changes) == dups, clean.prompt
         # One of each pair is kept (the earlier, which may be the copy).
-        assert sorted(s.id.split("-again")[0] for s in repaired.strokes) == sorted(s.id for s in clean.strokes)
+        assert sorted(s.id.split("-again")[0] for s in repaired.strokes) == sorted(
+            s.id for s in clean.strokes
+        )
         assert _moves(noisy, repaired) <= tol * (1 + 1e-9)
         assert max(c.distance for c in changes if c.kind != "duplicate") <= tol * (1 + 1e-9)
         again = repair(repaired, tol)
@@ -149,14 +158,15 @@ def test_after_repair_every_end_touches_something_or_is_farther_than_the_toleran
 
 
 def test_strokes_needing_nothing_come_back_as_they_were():
-    for clean, noisy, _, tol in _corpus():
+    for _clean, noisy, _, tol in _corpus():
         repaired, changes = repair(noisy, tol)
         touched = {i for c in changes for i in c.strokes}
         original = {s.id: s for s in noisy.strokes}
         for s in repaired.strokes:
             assert (s is original[s.id]) == (s.id not in touched)
-        assert [s.id for s in repaired.strokes] == [s.id for s in noisy.strokes if s.id in
-                                                     {r.id for r in repaired.strokes}]  # order kept
+        assert [s.id for s in repaired.strokes] == [
+            s.id for s in noisy.strokes if s.id in {r.id for r in repaired.strokes}
+        ]  # order kept
 
 
 coord = st.floats(min_value=-1.0, max_value=1.0, allow_nan=False)
@@ -167,7 +177,7 @@ curve = st.lists(st.tuples(coord, coord, coord), min_size=4, max_size=4)
 @given(st.lists(curve, min_size=0, max_size=14), st.lists(st.integers(0, 27), max_size=14))
 def test_any_sketch_comes_back_valid_and_within_the_tolerance(curves, starts):
     curves = [list(c) for c in curves]
-    for n, k in enumerate(starts[:len(curves)]):  # make some ends meet, or nearly
+    for n, k in enumerate(starts[: len(curves)]):  # make some ends meet, or nearly
         if k < len(curves) * 2 and k // 2 != n:
             curves[n][0] = curves[k // 2][3 * (k % 2)]
     sketch = _sketch(curves)
@@ -181,13 +191,28 @@ def test_any_sketch_comes_back_valid_and_within_the_tolerance(curves, starts):
 def _hostile():
     corner = [(1.0, 1.0, 1.0), (-1.0, -1.0, -1.0), (1.0, -1.0, 1.0), (-1.0, 1.0, -1.0)]
     yield "256 dots at one point", [[[0.3, 0.3, 0.3]] * 4] * MAX_STROKES
-    yield "256 strokes from one point", [line([0.0, 0.0, 0.0], [math.cos(k) * 0.9, math.sin(k) * 0.9, (k % 7) / 8])
-                                         for k in range(MAX_STROKES)]
+    yield (
+        "256 strokes from one point",
+        [
+            line([0.0, 0.0, 0.0], [math.cos(k) * 0.9, math.sin(k) * 0.9, (k % 7) / 8])
+            for k in range(MAX_STROKES)
+        ],
+    )
     yield "256 copies of one stroke", [line([-1.0, -1.0, -1.0], [1.0, 1.0, 1.0])] * MAX_STROKES
-    yield "256 loops between the cube's corners", [corner[k % 4:] + corner[:k % 4] for k in range(MAX_STROKES)]
-    yield "256 strokes through one point", [line([math.cos(k) * 0.9, math.sin(k) * 0.9, 0.5 - (k % 9) / 8],
-                                                 [-math.cos(k) * 0.9, -math.sin(k) * 0.9, (k % 9) / 8 - 0.5])
-                                            for k in range(MAX_STROKES)]
+    yield (
+        "256 loops between the cube's corners",
+        [corner[k % 4 :] + corner[: k % 4] for k in range(MAX_STROKES)],
+    )
+    yield (
+        "256 strokes through one point",
+        [
+            line(
+                [math.cos(k) * 0.9, math.sin(k) * 0.9, 0.5 - (k % 9) / 8],
+                [-math.cos(k) * 0.9, -math.sin(k) * 0.9, (k % 9) / 8 - 0.5],
+            )
+            for k in range(MAX_STROKES)
+        ],
+    )
 
 
 @pytest.mark.parametrize("name,curves", list(_hostile()), ids=[n for n, _ in _hostile()])
@@ -208,6 +233,7 @@ def test_hostile_sketches_finish_fast_and_stay_valid(name, curves):
 
 def test_after_repair_no_end_within_the_tolerance_of_a_stroke_meets_nothing():
     from threedraw.scoring import structure
+
     for clean, noisy, _, tol in _corpus():
         repaired, _ = repair(noisy, tol)
         before = structure.structure_score(clean, tol).details
@@ -218,6 +244,7 @@ def test_after_repair_no_end_within_the_tolerance_of_a_stroke_meets_nothing():
 
 def test_the_structure_score_uses_the_same_tolerance_by_default():
     from threedraw.scoring import structure
+
     a, b = line([0.0, 0.0, 0.0], [0.5, 0.0, 0.0]), line([0.52, 0.0, 0.0], [0.9, 0.0, 0.0])
     sketch = _sketch([a, b])  # a gap of 0.02, under the default tolerance (0.027)
     assert structure.structure_score(sketch).details["free_ends"] == 2

@@ -11,19 +11,19 @@ import sys
 import numpy as np
 import pytest
 import torch
-from clip_fixtures import chair, make_tiny_clip, random_sketch
-from conftest import EXAMPLES
 from PIL import Image
 
+from clip_fixtures import chair, make_tiny_clip, random_sketch
+from conftest import EXAMPLES
 from threedraw.bench.scoring import MEANINGS, measure
-from threedraw.cli.bench import figure_lines
-from threedraw.rendering.camera import CameraRig
 from threedraw.cli import main
-from threedraw.rendering.rasteriser import RenderConfig, render_sketches
+from threedraw.cli.bench import figure_lines
 from threedraw.cli.options import add_clip_arguments, config_from_args
+from threedraw.rendering.camera import CameraRig
+from threedraw.rendering.rasteriser import RenderConfig, render_sketches
 from threedraw.scoring.reward import ScoreConfig, score_sketches
-from threedraw.shared.sketch import Sketch
 from threedraw.scoring.structure import structure_score
+from threedraw.shared.sketch import Sketch
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +58,29 @@ def test_render_writes_views_contact_sheet_and_cameras(chair_file, tmp_path, cap
 
 def test_render_camera_options_reach_the_cameras(chair_file, tmp_path):
     out = tmp_path / "out"
-    assert main(["render", str(chair_file), "--views", "3", "--size", "64", "--elevation", "35", "--fov", "30",
-                 "--distance", "6", "--azimuth", "15", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "render",
+                str(chair_file),
+                "--views",
+                "3",
+                "--size",
+                "64",
+                "--elevation",
+                "35",
+                "--fov",
+                "30",
+                "--distance",
+                "6",
+                "--azimuth",
+                "15",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     cams = json.loads((out / "cameras.json").read_text())
     rig = CameraRig(views=3, elevation=35.0, fov_degrees=30.0, distance=6.0, azimuth=15.0)
     assert [v["world_to_camera"] for v in cams["views"]] == rig.world_to_camera()
@@ -67,13 +88,16 @@ def test_render_camera_options_reach_the_cameras(chair_file, tmp_path):
     assert len(list(out.glob("view_*.png"))) == 3
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--size", "4096"], "--size 4096 is outside 16..1024"),
-    (["--views", "0"], "views: 0 is out of range"),
-    (["--views", "1000"], "views: 1000 is out of range"),
-    (["--fov", "0"], "fov_degrees: 0.0 is out of range"),
-    (["--stroke-width", "-1"], "stroke_width"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--size", "4096"], "--size 4096 is outside 16..1024"),
+        (["--views", "0"], "views: 0 is out of range"),
+        (["--views", "1000"], "views: 1000 is out of range"),
+        (["--fov", "0"], "fov_degrees: 0.0 is out of range"),
+        (["--stroke-width", "-1"], "stroke_width"),
+    ],
+)
 def test_render_refuses_out_of_range_settings(chair_file, tmp_path, capsys, args, message):
     assert main(["render", str(chair_file), "--out", str(tmp_path / "o"), *args]) == 2
     err = capsys.readouterr().err
@@ -99,8 +123,11 @@ def test_an_empty_sketch_is_refused_and_degenerate_strokes_render(tmp_path, caps
     empty = tmp_path / "empty.json"
     Sketch(prompt="nothing").save(empty)
     # A blank picture, a zero score or an empty .blend would look like a result: each says why not.
-    for command, doing in (["render", "--out", str(tmp_path / "e")], "render"), (["score"], "score"), \
-            (["blend", "--out", str(tmp_path / "e.blend")], "build"):
+    for command, doing in (
+        (["render", "--out", str(tmp_path / "e")], "render"),
+        (["score"], "score"),
+        (["blend", "--out", str(tmp_path / "e.blend")], "build"),
+    ):
         assert main([command[0], str(empty), *command[1:]]) == 2
         err = capsys.readouterr().err
         assert err == f"threedraw {command[0]}: {empty}: the sketch has no strokes, nothing to {doing}\n"
@@ -119,8 +146,23 @@ def test_the_most_strokes_allowed_render(tmp_path):
 
 def test_score_json_with_a_local_checkpoint(chair_file, tiny, capsys):
     config, checkpoint = tiny
-    code = main(["score", str(chair_file), "--prompt", "a chair", "--clip-model", str(config),
-                 "--clip-checkpoint", str(checkpoint), "--views", "4", "--structure-weight", "0.25", "--json"])
+    code = main(
+        [
+            "score",
+            str(chair_file),
+            "--prompt",
+            "a chair",
+            "--clip-model",
+            str(config),
+            "--clip-checkpoint",
+            str(checkpoint),
+            "--views",
+            "4",
+            "--structure-weight",
+            "0.25",
+            "--json",
+        ]
+    )
     assert code == 0
     result = json.loads(capsys.readouterr().out)
     assert set(result) >= {"clip_mean", "clip_per_view", "structure", "reward"}
@@ -129,16 +171,32 @@ def test_score_json_with_a_local_checkpoint(chair_file, tiny, capsys):
     assert result["structure"]["total"] == pytest.approx(structure_score(chair()).total)
     assert set(result["structure"]["terms"]) == {"joints", "parts", "clean", "cube"}
     assert result["reward"] == pytest.approx(result["clip_mean"] + 0.25 * result["structure"]["total"])
-    direct = score_sketches([chair()], "a chair", ScoreConfig(clip_model=str(config), clip_checkpoint=str(checkpoint),
-                                                               views=4, structure_weight=0.25))[0]
+    direct = score_sketches(
+        [chair()],
+        "a chair",
+        ScoreConfig(clip_model=str(config), clip_checkpoint=str(checkpoint), views=4, structure_weight=0.25),
+    )[0]
     assert result["clip_per_view"] == pytest.approx(direct.clip_per_view)
     assert result["structure"] == direct.structure.to_dict()
 
 
 def test_score_text_output_uses_the_sketch_prompt(chair_file, tiny, capsys):
     config, checkpoint = tiny
-    assert main(["score", str(chair_file), "--clip-model", str(config), "--clip-checkpoint", str(checkpoint),
-                 "--views", "2"]) == 0
+    assert (
+        main(
+            [
+                "score",
+                str(chair_file),
+                "--clip-model",
+                str(config),
+                "--clip-checkpoint",
+                str(checkpoint),
+                "--views",
+                "2",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "prompt     a chair" in out and "clip " in out and "reward" in out
 
@@ -176,9 +234,26 @@ def test_clip_arguments_build_a_score_config():
     add_clip_arguments(parser)
     defaults = config_from_args(parser.parse_args([]))
     assert defaults == ScoreConfig() and not defaults.has_clip and defaults.structure_weight == 0.0
-    cfg = config_from_args(parser.parse_args(["--clip-model", "ViT-B-16", "--clip-pretrained", "openai",
-                                              "--views", "4", "--structure-weight", "0.5"]))
-    assert (cfg.clip_model, cfg.clip_pretrained, cfg.views, cfg.structure_weight) == ("ViT-B-16", "openai", 4, 0.5)
+    cfg = config_from_args(
+        parser.parse_args(
+            [
+                "--clip-model",
+                "ViT-B-16",
+                "--clip-pretrained",
+                "openai",
+                "--views",
+                "4",
+                "--structure-weight",
+                "0.5",
+            ]
+        )
+    )
+    assert (cfg.clip_model, cfg.clip_pretrained, cfg.views, cfg.structure_weight) == (
+        "ViT-B-16",
+        "openai",
+        4,
+        0.5,
+    )
     assert cfg.has_clip and ScoreConfig(clip_checkpoint="w.pt").has_clip
 
 
@@ -193,41 +268,74 @@ def test_score_sketches_without_clip_ranks_by_structure():
 def test_benchmark_reports_its_figures(tiny):
     config, _ = tiny  # registered with open_clip by make_tiny_clip
     seen = []
-    figures = measure(sketches=2, views=2, strokes=5, size=64, clip_model=config.stem, repeats=1, clip_repeats=1,
-                      progress=seen.append)
+    figures = measure(
+        sketches=2,
+        views=2,
+        strokes=5,
+        size=64,
+        clip_model=config.stem,
+        repeats=1,
+        clip_repeats=1,
+        progress=seen.append,
+    )
     # It says what it is doing while it works, and every figure printed says what it is.
-    assert [p.done for p in seen] == [0, 1, 2, 3, 4] and seen[1].message.startswith("timing render + backward")
+    assert [p.done for p in seen] == [0, 1, 2, 3, 4] and seen[1].message.startswith(
+        "timing render + backward"
+    )
     lines = figure_lines(figures, MEANINGS).splitlines()
     assert len(lines) == len(figures) and all(MEANINGS[k] in line for k, line in zip(figures, lines))
-    assert "target: render time at most 10% of CLIP encoding time" in lines[list(figures).index("render_target_met")]
+    assert (
+        "target: render time at most 10% of CLIP encoding time"
+        in lines[list(figures).index("render_target_met")]
+    )
     for key in ("render_seconds", "render_backward_seconds", "clip_image_encode_seconds"):
         assert figures[key] > 0
     assert figures["render_fraction_of_clip"] == pytest.approx(
-        figures["render_seconds"] / figures["clip_image_encode_seconds"])
+        figures["render_seconds"] / figures["clip_image_encode_seconds"]
+    )
     assert isinstance(figures["render_target_met"], bool) and torch.get_num_threads() == figures["threads"]
 
 
 def _score_in_a_fresh_process(*args: str, env: dict | None = None):
     """`threedraw score` in its own process, reporting whether torch was loaded and how long it took."""
-    code = ("import sys, time; from threedraw.cli import main; t = time.monotonic(); rc = main(sys.argv[1:]); "
-            "print('torch' in sys.modules, round(time.monotonic() - t, 1)); sys.exit(rc)")
-    return subprocess.run([sys.executable, "-c", code, "score", *args], capture_output=True, text=True,
-                          timeout=300, env={**os.environ, **(env or {})})
+    code = (
+        "import sys, time; from threedraw.cli import main; t = time.monotonic(); rc = main(sys.argv[1:]); "
+        "print('torch' in sys.modules, round(time.monotonic() - t, 1)); sys.exit(rc)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, "score", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_a_missing_checkpoint_is_said_before_torch_loads(tmp_path):
-    proc = _score_in_a_fresh_process(str(EXAMPLES / "chair.json"), "--clip-checkpoint", str(tmp_path / "no.pt"))
+    proc = _score_in_a_fresh_process(
+        str(EXAMPLES / "chair.json"), "--clip-checkpoint", str(tmp_path / "no.pt")
+    )
     assert proc.returncode == 2 and proc.stdout.split()[0] == "False", proc.stdout
-    assert proc.stderr == f"threedraw score: --clip-checkpoint {tmp_path / 'no.pt'}: no such file (a local " \
-                          "open_clip weights file: .pt, .bin or .safetensors)\n"
+    assert (
+        proc.stderr == f"threedraw score: --clip-checkpoint {tmp_path / 'no.pt'}: no such file (a local "
+        "open_clip weights file: .pt, .bin or .safetensors)\n"
+    )
 
 
-@pytest.mark.parametrize("env,why", [({"HF_HUB_OFFLINE": "1"}, "HF_HUB_OFFLINE is set"),
-                                     ({"HF_ENDPOINT": "http://127.0.0.1:9"}, "127.0.0.1 cannot be reached")])
+@pytest.mark.parametrize(
+    "env,why",
+    [
+        ({"HF_HUB_OFFLINE": "1"}, "HF_HUB_OFFLINE is set"),
+        ({"HF_ENDPOINT": "http://127.0.0.1:9"}, "127.0.0.1 cannot be reached"),
+    ],
+)
 def test_weights_that_cannot_be_downloaded_fail_fast(tmp_path, env, why):
     # Before: the hub's retries took 52 s to give up. Generous bound; measured 2-6 s, mostly torch's import.
     env = {**env, "HF_HOME": str(tmp_path / "hf"), "HOME": str(tmp_path)}  # nothing cached
     proc = _score_in_a_fresh_process(str(EXAMPLES / "chair.json"), "--clip-pretrained", "openai", env=env)
     assert proc.returncode == 2, proc.stderr
-    assert f"could not download the CLIP weights ViT-B-32 'openai': {why}, and they are not cached yet" in proc.stderr
+    assert (
+        f"could not download the CLIP weights ViT-B-32 'openai': {why}, and they are not cached yet"
+        in proc.stderr
+    )
     assert float(proc.stdout.split()[1]) < 30

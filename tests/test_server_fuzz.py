@@ -17,20 +17,35 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server_fixtures import assert_envelope, start_server
-from threedraw.testing.scripted_server import ScriptedServer
 from threedraw.server.app import api
+from threedraw.testing.scripted_server import ScriptedServer
 
 SCHEMA = api().openapi()
 OPERATIONS = [(method, path, op) for path, ops in SCHEMA["paths"].items() for method, op in ops.items()]
 MAX_ITEMS = 3  # list lengths drawn (a schema's minItems wins)
 MAX_TEXT = 24
-FUZZ = settings(max_examples=30, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                       HealthCheck.filter_too_much, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
-                    max_leaves=12)
+# JSON has no NaN or infinity (httpx refuses to encode them).
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=12,
+)
 
 
 def from_schema(schema: dict[str, Any], depth: int = 0) -> st.SearchStrategy:
@@ -50,7 +65,7 @@ def from_schema(schema: dict[str, Any], depth: int = 0) -> st.SearchStrategy:
         lo = schema.get("minLength", 0)
         return st.text(min_size=lo, max_size=max(lo, min(schema.get("maxLength", MAX_TEXT), MAX_TEXT)))
     if kind == "integer":
-        return st.integers(_bound(schema, "minimum", -10**6), _bound(schema, "maximum", 10**6))
+        return st.integers(_bound(schema, "minimum", -(10**6)), _bound(schema, "maximum", 10**6))
     if kind == "number":
         return st.floats(_bound(schema, "minimum", -1e6), _bound(schema, "maximum", 1e6), allow_nan=False)
     if kind == "boolean":
@@ -64,10 +79,14 @@ def from_schema(schema: dict[str, Any], depth: int = 0) -> st.SearchStrategy:
     if kind == "object" or "properties" in schema:
         props = schema.get("properties", {})
         required = set(schema.get("required", ()))
-        return st.fixed_dictionaries(
-            {k: from_schema(v, depth + 1) for k, v in props.items() if k in required},
-            optional={k: from_schema(v, depth + 1) for k, v in props.items() if k not in required},
-        ) if props else st.dictionaries(st.text(max_size=6), JSON, max_size=3)
+        return (
+            st.fixed_dictionaries(
+                {k: from_schema(v, depth + 1) for k, v in props.items() if k in required},
+                optional={k: from_schema(v, depth + 1) for k, v in props.items() if k not in required},
+            )
+            if props
+            else st.dictionaries(st.text(max_size=6), JSON, max_size=3)
+        )
     return JSON
 
 
@@ -105,8 +124,25 @@ def server(tmp_path_factory):
     with ScriptedServer() as gone:
         dead = gone.base_url  # closed at once: the LLM is down
     home = tmp_path_factory.mktemp("serve")
-    srv = start_server(home, "--base-url", dead, "--model", "m", "--retries", "0", "--max-queued", "4",
-                       "--max-views", "2", "--views", "2", "--max-size", "32", "--llm-jobs", "2")
+    srv = start_server(
+        home,
+        "--base-url",
+        dead,
+        "--model",
+        "m",
+        "--retries",
+        "0",
+        "--max-queued",
+        "4",
+        "--max-views",
+        "2",
+        "--views",
+        "2",
+        "--max-size",
+        "32",
+        "--llm-jobs",
+        "2",
+    )
     yield srv
     srv.stop()
 
@@ -135,22 +171,31 @@ def test_no_request_gets_a_server_error(client, method, path, op):
     @given(request_strategy(method, path, op))
     def run(req: tuple[str, str, dict[str, str], Any]) -> None:
         verb, url, params, body = req
-        check(client.request(verb, url, params=params, json=body) if body is not None
-              else client.request(verb, url, params=params))
+        check(
+            client.request(verb, url, params=params, json=body)
+            if body is not None
+            else client.request(verb, url, params=params)
+        )
 
     run()
 
 
 @FUZZ
-@given(body=st.binary(max_size=256), content_type=st.sampled_from(["application/json", "text/plain", "",
-                                                                   "application/json; charset=latin-1"]))
+@given(
+    body=st.binary(max_size=256),
+    content_type=st.sampled_from(["application/json", "text/plain", "", "application/json; charset=latin-1"]),
+)
 def test_raw_bodies_never_get_a_server_error(client, body, content_type):
-    check(client.post("/v1/jobs", content=body, headers={"Content-Type": content_type} if content_type else {}))
+    check(
+        client.post("/v1/jobs", content=body, headers={"Content-Type": content_type} if content_type else {})
+    )
 
 
 @FUZZ
-@given(auth=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=60),
-       host=st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=30))
+@given(
+    auth=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=60),
+    host=st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=30),
+)
 def test_odd_auth_and_host_headers_are_refused_cleanly(server, auth, host):
     headers = {"Authorization": auth.strip() or "x", "Host": host or "x"}
     with httpx.Client(base_url=server.url, headers=headers, timeout=30) as c:

@@ -10,27 +10,39 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clip_fixtures import make_tiny_clip
 from llm_fixtures import SECRET_KEY
-from server_fixtures import llm, script  # noqa: F401 - module-scoped fixtures
-from server_fixtures import (LESSON, DrawingLLM, assert_envelope, clip_args, llm_args, png_size, server_env,
-                             sketch_dict, start_server, wait_job, wait_state)
-from threedraw.testing.scripted_server import ScriptedServer
+from server_fixtures import (
+    LESSON,
+    DrawingLLM,
+    assert_envelope,
+    clip_args,
+    llm_args,
+    png_size,
+    server_env,
+    sketch_dict,
+    start_server,
+    wait_job,
+    wait_state,
+)
 from threedraw.shared.sketch import Sketch
+from threedraw.testing.scripted_server import ScriptedServer
 
 MAX_QUEUED = 8
 
 
 @pytest.fixture(scope="module")
-def tiny_clip(tmp_path_factory):
-    return make_tiny_clip(tmp_path_factory.mktemp("clip"))
-
-
-@pytest.fixture(scope="module")
 def server(tmp_path_factory, tiny_clip, llm):
     home = tmp_path_factory.mktemp("serve")
-    srv = start_server(home, *llm_args(llm), *clip_args(*tiny_clip), "--max-queued", str(MAX_QUEUED),
-                       "--llm-jobs", "1", env=server_env(home, THREEDRAW_API_KEY=SECRET_KEY))
+    srv = start_server(
+        home,
+        *llm_args(llm),
+        *clip_args(*tiny_clip),
+        "--max-queued",
+        str(MAX_QUEUED),
+        "--llm-jobs",
+        "1",
+        env=server_env(home, THREEDRAW_API_KEY=SECRET_KEY),
+    )
     yield srv
     srv.stop()
 
@@ -51,14 +63,24 @@ def submit(client: httpx.Client, body: dict) -> dict:
 def test_fifty_concurrent_score_requests_each_complete_or_get_429(server, client):
     before = {j["id"] for j in client.get("/v1/jobs", params={"kind": "score", "limit": 500}).json()["jobs"]}
     # Keep the scoring worker busy, so the burst meets a full queue whatever the machine's speed.
-    blocker = submit(client, {"kind": "score", "prompt": "a box", "views": 16, "size": 128,
-                              "sketches": [sketch_dict(shift=i / 200) for i in range(64)]})
+    blocker = submit(
+        client,
+        {
+            "kind": "score",
+            "prompt": "a box",
+            "views": 16,
+            "size": 128,
+            "sketches": [sketch_dict(shift=i / 200) for i in range(64)],
+        },
+    )
     wait_state(client, blocker["id"], ("running",))
 
     def one(i: int) -> httpx.Response:
         with server.client() as c:
-            return c.post("/v1/jobs", json={"kind": "score", "prompt": f"box {i}",
-                                            "sketches": [sketch_dict(shift=i / 200)]})
+            return c.post(
+                "/v1/jobs",
+                json={"kind": "score", "prompt": f"box {i}", "sketches": [sketch_dict(shift=i / 200)]},
+            )
 
     with concurrent.futures.ThreadPoolExecutor(50) as pool:
         responses = list(pool.map(one, range(50)))
@@ -84,12 +106,21 @@ def test_fifty_concurrent_score_requests_each_complete_or_get_429(server, client
 
 
 def test_score_job_scores_each_sketch_with_its_own_prompt_and_previews_the_best(client):
-    job = submit(client, {"kind": "score", "preview": True, "size": 64,
-                          "sketches": [sketch_dict("a box"), sketch_dict("a table", shift=0.2)]})
+    job = submit(
+        client,
+        {
+            "kind": "score",
+            "preview": True,
+            "size": 64,
+            "sketches": [sketch_dict("a box"), sketch_dict("a table", shift=0.2)],
+        },
+    )
     done = wait_job(client, job["id"])
     assert done["state"] == "succeeded", done["error"]
     scores = done["result"]["scores"]
-    assert len(scores) == 2 and all(len(s["clip_per_view"]) == 2 and s["clip_mean"] is not None for s in scores)
+    assert len(scores) == 2 and all(
+        len(s["clip_per_view"]) == 2 and s["clip_mean"] is not None for s in scores
+    )
     assert scores[0]["clip_mean"] != scores[1]["clip_mean"]
     assert done["result"]["best"] == max(range(2), key=lambda i: scores[i]["reward"])
     assert png_size(done["result"]["preview"])[1] > 64
@@ -97,7 +128,9 @@ def test_score_job_scores_each_sketch_with_its_own_prompt_and_previews_the_best(
 
 
 def test_render_job_returns_every_view_a_contact_sheet_and_the_cameras(client):
-    done = wait_job(client, submit(client, {"kind": "render", "sketch": sketch_dict(), "views": 3, "size": 48})["id"])
+    done = wait_job(
+        client, submit(client, {"kind": "render", "sketch": sketch_dict(), "views": 3, "size": 48})["id"]
+    )
     assert done["state"] == "succeeded", done["error"]
     result = done["result"]
     assert [png_size(v["image"]) for v in result["views"]] == [(48, 48)] * 3
@@ -108,8 +141,19 @@ def test_render_job_returns_every_view_a_contact_sheet_and_the_cameras(client):
 
 def test_draw_job_ranks_candidates_and_keeps_each_sketch(client, llm):
     seen = len(llm.requests)
-    job = submit(client, {"kind": "draw", "prompt": "a chair", "k": 2, "temperature": 0.2, "seed": 7,
-                          "model": "another-model", "preview": True, "size": 64})
+    job = submit(
+        client,
+        {
+            "kind": "draw",
+            "prompt": "a chair",
+            "k": 2,
+            "temperature": 0.2,
+            "seed": 7,
+            "model": "another-model",
+            "preview": True,
+            "size": 64,
+        },
+    )
     done = wait_job(client, job["id"])
     assert done["state"] == "succeeded", done["error"]
     result = done["result"]
@@ -131,13 +175,24 @@ def test_draw_job_ranks_candidates_and_keeps_each_sketch(client, llm):
 
 
 def test_job_settings_beyond_the_servers_limits_are_refused(client):
-    err = assert_envelope(client.post("/v1/jobs", json={"kind": "score", "views": 40, "sketches": [sketch_dict()]}),
-                          422, "invalid_request")
+    err = assert_envelope(
+        client.post("/v1/jobs", json={"kind": "score", "views": 40, "sketches": [sketch_dict()]}),
+        422,
+        "invalid_request",
+    )
     assert "views" in err["message"] and "--max-views" in err["message"]
     err = assert_envelope(client.post("/v1/jobs", json={"kind": "draw", "prompt": "x", "k": 99}), 422)
     assert "draw.k" in err["message"] and "16" in err["message"]
-    err = assert_envelope(client.post("/v1/jobs", json={"kind": "score", "sketches": [
-        {**sketch_dict(), "strokes": [{"id": "s1", "points": [[0, 0, 0]] * 3}]}]}), 422)
+    err = assert_envelope(
+        client.post(
+            "/v1/jobs",
+            json={
+                "kind": "score",
+                "sketches": [{**sketch_dict(), "strokes": [{"id": "s1", "points": [[0, 0, 0]] * 3}]}],
+            },
+        ),
+        422,
+    )
     assert "score.sketches[0]" in err["message"] and "stroke 1: " in err["message"]
 
 
@@ -178,8 +233,21 @@ def test_cancelling_a_finished_job_is_a_conflict(client):
 
 
 def test_refine_writes_a_library_that_the_api_reads_edits_and_exports(client, llm):
-    done = wait_job(client, submit(client, {"kind": "refine", "prompt": "a chair", "rounds": 1, "k": 2,
-                                            "library": "chairs", "commit": True, "sketch": sketch_dict("a chair")})["id"])
+    done = wait_job(
+        client,
+        submit(
+            client,
+            {
+                "kind": "refine",
+                "prompt": "a chair",
+                "rounds": 1,
+                "k": 2,
+                "library": "chairs",
+                "commit": True,
+                "sketch": sketch_dict("a chair"),
+            },
+        )["id"],
+    )
     assert done["state"] == "succeeded", done["error"]
     result = done["result"]
     assert [x["text"] for x in result["lessons"]] == [LESSON] and result["version"] == 1
@@ -206,13 +274,21 @@ def test_refine_writes_a_library_that_the_api_reads_edits_and_exports(client, ll
     assert_envelope(client.delete(f"/v1/libraries/chairs/lessons/{lesson['id']}"), 404, "lesson_not_found")
     assert_envelope(client.get("/v1/libraries/nope"), 404, "library_not_found")
     assert_envelope(client.get("/v1/libraries/chairs", params={"version": 9}), 404, "library_not_found")
-    assert_envelope(client.post("/v1/jobs", json={"kind": "draw", "prompt": "x", "library": "nope"}),
-                    404, "library_not_found")
+    assert_envelope(
+        client.post("/v1/jobs", json={"kind": "draw", "prompt": "x", "library": "nope"}),
+        404,
+        "library_not_found",
+    )
 
 
 def test_learn_job_runs_and_moves_the_library_head(client):
-    done = wait_job(client, submit(client, {"kind": "learn", "library": "learned", "prompts": ["a chair"],
-                                            "epochs": 1, "k": 2})["id"], timeout=90)
+    done = wait_job(
+        client,
+        submit(client, {"kind": "learn", "library": "learned", "prompts": ["a chair"], "epochs": 1, "k": 2})[
+            "id"
+        ],
+        timeout=90,
+    )
     assert done["state"] == "succeeded", done["error"]
     result = done["result"]
     assert result["library"] == "learned" and result["run_id"]
@@ -223,9 +299,22 @@ def test_learn_job_runs_and_moves_the_library_head(client):
 
 
 def test_a_learn_job_takes_a_batch_and_makes_one_library_version_for_it(client):
-    done = wait_job(client, submit(client, {"kind": "learn", "library": "batched", "keep_best": False, "epochs": 1,
-                                            "k": 2, "batch": 3, "prompts": ["a chair", "a stool", "a bench"]})["id"],
-                    timeout=90)
+    done = wait_job(
+        client,
+        submit(
+            client,
+            {
+                "kind": "learn",
+                "library": "batched",
+                "keep_best": False,
+                "epochs": 1,
+                "k": 2,
+                "batch": 3,
+                "prompts": ["a chair", "a stool", "a bench"],
+            },
+        )["id"],
+        timeout=90,
+    )
     assert done["state"] == "succeeded", done["error"]
     assert done["request"]["batch"] == 3
     lib = client.get("/v1/libraries/batched").json()
@@ -235,18 +324,36 @@ def test_a_learn_job_takes_a_batch_and_makes_one_library_version_for_it(client):
     (lesson,) = lib["lessons"]
     judged = done["result"]["cost"]["epochs"][0]["judge_calls"]
     assert lib["library"]["latest"] == 1 and lesson["text"] == LESSON and lesson["support"] == judged >= 1
-    assert_envelope(client.post("/v1/jobs", json={"kind": "learn", "library": "b", "prompts": ["x"], "batch": 0}),
-                    422, "invalid_request")
+    assert_envelope(
+        client.post("/v1/jobs", json={"kind": "learn", "library": "b", "prompts": ["x"], "batch": 0}),
+        422,
+        "invalid_request",
+    )
 
 
 def test_judge_images_reach_the_judge_through_the_api(client, llm):
     before = len(llm.requests)
-    done = wait_job(client, submit(client, {"kind": "learn", "library": "seen", "prompts": ["a chair"],
-                                            "epochs": 1, "k": 2, "keep_best": False,
-                                            "judge_images": True})["id"], timeout=90)
+    done = wait_job(
+        client,
+        submit(
+            client,
+            {
+                "kind": "learn",
+                "library": "seen",
+                "prompts": ["a chair"],
+                "epochs": 1,
+                "k": 2,
+                "keep_best": False,
+                "judge_images": True,
+            },
+        )["id"],
+        timeout=90,
+    )
     assert done["state"] == "succeeded", done["error"] and done["request"]["judge_images"] is True
     judged = [r for r in llm.requests[before:] if "You are a judge" in str(r.messages[0].get("content"))]
-    parts = [p for r in judged for m in r.messages if isinstance(m.get("content"), list) for p in m["content"]]
+    parts = [
+        p for r in judged for m in r.messages if isinstance(m.get("content"), list) for p in m["content"]
+    ]
     assert judged and sum(p.get("type") == "image_url" for p in parts) == 2 * len(judged)
 
 
@@ -255,7 +362,9 @@ def test_the_api_key_never_appears_in_answers_logs_or_stored_data(server, client
     assert info["provider"]["api_key_set"] is True and info["provider"]["model"] == "scripted-model"
     assert info["clip"]["state"] == "ready" and info["clip"]["checkpoint"] == "tiny-clip-test.pt"
     assert info["device"] == "cpu"
-    answers = [client.get(p).text for p in ("/v1/info", "/v1/jobs?limit=500", "/v1/sketches", "/v1/libraries")]
+    answers = [
+        client.get(p).text for p in ("/v1/info", "/v1/jobs?limit=500", "/v1/sketches", "/v1/libraries")
+    ]
     answers += [client.get(f"/v1/jobs/{j['id']}").text for j in client.get("/v1/jobs").json()["jobs"]]
     for text in answers:
         assert SECRET_KEY not in text
@@ -272,8 +381,20 @@ def test_restart_keeps_finished_results_and_libraries(tmp_path):
         first = start_server(tmp_path / "a", *llm_args(llm), data_dir=data)
         with first.client() as c:
             drawn = wait_job(c, submit(c, {"kind": "draw", "prompt": "a chair", "k": 2})["id"])
-            refined = wait_job(c, submit(c, {"kind": "refine", "prompt": "a chair", "rounds": 1, "k": 2,
-                                             "library": "kept", "commit": True})["id"])
+            refined = wait_job(
+                c,
+                submit(
+                    c,
+                    {
+                        "kind": "refine",
+                        "prompt": "a chair",
+                        "rounds": 1,
+                        "k": 2,
+                        "library": "kept",
+                        "commit": True,
+                    },
+                )["id"],
+            )
             assert drawn["state"] == refined["state"] == "succeeded"
             script.delay = 30  # the next job is in its LLM call when the server stops
             busy = submit(c, {"kind": "draw", "prompt": "a lamp"})
@@ -291,7 +412,10 @@ def test_restart_keeps_finished_results_and_libraries(tmp_path):
                 assert c.get(f"/v1/jobs/{drawn['id']}").json() == drawn
                 assert c.get(f"/v1/jobs/{refined['id']}").json() == refined
                 sketch_id = drawn["result"]["sketches"][0]["id"]
-                assert c.get(f"/v1/sketches/{sketch_id}").json()["sketch"] == drawn["result"]["sketches"][0]["sketch"]
+                assert (
+                    c.get(f"/v1/sketches/{sketch_id}").json()["sketch"]
+                    == drawn["result"]["sketches"][0]["sketch"]
+                )
                 lessons = c.get("/v1/libraries/kept").json()["lessons"]
                 assert [x["text"] for x in lessons] == [LESSON]
                 lost = c.get(f"/v1/jobs/{busy['id']}").json()
@@ -309,7 +433,9 @@ def test_llm_down_fails_the_job_clearly_and_the_server_stays_up(tmp_path):
         with srv.client() as c:
             failed = wait_job(c, submit(c, {"kind": "draw", "prompt": "a chair", "k": 2})["id"])
             assert failed["state"] == "failed" and failed["error"]["code"] == "provider_error"
-            assert "cannot connect" in failed["error"]["message"] and "127.0.0.1" in failed["error"]["message"]
+            assert (
+                "cannot connect" in failed["error"]["message"] and "127.0.0.1" in failed["error"]["message"]
+            )
             refine = wait_job(c, submit(c, {"kind": "refine", "prompt": "a chair", "k": 2})["id"])
             assert refine["state"] == "failed" and refine["error"]["code"] == "provider_error"
             assert c.get("/v1/health").json()["status"] == "ok"

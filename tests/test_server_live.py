@@ -7,16 +7,22 @@ import json
 import time
 
 import pytest
+
 from clip_fixtures import make_tiny_clip
 from llm_fixtures import SECRET_KEY
 from server_fixtures import JUDGE_REPLY, clip_args, is_judge, llm_args, server_env, start_server, wait_job
-
 from threedraw.testing.scripted_server import RecordedRequest, Reply, ScriptedServer
 
 N = 24
-REPLY = "<curves>\n" + "".join(
-    f"draw_bezier[(0, 0, {i / 40:.3f}), (0.1, 0.2, {i / 40:.3f}), (0.2, 0.2, {i / 40:.3f}), (0.3, 0, {i / 40:.3f})]"
-    f"  # rung {i}\n" for i in range(N)) + "</curves>\n"
+REPLY = (
+    "<curves>\n"
+    + "".join(
+        f"draw_bezier[(0, 0, {i / 40:.3f}), (0.1, 0.2, {i / 40:.3f}), (0.2, 0.2, {i / 40:.3f}), (0.3, 0, {i / 40:.3f})]"
+        f"  # rung {i}\n"
+        for i in range(N)
+    )
+    + "</curves>\n"
+)
 
 
 class LadderLLM:
@@ -29,7 +35,9 @@ class LadderLLM:
     def __call__(self, req: RecordedRequest) -> Reply:
         if is_judge(req):
             return Reply.completion(JUDGE_REPLY)
-        return self.queue.popleft() if self.queue else Reply.completion(REPLY, chunk_chars=16, chunk_delay=0.01)
+        return (
+            self.queue.popleft() if self.queue else Reply.completion(REPLY, chunk_chars=16, chunk_delay=0.01)
+        )
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +49,12 @@ def script():
 def server(tmp_path_factory, script):
     with ScriptedServer(script) as llm:
         home = tmp_path_factory.mktemp("serve")
-        srv = start_server(home, *llm_args(llm, "--retries", "1"), *clip_args(*make_tiny_clip(tmp_path_factory.mktemp("clip"))),
-                           env=server_env(home, THREEDRAW_API_KEY=SECRET_KEY))
+        srv = start_server(
+            home,
+            *llm_args(llm, "--retries", "1"),
+            *clip_args(*make_tiny_clip(tmp_path_factory.mktemp("clip"))),
+            env=server_env(home, THREEDRAW_API_KEY=SECRET_KEY),
+        )
         yield srv
         srv.stop()
 
@@ -152,7 +164,10 @@ def test_the_openapi_schema_documents_the_live_contract():
     assert {"seq", "strokes"} <= set(parts["JobStrokes"]["properties"])
     job = schema["paths"]["/v1/jobs/{job_id}"]["get"]
     assert any(p["name"] == "since" for p in job["parameters"])
-    assert "text/event-stream" in schema["paths"]["/v1/jobs/{job_id}/events"]["get"]["responses"]["200"]["content"]
+    assert (
+        "text/event-stream"
+        in schema["paths"]["/v1/jobs/{job_id}/events"]["get"]["responses"]["200"]["content"]
+    )
 
 
 def test_a_restart_opens_a_new_reply_only_after_strokes():
@@ -167,4 +182,8 @@ def test_a_restart_opens_a_new_reply_only_after_strokes():
     live.restart(0)
     live.restart(0)
     live.add(0, {"id": "c"})
-    assert [(i["candidate"], i["reply"], i["seq"]) for i in live.since(0)[1]] == [(0, 1, 1), (1, 1, 2), (0, 2, 3)]
+    assert [(i["candidate"], i["reply"], i["seq"]) for i in live.since(0)[1]] == [
+        (0, 1, 1),
+        (1, 1, 2),
+        (0, 2, 3),
+    ]

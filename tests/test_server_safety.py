@@ -3,10 +3,8 @@ found and resumed after a kill, slow clients dropped while others are served, cl
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
-import stat
 import subprocess
 import sys
 import time
@@ -14,16 +12,28 @@ import time
 import pytest
 
 from clip_fixtures import make_tiny_clip
-from server_fixtures import llm, script  # noqa: F401 - module-scoped fixtures
-from server_fixtures import (ROOT, clip_args, llm_args, server_env, start_server, wait_job,
-                             wait_state)
+from server_fixtures import (
+    ROOT,
+    clip_args,
+    llm_args,
+    server_env,
+    start_server,
+    wait_job,
+    wait_state,
+)
 from threedraw.shared.token_path import token_file, token_file_for_url
 
 
 def serve_once(home, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     """`threedraw serve` expected to stop by itself (a refusal at start)."""
-    return subprocess.run([sys.executable, "-m", "threedraw.cli", "serve", "--port", "0", *args], cwd=ROOT,
-                          env=server_env(home), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "threedraw.cli", "serve", "--port", "0", *args],
+        cwd=ROOT,
+        env=server_env(home),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def submit(client, body: dict) -> dict:
@@ -77,13 +87,26 @@ def test_one_server_per_data_folder_and_one_token_file_per_port(tmp_path, llm, s
 
 
 def test_an_unwritable_token_file_is_one_clear_line(tmp_path):
-    out = serve_once(tmp_path, "--data-dir", str(tmp_path / "data"), "--token-file", "/proc/threedraw-test/token",
-                     "--base-url", "http://127.0.0.1:9/v1", "--model", "m")
+    out = serve_once(
+        tmp_path,
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--token-file",
+        "/proc/threedraw-test/token",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--model",
+        "m",
+    )
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("threedraw serve: --token-file /proc/threedraw-test/token: cannot write")
+    assert len(lines) == 1 and lines[0].startswith(
+        "threedraw serve: --token-file /proc/threedraw-test/token: cannot write"
+    )
     # The data folder is free again: a server can start on it at once.
-    srv = start_server(tmp_path, "--base-url", "http://127.0.0.1:9/v1", "--model", "m", data_dir=tmp_path / "data")
+    srv = start_server(
+        tmp_path, "--base-url", "http://127.0.0.1:9/v1", "--model", "m", data_dir=tmp_path / "data"
+    )
     srv.stop()
 
 
@@ -94,7 +117,9 @@ def test_a_killed_learn_job_names_its_run_which_resumes_over_the_api(tmp_path, l
     try:
         with first.client() as c:
             script.delay = 30  # the job sits in an LLM call when the server is killed
-            job = submit(c, {"kind": "learn", "library": "chairs", "prompts": ["a chair"], "epochs": 1, "k": 2})
+            job = submit(
+                c, {"kind": "learn", "library": "chairs", "prompts": ["a chair"], "epochs": 1, "k": 2}
+            )
             deadline = time.monotonic() + 30
             while c.get(f"/v1/jobs/{job['id']}").json()["run_id"] is None:
                 assert time.monotonic() < deadline, "the job never recorded its run"
@@ -104,7 +129,9 @@ def test_a_killed_learn_job_names_its_run_which_resumes_over_the_api(tmp_path, l
             assert [(r["id"], r["status"], r["resumable"]) for r in listed] == [(run_id, "running", False)]
             assert c.post(f"/v1/runs/{run_id}/resume").json()["error"]["code"] == "run_not_resumable"
             # A second run on the library is refused, naming the first, unless asked for.
-            rival = wait_job(c, submit(c, {"kind": "learn", "library": "chairs", "prompts": ["a chair"]})["id"])
+            rival = wait_job(
+                c, submit(c, {"kind": "learn", "library": "chairs", "prompts": ["a chair"]})["id"]
+            )
             assert rival["state"] == "failed" and rival["error"]["code"] == "library_error"
             assert f"being learned by run {run_id}" in rival["error"]["message"]
     finally:
@@ -142,19 +169,30 @@ def _closed_within(sock: socket.socket, seconds: float) -> bool:
         return True
     except (ConnectionResetError, BrokenPipeError):
         return True
-    except socket.timeout:
+    except TimeoutError:
         return False
 
 
 def test_slow_clients_are_dropped_and_others_served(tmp_path):
-    srv = start_server(tmp_path, "--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--read-timeout", "1.5",
-                       "--max-connections", "8")
+    srv = start_server(
+        tmp_path,
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--model",
+        "m",
+        "--read-timeout",
+        "1.5",
+        "--max-connections",
+        "8",
+    )
     host, port = srv.url.removeprefix("http://").split(":")
     silent = [socket.create_connection((host, int(port)), timeout=5) for _ in range(3)]
     trickle = socket.create_connection((host, int(port)), timeout=5)
     no_body = socket.create_connection((host, int(port)), timeout=5)  # whole headers, then never the body
-    no_body.sendall(f"POST /v1/jobs HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {srv.token}\r\n"
-                    "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{".encode())
+    no_body.sendall(
+        f"POST /v1/jobs HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {srv.token}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{".encode()
+    )
     silent.append(no_body)
     try:
         started = time.monotonic()

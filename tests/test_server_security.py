@@ -14,8 +14,8 @@ import pytest
 
 from server_fixtures import assert_envelope, server_env, sketch_dict, start_server
 from threedraw.cli import UserError, build_parser
-from threedraw.server.app import api
 from threedraw.cli.serve_options import settings_from_args
+from threedraw.server.app import api
 
 MAX_BODY = 4096
 OPERATIONS = [(method.upper(), path) for path, ops in api().openapi()["paths"].items() for method in ops]
@@ -24,15 +24,21 @@ OPERATIONS = [(method.upper(), path) for path, ops in api().openapi()["paths"].i
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("serve")
-    srv = start_server(home, "--base-url", "http://127.0.0.1:9/v1", "--model", "m",
-                       "--max-body-bytes", str(MAX_BODY))
+    srv = start_server(
+        home, "--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--max-body-bytes", str(MAX_BODY)
+    )
     yield srv
     srv.stop()
 
 
 def _concrete(path: str) -> str:
-    return path.replace("{job_id}", "0123456789abcdef").replace("{run_id}", "20260101-000000-abcdef").replace("{sketch_id}", "s1").replace(
-        "{name}", "default").replace("{lesson_id}", "L1")
+    return (
+        path.replace("{job_id}", "0123456789abcdef")
+        .replace("{run_id}", "20260101-000000-abcdef")
+        .replace("{sketch_id}", "s1")
+        .replace("{name}", "default")
+        .replace("{lesson_id}", "L1")
+    )
 
 
 @pytest.mark.parametrize("method,path", [op for op in OPERATIONS if op != ("GET", "/v1/health")])
@@ -67,10 +73,24 @@ def test_token_file_is_owner_only_fresh_and_never_logged(server):
         assert token not in c.get("/v1/info").text
 
 
-@pytest.mark.parametrize("host", ["evil.example", "evil.example:8765", "127.0.0.1.evil.example",
-                                  "localhost.evil.example:80", "192.168.1.20", "0.0.0.0",
-                                  "[::1]evil.com", "[::1]:80evil.com", "[::1", "localhost:80:80",
-                                  "localhost:evil.com", "localhost:", "::1"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example",
+        "evil.example:8765",
+        "127.0.0.1.evil.example",
+        "localhost.evil.example:80",
+        "192.168.1.20",
+        "0.0.0.0",
+        "[::1]evil.com",
+        "[::1]:80evil.com",
+        "[::1",
+        "localhost:80:80",
+        "localhost:evil.com",
+        "localhost:",
+        "::1",
+    ],
+)
 def test_foreign_host_names_are_refused_even_with_the_token(server, host):
     with server.client(headers={"Host": host}) as c:
         for method, path in (("GET", "/v1/health"), ("GET", "/v1/info"), ("POST", "/v1/jobs")):
@@ -107,8 +127,11 @@ def test_bodies_over_the_limit_are_refused(server):
             for _ in range(10):
                 yield b" " * 1000
 
-        assert_envelope(c.post("/v1/jobs", content=chunks(), headers={"Content-Type": "application/json"}),
-                        413, "body_too_large")
+        assert_envelope(
+            c.post("/v1/jobs", content=chunks(), headers={"Content-Type": "application/json"}),
+            413,
+            "body_too_large",
+        )
         assert c.get("/v1/health").status_code == 200  # and the server carries on
 
 
@@ -118,8 +141,11 @@ def test_framework_errors_come_in_the_envelope(server):
         assert_envelope(c.get("/nope"), 404, "not_found")
         err = assert_envelope(c.put("/v1/jobs"), 405, "method_not_allowed")
         assert "PUT" in err["message"]
-        err = assert_envelope(c.post("/v1/jobs", content=b"{nope", headers={"Content-Type": "application/json"}),
-                              422, "invalid_request")
+        err = assert_envelope(
+            c.post("/v1/jobs", content=b"{nope", headers={"Content-Type": "application/json"}),
+            422,
+            "invalid_request",
+        )
         assert "not valid JSON" in err["message"]
         err = assert_envelope(c.post("/v1/jobs", json={"prompt": "a chair"}), 422, "invalid_request")
         assert "missing kind" in err["message"]
@@ -138,11 +164,15 @@ def test_a_local_model_path_cannot_be_chosen_per_job(tmp_path):
         with srv.client() as c:
             info = c.get("/v1/info").json()
             assert info["provider"]["model"] == "model.gguf" and info["limits"]["llm_jobs"] == 1
-            err = assert_envelope(c.post("/v1/jobs", json={"kind": "draw", "prompt": "a chair",
-                                                           "model": "/etc/passwd"}), 422, "invalid_request")
+            err = assert_envelope(
+                c.post("/v1/jobs", json={"kind": "draw", "prompt": "a chair", "model": "/etc/passwd"}),
+                422,
+                "invalid_request",
+            )
             assert "chosen when the server starts" in err["message"]
-            err = assert_envelope(c.post("/v1/jobs", json={"kind": "draw", "prompt": "a chair"}),
-                                  503, "provider_unavailable")
+            err = assert_envelope(
+                c.post("/v1/jobs", json={"kind": "draw", "prompt": "a chair"}), 503, "provider_unavailable"
+            )
             assert "model.gguf" in err["message"] and str(tmp_path) not in err["message"]
     finally:
         srv.stop()
@@ -179,8 +209,11 @@ def _config(home: Path, text: str) -> Path:
 
 
 def test_settings_come_from_flag_then_environment_then_config_file(monkeypatch, tmp_path):
-    _config(tmp_path, 'views = 3\nport = 9000\nbase_url = "http://127.0.0.1:1/v1"\nmodel = "from-file"\n'
-                      'max_queued = 5\nallowed_host = ["studio.local"]\n')
+    _config(
+        tmp_path,
+        'views = 3\nport = 9000\nbase_url = "http://127.0.0.1:1/v1"\nmodel = "from-file"\n'
+        'max_queued = 5\nallowed_host = ["studio.local"]\n',
+    )
     s = _settings([], {}, monkeypatch, tmp_path)
     assert (s.score.views, s.port, s.max_queued, s.provider_kind) == (3, 9000, 5, "openai-compatible")
     assert s.provider_options.model == "from-file" and "studio.local" in s.host_names()
@@ -212,18 +245,21 @@ def test_default_places_follow_xdg(monkeypatch, tmp_path):
     assert s.data_dir == tmp_path / "d"
 
 
-@pytest.mark.parametrize("text,expected", [
-    ('api_key = "sk-123"\n', "THREEDRAW_API_KEY"),
-    ('viewz = 3\n', "unknown setting 'viewz'"),
-    ('views = "three"\n', "views"),
-    ('views = 2.5\n', "whole number"),
-    ('json_schema = "yes"\n', "true or false"),
-    ('provider = "gpt"\n', "expected one of"),
-    ('views = [\n', "not valid TOML"),
-    ('views = 40\n', "--max-views"),
-    ('idle_timeout = 0\n', "--idle-timeout 0: expected seconds"),
-    ('idle_timeout = "soon"\n', "idle_timeout: expected a number"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ('api_key = "sk-123"\n', "THREEDRAW_API_KEY"),
+        ("viewz = 3\n", "unknown setting 'viewz'"),
+        ('views = "three"\n', "views"),
+        ("views = 2.5\n", "whole number"),
+        ('json_schema = "yes"\n', "true or false"),
+        ('provider = "gpt"\n', "expected one of"),
+        ("views = [\n", "not valid TOML"),
+        ("views = 40\n", "--max-views"),
+        ("idle_timeout = 0\n", "--idle-timeout 0: expected seconds"),
+        ('idle_timeout = "soon"\n', "idle_timeout: expected a number"),
+    ],
+)
 def test_bad_config_files_are_named_clearly(monkeypatch, tmp_path, text, expected):
     _config(tmp_path, text)
     with pytest.raises(UserError) as e:
@@ -246,7 +282,10 @@ def test_docs_and_schema_open_in_a_browser_and_offer_the_token(server):
         assert page.status_code == 200 and "swagger" in page.text.lower()
         schema = browser.get("/openapi.json").json()
         assert schema["components"]["securitySchemes"]["bearer"] == {
-            "type": "http", "scheme": "bearer", "description": "the token from the server's token file"}
+            "type": "http",
+            "scheme": "bearer",
+            "description": "the token from the server's token file",
+        }
         assert schema["security"] == [{"bearer": []}]
         assert schema["paths"]["/v1/health"]["get"]["security"] == []
         assert_envelope(browser.get("/v1/info"), 401, "unauthorized")  # what does something still needs it

@@ -12,7 +12,11 @@ LEG = [(-0.5, -0.5, -1.0), (-0.5, -0.5, -0.5), (-0.5, -0.5, 0.0), (-0.5, -0.5, 0
 
 
 def doc(**stroke):
-    return {"format": FORMAT, "prompt": "p", "strokes": [{"id": "a", "points": [list(p) for p in LEG], **stroke}]}
+    return {
+        "format": FORMAT,
+        "prompt": "p",
+        "strokes": [{"id": "a", "points": [list(p) for p in LEG], **stroke}],
+    }
 
 
 @pytest.mark.parametrize(
@@ -22,10 +26,22 @@ def doc(**stroke):
         ({"format": "other/1", "strokes": []}, "format: expected 'threedraw.sketch/1', got 'other/1'"),
         ({"format": FORMAT, "strokes": {}}, "strokes: expected a list"),
         (doc(points=[[0, 0, 0]] * 3), "stroke 1: 3 control points, expected 4"),
-        (doc(points=[[0, 0, 0], [0, 0], [0, 0, 0], [0, 0, 0]]), "stroke 1 point 2: expected [x, y, z], got 2 values"),
-        (doc(points=[[0, 0, 0], [0, "a", 0], [0, 0, 0], [0, 0, 0]]), "stroke 1 point 2 y: 'a' is not a number"),
-        (doc(points=[[0, 0, 0], [0, 0, 0], [0, 0, 2], [0, 0, 0]]), "stroke 1 point 3 z: 2.0 lies outside the cube"),
-        (doc(points=[[0, 0, 0], [0, 0, 0], [0, 0, float("nan")], [0, 0, 0]]), "stroke 1 point 3 z: nan is not a finite"),
+        (
+            doc(points=[[0, 0, 0], [0, 0], [0, 0, 0], [0, 0, 0]]),
+            "stroke 1 point 2: expected [x, y, z], got 2 values",
+        ),
+        (
+            doc(points=[[0, 0, 0], [0, "a", 0], [0, 0, 0], [0, 0, 0]]),
+            "stroke 1 point 2 y: 'a' is not a number",
+        ),
+        (
+            doc(points=[[0, 0, 0], [0, 0, 0], [0, 0, 2], [0, 0, 0]]),
+            "stroke 1 point 3 z: 2.0 lies outside the cube",
+        ),
+        (
+            doc(points=[[0, 0, 0], [0, 0, 0], [0, 0, float("nan")], [0, 0, 0]]),
+            "stroke 1 point 3 z: nan is not a finite",
+        ),
         (doc(label="x" * 65), "stroke 1 label: longer than 64 characters"),
         (doc(id=""), "stroke 1 id: expected a non-empty string"),
     ],
@@ -52,7 +68,11 @@ def test_save_and_load_round_trip(tmp_path):
     path = tmp_path / "chair.json"
     sk.save(path)
     assert Sketch.load(path) == sk
-    assert json.loads(path.read_text())["strokes"][0] == {"id": "s1", "points": [list(p) for p in LEG], "label": "leg"}
+    assert json.loads(path.read_text())["strokes"][0] == {
+        "id": "s1",
+        "points": [list(p) for p in LEG],
+        "label": "leg",
+    }
     assert not list(tmp_path.glob("*.tmp")), "atomic save leaves no temp file"
 
 

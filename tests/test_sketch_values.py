@@ -18,8 +18,11 @@ HUGE = 10**400  # 401 digits: float(HUGE) raises OverflowError
 
 
 def _sketch_dict(value) -> dict:
-    return {"format": FORMAT, "prompt": "p", "strokes": [
-        {"id": "s1", "points": [[0, 0, 0], [0, 0, 0.1], [0, 0, value], [0, 0, 0.3]]}]}
+    return {
+        "format": FORMAT,
+        "prompt": "p",
+        "strokes": [{"id": "s1", "points": [[0, 0, 0], [0, 0, 0.1], [0, 0, value], [0, 0, 0.3]]}],
+    }
 
 
 @pytest.mark.parametrize(
@@ -44,14 +47,16 @@ def test_from_dict_refuses_values_no_float_holds(value, message):
 
 def test_a_request_body_with_a_huge_integer_is_a_sketch_error():
     # What the server receives: JSON text, decoded (Python ints are unbounded), then validated.
-    body = json.loads(json.dumps({"sketch": _sketch_dict(0)}).replace('"points": [[0, 0, 0]', f'"points": [[0, 0, {HUGE}]'))
+    body = json.loads(
+        json.dumps({"sketch": _sketch_dict(0)}).replace('"points": [[0, 0, 0]', f'"points": [[0, 0, {HUGE}]')
+    )
     with pytest.raises(SketchError, match=r"point 1 z: an integer of 401 digits is not a finite number"):
         Sketch.from_dict(body["sketch"])
     assert issubclass(SketchError, ValueError)
 
 
 def test_from_json_refuses_integers_beyond_python_digit_limit_and_deep_nesting():
-    text = json.dumps(_sketch_dict(0)).replace('0.1]', "1" * 5000 + "]")
+    text = json.dumps(_sketch_dict(0)).replace("0.1]", "1" * 5000 + "]")
     with pytest.raises(SketchError, match="more than 4300 digits"):
         Sketch.from_json(text)
     with pytest.raises(SketchError, match="nested too deeply"):
@@ -65,7 +70,7 @@ def test_validate_refuses_a_huge_integer_in_a_sketch_built_in_code():
 
 
 def test_parser_reads_a_huge_integer_as_an_invalid_value_not_a_crash():
-    text = json.dumps(_sketch_dict(0)).replace('0.1]', str(HUGE) + "]")
+    text = json.dumps(_sketch_dict(0)).replace("0.1]", str(HUGE) + "]")
     with pytest.raises(Exception) as err:
         parse(text)
     assert type(err.value).__name__ == "ParseError"
@@ -75,5 +80,9 @@ def test_parser_reads_a_huge_integer_as_an_invalid_value_not_a_crash():
 def test_canonical_sketches_still_load():
     d = _sketch_dict(-0.5)
     assert Sketch.from_dict(d).strokes[0].points[2] == (0.0, 0.0, -0.5)
-    assert Sketch.from_json(json.dumps(d)).to_dict() == d | {"strokes": [d["strokes"][0] | {"points": [
-        [0.0, 0.0, 0.0], [0.0, 0.0, 0.1], [0.0, 0.0, -0.5], [0.0, 0.0, 0.3]]}]}
+    assert Sketch.from_json(json.dumps(d)).to_dict() == d | {
+        "strokes": [
+            d["strokes"][0]
+            | {"points": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.1], [0.0, 0.0, -0.5], [0.0, 0.0, 0.3]]}
+        ]
+    }

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from threedraw.library.lessons import LibraryError, Operation
 from threedraw.library.store import LibraryStore
 from threedraw.server.app import create_app
-from threedraw.server.settings import ServerSettings
 from threedraw.server.jobs.store import JobStore
+from threedraw.server.settings import ServerSettings
 from threedraw.server.state import ServerState
 from threedraw.storage import DB_FILE, Database, StorageError
 
@@ -95,20 +95,28 @@ def test_a_damaged_database_is_never_written_and_says_how_to_recover(tmp_path, c
     db = Database.open(data)
     assert db.damage and "page 2" in db.damage
     store = LibraryStore(db)
-    for write in (lambda: store.create("new"), lambda: store.restore("lib3", 0),
-                  lambda: store.import_(json.loads(export.read_text()), "lib3")):
-        with pytest.raises(StorageError, match="the database is damaged .*library import FILE .*backup") as caught:
+    for write in (
+        lambda: store.create("new"),
+        lambda: store.restore("lib3", 0),
+        lambda: store.import_(json.loads(export.read_text()), "lib3"),
+    ):
+        with pytest.raises(
+            StorageError, match="the database is damaged .*library import FILE .*backup"
+        ) as caught:
             write()
         assert not isinstance(caught.value, LibraryError)
     db.close()
     for args in (("library", "import", str(export)), ("library", "restore", "lib3", "0")):
         out = cli(*args, "--data-dir", str(data))
-        assert out.returncode == 2 and "the database is damaged" in out.stderr and "Traceback" not in out.stderr
+        assert (
+            out.returncode == 2 and "the database is damaged" in out.stderr and "Traceback" not in out.stderr
+        )
     assert path.read_bytes() == before  # nothing was written into it
 
     state = ServerState(ServerSettings(data_dir=data))
-    client = TestClient(create_app(state, "secret"), base_url="http://127.0.0.1",
-                        headers={"Authorization": "Bearer secret"})
+    client = TestClient(
+        create_app(state, "secret"), base_url="http://127.0.0.1", headers={"Authorization": "Bearer secret"}
+    )
     try:
         resp = client.get("/v1/libraries/lib3")  # a hidden row is a damaged file, never "no such library"
         assert resp.status_code == 503 and resp.json()["error"]["code"] == "storage_unavailable", resp.text
@@ -126,7 +134,8 @@ def test_the_job_database_is_backed_up_before_its_schema_is_upgraded(tmp_path):
         "created_at REAL NOT NULL, started_at REAL, finished_at REAL);"
         "INSERT INTO jobs (id, kind, state, request, progress, created_at) "
         "VALUES ('j1', 'learn', 'running', '{}', '{}', 0);"
-        "PRAGMA user_version=1;")
+        "PRAGMA user_version=1;"
+    )
     old.close()
     store = JobStore(path)
     try:

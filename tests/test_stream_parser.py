@@ -9,11 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from threedraw.shared.parser import ParseError, parse
-from threedraw.shared.stream_parser import StreamParser
-
 from parser_corpus import CASES
 from test_parser_fuzz import TEXT
+from threedraw.shared.parser import ParseError, parse
+from threedraw.shared.stream_parser import StreamParser
 
 
 def _outcome(fn):
@@ -100,8 +99,10 @@ def test_random_chunkings_of_fuzzed_text_end_as_parse(text, sizes):
 
 
 def test_action_lines_yield_each_stroke_when_its_line_completes():
-    lines = [f"draw_bezier[(0, 0, {i / 10}), (0.1, 0, {i / 10}), (0.2, 0, {i / 10}), (0.3, 0, {i / 10})]  # part {i}\n"
-             for i in range(24)]
+    lines = [
+        f"draw_bezier[(0, 0, {i / 10}), (0.1, 0, {i / 10}), (0.2, 0, {i / 10}), (0.3, 0, {i / 10})]  # part {i}\n"
+        for i in range(24)
+    ]
     sp = StreamParser()
     counts = []
     for line in lines:
@@ -111,7 +112,9 @@ def test_action_lines_yield_each_stroke_when_its_line_completes():
     assert counts == list(range(1, 25))
     final = sp.finish().sketch
     assert [s.points for s in sp.strokes] == [s.points for s in final.strokes]
-    assert [s.label for s in sp.strokes] == [s.label for s in final.strokes] == [f"part {i}" for i in range(24)]
+    assert (
+        [s.label for s in sp.strokes] == [s.label for s in final.strokes] == [f"part {i}" for i in range(24)]
+    )
 
 
 def test_a_json_list_streams_stroke_by_stroke():
@@ -127,19 +130,28 @@ def test_a_json_list_streams_stroke_by_stroke():
 
 
 def _json_strokes(n):
-    return [{"label": f"part {i}", "points": [[0, 0, i / 10], [0.1, 0, i / 10], [0.2, 0, i / 10], [0.3, 0, i / 10]]}
-            for i in range(n)]
+    return [
+        {
+            "label": f"part {i}",
+            "points": [[0, 0, i / 10], [0.1, 0, i / 10], [0.2, 0, i / 10], [0.3, 0, i / 10]],
+        }
+        for i in range(n)
+    ]
 
 
 @pytest.mark.parametrize("layout", ["one line", "pretty", "fenced, with prose", "python dicts"])
 def test_json_replies_yield_each_stroke_when_its_object_closes(layout):
     strokes = _json_strokes(6)
     sketch = {"strokes": strokes}
-    body = {"one line": lambda: json.dumps(sketch),
-            "pretty": lambda: json.dumps(sketch, indent=2),
-            # "Chair" is one chunk: the apostrophe opening the next is prose, not a string
-            "fenced, with prose": lambda: "Chair's frame, here:\n```json\n" + json.dumps(sketch, indent=1) + "\n```\n",
-            "python dicts": lambda: repr(sketch)}[layout]()
+    body = {
+        "one line": lambda: json.dumps(sketch),
+        "pretty": lambda: json.dumps(sketch, indent=2),
+        # "Chair" is one chunk: the apostrophe opening the next is prose, not a string
+        "fenced, with prose": lambda: (
+            "Chair's frame, here:\n```json\n" + json.dumps(sketch, indent=1) + "\n```\n"
+        ),
+        "python dicts": lambda: repr(sketch),
+    }[layout]()
     closes = [m.end() for m in re.finditer(r"\]\s*\]\s*\}", body)]  # where each stroke object ends
     assert len(closes) == 6
     sp = StreamParser()

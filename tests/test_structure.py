@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from clip_fixtures import box_edges, chair, line, random_sketch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from threedraw.shared.sketch import Sketch
+from clip_fixtures import box_edges, chair, line, random_sketch
 from threedraw.scoring.structure import TERMS, structure_score
+from threedraw.shared.sketch import Sketch
 
 
 def _sketch(curves) -> Sketch:

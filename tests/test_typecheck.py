@@ -13,8 +13,15 @@ BLENDER_WORKER = ROOT / "backend" / "blender" / "worker.py"
 # library -> storage, shared) and nothing imports the CLI.
 LAYERS = {
     "shared": 0,
-    "storage": 1, "prompts": 1, "llm": 1, "rendering": 1, "testing": 1,
-    "runtime": 2, "library": 2, "scoring": 2, "blender": 2,
+    "storage": 1,
+    "prompts": 1,
+    "llm": 1,
+    "rendering": 1,
+    "testing": 1,
+    "runtime": 2,
+    "library": 2,
+    "scoring": 2,
+    "blender": 2,
     "draw": 3,
     "cke": 4,
     "server": 5,
@@ -29,9 +36,20 @@ def test_addon_typechecks_with_zero_errors(tmp_path):
 
     pkg = build_addon.stage(tmp_path, "threedraw_addon")
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"), "--cache-dir",
-         str(tmp_path / ".mypy_cache"), pkg.name],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            "--cache-dir",
+            str(tmp_path / ".mypy_cache"),
+            pkg.name,
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Success: no issues found" in proc.stdout
@@ -92,8 +110,10 @@ def _layer(module: str) -> str:
 
 def test_backend_dependencies_run_one_way():
     files = sorted((ROOT / "backend").rglob("*.py"))
-    assert {p.relative_to(ROOT / "backend").parts[0].removesuffix(".py") for p in files} - {"__init__", "__main__"} \
-        == set(LAYERS) - {"shared"}, "every backend package or module has a place in LAYERS"
+    assert {p.relative_to(ROOT / "backend").parts[0].removesuffix(".py") for p in files} - {
+        "__init__",
+        "__main__",
+    } == set(LAYERS) - {"shared"}, "every backend package or module has a place in LAYERS"
     for path in files:
         rel = path.relative_to(ROOT / "backend")
         own = rel.parts[0].removesuffix(".py")
@@ -108,9 +128,12 @@ def test_backend_dependencies_run_one_way():
                 assert own == "__main__" and target == "cli", f"{rel} imports {mod}"
                 continue
             assert target in LAYERS, f"{rel} imports {mod}: not a known backend package"
-            assert target == own or LAYERS[target] < LAYERS[own], \
+            assert target == own or LAYERS[target] < LAYERS[own], (
                 f"{rel} ({own}) imports {mod} ({target}): dependencies run cli -> server -> cke -> draw -> ..."
-            assert mod != "threedraw.blender.worker", f"{rel} imports the Blender worker; run it as a child process"
+            )
+            assert mod != "threedraw.blender.worker", (
+                f"{rel} imports the Blender worker; run it as a child process"
+            )
 
 
 def test_only_the_blender_worker_imports_bpy_and_it_runs_as_a_child_process():
@@ -122,14 +145,18 @@ def test_only_the_blender_worker_imports_bpy_and_it_runs_as_a_child_process():
     protocol = (ROOT / "backend" / "blender" / "protocol.py").read_text()
     assert '"-m", WORKER_MODULE' in client and 'WORKER_MODULE = "threedraw.blender.worker"' in protocol
     zipped = (ROOT / "blender_addon").rglob("*.py")
-    assert not any("headless" in p.name or "worker" in p.name for p in zipped), "backend code in the extension"
+    assert not any("headless" in p.name or "worker" in p.name for p in zipped), (
+        "backend code in the extension"
+    )
 
 
 def test_every_backend_and_addon_package_ships():
     import tomllib
 
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
-    found = {".".join([prefix, *p.parent.relative_to(ROOT / folder).parts])
-             for folder, prefix in (("backend", "threedraw"), ("blender_addon", "threedraw.addon"))
-             for p in (ROOT / folder).rglob("__init__.py")}
+    found = {
+        ".".join([prefix, *p.parent.relative_to(ROOT / folder).parts])
+        for folder, prefix in (("backend", "threedraw"), ("blender_addon", "threedraw.addon"))
+        for p in (ROOT / folder).rglob("__init__.py")
+    }
     assert found <= listed, f"add to pyproject.toml's packages: {sorted(found - listed)}"

@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..draw import agent
 from .. import prompts
+from ..draw import agent
 from ..llm.openai_compat import OpenAICompatProvider
 from ..runtime import Progress, ProgressFn
 from ..testing.scripted_server import Reply, ScriptedServer
@@ -43,14 +43,20 @@ MEANINGS = {
     "single_call_s": "one drawing (K=1), median seconds",
     f"round_k{K}_s": f"one round of K={K} candidates drawn concurrently, median seconds",
     f"round_k{K}_over_single": "round time / single time (target: at most 1.3)",
-    **{f"draw_cli_wall_llm_{d:g}s": f"`threedraw draw` wall seconds, preview included, the LLM taking {d:g} s"
-       for d in (CLI_LLM_DELAY_S, 0.0)},
-    **{f"draw_cli_overhead_llm_{d:g}s": f"that wall time minus the LLM's {d:g} s (target: under 3 s)"
-       for d in (CLI_LLM_DELAY_S, 0.0)},
+    **{
+        f"draw_cli_wall_llm_{d:g}s": f"`threedraw draw` wall seconds, preview included, the LLM taking {d:g} s"
+        for d in (CLI_LLM_DELAY_S, 0.0)
+    },
+    **{
+        f"draw_cli_overhead_llm_{d:g}s": f"that wall time minus the LLM's {d:g} s (target: under 3 s)"
+        for d in (CLI_LLM_DELAY_S, 0.0)
+    },
 }
 
 
-def run_benchmark(args: argparse.Namespace | None = None, progress: ProgressFn | None = None) -> dict[str, Any]:
+def run_benchmark(
+    args: argparse.Namespace | None = None, progress: ProgressFn | None = None
+) -> dict[str, Any]:
     def step(k: int, message: str) -> None:
         if progress is not None:
             progress(Progress("draw" if k < 3 else "done", message, k, 3))
@@ -108,5 +114,7 @@ def _cli_wall(base_url: str) -> float:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
         wall = time.perf_counter() - t0
         if proc.returncode != 0 or not out.is_file():
-            raise RuntimeError(f"threedraw draw failed (status {proc.returncode}): {proc.stderr.strip()[-500:]}")
+            raise RuntimeError(
+                f"threedraw draw failed (status {proc.returncode}): {proc.stderr.strip()[-500:]}"
+            )
         return wall

@@ -20,8 +20,9 @@ import json
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .. import prompts
 from ..cke.evaluation import Method, evaluate
@@ -44,13 +45,21 @@ EVAL_SEQUENTIAL = 10  # prompts drawn one at a time for the eval baseline
 BATCH_TARGET = 0.12  # batch 40 wall / batch 1 wall
 OVERHEAD_TARGET = 0.15  # share of batch 40's wall time beyond LLM waiting
 EVAL_TARGET = 5.0  # eval speed-up over one prompt after another
-_PER_BATCH = {"seconds": "wall time of the epoch, s", "llm_share": "share of it waiting on the LLM",
-              "overhead_share": "share beyond LLM waiting", "scoring_share": "share scoring (mostly during LLM waits)",
-              "database_share": "share in the database", "versions": "library versions written"}
+_PER_BATCH = {
+    "seconds": "wall time of the epoch, s",
+    "llm_share": "share of it waiting on the LLM",
+    "overhead_share": "share beyond LLM waiting",
+    "scoring_share": "share scoring (mostly during LLM waits)",
+    "database_share": "share in the database",
+    "versions": "library versions written",
+}
 MEANINGS = {
-    "prompts": "training prompts (ModelNet40), one epoch", "k": "candidates per prompt",
-    "validation": "validation prompts", "delay_s": "the scripted LLM's reply delay, s",
-    "concurrency": "LLM requests in flight at most", "clip": "the CLIP scoring candidates (random weights)",
+    "prompts": "training prompts (ModelNet40), one epoch",
+    "k": "candidates per prompt",
+    "validation": "validation prompts",
+    "delay_s": "the scripted LLM's reply delay, s",
+    "concurrency": "LLM requests in flight at most",
+    "clip": "the CLIP scoring candidates (random weights)",
     **{f"batch_{b}_{key}": f"--batch {b}: {what}" for b in BATCHES for key, what in _PER_BATCH.items()},
     f"batch_{BATCHES[-1]}_over_batch_{BATCHES[0]}": f"wall time of --batch {BATCHES[-1]} / --batch {BATCHES[0]}",
     "batch_target_met": f"target: that ratio at most {BATCH_TARGET:.0%}",
@@ -85,8 +94,12 @@ class ScriptedLLM:
         with self.lock:
             self.intervals.append((req.received_at, req.received_at + self.delay))
         if "judge of 3D sketches" in str(req.messages[0].get("content", "")):
-            text = json.dumps({"analysis": "The better sketch is one connected object.",
-                               "operations": [{"operation": "add", "content": LESSONS[n % len(LESSONS)]}]})
+            text = json.dumps(
+                {
+                    "analysis": "The better sketch is one connected object.",
+                    "operations": [{"operation": "add", "content": LESSONS[n % len(LESSONS)]}],
+                }
+            )
         else:
             text = prompts.format_sketch(random_sketch(4 + 4 * (n % 6), seed=n), json_mode=False)
         return Reply.completion(text, delay=self.delay)
@@ -134,8 +147,14 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
 def measure(delay: float = DELAY_S, batches: tuple[int, ...] = BATCHES) -> dict[str, Any]:
     train = list(load_prompt_set("modelnet40").prompts)
     val = list(load_prompt_set("fine-grained").prompts[:VALIDATION])
-    out: dict[str, Any] = {"prompts": len(train), "k": K, "validation": len(val), "delay_s": delay,
-                           "concurrency": CONCURRENCY, "clip": f"tiny (width {TINY_CLIP_CONFIG['vision_cfg']['width']})"}
+    out: dict[str, Any] = {
+        "prompts": len(train),
+        "k": K,
+        "validation": len(val),
+        "delay_s": delay,
+        "concurrency": CONCURRENCY,
+        "clip": f"tiny (width {TINY_CLIP_CONFIG['vision_cfg']['width']})",
+    }
     llm = ScriptedLLM(delay)
     with tempfile.TemporaryDirectory(prefix="threedraw-bench-learn-") as tmp, ScriptedServer(llm) as srv:
         with quiet_logs():  # "no pretrained weights loaded": random weights are the point here
@@ -145,12 +164,22 @@ def measure(delay: float = DELAY_S, batches: tuple[int, ...] = BATCHES) -> dict[
         score_groups([([random_sketch(4, 0)], "warm-up")], score)  # load CLIP before the clock runs
 
         def provider() -> OpenAICompatProvider:
-            return OpenAICompatProvider(srv.base_url, "bench", api_key="", concurrency=CONCURRENCY,
-                                        timeout=60 + 10 * delay, max_retries=0)
+            return OpenAICompatProvider(
+                srv.base_url,
+                "bench",
+                api_key="",
+                concurrency=CONCURRENCY,
+                timeout=60 + 10 * delay,
+                max_retries=0,
+            )
 
         for b in batches:
-            out.update({f"batch_{b}_{k}": v for k, v in _learn(Path(tmp) / f"b{b}", provider(), score, llm,
-                                                                 train, val, b).items()})
+            out.update(
+                {
+                    f"batch_{b}_{k}": v
+                    for k, v in _learn(Path(tmp) / f"b{b}", provider(), score, llm, train, val, b).items()
+                }
+            )
         start = time.monotonic()
         evaluate(provider(), score, [PromptSet("modelnet40", tuple(train))], [Method("none", [])], seed=0)
         out["eval_seconds"] = time.monotonic() - start
@@ -167,8 +196,15 @@ def measure(delay: float = DELAY_S, batches: tuple[int, ...] = BATCHES) -> dict[
     return out
 
 
-def _learn(folder: Path, provider: OpenAICompatProvider, score: ScoreConfig, llm: ScriptedLLM,
-           train: list[str], val: list[str], batch: int) -> dict[str, Any]:
+def _learn(
+    folder: Path,
+    provider: OpenAICompatProvider,
+    score: ScoreConfig,
+    llm: ScriptedLLM,
+    train: list[str],
+    val: list[str],
+    batch: int,
+) -> dict[str, Any]:
     scoring = [0.0]
 
     def timed_scorer(groups: Any, config: ScoreConfig) -> Any:
@@ -181,12 +217,20 @@ def _learn(folder: Path, provider: OpenAICompatProvider, score: ScoreConfig, llm
     folder.mkdir(parents=True)
     with TimedDatabase(folder / DB_FILE) as db:
         learner = Learner(db, provider, score, group_scorer=timed_scorer)
-        run = learner.start("bench", LearnConfig(prompts=train, validation=val, epochs=1, k=K, batch=batch, seed=0))
+        run = learner.start(
+            "bench", LearnConfig(prompts=train, validation=val, epochs=1, k=K, batch=batch, seed=0)
+        )
         start = time.monotonic()
         learner.run(run.id)
         end = time.monotonic()
         versions = len(learner.store.versions("bench")) - 1
     wall = end - start
     llm_s = llm.busy_seconds(start, end)
-    return {"seconds": wall, "llm_share": llm_s / wall, "overhead_share": 1 - llm_s / wall,
-            "scoring_share": scoring[0] / wall, "database_share": db.seconds / wall, "versions": versions}
+    return {
+        "seconds": wall,
+        "llm_share": llm_s / wall,
+        "overhead_share": 1 - llm_s / wall,
+        "scoring_share": scoring[0] / wall,
+        "database_share": db.seconds / wall,
+        "versions": versions,
+    }

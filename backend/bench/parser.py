@@ -46,7 +46,9 @@ def _table(n: int) -> str:
 def _long_reply(size: int) -> str:
     """Prose (with asides in parentheses and a few numbers) up to size, then 256 actions."""
     answer = "\n".join([ACTION] * 256)
-    prose = _fill("The seat (about 0.5 high) rests on four legs; the back leans a little. ", size - len(answer) - 1)
+    prose = _fill(
+        "The seat (about 0.5 high) rests on four legs; the back leans a little. ", size - len(answer) - 1
+    )
     return prose + "\n" + answer
 
 
@@ -152,7 +154,10 @@ def stream_inputs() -> list[tuple[str, str]]:
         ("2 MB markdown table rows", _fill("| 1 | P0 | 0.5 | 0.5 | 0.5 |\n", size)),
         ("2 MB of YAML list items", _fill("- [1, 2, 3]\n", size)),
         ("2 MB of (1) groups on lines", _fill("(1) (1) (1)\n", size)),
-        ("2 MB of one-line JSON stroke objects", '{"strokes": [' + _fill(JSON_STROKE + ", ", size - 20) + "]}"),
+        (
+            "2 MB of one-line JSON stroke objects",
+            '{"strokes": [' + _fill(JSON_STROKE + ", ", size - 20) + "]}",
+        ),
         ("2 MB of unclosed braces and quotes", _fill('{"points": [[\'', size)),
     ]
 

@@ -25,7 +25,8 @@ import argparse
 import math
 import statistics
 import time
-from typing import Any, Callable, Dict, List
+from collections.abc import Callable
+from typing import Any
 
 from ..shared.meets import default_tolerance
 from ..shared.repair import repair
@@ -40,7 +41,9 @@ TIME_TARGET_S = 0.050
 IOU_TARGET = 0.95
 
 
-def measure(synthetic_count: int = SYNTHETIC, seed: int = 0, views: int = VIEWS, size: int = SIZE) -> Dict[str, Any]:
+def measure(
+    synthetic_count: int = SYNTHETIC, seed: int = 0, views: int = VIEWS, size: int = SIZE
+) -> dict[str, Any]:
     from ..scoring.structure import structure_score
 
     timings = _timings()  # first: before torch is loaded and busy
@@ -53,7 +56,9 @@ def measure(synthetic_count: int = SYNTHETIC, seed: int = 0, views: int = VIEWS,
         noisy, dups = sloppy(clean, seed=seed * 1000 + n, tolerance=tol)
         fixed, changes = repair(noisy, tol)
         removed = sum(c.kind == "duplicate" for c in changes)
-        parts_equal += structure_score(fixed, tol).details["parts"] == structure_score(clean, tol).details["parts"]
+        parts_equal += (
+            structure_score(fixed, tol).details["parts"] == structure_score(clean, tol).details["parts"]
+        )
         all_duplicates_gone += removed == dups and len(fixed.strokes) == len(clean.strokes)
         duplicates_added += dups
         duplicates_removed += removed
@@ -61,7 +66,7 @@ def measure(synthetic_count: int = SYNTHETIC, seed: int = 0, views: int = VIEWS,
         cases.append((clean, noisy, fixed))
     iou = _worst_iou(cases, views, size)
     count = len(cases)
-    result: Dict[str, Any] = {
+    result: dict[str, Any] = {
         "sketches": count,
         "examples": count - synthetic_count,
         "views": views,
@@ -88,7 +93,7 @@ def _largest_move(before: Sketch, after: Sketch) -> float:
     return max((math.dist(a, b) for s in after.strokes for a, b in zip(s.points, old[s.id])), default=0.0)
 
 
-def _worst_iou(cases: List[tuple], views: int, size: int) -> Dict[str, float]:
+def _worst_iou(cases: list[tuple], views: int, size: int) -> dict[str, float]:
     """The smallest stroke-mask IoU with the clean sketch over every view of every case, for the
     repaired and the sloppy sketch; and how much of each mask's ink lies within the tolerance (in
     pixels at the cube's centre) of the other's: whether the strokes agree to within it."""
@@ -103,7 +108,7 @@ def _worst_iou(cases: List[tuple], views: int, size: int) -> Dict[str, float]:
     worst = {"repaired": 1.0, "sloppy": 1.0, "repaired_within_tolerance": 1.0, "sloppy_within_tolerance": 1.0}
     batch = 8
     for start in range(0, len(cases), batch):
-        chunk = cases[start:start + batch]
+        chunk = cases[start : start + batch]
         masks = []
         for sketches in ([c[0] for c in chunk], [c[2] for c in chunk], [c[1] for c in chunk]):
             with torch.no_grad():
@@ -135,7 +140,7 @@ def _widen(mask: Any, r: int) -> Any:
     return torch.nn.functional.max_pool2d(mask.float()[:, None], 2 * r + 1, stride=1, padding=r)[:, 0] > 0
 
 
-def _timings() -> Dict[str, Any]:
+def _timings() -> dict[str, Any]:
     from .scoring import random_sketch
 
     lattice = big_sketch()
@@ -144,9 +149,9 @@ def _timings() -> Dict[str, Any]:
     tangle = random_sketch(256, seed=3)
     # CPU time of several runs: on a shared machine wall time mostly measures the others, and the
     # fastest run is the one the others disturbed least; the median is given beside it.
-    out: Dict[str, Any] = {}
+    out: dict[str, Any] = {}
     for name, sketch, repeats in (("clean", lattice, 9), ("sloppy", noisy, 9), ("random_curves", tangle, 3)):
-        fastest, median = _cpu_times(lambda: repair(sketch), repeats)
+        fastest, median = _cpu_times(lambda s=sketch: repair(s), repeats)
         out[f"repair_256_{name}_ms"] = 1000 * fastest
         out[f"repair_256_{name}_median_ms"] = 1000 * median
     # Dense random curves are the known limit of "repairing twice changes nothing": a move the
@@ -168,11 +173,11 @@ def _cpu_times(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
     return min(times), statistics.median(times)
 
 
-def run_benchmark(args: argparse.Namespace | None = None) -> Dict[str, Any]:
+def run_benchmark(args: argparse.Namespace | None = None) -> dict[str, Any]:
     """The figures, one line each, saying what they are."""
     r = measure()
     d, iou = r["duplicate_strokes"], r["mask_iou_min"]
-    figures: Dict[str, Any] = {
+    figures: dict[str, Any] = {
         "corpus": f"{r['sketches']} sketches ({r['examples']} examples), {r['views']} views at {r['size']} px",
         "floating parts as in the clean sketch, % of cases": r["floating_parts_equal_pct"],
         "all duplicates removed, % of cases": r["duplicates_removed_pct"],
@@ -184,7 +189,8 @@ def run_benchmark(args: argparse.Namespace | None = None) -> Dict[str, Any]:
     }
     for name, what in (("clean", "as drawn"), ("sloppy", "sloppy"), ("random_curves", "random curves")):
         figures[f"repair of 256 strokes {what}, CPU ms (fastest / median)"] = (
-            f"{r[f'repair_256_{name}_ms']:.1f} / {r[f'repair_256_{name}_median_ms']:.1f}")
+            f"{r[f'repair_256_{name}_ms']:.1f} / {r[f'repair_256_{name}_median_ms']:.1f}"
+        )
     figures["random curves repaired twice: further changes"] = r["random_curves_second_repair_changes"]
     figures["targets"] = ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in r["targets_met"].items())
     return figures

@@ -15,7 +15,8 @@ import argparse
 import random
 import statistics
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..runtime import Progress, ProgressFn
 from ..shared.sketch import Sketch
@@ -55,8 +56,16 @@ def run_benchmark(args: argparse.Namespace, progress: ProgressFn | None = None) 
     return measure(progress=progress)
 
 
-def measure(sketches: int = 5, views: int = 8, strokes: int = 30, size: int = 224, clip_model: str = "ViT-B-32",
-            repeats: int = 5, clip_repeats: int = 3, progress: ProgressFn | None = None) -> dict[str, Any]:
+def measure(
+    sketches: int = 5,
+    views: int = 8,
+    strokes: int = 30,
+    size: int = 224,
+    clip_model: str = "ViT-B-32",
+    repeats: int = 5,
+    clip_repeats: int = 3,
+    progress: ProgressFn | None = None,
+) -> dict[str, Any]:
     import torch
 
     from ..rendering.camera import CameraRig
@@ -127,7 +136,9 @@ def random_sketch(strokes: int, seed: int, spread: float = 0.8) -> Sketch:
     return Sketch.from_points("random curves", curves)
 
 
-def _clip_encode_times(images, spread, clip_model: str, repeats: int, prompt: str = "a wooden chair") -> dict[str, Any]:
+def _clip_encode_times(
+    images, spread, clip_model: str, repeats: int, prompt: str = "a wooden chair"
+) -> dict[str, Any]:
     """Encoding time of ``images`` at fp32 and at --precision auto, and whether auto changes the
     ranking of the sketches rendered in ``spread`` (mean similarity over their views: every one
     within RANKING_TOLERANCE, the same best and worst)."""
@@ -142,7 +153,8 @@ def _clip_encode_times(images, spread, clip_model: str, repeats: int, prompt: st
     out: dict[str, Any] = {}
     rewards = {}
     for precision in ("fp32", "auto"):
-        def encode() -> None:
+
+        def encode(precision: str = precision) -> None:
             with torch.no_grad():
                 model.encode_images(rgb, precision)
 
@@ -159,9 +171,11 @@ def _clip_encode_times(images, spread, clip_model: str, repeats: int, prompt: st
     out["auto_speedup"] = out["clip_image_encode_seconds"] / out["clip_image_encode_auto_seconds"]
     out["auto_target_met"] = out["auto_speedup"] >= AUTO_SPEEDUP_TARGET
     out["auto_max_reward_difference"] = max(abs(a - b) for a, b in zip(exact, reduced))
-    out["auto_same_ranking"] = (out["auto_max_reward_difference"] < RANKING_TOLERANCE
-                                and exact.index(max(exact)) == reduced.index(max(reduced))
-                                and exact.index(min(exact)) == reduced.index(min(reduced)))
+    out["auto_same_ranking"] = (
+        out["auto_max_reward_difference"] < RANKING_TOLERANCE
+        and exact.index(max(exact)) == reduced.index(max(reduced))
+        and exact.index(min(exact)) == reduced.index(min(reduced))
+    )
     return out
 
 

@@ -22,8 +22,11 @@ CHUNK_DELAY_S = 0.1  # 4 tokens every 0.1 s: 40 tokens/s
 
 
 def reply(n: int = STROKES) -> str:
-    lines = (f"draw_bezier[(0, 0, {i / 40:.3f}), (0.1, 0.2, {i / 40:.3f}), (0.2, 0.2, {i / 40:.3f}), "
-             f"(0.3, 0, {i / 40:.3f})]  # rung {i}\n" for i in range(n))
+    lines = (
+        f"draw_bezier[(0, 0, {i / 40:.3f}), (0.1, 0.2, {i / 40:.3f}), (0.2, 0.2, {i / 40:.3f}), "
+        f"(0.3, 0, {i / 40:.3f})]  # rung {i}\n"
+        for i in range(n)
+    )
     return "<curves>\n" + "".join(lines) + "</curves>\n"
 
 
@@ -38,10 +41,13 @@ def run_benchmark(args: argparse.Namespace | None = None) -> dict[str, Any]:
                 times.append(time.monotonic() - start)
 
         start = time.monotonic()
-        (live,) = agent.draw(OpenAICompatProvider(srv.base_url, "scripted", api_key="x"), "a ladder",
-                             on_stroke=heard)
+        (live,) = agent.draw(
+            OpenAICompatProvider(srv.base_url, "scripted", api_key="x"), "a ladder", on_stroke=heard
+        )
         reply_s = time.monotonic() - start
-        (plain,) = agent.draw(OpenAICompatProvider(srv.base_url, "scripted", api_key="x", stream=False), "a ladder")
+        (plain,) = agent.draw(
+            OpenAICompatProvider(srv.base_url, "scripted", api_key="x", stream=False), "a ladder"
+        )
     first = times[0] if times else float("nan")
     last = times[-1] if times else float("nan")
     return {

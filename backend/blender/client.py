@@ -64,7 +64,7 @@ class BlenderProcess:
                 self._chatter.append(line.rstrip())
         self._lines.put(None)
 
-    def __enter__(self) -> "BlenderProcess":
+    def __enter__(self) -> BlenderProcess:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -88,7 +88,11 @@ class BlenderProcess:
             self._ready = True
 
     def write(
-        self, sketch: Sketch, blend_path: str | Path, preview_path: str | Path | None = None, size: int = PREVIEW_SIZE
+        self,
+        sketch: Sketch,
+        blend_path: str | Path,
+        preview_path: str | Path | None = None,
+        size: int = PREVIEW_SIZE,
     ) -> dict[str, Any]:
         """Build the sketch as curves, save the .blend and (optionally) render a PNG preview."""
         self.wait_ready()

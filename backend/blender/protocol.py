@@ -8,8 +8,8 @@ warmed up.
 """
 
 # Every picture a command makes has the one size range, the renderer's (render, draw, blend, serve).
-from ..rendering.camera import MAX_SIZE as MAX_PREVIEW_SIZE
-from ..rendering.camera import MIN_SIZE as MIN_PREVIEW_SIZE
+from ..rendering.camera import MAX_SIZE as MAX_PREVIEW_SIZE  # noqa: F401 (re-exported)
+from ..rendering.camera import MIN_SIZE as MIN_PREVIEW_SIZE  # noqa: F401
 
 REPLY_PREFIX = "@threedraw@ "
 WORKER_MODULE = "threedraw.blender.worker"  # run as `python -m WORKER_MODULE`

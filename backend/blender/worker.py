@@ -27,7 +27,7 @@ def _reply(obj: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def _reset() -> "bpy.types.Scene":
+def _reset() -> bpy.types.Scene:
     import bpy
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -47,7 +47,7 @@ def _warm_up() -> None:
         render_preview(scene, os.path.join(tmp, "warm.png"))
 
 
-def save_scene(scene: "bpy.types.Scene", path: str) -> None:
+def save_scene(scene: bpy.types.Scene, path: str) -> None:
     """Write just the scene and what it uses. A full save would also store UI state
     such as the file browser's last directory (the user's home), a machine path."""
     import bpy
@@ -60,6 +60,7 @@ def _write(req: dict[str, Any]) -> dict[str, Any]:
 
     from threedraw.addon.curves import build_sketch
     from threedraw.addon.preview import render_preview, setup_preview_scene
+
     from ..shared.sketch import Sketch
 
     sketch = Sketch.from_dict(req.get("sketch"))
@@ -70,7 +71,7 @@ def _write(req: dict[str, Any]) -> dict[str, Any]:
     scene = _reset()
     # Strokes about 2 px wide in the preview, whatever its size.
     lo, hi = sketch.bounds()
-    span = max(max(h - l for l, h in zip(lo, hi)), 0.2)
+    span = max(max(h - low for low, h in zip(lo, hi)), 0.2)
     coll = build_sketch(sketch, bpy.context, bevel_depth=max(0.004, 1.6 * span / size))
     setup_preview_scene(scene, size, sketch.bounds())
     os.makedirs(os.path.dirname(blend), exist_ok=True)

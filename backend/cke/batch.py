@@ -16,8 +16,9 @@ exactly the sequential step. The result is one list of lessons: one library vers
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from ..library.lessons import Applied, Lesson, Operation, apply_operations
 
@@ -76,11 +77,23 @@ def apply_batch(
                 kept.append(op)
                 continue
             other, did = earlier
-            rejected.append({"event": "reject", "op": op.to_dict(),
-                             "reason": f"{op.op} {op.id}: {_DID[did]} earlier in this batch by prompt "
-                                       f"{other.index + 1} {other.prompt!r}; a lesson changes once per batch"})
-        applied = apply_operations(current, kept, next_id=out.next_id, provenance=prop.provenance, cap=cap,
-                                   merge_threshold=merge_threshold, when=when)
+            rejected.append(
+                {
+                    "event": "reject",
+                    "op": op.to_dict(),
+                    "reason": f"{op.op} {op.id}: {_DID[did]} earlier in this batch by prompt "
+                    f"{other.index + 1} {other.prompt!r}; a lesson changes once per batch",
+                }
+            )
+        applied = apply_operations(
+            current,
+            kept,
+            next_id=out.next_id,
+            provenance=prop.provenance,
+            cap=cap,
+            merge_threshold=merge_threshold,
+            when=when,
+        )
         for e in applied.events:
             gone = e.get("merged_id") if e["event"] == "merge" else e.get("id")
             if e["event"] in _DID and gone:  # an add merged into a lesson leaves it as it was

@@ -9,8 +9,9 @@ writes the table and the report.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from ..draw import agent
 from ..draw.concurrent import ScoreBatcher, run_all
@@ -45,9 +46,18 @@ class PromptResult:
     usage: Usage = field(default_factory=Usage)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"set": self.set, "index": self.index, "prompt": self.prompt, "clip_st": self.clip,
-                "structure": self.structure, "reward": self.reward, "strokes": self.strokes, "error": self.error,
-                "calls": self.calls, "usage": self.usage.to_dict()}
+        return {
+            "set": self.set,
+            "index": self.index,
+            "prompt": self.prompt,
+            "clip_st": self.clip,
+            "structure": self.structure,
+            "reward": self.reward,
+            "strokes": self.strokes,
+            "error": self.error,
+            "calls": self.calls,
+            "usage": self.usage.to_dict(),
+        }
 
 
 @dataclass
@@ -69,8 +79,13 @@ class Method:
         return sum(vals) / len(vals) if vals else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "library": self.library, "version": self.version, "lessons": self.lessons,
-                "results": [r.to_dict() for r in self.results]}
+        return {
+            "label": self.label,
+            "library": self.library,
+            "version": self.version,
+            "lessons": self.lessons,
+            "results": [r.to_dict() for r in self.results],
+        }
 
 
 def evaluate(
@@ -100,12 +115,27 @@ def evaluate(
     async def one(method: Method, ps: PromptSet, i: int, prompt: str, batcher: ScoreBatcher) -> PromptResult:
         nonlocal done
         check_cancel(cancel)
-        rnd = await adraw_round(provider, prompt, method.lessons, batcher.score, k=k, temperature=temperature,
-                                max_strokes=max_strokes, max_tokens=max_tokens,
-                                seed=None if seed is None else seed + 100 * i)
+        rnd = await adraw_round(
+            provider,
+            prompt,
+            method.lessons,
+            batcher.score,
+            k=k,
+            temperature=temperature,
+            max_strokes=max_strokes,
+            max_tokens=max_tokens,
+            seed=None if seed is None else seed + 100 * i,
+        )
         done += 1
-        report(Progress("draw", f"{method.label}: {ps.name} {i + 1}/{len(ps.prompts)} {prompt!r}", done, total,
-                        index=i))
+        report(
+            Progress(
+                "draw",
+                f"{method.label}: {ps.name} {i + 1}/{len(ps.prompts)} {prompt!r}",
+                done,
+                total,
+                index=i,
+            )
+        )
         return _result(ps.name, i, prompt, rnd, score_config.has_clip)
 
     results = run_all(provider, lambda b: [one(*item, b) for item in items], score_config, scorer, cancel)
@@ -122,8 +152,30 @@ def _result(set_name: str, i: int, prompt: str, rnd: Round, has_clip: bool) -> P
     if best is None or best.score is None:
         errors = "; ".join(e.error or "" for e in rnd.entries if e.error)
         # A prompt with no sketch counts as 0: a method that breaks drawings must not look better.
-        return PromptResult(set_name, i, prompt, 0.0 if has_clip else None, 0.0, 0.0, 0, None,
-                            errors or "no usable sketch", rnd.calls, rnd.usage)
+        return PromptResult(
+            set_name,
+            i,
+            prompt,
+            0.0 if has_clip else None,
+            0.0,
+            0.0,
+            0,
+            None,
+            errors or "no usable sketch",
+            rnd.calls,
+            rnd.usage,
+        )
     s = best.score
-    return PromptResult(set_name, i, prompt, s["clip_mean"], s["structure"]["total"], s["reward"],
-                        len(best.sketch or ()), best.sketch, None, rnd.calls, rnd.usage)
+    return PromptResult(
+        set_name,
+        i,
+        prompt,
+        s["clip_mean"],
+        s["structure"]["total"],
+        s["reward"],
+        len(best.sketch or ()),
+        best.sketch,
+        None,
+        rnd.calls,
+        rnd.usage,
+    )

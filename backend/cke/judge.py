@@ -18,12 +18,20 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from .. import prompts
 from ..draw.agent import repair_conversation
-from ..library.lessons import DEFAULT_CAP, TARGET_LESSON_WORDS, Lesson, LibraryError, Operation, clean_lesson_text
+from ..library.lessons import (
+    DEFAULT_CAP,
+    TARGET_LESSON_WORDS,
+    Lesson,
+    LibraryError,
+    Operation,
+    clean_lesson_text,
+)
 from ..llm.base import ChatRequest, Message, Provider, Usage
 from ..shared.sketch import Sketch
 
@@ -34,10 +42,23 @@ DEFAULT_TEMPERATURE = 0.3
 DEFAULT_MAX_TOKENS = 1024
 
 _SYNONYMS = {
-    "add": "add", "insert": "add", "new": "add", "create": "add",
-    "modify": "modify", "update": "modify", "edit": "modify", "revise": "modify", "replace": "modify",
-    "delete": "delete", "remove": "delete", "drop": "delete",
-    "keep": "keep", "none": "keep", "noop": "keep", "no-op": "keep", "nothing": "keep",
+    "add": "add",
+    "insert": "add",
+    "new": "add",
+    "create": "add",
+    "modify": "modify",
+    "update": "modify",
+    "edit": "modify",
+    "revise": "modify",
+    "replace": "modify",
+    "delete": "delete",
+    "remove": "delete",
+    "drop": "delete",
+    "keep": "keep",
+    "none": "keep",
+    "noop": "keep",
+    "no-op": "keep",
+    "nothing": "keep",
 }
 _GID = re.compile(r"^\[?\s*g?\s*(\d+)\s*\]?$", re.IGNORECASE)
 
@@ -113,11 +134,17 @@ class JudgeResult:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "JudgeResult":
+    def from_dict(cls, d: dict[str, Any]) -> JudgeResult:
         u = d.get("usage") or {}
-        return cls(d.get("analysis", ""), [Operation.from_dict(o) for o in d.get("operations", [])],
-                   list(d.get("rejected", [])), list(d.get("replies", [])), bool(d.get("repaired")), d.get("error"),
-                   Usage(u.get("prompt_tokens", 0), u.get("completion_tokens", 0), u.get("cost_usd")))
+        return cls(
+            d.get("analysis", ""),
+            [Operation.from_dict(o) for o in d.get("operations", [])],
+            list(d.get("rejected", [])),
+            list(d.get("replies", [])),
+            bool(d.get("repaired")),
+            d.get("error"),
+            Usage(u.get("prompt_tokens", 0), u.get("completion_tokens", 0), u.get("cost_usd")),
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -135,9 +162,16 @@ def describe_score(score: dict[str, Any]) -> str:
         inner = ", ".join(f"{k} {v:.2f}" for k, v in terms.items())
         parts.append(f"structure {st.get('total', 0.0):.2f} ({inner})")
     d = st.get("details") or {}
-    facts = [f"{d[k]} {label}" for k, label in (("strokes", "strokes"), ("free_ends", "free ends"),
-                                                 ("duplicates", "duplicate strokes"),
-                                                 ("degenerate", "tiny strokes")) if d.get(k)]
+    facts = [
+        f"{d[k]} {label}"
+        for k, label in (
+            ("strokes", "strokes"),
+            ("free_ends", "free ends"),
+            ("duplicates", "duplicate strokes"),
+            ("degenerate", "tiny strokes"),
+        )
+        if d.get(k)
+    ]
     if d.get("parts", 1) > 1:
         facts.append(f"in {d['parts']} separate pieces")
     if facts:
@@ -152,10 +186,12 @@ def format_lessons(lessons: Sequence[Lesson]) -> str:
     return "\n".join(f"[G{i}] {x.text}" for i, x in enumerate(lessons, 1))
 
 
-def build_messages(prompt: str, better: Side, worse: Side, lessons: Sequence[Lesson],
-                   cap: int = DEFAULT_CAP) -> list[Message]:
-    system = prompts.render("judge_system.md", max_words=str(TARGET_LESSON_WORDS), max_ops=str(MAX_OPS),
-                            cap=str(cap))
+def build_messages(
+    prompt: str, better: Side, worse: Side, lessons: Sequence[Lesson], cap: int = DEFAULT_CAP
+) -> list[Message]:
+    system = prompts.render(
+        "judge_system.md", max_words=str(TARGET_LESSON_WORDS), max_ops=str(MAX_OPS), cap=str(cap)
+    )
     images: tuple[bytes, ...] = ()
     note = ""
     if better.image is not None and worse.image is not None:
@@ -190,7 +226,9 @@ def parse_reply(text: str, lessons: Sequence[Lesson]) -> Parsed:
     out = Parsed(analysis=" ".join(analysis.split())[:4000] if isinstance(analysis, str) else "")
     for n, raw in enumerate(raw_ops, 1):
         if n > MAX_OPS:
-            out.rejected.append({"operation": _short(raw), "problem": f"operation {n}: more than {MAX_OPS} operations"})
+            out.rejected.append(
+                {"operation": _short(raw), "problem": f"operation {n}: more than {MAX_OPS} operations"}
+            )
             continue
         op, problem = _operation(raw, lessons, n)
         if op is None:
@@ -223,7 +261,7 @@ def _find_object(text: str) -> dict[str, Any] | None:
 def _operation(raw: Any, lessons: Sequence[Lesson], n: int) -> tuple[Operation | None, str]:
     where = f"operation {n}"
     if not isinstance(raw, dict):
-        return None, f"{where}: expected an object like {{\"operation\": \"add\", \"content\": \"...\"}}"
+        return None, f'{where}: expected an object like {{"operation": "add", "content": "..."}}'
     name = raw.get("operation", raw.get("op", raw.get("action")))
     kind = _SYNONYMS.get(name.strip().lower()) if isinstance(name, str) else None
     if kind is None:
@@ -289,8 +327,11 @@ async def ajudge(
     result = JudgeResult()
 
     async def ask(msgs: list[Message]) -> str:
-        comp = await provider.complete(ChatRequest(tuple(msgs), temperature=temperature, max_tokens=max_tokens,
-                                                   json_schema=schema, seed=seed))
+        comp = await provider.complete(
+            ChatRequest(
+                tuple(msgs), temperature=temperature, max_tokens=max_tokens, json_schema=schema, seed=seed
+            )
+        )
         result.replies.append(comp.text)
         result.usage = result.usage + comp.usage
         return comp.text
@@ -299,8 +340,11 @@ async def ajudge(
     first = parse_reply(first_text, lessons)
     chosen = first
     if first.problems:
-        second_text = await ask(repair_conversation(messages, first_text, first.problems, template="judge_repair.md",
-                                                    most=MAX_OPS))
+        second_text = await ask(
+            repair_conversation(
+                messages, first_text, first.problems, template="judge_repair.md", most=MAX_OPS
+            )
+        )
         second = parse_reply(second_text, lessons)
         result.repaired = second.fatal is None
         # The repair wins unless it is unreadable and the first reply was not.

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..draw import agent
-from ..draw import concurrent
+from ..draw import agent, concurrent
 from ..draw.concurrent import ScoreBatcher
 from ..draw.pipeline import GroupScorer, Round, Scorer, adraw_round
 from ..draw.prompt_sets import MAX_PROMPTS
@@ -32,9 +31,9 @@ from ..llm.base import Provider
 from ..runtime import Cancelled, Progress, ProgressFn, check_cancel, no_progress
 from ..scoring.reward import ScoreConfig, score_sketches
 from ..storage import Database
+from .batch import Proposal, apply_batch
 from .judge import DEFAULT_MAX_TOKENS as JUDGE_MAX_TOKENS
 from .judge import DEFAULT_TEMPERATURE as JUDGE_TEMPERATURE
-from .batch import Proposal, apply_batch
 from .pairing import MIN_GAP, PAIRINGS, JudgeOutcome, ajudge_round, round_usage
 
 MAX_EPOCHS = 20
@@ -64,7 +63,7 @@ class LearnConfig:
     # applied in prompt order as one version (threedraw.cke.batch); 1 is the sequential loop.
     batch: int = 8
 
-    def check(self) -> "LearnConfig":
+    def check(self) -> LearnConfig:
         if not self.prompts or len(self.prompts) > MAX_PROMPTS:
             raise ValueError(f"prompts: expected 1 to {MAX_PROMPTS}, got {len(self.prompts)}")
         if self.validation is not None and not 1 <= len(self.validation) <= MAX_PROMPTS:
@@ -72,7 +71,9 @@ class LearnConfig:
         if not 1 <= self.epochs <= MAX_EPOCHS:
             raise ValueError(f"epochs={self.epochs}: expected 1 to {MAX_EPOCHS}")
         if not 2 <= self.k <= agent.MAX_K:
-            raise ValueError(f"k={self.k}: expected 2 to {agent.MAX_K} (CKE compares two candidates at least)")
+            raise ValueError(
+                f"k={self.k}: expected 2 to {agent.MAX_K} (CKE compares two candidates at least)"
+            )
         if not 1 <= self.val_k <= agent.MAX_K:
             raise ValueError(f"validation k={self.val_k}: expected 1 to {agent.MAX_K}")
         if self.pairing not in PAIRINGS:
@@ -80,7 +81,11 @@ class LearnConfig:
         for name in ("temperature", "draw_temperature", "judge_temperature"):
             if not 0.0 <= getattr(self, name) <= 2.0:
                 raise ValueError(f"{name.replace('_', ' ')} {getattr(self, name)}: expected 0 to 2")
-        if isinstance(self.batch, bool) or not isinstance(self.batch, int) or not 1 <= self.batch <= MAX_PROMPTS:
+        if (
+            isinstance(self.batch, bool)
+            or not isinstance(self.batch, int)
+            or not 1 <= self.batch <= MAX_PROMPTS
+        ):
             raise ValueError(f"batch {self.batch!r}: expected 1 to {MAX_PROMPTS} prompts")
         if not 0.0 < self.merge_threshold <= 1.0:
             raise ValueError(f"merge threshold {self.merge_threshold}: expected more than 0 and at most 1")
@@ -94,7 +99,7 @@ class LearnConfig:
         return dict(self.__dict__)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "LearnConfig":
+    def from_dict(cls, d: dict[str, Any]) -> LearnConfig:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         known.setdefault("batch", 1)  # a run recorded before batches learned one prompt at a time
         return cls(**known)
@@ -130,9 +135,17 @@ def score_config_record(config: ScoreConfig) -> dict[str, Any]:
 class Learner:
     """The learning loop, persisted step by step (see the module docstring)."""
 
-    def __init__(self, db: Database, provider: Provider, score_config: ScoreConfig, *,
-                 progress: ProgressFn | None = None, cancel: threading.Event | None = None,
-                 scorer: Scorer = score_sketches, group_scorer: GroupScorer | None = None):
+    def __init__(
+        self,
+        db: Database,
+        provider: Provider,
+        score_config: ScoreConfig,
+        *,
+        progress: ProgressFn | None = None,
+        cancel: threading.Event | None = None,
+        scorer: Scorer = score_sketches,
+        group_scorer: GroupScorer | None = None,
+    ):
         self.db = db
         self.scorer = scorer
         # Batches and validation score several prompts' candidates in one call.
@@ -147,8 +160,9 @@ class Learner:
         self._total = 0
 
     # -- starting and resuming -------------------------------------------------
-    def start(self, library: str, config: LearnConfig, cap: int | None = None,
-              allow_concurrent: bool = False) -> RunInfo:
+    def start(
+        self, library: str, config: LearnConfig, cap: int | None = None, allow_concurrent: bool = False
+    ) -> RunInfo:
         """A new run; RunError when another run is learning ``library`` (unless ``allow_concurrent``)."""
         config.check()
         with self.db.transaction():
@@ -206,8 +220,15 @@ class Learner:
         run = self.runs.get(run_id)
         head = self.store.info(run.library).head
         self._say("done", f"run {run_id} finished; library {run.library} head is version {head}")
-        return LearnResult(run_id, run.library, [e.to_dict() for e in self.runs.epochs(run_id)], run.best_epoch,
-                           run.best_version, head, self.runs.cost(run_id))
+        return LearnResult(
+            run_id,
+            run.library,
+            [e.to_dict() for e in self.runs.epochs(run_id)],
+            run.best_epoch,
+            run.best_version,
+            head,
+            self.runs.cost(run_id),
+        )
 
     def learn_step(self, run_id: str, epoch: int, index: int) -> dict[str, Any]:
         """One query of one epoch (a batch of one): draw K, score, pair, judge, update. Idempotent once done."""
@@ -244,65 +265,139 @@ class Learner:
             else:
                 self._say("draw", f"{where}: drawing {cfg.k} candidates", epoch, i)
                 check_cancel(self.cancel)
-                rnd = await adraw_round(self.provider, prompt, [x.text for x in lessons], batcher.score, k=cfg.k,
-                                        temperature=cfg.temperature, max_strokes=cfg.max_strokes,
-                                        max_tokens=cfg.max_tokens, seed=_seed(cfg.seed, epoch, i))
-                self.runs.save_step(run_id, "learn", epoch, i, prompt, "scored", {"round": rnd.to_dict()},
-                                    base_version=base)
+                rnd = await adraw_round(
+                    self.provider,
+                    prompt,
+                    [x.text for x in lessons],
+                    batcher.score,
+                    k=cfg.k,
+                    temperature=cfg.temperature,
+                    max_strokes=cfg.max_strokes,
+                    max_tokens=cfg.max_tokens,
+                    seed=_seed(cfg.seed, epoch, i),
+                )
+                self.runs.save_step(
+                    run_id, "learn", epoch, i, prompt, "scored", {"round": rnd.to_dict()}, base_version=base
+                )
             if (rec := saved(i, "judged")) is not None and "judge" in rec:
                 return rnd, JudgeOutcome.from_dict(rec["judge"])
             self._say("judge", f"{where}: judging", epoch, i)
             check_cancel(self.cancel)
-            outcome = await ajudge_round(self.provider, rnd, lessons, pairing=cfg.pairing,
-                                         rng=random.Random(f"{cfg.seed}:{epoch}:{i}"), cap=cap,
-                                         temperature=cfg.judge_temperature, max_tokens=cfg.judge_max_tokens,
-                                         images=cfg.judge_images, seed=_seed(cfg.seed, epoch, i))
-            self.runs.save_step(run_id, "learn", epoch, i, prompt, "judged",
-                                {"round": rnd.to_dict(), "judge": outcome.to_dict()}, base_version=base)
+            outcome = await ajudge_round(
+                self.provider,
+                rnd,
+                lessons,
+                pairing=cfg.pairing,
+                rng=random.Random(f"{cfg.seed}:{epoch}:{i}"),
+                cap=cap,
+                temperature=cfg.judge_temperature,
+                max_tokens=cfg.judge_max_tokens,
+                images=cfg.judge_images,
+                seed=_seed(cfg.seed, epoch, i),
+            )
+            self.runs.save_step(
+                run_id,
+                "learn",
+                epoch,
+                i,
+                prompt,
+                "judged",
+                {"round": rnd.to_dict(), "judge": outcome.to_dict()},
+                base_version=base,
+            )
             return rnd, outcome
 
-        judged = concurrent.run_all(self.provider, lambda b: [one(i, b) for i in todo], self.score_config,
-                                    self.group_scorer, self.cancel)
+        judged = concurrent.run_all(
+            self.provider,
+            lambda b: [one(i, b) for i in todo],
+            self.score_config,
+            self.group_scorer,
+            self.cancel,
+        )
         check_cancel(self.cancel)
         number = indices[0] // cfg.batch + 1
         batch = {"number": number, "size": cfg.batch, "queries": todo}
-        provs = [{"source": "learn", "run": run_id, "epoch": epoch, "query_index": i, "query": cfg.prompts[i],
-                  "pair": list(o.pair) if o.pair else None, "batch": number} for i, (_, o) in zip(todo, judged)]
-        proposals = [Proposal(i, cfg.prompts[i], o.operations, prov) for i, (_, o), prov in zip(todo, judged, provs)]
-        which = f"prompt {todo[0] + 1}" if len(todo) == 1 else f"batch {number}, prompts {todo[0] + 1}-{todo[-1] + 1}"
+        provs = [
+            {
+                "source": "learn",
+                "run": run_id,
+                "epoch": epoch,
+                "query_index": i,
+                "query": cfg.prompts[i],
+                "pair": list(o.pair) if o.pair else None,
+                "batch": number,
+            }
+            for i, (_, o) in zip(todo, judged)
+        ]
+        proposals = [
+            Proposal(i, cfg.prompts[i], o.operations, prov) for i, (_, o), prov in zip(todo, judged, provs)
+        ]
+        which = (
+            f"prompt {todo[0] + 1}"
+            if len(todo) == 1
+            else f"batch {number}, prompts {todo[0] + 1}-{todo[-1] + 1}"
+        )
         with self.db.transaction():
-            out = apply_batch(lessons, proposals, next_id=self.store.next_lesson_id(run.library),
-                              cap=self.store.info(run.library).cap, merge_threshold=cfg.merge_threshold)
+            out = apply_batch(
+                lessons,
+                proposals,
+                next_id=self.store.next_lesson_id(run.library),
+                cap=self.store.info(run.library).cap,
+                merge_threshold=cfg.merge_threshold,
+            )
             version = base
             if out.changed:
-                source = provs[0] if len(todo) == 1 else {"source": "learn", "run": run_id, "epoch": epoch,
-                                                          "batch": number, "queries": todo}
-                version = self.store.commit(run.library, out.lessons, parent=base, source=source,
-                                            note=f"run {run_id} epoch {epoch} {which}", next_id=out.next_id,
-                                            publish=False)
+                source = (
+                    provs[0]
+                    if len(todo) == 1
+                    else {"source": "learn", "run": run_id, "epoch": epoch, "batch": number, "queries": todo}
+                )
+                version = self.store.commit(
+                    run.library,
+                    out.lessons,
+                    parent=base,
+                    source=source,
+                    note=f"run {run_id} epoch {epoch} {which}",
+                    next_id=out.next_id,
+                    publish=False,
+                )
             records = {}
             for j, (i, (rnd, outcome)) in enumerate(zip(todo, judged)):
-                records[i] = {"round": rnd.to_dict(), "judge": outcome.to_dict(), "events": out.events[j],
-                              "usage": round_usage(rnd, outcome), "lessons": len(out.lessons),
-                              "batch": {**batch, "version": version}}
-                self.runs.save_step(run_id, "learn", epoch, i, cfg.prompts[i], "done", records[i], base, version)
+                records[i] = {
+                    "round": rnd.to_dict(),
+                    "judge": outcome.to_dict(),
+                    "events": out.events[j],
+                    "usage": round_usage(rnd, outcome),
+                    "lessons": len(out.lessons),
+                    "batch": {**batch, "version": version},
+                }
+                self.runs.save_step(
+                    run_id, "learn", epoch, i, cfg.prompts[i], "done", records[i], base, version
+                )
             self.runs.set_work_version(run_id, version)
         for j, i in enumerate(todo):
             self._done += 1
-            changes = ", ".join(f"{e['event']} {e.get('id', '')}".strip() for e in out.learned(j)) or "no change"
+            changes = (
+                ", ".join(f"{e['event']} {e.get('id', '')}".strip() for e in out.learned(j)) or "no change"
+            )
             rejected = sum(e["event"] == "reject" for e in out.events[j])
             note = f" ({rejected} rejected: conflicts within the batch)" if rejected else ""
             prompt = cfg.prompts[i]
-            self._say("update", f"epoch {epoch}/{cfg.epochs}, prompt {i + 1}/{len(cfg.prompts)} {prompt!r}: "
-                                f"{changes}{note}", epoch, i)
+            self._say(
+                "update",
+                f"epoch {epoch}/{cfg.epochs}, prompt {i + 1}/{len(cfg.prompts)} {prompt!r}: {changes}{note}",
+                epoch,
+                i,
+            )
         return [records[i] if i in records else rows[i].record for i in indices]  # type: ignore[union-attr]
 
     def validate_step(self, run_id: str, epoch: int, index: int, version: int) -> dict[str, Any]:
         """Draw one validation prompt with library ``version`` at the drawing temperature and score it."""
         return self.validate_all(run_id, epoch, version, [index])[0]
 
-    def validate_all(self, run_id: str, epoch: int, version: int,
-                     indices: list[int] | None = None) -> list[dict[str, Any]]:
+    def validate_all(
+        self, run_id: str, epoch: int, version: int, indices: list[int] | None = None
+    ) -> list[dict[str, Any]]:
         """Draw the validation prompts (default: all) with library ``version`` at once, each saved as it
         is scored (finished ones are not drawn again), scoring several prompts' drawings together."""
         run = self.runs.get(run_id)
@@ -318,28 +413,50 @@ class Learner:
                 return row.record
             self._say("validate", f"epoch {epoch} validation {i + 1}/{len(val)} {val[i]!r}", epoch, i)
             check_cancel(self.cancel)
-            rnd = await adraw_round(self.provider, val[i], lessons, batcher.score, k=cfg.val_k,
-                                    temperature=cfg.draw_temperature, max_strokes=cfg.max_strokes,
-                                    max_tokens=cfg.max_tokens, seed=_seed(cfg.seed, 1000 + epoch, i))
+            rnd = await adraw_round(
+                self.provider,
+                val[i],
+                lessons,
+                batcher.score,
+                k=cfg.val_k,
+                temperature=cfg.draw_temperature,
+                max_strokes=cfg.max_strokes,
+                max_tokens=cfg.max_tokens,
+                seed=_seed(cfg.seed, 1000 + epoch, i),
+            )
             best = rnd.best()
-            record = {"round": rnd.to_dict(), "best": best.index if best else None,
-                      "score": best.score if best else None, "reward": best.reward if best else 0.0,
-                      "usage": round_usage(rnd, None)}
+            record = {
+                "round": rnd.to_dict(),
+                "best": best.index if best else None,
+                "score": best.score if best else None,
+                "reward": best.reward if best else 0.0,
+                "usage": round_usage(rnd, None),
+            }
             self.runs.save_step(run_id, "val", epoch, i, val[i], "done", record, version, version)
             self._done += 1
             return record
 
-        return concurrent.run_all(self.provider, lambda b: [one(i, b) for i in indices], self.score_config,
-                                  self.group_scorer, self.cancel)
+        return concurrent.run_all(
+            self.provider,
+            lambda b: [one(i, b) for i in indices],
+            self.score_config,
+            self.group_scorer,
+            self.cancel,
+        )
 
     def _finish_epoch(self, run_id: str, epoch: int, version: int) -> None:
         run = self.runs.get(run_id)
         cfg = LearnConfig.from_dict(run.config["learn"])
         detail: dict[str, Any] = {"lessons": len(self.store.lessons(run.library, version))}
-        train = [s.record for s in self.runs.steps(run_id, "learn") if s.epoch == epoch and s.status == "done"]
+        train = [
+            s.record for s in self.runs.steps(run_id, "learn") if s.epoch == epoch and s.status == "done"
+        ]
         if train:
-            bests = [b.reward for b in (Round.from_dict(r["round"]).best() for r in train)
-                     if b is not None and b.reward is not None]
+            bests = [
+                b.reward
+                for b in (Round.from_dict(r["round"]).best() for r in train)
+                if b is not None and b.reward is not None
+            ]
             detail["train_best_mean"] = sum(bests) / len(bests) if bests else None
         score = None
         if cfg.keep_best:
@@ -347,10 +464,15 @@ class Learner:
             records = self.validate_all(run_id, epoch, version)
             rewards = [float(r["reward"]) for r in records]
             score = sum(rewards) / len(rewards)
-            clips = [r["score"]["clip_mean"] for r in records if r["score"] and r["score"]["clip_mean"] is not None]
+            clips = [
+                r["score"]["clip_mean"] for r in records if r["score"] and r["score"]["clip_mean"] is not None
+            ]
             structs = [r["score"]["structure"]["total"] for r in records if r["score"]]
-            detail.update(val_rewards=rewards, val_clip_mean=sum(clips) / len(clips) if clips else None,
-                          val_structure_mean=sum(structs) / len(structs) if structs else None)
+            detail.update(
+                val_rewards=rewards,
+                val_clip_mean=sum(clips) / len(clips) if clips else None,
+                val_structure_mean=sum(structs) / len(structs) if structs else None,
+            )
         with self.db.transaction():
             run = self.runs.get(run_id)
             ours = self._head_set_by(run)  # read before this epoch's row is written
@@ -365,16 +487,21 @@ class Learner:
             head = self.store.info(run.library).head
             if reason is not None and head != ours:
                 # Another run (or a restore) moved the head since this run last set it: never undo that silently.
-                detail["head_kept"] = (f"library {run.library} head stays at version {head}, set elsewhere since this "
-                                       f"run last moved it; this run's version is {version} "
-                                       f"(threedraw library restore {run.library} {version} to use it)")
+                detail["head_kept"] = (
+                    f"library {run.library} head stays at version {head}, set elsewhere since this "
+                    f"run last moved it; this run's version is {version} "
+                    f"(threedraw library restore {run.library} {version} to use it)"
+                )
             elif reason is not None:
                 self.store.set_head(run.library, version, reason)
             self.runs.finish_epoch(run_id, epoch, version, score, detail)
         best = self.runs.get(run_id)
         note = f"validation {score:.4f}, best epoch {best.best_epoch}" if score is not None else "done"
-        self._say("epoch", f"epoch {epoch} finished: {note}" + (f"; {detail['head_kept']}" if "head_kept" in detail
-                                                                else ""), epoch)
+        self._say(
+            "epoch",
+            f"epoch {epoch} finished: {note}" + (f"; {detail['head_kept']}" if "head_kept" in detail else ""),
+            epoch,
+        )
 
     def _head_set_by(self, run: RunInfo) -> int:
         """The head version this run set last (its start version before it set any)."""

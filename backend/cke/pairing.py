@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from ..draw.pipeline import Entry, Round, rank
 from ..library.lessons import DEFAULT_CAP, Lesson, Operation
@@ -59,19 +60,31 @@ class JudgeOutcome:
         return list(self.judge.operations) if self.judge and not self.judge.error else []
 
     def to_dict(self) -> dict[str, Any]:
-        return {"pair": list(self.pair) if self.pair else None, "skipped": self.skipped,
-                "judge": self.judge.to_dict() if self.judge else None}
+        return {
+            "pair": list(self.pair) if self.pair else None,
+            "skipped": self.skipped,
+            "judge": self.judge.to_dict() if self.judge else None,
+        }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "JudgeOutcome":
+    def from_dict(cls, d: dict[str, Any]) -> JudgeOutcome:
         """An outcome as ``to_dict`` stored it (a judged step picked up after a crash)."""
         pair = d.get("pair")
-        return cls((int(pair[0]), int(pair[1])) if pair else None, d.get("skipped"),
-                   JudgeResult.from_dict(d["judge"]) if d.get("judge") else None)
+        return cls(
+            (int(pair[0]), int(pair[1])) if pair else None,
+            d.get("skipped"),
+            JudgeResult.from_dict(d["judge"]) if d.get("judge") else None,
+        )
 
 
-def judge_round(provider: Provider, round_: Round, lessons: Sequence[Lesson], *,
-                cancel: threading.Event | None = None, **options: Any) -> JudgeOutcome:
+def judge_round(
+    provider: Provider,
+    round_: Round,
+    lessons: Sequence[Lesson],
+    *,
+    cancel: threading.Event | None = None,
+    **options: Any,
+) -> JudgeOutcome:
     """Pair the round's sketches and ask the judge (``ajudge_round``'s options), blocking; a set
     ``cancel`` stops it. ProviderError becomes StepError (resumable)."""
     return run_llm(provider, lambda: ajudge_round(provider, round_, lessons, **options), cancel)
@@ -102,8 +115,17 @@ async def ajudge_round(
         sheet = await asyncio.to_thread(_sheet_png, e.sketch) if images else None
         sides.append(Side(e.sketch, e.score, sheet))
     try:
-        result = await ajudge(provider, round_.prompt, sides[0], sides[1], lessons, cap=cap,
-                              temperature=temperature, max_tokens=max_tokens, seed=seed)
+        result = await ajudge(
+            provider,
+            round_.prompt,
+            sides[0],
+            sides[1],
+            lessons,
+            cap=cap,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            seed=seed,
+        )
     except ProviderError as e:
         raise StepError(f"the judge's LLM call failed: {e}") from None
     return JudgeOutcome((better.index, worse.index), result.error, result)
@@ -122,6 +144,11 @@ def round_usage(round_: Round | None, outcome: JudgeOutcome | None) -> dict[str,
     draw_calls = round_.calls if round_ else 0
     judge_calls = outcome.judge.calls if outcome and outcome.judge else 0
     total = draw_u + judge_u
-    return {"calls": draw_calls + judge_calls, "draw_calls": draw_calls, "judge_calls": judge_calls,
-            "prompt_tokens": total.prompt_tokens, "completion_tokens": total.completion_tokens,
-            "cost_usd": total.cost_usd}
+    return {
+        "calls": draw_calls + judge_calls,
+        "draw_calls": draw_calls,
+        "judge_calls": judge_calls,
+        "prompt_tokens": total.prompt_tokens,
+        "completion_tokens": total.completion_tokens,
+        "cost_usd": total.cost_usd,
+    }

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from ..draw import agent
 from ..draw.agent import OnStroke
@@ -49,13 +50,24 @@ class RefineResult:
     usage: Usage
     calls: int
     version: int | None = None  # the library version written (commit=True)
-    best_repairs: list[dict[str, Any]] = field(default_factory=list)  # what repair changed in the best drawing
+    best_repairs: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # what repair changed in the best drawing
 
     def to_dict(self) -> dict[str, Any]:
-        return {"prompt": self.prompt, "best": self.best.to_dict(), "best_score": self.best_score,
-                "best_round": self.best_round, "lessons": [x.to_dict() for x in self.lessons],
-                "learned": self.learned, "rounds": self.rounds, "usage": self.usage.to_dict(),
-                "calls": self.calls, "version": self.version, "best_repairs": self.best_repairs}
+        return {
+            "prompt": self.prompt,
+            "best": self.best.to_dict(),
+            "best_score": self.best_score,
+            "best_round": self.best_round,
+            "lessons": [x.to_dict() for x in self.lessons],
+            "learned": self.learned,
+            "rounds": self.rounds,
+            "usage": self.usage.to_dict(),
+            "calls": self.calls,
+            "version": self.version,
+            "best_repairs": self.best_repairs,
+        }
 
 
 def refine(
@@ -128,24 +140,58 @@ def refine(
         check_cancel(cancel)
         base_sketch = incumbent.sketch if incumbent is not None else start
         report(Progress("draw", f"round {r}/{rounds}: drawing {k} candidates", r - 1, rounds, index=r - 1))
-        rnd = draw_round(provider, prompt, [x.text for x in current_lessons], score_config, k=k,
-                         temperature=temperature, current=base_sketch,
-                         include=[base_sketch] if base_sketch is not None else [],
-                         max_strokes=max_strokes, max_tokens=max_tokens,
-                         seed=None if seed is None else seed + 100 * r, cancel=cancel, scorer=scorer,
-                         repair_joints=repair_joints, on_stroke=on_stroke)
+        rnd = draw_round(
+            provider,
+            prompt,
+            [x.text for x in current_lessons],
+            score_config,
+            k=k,
+            temperature=temperature,
+            current=base_sketch,
+            include=[base_sketch] if base_sketch is not None else [],
+            max_strokes=max_strokes,
+            max_tokens=max_tokens,
+            seed=None if seed is None else seed + 100 * r,
+            cancel=cancel,
+            scorer=scorer,
+            repair_joints=repair_joints,
+            on_stroke=on_stroke,
+        )
         report(Progress("judge", f"round {r}/{rounds}: judging", r - 1, rounds, index=r - 1))
-        outcome = judge_round(provider, rnd, current_lessons, pairing=pairing, rng=rng, cap=cap,
-                              images=judge_images, cancel=cancel)
-        prov = {"source": "refine", "query": prompt, "round": r,
-                "pair": list(outcome.pair) if outcome.pair else None}
-        applied = apply_operations(current_lessons, outcome.operations, next_id=next_id, provenance=prov, cap=cap,
-                                   merge_threshold=merge_threshold)
+        outcome = judge_round(
+            provider,
+            rnd,
+            current_lessons,
+            pairing=pairing,
+            rng=rng,
+            cap=cap,
+            images=judge_images,
+            cancel=cancel,
+        )
+        prov = {
+            "source": "refine",
+            "query": prompt,
+            "round": r,
+            "pair": list(outcome.pair) if outcome.pair else None,
+        }
+        applied = apply_operations(
+            current_lessons,
+            outcome.operations,
+            next_id=next_id,
+            provenance=prov,
+            cap=cap,
+            merge_threshold=merge_threshold,
+        )
         if commit and applied.changed:
             assert store is not None and library is not None
-            written, applied = store.apply(library, outcome.operations, base=written or version, provenance=prov,
-                                           note=f"refine {prompt[:60]!r} round {r}",
-                                           merge_threshold=merge_threshold)
+            written, applied = store.apply(
+                library,
+                outcome.operations,
+                base=written or version,
+                provenance=prov,
+                note=f"refine {prompt[:60]!r} round {r}",
+                merge_threshold=merge_threshold,
+            )
         current_lessons, next_id = applied.lessons, applied.next_id
         learned += applied.learned
         # The incumbent is in the pool, so the round's best is never worse; on a tie it stays.
@@ -157,11 +203,33 @@ def refine(
         best_rewards.append(best.reward if best is not None else None)
         usage = usage + rnd.usage + (outcome.judge.usage if outcome.judge else Usage())
         calls += rnd.calls + (outcome.judge.calls if outcome.judge else 0)
-        record.append({"round": r, "draw": rnd.to_dict(), "judge": outcome.to_dict(), "events": applied.events,
-                       "usage": round_usage(rnd, outcome)})
-        report(Progress("update", f"round {r}/{rounds}: {len(applied.learned)} lesson changes", r, rounds, index=r - 1))
+        record.append(
+            {
+                "round": r,
+                "draw": rnd.to_dict(),
+                "judge": outcome.to_dict(),
+                "events": applied.events,
+                "usage": round_usage(rnd, outcome),
+            }
+        )
+        report(
+            Progress(
+                "update", f"round {r}/{rounds}: {len(applied.learned)} lesson changes", r, rounds, index=r - 1
+            )
+        )
     if incumbent is None or incumbent.sketch is None or incumbent.score is None:
         raise StepError(f"no usable sketch of {prompt!r} in {rounds} rounds of {k} candidates")
     report(Progress("done", f"best sketch from round {best_round}", rounds, rounds, scores=best_rewards))
-    return RefineResult(prompt, incumbent.sketch, incumbent.score, best_round, list(current_lessons), learned,
-                        record, usage, calls, written, best_repairs)
+    return RefineResult(
+        prompt,
+        incumbent.sketch,
+        incumbent.score,
+        best_round,
+        list(current_lessons),
+        learned,
+        record,
+        usage,
+        calls,
+        written,
+        best_repairs,
+    )

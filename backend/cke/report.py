@@ -21,8 +21,9 @@ import io
 import json
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..draw.prompt_sets import PromptSet
 from ..llm.base import Usage
@@ -58,7 +59,9 @@ def _fmt(v: float | None, digits: int = 3) -> str:
     return "-" if v is None or not math.isfinite(v) else f"{v:.{digits}f}"
 
 
-def table_rows(methods: Sequence[Method], sets: Sequence[PromptSet], published: bool = True) -> list[list[str]]:
+def table_rows(
+    methods: Sequence[Method], sets: Sequence[PromptSet], published: bool = True
+) -> list[list[str]]:
     """Header row, then one row per method: CLIP-ST per set, then structure per set."""
     names = table_columns(sets)
     header = ["Method", *[f"{_title(n)} CLIP-ST" for n in names], *[f"{_title(n)} structure" for n in names]]
@@ -67,7 +70,13 @@ def table_rows(methods: Sequence[Method], sets: Sequence[PromptSet], published: 
         for label, vals in PUBLISHED:
             rows.append([f"{label} (published)", *[_fmt(vals.get(n)) for n in names], *["-" for _ in names]])
     for m in methods:
-        rows.append([m.label, *[_fmt(m.mean(n, "clip")) for n in names], *[_fmt(m.mean(n, "structure")) for n in names]])
+        rows.append(
+            [
+                m.label,
+                *[_fmt(m.mean(n, "clip")) for n in names],
+                *[_fmt(m.mean(n, "structure")) for n in names],
+            ]
+        )
     return rows
 
 
@@ -81,7 +90,9 @@ def markdown_table(rows: Sequence[Sequence[str]]) -> str:
 # The score-by-epoch plot (Pillow: no plotting library needed for one chart)
 
 
-def plot_epochs(epochs: Sequence[dict[str, Any]], path: Path, title: str, best_epoch: int | None = None) -> Path:
+def plot_epochs(
+    epochs: Sequence[dict[str, Any]], path: Path, title: str, best_epoch: int | None = None
+) -> Path:
     """Validation score (and training best, when known) by epoch, the kept epoch circled."""
     from PIL import Image, ImageDraw
 
@@ -91,8 +102,11 @@ def plot_epochs(epochs: Sequence[dict[str, Any]], path: Path, title: str, best_e
     d = ImageDraw.Draw(img)
     # Validation last, so it is drawn on top of the training line.
     raw = [
-        ("training best (mean reward)", (150, 150, 150),
-         [(e["epoch"], (e.get("detail") or {}).get("train_best_mean")) for e in epochs]),
+        (
+            "training best (mean reward)",
+            (150, 150, 150),
+            [(e["epoch"], (e.get("detail") or {}).get("train_best_mean")) for e in epochs],
+        ),
         ("validation score (mean reward)", (31, 119, 180), [(e["epoch"], e.get("score")) for e in epochs]),
     ]
     series: list[tuple[str, tuple[int, int, int], list[tuple[float, float]]]] = []
@@ -110,7 +124,10 @@ def plot_epochs(epochs: Sequence[dict[str, Any]], path: Path, title: str, best_e
     lo, hi = min(lo, ticks[0][0]), max(hi, ticks[-1][0])  # the axis spans its outer ticks
 
     def px(x: float, y: float) -> tuple[float, float]:
-        return (left + (x - x0) / (x1 - x0) * (w - left - right), top + (hi - y) / (hi - lo) * (h - top - bottom))
+        return (
+            left + (x - x0) / (x1 - x0) * (w - left - right),
+            top + (hi - y) / (hi - lo) * (h - top - bottom),
+        )
 
     d.text((left, 12), title[:90], fill="black")
     d.rectangle((left, top, w - right, h - bottom), outline=(80, 80, 80))
@@ -202,14 +219,26 @@ def write_report(
                 p = out / "sketches" / slug(m.label, 30) / r.set / f"{r.index + 1:03d}-{slug(r.prompt)}.json"
                 p.parent.mkdir(parents=True, exist_ok=True)
                 r.sketch.save(p)
-    results = {"format": "threedraw.eval/1", "sets": [{"name": s.name, "prompts": list(s.prompts)} for s in sets],
-               "score": score or {}, "methods": [m.to_dict() for m in methods],
-               "means": {m.label: {s.name: {"clip_st": m.mean(s.name, "clip"),
-                                            "structure": m.mean(s.name, "structure")} for s in sets}
-                         for m in methods}}
+    results = {
+        "format": "threedraw.eval/1",
+        "sets": [{"name": s.name, "prompts": list(s.prompts)} for s in sets],
+        "score": score or {},
+        "methods": [m.to_dict() for m in methods],
+        "means": {
+            m.label: {
+                s.name: {"clip_st": m.mean(s.name, "clip"), "structure": m.mean(s.name, "structure")}
+                for s in sets
+            }
+            for m in methods
+        },
+    }
     if run is not None:
-        results["run"] = {"id": run["run"]["id"], "epochs": run["epochs"], "cost": run["cost"],
-                          "best_epoch": run["run"]["best_epoch"]}
+        results["run"] = {
+            "id": run["run"]["id"],
+            "epochs": run["epochs"],
+            "cost": run["cost"],
+            "best_epoch": run["run"]["best_epoch"],
+        }
     paths["results"] = _write(out / "results.json", json.dumps(results, indent=1))
     rows = table_rows(methods, sets)
     paths["table_md"] = _write(out / "table.md", markdown_table(rows))
@@ -217,9 +246,12 @@ def write_report(
     csv.writer(table).writerows(rows)
     paths["table_csv"] = _write(out / "table.csv", table.getvalue())
     if run is not None and run["epochs"]:
-        paths["plot"] = plot_epochs(run["epochs"], out / "epochs.png",
-                                    f"run {run['run']['id']}: score by epoch (library {run['run']['library']})",
-                                    run["run"]["best_epoch"])
+        paths["plot"] = plot_epochs(
+            run["epochs"],
+            out / "epochs.png",
+            f"run {run['run']['id']}: score by epoch (library {run['run']['library']})",
+            run["run"]["best_epoch"],
+        )
     sheets = []
     for m in methods:
         for s in sets:
@@ -230,7 +262,9 @@ def write_report(
                 best_sheet(res, sheet_size).save(p)
                 sheets.append((m.label, s.name, p))
     paths["report_md"] = _write(out / "report.md", _report_md(out, methods, sets, rows, run, sheets, score))
-    paths["report_html"] = _write(out / "report.html", _report_html(out, methods, sets, rows, run, sheets, score))
+    paths["report_html"] = _write(
+        out / "report.html", _report_html(out, methods, sets, rows, run, sheets, score)
+    )
     return paths
 
 
@@ -244,8 +278,10 @@ def _usage_line(methods: Sequence[Method]) -> str:
     calls = sum(r.calls for m in methods for r in m.results)
     u = sum((r.usage for m in methods for r in m.results), Usage())
     cost = "unknown" if u.cost_usd is None else f"${u.cost_usd:.4f}"
-    return (f"{n} drawings, {calls} LLM calls, {u.prompt_tokens} prompt + {u.completion_tokens} completion tokens, "
-            f"cost {cost}")
+    return (
+        f"{n} drawings, {calls} LLM calls, {u.prompt_tokens} prompt + {u.completion_tokens} completion tokens, "
+        f"cost {cost}"
+    )
 
 
 def _score_note(score: dict[str, Any] | None) -> str:
@@ -258,13 +294,32 @@ def _score_note(score: dict[str, Any] | None) -> str:
 
 
 def _cost_rows(run: dict[str, Any]) -> list[list[str]]:
-    rows = [["epoch", "objects", "calls / object", "draw calls", "judge calls", "prompt tokens / object",
-             "completion tokens / object", "cost / object"]]
+    rows = [
+        [
+            "epoch",
+            "objects",
+            "calls / object",
+            "draw calls",
+            "judge calls",
+            "prompt tokens / object",
+            "completion tokens / object",
+            "cost / object",
+        ]
+    ]
     for e in run["cost"]["epochs"]:
         p = e["per_object"]
-        rows.append([str(e["epoch"]), str(e["objects"]), f"{p['calls']:.1f}", f"{p['draw_calls']:.1f}",
-                     f"{p['judge_calls']:.1f}", f"{p['prompt_tokens']:.0f}", f"{p['completion_tokens']:.0f}",
-                     "unknown" if p["cost_usd"] is None else f"${p['cost_usd']:.4f}"])
+        rows.append(
+            [
+                str(e["epoch"]),
+                str(e["objects"]),
+                f"{p['calls']:.1f}",
+                f"{p['draw_calls']:.1f}",
+                f"{p['judge_calls']:.1f}",
+                f"{p['prompt_tokens']:.0f}",
+                f"{p['completion_tokens']:.0f}",
+                "unknown" if p["cost_usd"] is None else f"${p['cost_usd']:.4f}",
+            ]
+        )
     return rows
 
 
@@ -285,10 +340,18 @@ def _report_md(out: Path, methods, sets, rows, run, sheets, score) -> str:
         lines += ["", "LLM calls and tokens per object:", "", markdown_table(_cost_rows(run))]
     lines += ["## Sketches", ""]
     for label, set_name, p in sheets:
-        lines += [f"### {label}: {set_name}", "", f"![{label} {set_name}]({p.relative_to(out).as_posix()})", ""]
+        lines += [
+            f"### {label}: {set_name}",
+            "",
+            f"![{label} {set_name}]({p.relative_to(out).as_posix()})",
+            "",
+        ]
     lines += ["## Per prompt", ""]
     header = ["set", "#", "prompt"] + [f"{m.label} CLIP-ST | {m.label} structure" for m in methods]
-    lines += ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in range(3 + 2 * len(methods))) + "|"]
+    lines += [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in range(3 + 2 * len(methods))) + "|",
+    ]
     for s in sets:
         for i, prompt in enumerate(s.prompts):
             cells = []
@@ -307,25 +370,38 @@ def _report_html(out: Path, methods, sets, rows, run, sheets, score) -> str:
         body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rs[1:])
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
-    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>threedraw evaluation</title>",
-             "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child{text-align:left}"
-             "img{max-width:100%}</style></head><body><h1>threedraw evaluation</h1>"]
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>threedraw evaluation</title>",
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child{text-align:left}"
+        "img{max-width:100%}</style></head><body><h1>threedraw evaluation</h1>",
+    ]
     note = _score_note(score)
     if note:
         parts.append(f"<p>{e(note)}</p>")
-    parts += ["<h2>CLIP-ST and structure (mean per set)</h2>", table(rows), f"<p>{e(_usage_line(methods))}</p>"]
+    parts += [
+        "<h2>CLIP-ST and structure (mean per set)</h2>",
+        table(rows),
+        f"<p>{e(_usage_line(methods))}</p>",
+    ]
     if run is not None:
         parts.append(f"<h2>Learning run {e(run['run']['id'])}</h2>")
         if (out / "epochs.png").exists():
             parts.append("<img src='epochs.png' alt='score by epoch'>")
         ep = [["epoch", "library version", "validation score"]] + [
-            [f"{x['epoch']}{' (kept)' if x['epoch'] == run['run']['best_epoch'] else ''}", str(x["version"]),
-             _fmt(x.get("score"), 4)] for x in run["epochs"]]
+            [
+                f"{x['epoch']}{' (kept)' if x['epoch'] == run['run']['best_epoch'] else ''}",
+                str(x["version"]),
+                _fmt(x.get("score"), 4),
+            ]
+            for x in run["epochs"]
+        ]
         parts += [table(ep), "<p>LLM calls and tokens per object:</p>", table(_cost_rows(run))]
     parts.append("<h2>Sketches</h2>")
     for label, set_name, p in sheets:
-        parts.append(f"<h3>{e(label)}: {e(set_name)}</h3><img src='{e(p.relative_to(out).as_posix())}' "
-                     f"alt='{e(label)} {e(set_name)}'>")
+        parts.append(
+            f"<h3>{e(label)}: {e(set_name)}</h3><img src='{e(p.relative_to(out).as_posix())}' "
+            f"alt='{e(label)} {e(set_name)}'>"
+        )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -10,32 +10,49 @@ paths of a CLIP checkpoint or model config, checked against the file names recor
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Collection
+from typing import Any
 
 from ..llm.factory import ProviderConfig
 from ..scoring.reward import ScoreConfig
 
 # The settings that must stay as recorded, with the flag a user gives for each.
-FLAGS = {"kind": "--provider", "base_url": "--base-url", "model": "--model", "clip_model": "--clip-model",
-         "clip_pretrained": "--clip-pretrained", "clip_checkpoint": "--clip-checkpoint", "views": "--views",
-         "size": "--score-size", "structure_weight": "--structure-weight"}
+FLAGS = {
+    "kind": "--provider",
+    "base_url": "--base-url",
+    "model": "--model",
+    "clip_model": "--clip-model",
+    "clip_pretrained": "--clip-pretrained",
+    "clip_checkpoint": "--clip-checkpoint",
+    "views": "--views",
+    "size": "--score-size",
+    "structure_weight": "--structure-weight",
+}
 
 
 class ResumeConflict(ValueError):
     """A setting given for a resumed run contradicts its record, or one the record cannot hold is missing."""
 
 
-def resume_settings(run_id: str, record: dict[str, Any], provider: ProviderConfig, score: ScoreConfig,
-                    given: Collection[str], default_local_model: str | None = None) -> tuple[ProviderConfig, ScoreConfig]:
+def resume_settings(
+    run_id: str,
+    record: dict[str, Any],
+    provider: ProviderConfig,
+    score: ScoreConfig,
+    given: Collection[str],
+    default_local_model: str | None = None,
+) -> tuple[ProviderConfig, ScoreConfig]:
     """The provider and scoring settings to resume run ``run_id`` with (see the module docstring).
 
     ``given``: the fields of ``provider`` and ``score`` the caller set explicitly (else they are
     defaults, and the record wins). ``default_local_model``: the built-in local model's name.
     """
-    return (_provider(run_id, record.get("provider") or {}, provider, given, default_local_model),
-            _score(run_id, record.get("score") or {}, score, given))
+    return (
+        _provider(run_id, record.get("provider") or {}, provider, given, default_local_model),
+        _score(run_id, record.get("score") or {}, score, given),
+    )
 
 
 def default_local_model() -> str | None:
@@ -51,12 +68,15 @@ def default_local_model() -> str | None:
 
 
 def _conflict(run_id: str, what: str, recorded: Any, name: str, value: Any) -> ResumeConflict:
-    return ResumeConflict(f"run {run_id} was learned with {what} {recorded!r}; {FLAGS[name]} {value!r} "
-                          "contradicts it (drop the flag to resume as recorded, or start a new run)")
+    return ResumeConflict(
+        f"run {run_id} was learned with {what} {recorded!r}; {FLAGS[name]} {value!r} "
+        "contradicts it (drop the flag to resume as recorded, or start a new run)"
+    )
 
 
-def _provider(run_id: str, rec: dict[str, Any], cfg: ProviderConfig, given: Collection[str],
-              default_local: str | None) -> ProviderConfig:
+def _provider(
+    run_id: str, rec: dict[str, Any], cfg: ProviderConfig, given: Collection[str], default_local: str | None
+) -> ProviderConfig:
     kind, model = rec.get("kind"), rec.get("model")
     if kind is None:
         return cfg  # a record without provider settings: nothing to hold the caller to
@@ -70,12 +90,16 @@ def _provider(run_id: str, rec: dict[str, Any], cfg: ProviderConfig, given: Coll
                 raise _conflict(run_id, "the local model", model, "model", Path(cfg.model).name)
             return replace(cfg, kind="local", base_url=None)
         if model != default_local:
-            raise ResumeConflict(f"run {run_id} drew with the local model {model}.gguf: give --model PATH to it "
-                                 "(run records keep file names, not paths)")
+            raise ResumeConflict(
+                f"run {run_id} drew with the local model {model}.gguf: give --model PATH to it "
+                "(run records keep file names, not paths)"
+            )
         return replace(cfg, kind="local", base_url=None, model=None)
     if not cfg.base_url:
-        raise ResumeConflict(f"run {run_id} drew with {kind} model {model!r}: give its --base-url (or set "
-                             "THREEDRAW_BASE_URL; run records keep no URLs)")
+        raise ResumeConflict(
+            f"run {run_id} drew with {kind} model {model!r}: give its --base-url (or set "
+            "THREEDRAW_BASE_URL; run records keep no URLs)"
+        )
     if "model" in given and cfg.model and cfg.model != model:
         raise _conflict(run_id, "the model", model, "model", cfg.model)
     return replace(cfg, kind=kind, model=model)
@@ -96,7 +120,9 @@ def _score(run_id: str, rec: dict[str, Any], cfg: ScoreConfig, given: Collection
     tag, ckpt, model = rec.get("clip_pretrained"), rec.get("clip_checkpoint"), rec.get("clip_model")
     if tag:
         if "clip_checkpoint" in given and cfg.clip_checkpoint:
-            raise _conflict(run_id, "the CLIP weights", tag, "clip_checkpoint", Path(cfg.clip_checkpoint).name)
+            raise _conflict(
+                run_id, "the CLIP weights", tag, "clip_checkpoint", Path(cfg.clip_checkpoint).name
+            )
         if "clip_pretrained" in given and cfg.clip_pretrained != tag:
             raise _conflict(run_id, "the CLIP weights", tag, "clip_pretrained", cfg.clip_pretrained)
         out.update(clip_pretrained=tag, clip_checkpoint=None)
@@ -104,24 +130,32 @@ def _score(run_id: str, rec: dict[str, Any], cfg: ScoreConfig, given: Collection
         if "clip_pretrained" in given and cfg.clip_pretrained:
             raise _conflict(run_id, "the CLIP checkpoint", ckpt, "clip_pretrained", cfg.clip_pretrained)
         if not cfg.clip_checkpoint or "clip_checkpoint" not in given:
-            raise ResumeConflict(f"run {run_id} scored with the CLIP checkpoint {ckpt}: give --clip-checkpoint "
-                                 "PATH to it (run records keep file names, not paths)")
+            raise ResumeConflict(
+                f"run {run_id} scored with the CLIP checkpoint {ckpt}: give --clip-checkpoint "
+                "PATH to it (run records keep file names, not paths)"
+            )
         if Path(cfg.clip_checkpoint).name != ckpt:
-            raise _conflict(run_id, "the CLIP checkpoint", ckpt, "clip_checkpoint", Path(cfg.clip_checkpoint).name)
+            raise _conflict(
+                run_id, "the CLIP checkpoint", ckpt, "clip_checkpoint", Path(cfg.clip_checkpoint).name
+            )
     else:
         for name in ("clip_pretrained", "clip_checkpoint"):
             if name in given and getattr(cfg, name):
-                raise ResumeConflict(f"run {run_id} was scored without CLIP (the structure score alone); "
-                                     f"{FLAGS[name]} {Path(getattr(cfg, name)).name!r} would switch scorers "
-                                     "mid-run (start a new run instead)")
+                raise ResumeConflict(
+                    f"run {run_id} was scored without CLIP (the structure score alone); "
+                    f"{FLAGS[name]} {Path(getattr(cfg, name)).name!r} would switch scorers "
+                    "mid-run (start a new run instead)"
+                )
         return replace(cfg, clip_pretrained=None, clip_checkpoint=None, **out)
     if model:
         if "clip_model" in given:
             if Path(cfg.clip_model).name != model:
                 raise _conflict(run_id, "the CLIP model", model, "clip_model", Path(cfg.clip_model).name)
         elif model.endswith(".json"):
-            raise ResumeConflict(f"run {run_id} scored with the CLIP model config {model}: give --clip-model "
-                                 "PATH to it (run records keep file names, not paths)")
+            raise ResumeConflict(
+                f"run {run_id} scored with the CLIP model config {model}: give --clip-model "
+                "PATH to it (run records keep file names, not paths)"
+            )
         else:
             out["clip_model"] = model
     return replace(cfg, **out)

@@ -40,10 +40,16 @@ def _load(name: str):
 
 
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="threedraw", description="Draw 3D sketches as Bezier curves with an LLM.")
+    parser = argparse.ArgumentParser(
+        prog="threedraw", description="Draw 3D sketches as Bezier curves with an LLM."
+    )
     parser.add_argument("--version", action="version", version=f"threedraw {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands",
-                                description="`threedraw COMMAND --help` tells more about each")
+    sub = parser.add_subparsers(
+        dest="command",
+        metavar="COMMAND",
+        title="commands",
+        description="`threedraw COMMAND --help` tells more about each",
+    )
     # Only the command being run is imported (parse never pays for torch); without one, each is
     # imported for its line of help (under a second: torch and bpy load only when a command runs).
     wanted = next((a for a in argv if a in COMMANDS), None)
@@ -76,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args = parser.parse_args(argv)
     if getattr(args, "_parser", None) is not None:
-        args._argv = argv[argv.index(args.command) + 1:]  # what options.given_options reads
+        args._argv = argv[argv.index(args.command) + 1 :]  # what options.given_options reads
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)  # no command: the list of commands, and a usage error's status
         return 2

@@ -25,8 +25,17 @@ from ..draw.pipeline import REPAIR_HELP, DrawConfig
 from ..llm.base import ChatRequest, Message
 from ..shared.files import FileReadError, read_text
 from . import UserError
-from .options import (add_clip_arguments, add_data_dir_argument, add_provider_arguments, add_size_arguments,
-                      check_image_size, config_from_args, make_provider, open_database, provider_config)
+from .options import (
+    add_clip_arguments,
+    add_data_dir_argument,
+    add_provider_arguments,
+    add_size_arguments,
+    check_image_size,
+    config_from_args,
+    make_provider,
+    open_database,
+    provider_config,
+)
 from .output import LiveDrawPrinter, add_force_argument, check_outputs, log_to_stderr, say_written, write_json
 
 HELP = "draw a 3D sketch from a text prompt with an LLM and save it as Blender curves"
@@ -38,30 +47,52 @@ _NUMBERING = re.compile(r"^\s*(?:[-*]|\[?G?\d+[.):\]]?)\s+")
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("prompt", help='what to draw, e.g. "a wooden chair"')
     p.add_argument(
-        "--out", required=True, metavar="FILE.blend", help="the .blend to write (the sketch JSON goes next to it)"
+        "--out",
+        required=True,
+        metavar="FILE.blend",
+        help="the .blend to write (the sketch JSON goes next to it)",
     )
     p.add_argument("--preview", metavar="FILE.png", help="also render a PNG preview with Blender")
-    p.add_argument("--size", type=int, default=PREVIEW_SIZE, metavar="PX",
-                   help=f"preview size in pixels ({MIN_PREVIEW_SIZE}..{MAX_PREVIEW_SIZE}, default {PREVIEW_SIZE})")
-    p.add_argument("-k", type=int, default=DrawConfig.k, metavar="N",
-                   help=f"candidates to draw; the best one is kept (default {DrawConfig.k})")
+    p.add_argument(
+        "--size",
+        type=int,
+        default=PREVIEW_SIZE,
+        metavar="PX",
+        help=f"preview size in pixels ({MIN_PREVIEW_SIZE}..{MAX_PREVIEW_SIZE}, default {PREVIEW_SIZE})",
+    )
+    p.add_argument(
+        "-k",
+        type=int,
+        default=DrawConfig.k,
+        metavar="N",
+        help=f"candidates to draw; the best one is kept (default {DrawConfig.k})",
+    )
     p.add_argument(
         "--temperature",
         type=float,
         metavar="T",
         help=f"sampling temperature (default {SAMPLE_TEMPERATURE} when k > 1, as the paper samples; "
-             f"else {DRAW_TEMPERATURE})",
+        f"else {DRAW_TEMPERATURE})",
     )
     lessons = p.add_mutually_exclusive_group()
     lessons.add_argument("--lessons", metavar="FILE", help="experience: a text file of lessons, one per line")
-    lessons.add_argument("--library", metavar="NAME", help="experience: the lessons of a library `threedraw learn` made")
+    lessons.add_argument(
+        "--library", metavar="NAME", help="experience: the lessons of a library `threedraw learn` made"
+    )
     add_data_dir_argument(p)
     p.add_argument("--from", dest="current", metavar="SKETCH.json", help="refine an existing sketch")
     add_size_arguments(p)
     p.add_argument("--seed", type=int, metavar="N", help="sampling seed (candidate i uses seed + i)")
-    p.add_argument("--report", metavar="FILE.json", help="write a JSON report: candidates, raw replies, usage, timings")
-    p.add_argument("--no-repair", dest="repair", action="store_false", default=DrawConfig.repair,
-                   help="keep the drawing as the LLM wrote it; by default it is repaired: " + REPAIR_HELP)
+    p.add_argument(
+        "--report", metavar="FILE.json", help="write a JSON report: candidates, raw replies, usage, timings"
+    )
+    p.add_argument(
+        "--no-repair",
+        dest="repair",
+        action="store_false",
+        default=DrawConfig.repair,
+        help="keep the drawing as the LLM wrote it; by default it is repaired: " + REPAIR_HELP,
+    )
     add_force_argument(p)
     add_provider_arguments(p)
     # Ranking k > 1 candidates: CLIP when weights are configured, else the structure score.
@@ -81,8 +112,14 @@ def run(args: argparse.Namespace) -> int:
 
     options = provider_config(args)
     kind = options.resolved_kind
-    draw = DrawConfig(k=args.k, temperature=args.temperature, max_strokes=args.max_strokes,
-                      max_tokens=args.max_tokens, seed=args.seed, repair=args.repair)
+    draw = DrawConfig(
+        k=args.k,
+        temperature=args.temperature,
+        max_strokes=args.max_strokes,
+        max_tokens=args.max_tokens,
+        seed=args.seed,
+        repair=args.repair,
+    )
     max_strokes, max_tokens = draw.sizes(kind)
 
     # Every option is checked before Blender starts or a token is spent.
@@ -94,7 +131,9 @@ def run(args: argparse.Namespace) -> int:
     provider = make_provider(options)
     score_config = config_from_args(args)
     # Ranking k > 1 candidates with CLIP needs torch and the model: load them while the LLM works.
-    clip_ready = _Background(lambda: _load_clip(score_config)) if args.k > 1 and score_config.has_clip else None
+    clip_ready = (
+        _Background(lambda: _load_clip(score_config)) if args.k > 1 and score_config.has_clip else None
+    )
     try:
         blender = BlenderProcess()  # starts loading bpy now, in parallel with the LLM
     except BlenderError as e:
@@ -105,11 +144,23 @@ def run(args: argparse.Namespace) -> int:
         llm_start = time.monotonic()
         live = LiveDrawPrinter("draw", draw.k)
         try:
-            rnd = draw_round(provider, args.prompt, lessons, score_config, k=draw.k,
-                             temperature=draw.sampling_temperature, current=current, max_strokes=max_strokes,
-                             max_tokens=max_tokens, seed=draw.seed, scorer=_scorer(clip_ready) if args.k > 1 else None,
-                             require_reply=False, repair_joints=draw.repair,
-                             on_stroke=live.on_stroke, on_text=live.on_text)
+            rnd = draw_round(
+                provider,
+                args.prompt,
+                lessons,
+                score_config,
+                k=draw.k,
+                temperature=draw.sampling_temperature,
+                current=current,
+                max_strokes=max_strokes,
+                max_tokens=max_tokens,
+                seed=draw.seed,
+                scorer=_scorer(clip_ready) if args.k > 1 else None,
+                require_reply=False,
+                repair_joints=draw.repair,
+                on_stroke=live.on_stroke,
+                on_text=live.on_text,
+            )
         except ValueError as e:
             raise UserError(str(e)) from None
         live.done()
@@ -131,8 +182,9 @@ def run(args: argparse.Namespace) -> int:
             sketch.save(json_path)
         except OSError as e:
             where = _rescue(args, sketch, rnd)
-            raise UserError(f"cannot write {json_path} ({e.strerror or e}); the sketch and the reply are saved "
-                            f"in {where}") from None
+            raise UserError(
+                f"cannot write {json_path} ({e.strerror or e}); the sketch and the reply are saved in {where}"
+            ) from None
         blender_start = time.monotonic()
         try:
             info = blender.write(sketch, out, preview, args.size)
@@ -150,13 +202,18 @@ def run(args: argparse.Namespace) -> int:
         repairs=chosen.repairs,
         chosen_because=why,
         usage=usage.to_dict(),
-        timings={"llm_s": round(llm_s, 3), "blender_write_s": round(blender_s, 3), "total_s": round(total_s, 3)},
+        timings={
+            "llm_s": round(llm_s, 3),
+            "blender_write_s": round(blender_s, 3),
+            "total_s": round(total_s, 3),
+        },
     )
     try:
         _write_report(args.report, report)
     except UserError as e:
-        raise UserError(f"{e}; the report, the sketch and the replies are saved in "
-                        f"{_rescue(args, sketch, rnd, report)}") from None
+        raise UserError(
+            f"{e}; the report, the sketch and the replies are saved in {_rescue(args, sketch, rnd, report)}"
+        ) from None
     cost = "unknown cost" if usage.cost_usd is None else f"${usage.cost_usd:.4f}"
     if args.k > 1:
         print(f"kept candidate {chosen.index + 1} of {args.k}: {why}", file=sys.stderr)
@@ -181,9 +238,16 @@ def _paths(args: argparse.Namespace) -> tuple[Path, Path | None, Path]:
         raise UserError(f"--preview {args.preview}: expected a .png file name")
     json_path = out.with_suffix(".json")
     # Every output is checked before Blender starts or the LLM is paid; --from is never overwritten.
-    check_outputs([("--out", out), ("the sketch JSON", json_path), ("--preview", preview),
-                   ("--report", Path(args.report) if args.report else None)],
-                  inputs=[args.current, args.lessons], force=args.force)
+    check_outputs(
+        [
+            ("--out", out),
+            ("the sketch JSON", json_path),
+            ("--preview", preview),
+            ("--report", Path(args.report) if args.report else None),
+        ],
+        inputs=[args.current, args.lessons],
+        force=args.force,
+    )
     return out, preview, json_path
 
 
@@ -203,7 +267,9 @@ def library_lessons(args: argparse.Namespace) -> list[str]:
         raise UserError(f"--library {args.library}: {e}") from None
     note = "" if lessons else " (an empty library: drawing without experience)"
     count = f"{len(lessons)} lesson{'' if len(lessons) == 1 else 's'}"
-    print(f"using {count} from library {args.library!r} (version {info.head}, its head){note}", file=sys.stderr)
+    print(
+        f"using {count} from library {args.library!r} (version {info.head}, its head){note}", file=sys.stderr
+    )
     return lessons
 
 
@@ -240,7 +306,7 @@ def _say_candidate(c: Any, k: int) -> None:
         print(f"  {name} failed: {c.error}", file=sys.stderr)
 
 
-def _scorer(clip_ready: "_Background | None") -> Any:
+def _scorer(clip_ready: _Background | None) -> Any:
     """Score the candidates once CLIP has loaded; a scoring failure is one line saying so."""
     from ..scoring.reward import score_sketches
 

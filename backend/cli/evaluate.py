@@ -14,32 +14,61 @@ from pathlib import Path
 from ..cke.evaluation import EvalConfig
 from ..cke.report import TILE_SIZE
 from . import UserError
-from .options import (add_clip_arguments, add_data_dir_argument, add_provider_arguments, add_score_size_argument,
-                      add_size_arguments, open_database, preload_clip, provider_from_args, score_config_from_args)
+from .options import (
+    add_clip_arguments,
+    add_data_dir_argument,
+    add_provider_arguments,
+    add_score_size_argument,
+    add_size_arguments,
+    open_database,
+    preload_clip,
+    provider_from_args,
+    score_config_from_args,
+)
 from .output import ProgressPrinter, add_force_argument, check_outputs
 
 HELP = "evaluate a library: CLIP-ST and structure per prompt set, the paper's table, a plot and a report"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--prompts", action="append", required=True, metavar="FILE|SET",
-                   help="a prompt set: a text file (one prompt a line) or modelnet40 / fine-grained; "
-                        "repeat for more columns (the paper: --prompts modelnet40 --prompts fine-grained)")
+    p.add_argument(
+        "--prompts",
+        action="append",
+        required=True,
+        metavar="FILE|SET",
+        help="a prompt set: a text file (one prompt a line) or modelnet40 / fine-grained; "
+        "repeat for more columns (the paper: --prompts modelnet40 --prompts fine-grained)",
+    )
     p.add_argument("--library", metavar="NAME", help="draw with this library's lessons (default: none)")
     p.add_argument("--version", type=int, help="the library version (default: its head)")
-    p.add_argument("--baseline", action="store_true", help="also draw without experience, as a row of its own")
-    p.add_argument("--run", metavar="RUN_ID",
-                   help="the learning run to plot by epoch (default: the library's latest run; 'none' for no plot)")
+    p.add_argument(
+        "--baseline", action="store_true", help="also draw without experience, as a row of its own"
+    )
+    p.add_argument(
+        "--run",
+        metavar="RUN_ID",
+        help="the learning run to plot by epoch (default: the library's latest run; 'none' for no plot)",
+    )
     p.add_argument("--out", metavar="DIR", help="output folder (default: ./eval-LIBRARY)")
     add_force_argument(p)
-    p.add_argument("-k", type=int, default=EvalConfig.k,
-                   help="candidates per prompt; the best by reward counts (default: %(default)s)")
-    p.add_argument("--temperature", type=float, default=EvalConfig.temperature,
-                   help="drawing temperature (default: %(default)s, the paper's)")
+    p.add_argument(
+        "-k",
+        type=int,
+        default=EvalConfig.k,
+        help="candidates per prompt; the best by reward counts (default: %(default)s)",
+    )
+    p.add_argument(
+        "--temperature",
+        type=float,
+        default=EvalConfig.temperature,
+        help="drawing temperature (default: %(default)s, the paper's)",
+    )
     p.add_argument("--seed", type=int, help="sampling seed, for providers that honour one")
     add_size_arguments(p)
     add_score_size_argument(p)
-    p.add_argument("--sheet-size", type=int, default=TILE_SIZE, help="contact sheet tile size, px (default: %(default)s)")
+    p.add_argument(
+        "--sheet-size", type=int, default=TILE_SIZE, help="contact sheet tile size, px (default: %(default)s)"
+    )
     add_data_dir_argument(p)
     add_provider_arguments(p)
     add_clip_arguments(p)
@@ -77,7 +106,9 @@ def run(args: argparse.Namespace) -> int:
                 info = store.info(args.library)
                 version = info.head if args.version is None else args.version
                 lessons = [x.text for x in store.lessons(args.library, version)]
-                methods.append(Method(f"threedraw + {args.library} v{version}", lessons, args.library, version))
+                methods.append(
+                    Method(f"threedraw + {args.library} v{version}", lessons, args.library, version)
+                )
                 run_export = _run_export(args, runs)
             elif args.version is not None:
                 raise UserError("--version needs --library")
@@ -91,15 +122,31 @@ def run(args: argparse.Namespace) -> int:
         preload_clip(score_config)
         provider = provider_from_args(args)
         try:
-            evaluate(provider, score_config, sets, methods, k=args.k, temperature=args.temperature, seed=args.seed,
-                     max_strokes=args.max_strokes, max_tokens=args.max_tokens, progress=ProgressPrinter("eval"))
+            evaluate(
+                provider,
+                score_config,
+                sets,
+                methods,
+                k=args.k,
+                temperature=args.temperature,
+                seed=args.seed,
+                max_strokes=args.max_strokes,
+                max_tokens=args.max_tokens,
+                progress=ProgressPrinter("eval"),
+            )
         except StepError as e:
             raise UserError(str(e)) from None
         except ValueError as e:
             raise UserError(str(e)) from None
         try:
-            paths = write_report(out, methods, sets, run=run_export, score=score_config_record(score_config),
-                                 sheet_size=args.sheet_size)
+            paths = write_report(
+                out,
+                methods,
+                sets,
+                run=run_export,
+                score=score_config_record(score_config),
+                sheet_size=args.sheet_size,
+            )
         except OSError as e:
             raise UserError(f"{out}: cannot write the report ({e.strerror or e})") from None
     finally:
@@ -107,8 +154,10 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(markdown_table(table_rows(methods, sets)))
     if not score_config.has_clip:
         print("(no CLIP weights: CLIP-ST is not measured; give --clip-pretrained or --clip-checkpoint)")
-    print(f"wrote {paths['report_html'].name}, {paths['report_md'].name}, table.md, results.json"
-          f"{', epochs.png' if 'plot' in paths else ''} and contact sheets to {out}")
+    print(
+        f"wrote {paths['report_html'].name}, {paths['report_md'].name}, table.md, results.json"
+        f"{', epochs.png' if 'plot' in paths else ''} and contact sheets to {out}"
+    )
     return 0
 
 

@@ -18,9 +18,19 @@ from ..cke.learner import LearnConfig
 from ..cke.pairing import JUDGE_IMAGES, PAIRINGS
 from ..library.lessons import DEFAULT_CAP
 from . import UserError
-from .options import (add_clip_arguments, add_data_dir_argument, add_provider_arguments, add_score_size_argument,
-                      add_size_arguments, given_options, make_provider, open_database, preload_clip, provider_config,
-                      score_config_from_args)
+from .options import (
+    add_clip_arguments,
+    add_data_dir_argument,
+    add_provider_arguments,
+    add_score_size_argument,
+    add_size_arguments,
+    given_options,
+    make_provider,
+    open_database,
+    preload_clip,
+    provider_config,
+    score_config_from_args,
+)
 from .output import ProgressPrinter, write_json
 
 HELP = "learn an experience library: draw K sketches per prompt, score them, let a judge write lessons"
@@ -28,35 +38,77 @@ HELP = "learn an experience library: draw K sketches per prompt, score them, let
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     d = LearnConfig
-    p.add_argument("--prompts", metavar="FILE|SET",
-                   help="training prompts: a text file (one prompt a line) or a built-in set: modelnet40, fine-grained")
+    p.add_argument(
+        "--prompts",
+        metavar="FILE|SET",
+        help="training prompts: a text file (one prompt a line) or a built-in set: modelnet40, fine-grained",
+    )
     p.add_argument("--library", metavar="NAME", help="the library to learn into (made when missing)")
-    p.add_argument("--validation", metavar="FILE|SET",
-                   help="held-out prompts that pick the best epoch (default: the training prompts)")
-    p.add_argument("--epochs", type=int, default=d.epochs, help="passes over the prompts (default: %(default)s)")
+    p.add_argument(
+        "--validation",
+        metavar="FILE|SET",
+        help="held-out prompts that pick the best epoch (default: the training prompts)",
+    )
+    p.add_argument(
+        "--epochs", type=int, default=d.epochs, help="passes over the prompts (default: %(default)s)"
+    )
     p.add_argument("-k", type=int, default=d.k, help="candidates per prompt and epoch (default: %(default)s)")
-    p.add_argument("--pairing", choices=PAIRINGS, default=d.pairing,
-                   help="which two candidates the judge compares (default: %(default)s, the paper's)")
-    p.add_argument("--temperature", type=float, default=d.temperature,
-                   help=f"sampling temperature of the K candidates ({d.temperature})")
-    p.add_argument("--draw-temperature", type=float, default=d.draw_temperature,
-                   help=f"temperature when drawing with the library, for validation ({d.draw_temperature})")
-    p.add_argument("--val-k", type=int, default=d.val_k,
-                   help=f"candidates per validation prompt; the best counts ({d.val_k})")
-    p.add_argument("--no-keep-best", action="store_true",
-                   help="skip validation; the last epoch becomes the head (the paper's plain loop)")
-    p.add_argument("--batch", type=int, default=d.batch, metavar="B",
-                   help="prompts drawn and judged at once against the same library, their lessons applied together "
-                        "(1: one prompt after another, the paper's loop; default: %(default)s)")
-    p.add_argument("--cap", type=int, help=f"most lessons the library keeps (default: {DEFAULT_CAP} for a new library)")
+    p.add_argument(
+        "--pairing",
+        choices=PAIRINGS,
+        default=d.pairing,
+        help="which two candidates the judge compares (default: %(default)s, the paper's)",
+    )
+    p.add_argument(
+        "--temperature",
+        type=float,
+        default=d.temperature,
+        help=f"sampling temperature of the K candidates ({d.temperature})",
+    )
+    p.add_argument(
+        "--draw-temperature",
+        type=float,
+        default=d.draw_temperature,
+        help=f"temperature when drawing with the library, for validation ({d.draw_temperature})",
+    )
+    p.add_argument(
+        "--val-k",
+        type=int,
+        default=d.val_k,
+        help=f"candidates per validation prompt; the best counts ({d.val_k})",
+    )
+    p.add_argument(
+        "--no-keep-best",
+        action="store_true",
+        help="skip validation; the last epoch becomes the head (the paper's plain loop)",
+    )
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=d.batch,
+        metavar="B",
+        help="prompts drawn and judged at once against the same library, their lessons applied together "
+        "(1: one prompt after another, the paper's loop; default: %(default)s)",
+    )
+    p.add_argument(
+        "--cap", type=int, help=f"most lessons the library keeps (default: {DEFAULT_CAP} for a new library)"
+    )
     p.add_argument("--judge-images", action="store_true", help=JUDGE_IMAGES)
     p.add_argument("--seed", type=int, help="sampling seed, for providers that honour one")
     add_size_arguments(p, reply="drawing reply")
-    p.add_argument("--resume", nargs="?", const="latest", metavar="RUN_ID",
-                   help="go on with a stopped run (default: the library's latest unfinished run)")
+    p.add_argument(
+        "--resume",
+        nargs="?",
+        const="latest",
+        metavar="RUN_ID",
+        help="go on with a stopped run (default: the library's latest unfinished run)",
+    )
     p.add_argument("--record", metavar="FILE.json", help="also write the whole run record to this JSON file")
-    p.add_argument("--allow-concurrent", action="store_true",
-                   help="start even while another run learns this library (the head stays with whoever set it)")
+    p.add_argument(
+        "--allow-concurrent",
+        action="store_true",
+        help="start even while another run learns this library (the head stays with whoever set it)",
+    )
     add_score_size_argument(p)
     add_data_dir_argument(p)
     add_provider_arguments(p)
@@ -85,23 +137,37 @@ def run(args: argparse.Namespace) -> int:
             config = None
         else:
             if not args.prompts or not args.library:
-                raise UserError("give --prompts FILE|SET and --library NAME (or --resume to go on with a run)")
+                raise UserError(
+                    "give --prompts FILE|SET and --library NAME (or --resume to go on with a run)"
+                )
             try:
                 train = load_prompt_set(args.prompts)
                 val = load_prompt_set(args.validation) if args.validation else None
                 config = LearnConfig(
-                    prompts=list(train.prompts), prompt_set=train.name,
-                    validation=list(val.prompts) if val else None, validation_set=val.name if val else None,
-                    epochs=args.epochs, k=args.k, temperature=args.temperature,
-                    draw_temperature=args.draw_temperature, val_k=args.val_k, pairing=args.pairing,
-                    keep_best=not args.no_keep_best, seed=args.seed, max_strokes=args.max_strokes,
-                    max_tokens=args.max_tokens, judge_images=args.judge_images, batch=args.batch,
+                    prompts=list(train.prompts),
+                    prompt_set=train.name,
+                    validation=list(val.prompts) if val else None,
+                    validation_set=val.name if val else None,
+                    epochs=args.epochs,
+                    k=args.k,
+                    temperature=args.temperature,
+                    draw_temperature=args.draw_temperature,
+                    val_k=args.val_k,
+                    pairing=args.pairing,
+                    keep_best=not args.no_keep_best,
+                    seed=args.seed,
+                    max_strokes=args.max_strokes,
+                    max_tokens=args.max_tokens,
+                    judge_images=args.judge_images,
+                    batch=args.batch,
                 ).check()
             except ValueError as e:
                 raise UserError(str(e)) from None
             if config.keep_best and val is None:
-                print("threedraw learn: no --validation set, so keep-best scores the training prompts",
-                      file=sys.stderr)
+                print(
+                    "threedraw learn: no --validation set, so keep-best scores the training prompts",
+                    file=sys.stderr,
+                )
         pconfig = provider_config(args)
         if config is None:
             pconfig, score_config = _resumed_settings(args, runs, run_id, pconfig, score_config)
@@ -109,8 +175,11 @@ def run(args: argparse.Namespace) -> int:
         provider = make_provider(pconfig)
         learner = Learner(db, provider, score_config, progress=ProgressPrinter("learn"))
         try:
-            run = (learner.resume(run_id) if config is None
-                   else learner.start(args.library, config, args.cap, args.allow_concurrent))
+            run = (
+                learner.resume(run_id)
+                if config is None
+                else learner.start(args.library, config, args.cap, args.allow_concurrent)
+            )
         except (LibraryError, StorageError, ValueError) as e:
             raise UserError(str(e)) from None
         hint = f"resume with: threedraw learn --resume {run.id}"
@@ -136,7 +205,11 @@ def _resume_target(args: argparse.Namespace, runs: Any) -> str:
 
     if args.prompts or args.validation:
         raise UserError("--resume goes on with the run's own prompts; drop --prompts and --validation")
-    fixed = [f"--{d.replace('_', '-')}" if len(d) > 1 else f"-{d}" for d in _RUN_SETTINGS if d in given_options(args)]
+    fixed = [
+        f"--{d.replace('_', '-')}" if len(d) > 1 else f"-{d}"
+        for d in _RUN_SETTINGS
+        if d in given_options(args)
+    ]
     if fixed:
         raise UserError(f"--resume goes on with the run's own settings; drop {', '.join(fixed)}")
     if args.resume != "latest":
@@ -149,15 +222,39 @@ def _resume_target(args: argparse.Namespace, runs: Any) -> str:
 
 
 # What a run is started with and keeps (its LearnConfig): not for --resume.
-_RUN_SETTINGS = ("epochs", "k", "pairing", "temperature", "draw_temperature", "val_k", "no_keep_best", "cap",
-                 "judge_images", "seed", "max_strokes", "max_tokens", "batch")
+_RUN_SETTINGS = (
+    "epochs",
+    "k",
+    "pairing",
+    "temperature",
+    "draw_temperature",
+    "val_k",
+    "no_keep_best",
+    "cap",
+    "judge_images",
+    "seed",
+    "max_strokes",
+    "max_tokens",
+    "batch",
+)
 # Command-line dests -> the ProviderConfig / ScoreConfig fields a resumed run holds to its record.
-_FIELDS = {"provider": "kind", "base_url": "base_url", "model": "model", "clip_model": "clip_model",
-           "clip_pretrained": "clip_pretrained", "clip_checkpoint": "clip_checkpoint", "views": "views",
-           "score_size": "size", "structure_weight": "structure_weight", "precision": "precision"}
+_FIELDS = {
+    "provider": "kind",
+    "base_url": "base_url",
+    "model": "model",
+    "clip_model": "clip_model",
+    "clip_pretrained": "clip_pretrained",
+    "clip_checkpoint": "clip_checkpoint",
+    "views": "views",
+    "score_size": "size",
+    "structure_weight": "structure_weight",
+    "precision": "precision",
+}
 
 
-def _resumed_settings(args: argparse.Namespace, runs: Any, run_id: str, pconfig: Any, score_config: Any) -> Any:
+def _resumed_settings(
+    args: argparse.Namespace, runs: Any, run_id: str, pconfig: Any, score_config: Any
+) -> Any:
     """The run's own provider and scoring settings (its record's), the flags checked against them."""
     from ..cke.resume import ResumeConflict, default_local_model, resume_settings
     from ..library.lessons import LibraryError
@@ -191,9 +288,11 @@ def _summary(result: Any, runs: Any) -> None:
     for e in result.cost["epochs"]:
         p = e["per_object"]
         cost = "unknown cost" if p["cost_usd"] is None else f"${p['cost_usd']:.4f}"
-        print(f"epoch {e['epoch']} per object: {p['calls']:.1f} LLM calls ({p['draw_calls']:.1f} draw, "
-              f"{p['judge_calls']:.1f} judge), {p['prompt_tokens']:.0f} prompt + {p['completion_tokens']:.0f} "
-              f"completion tokens, {cost}")
+        print(
+            f"epoch {e['epoch']} per object: {p['calls']:.1f} LLM calls ({p['draw_calls']:.1f} draw, "
+            f"{p['judge_calls']:.1f} judge), {p['prompt_tokens']:.0f} prompt + {p['completion_tokens']:.0f} "
+            f"completion tokens, {cost}"
+        )
 
 
 def _empty_head_note(result: Any) -> str:
@@ -201,13 +300,31 @@ def _empty_head_note(result: Any) -> str:
     kept = next((e for e in result.epochs if e["epoch"] == result.best_epoch), None)
     if kept is None or kept["detail"].get("lessons", 0):
         return ""
-    tied = [e for e in result.epochs if e["epoch"] != kept["epoch"] and e["score"] is not None
-            and kept["score"] is not None and e["score"] == kept["score"] and e["detail"].get("lessons", 0)]
+    tied = [
+        e
+        for e in result.epochs
+        if e["epoch"] != kept["epoch"]
+        and e["score"] is not None
+        and kept["score"] is not None
+        and e["score"] == kept["score"]
+        and e["detail"].get("lessons", 0)
+    ]
     epochs = f"epoch{'s' if len(tied) > 1 else ''} {', '.join(str(e['epoch']) for e in tied)}"
-    why = (f"{epochs} scored the same on validation "
-           f"({kept['score']:.4f}) and a tie keeps the earlier epoch" if tied else "no epoch did better on validation")
+    why = (
+        f"{epochs} scored the same on validation ({kept['score']:.4f}) and a tie keeps the earlier epoch"
+        if tied
+        else "no epoch did better on validation"
+    )
     later = tied[-1] if tied else max(result.epochs, key=lambda e: e["detail"].get("lessons", 0))
-    hint = (f"; to draw with epoch {later['epoch']}'s {later['detail']['lessons']} lessons: threedraw library restore "
-            f"{result.library} {later['version']}") if later["detail"].get("lessons", 0) else ""
-    return (f"note: the head (epoch {kept['epoch']}, version {result.head}) holds no lessons, so --library "
-            f"{result.library} draws without experience: {why}{hint}")
+    hint = (
+        (
+            f"; to draw with epoch {later['epoch']}'s {later['detail']['lessons']} lessons: threedraw library restore "
+            f"{result.library} {later['version']}"
+        )
+        if later["detail"].get("lessons", 0)
+        else ""
+    )
+    return (
+        f"note: the head (epoch {kept['epoch']}, version {result.head}) holds no lessons, so --library "
+        f"{result.library} draws without experience: {why}{hint}"
+    )

@@ -52,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
 def _list(store: LibraryStore, args: argparse.Namespace) -> int:
     libs = store.list()
     if not libs:
-        print("no libraries yet: `threedraw learn --library NAME ...` makes one, or `threedraw library import FILE`")
+        print(
+            "no libraries yet: `threedraw learn --library NAME ...` makes one, or `threedraw library import FILE`"
+        )
         return 0
     print(f"{'name':24} {'head':>5} {'latest':>6} {'lessons':>7} {'cap':>4}  updated")
     for x in libs:
@@ -69,13 +71,25 @@ def _show(store: LibraryStore, args: argparse.Namespace) -> int:
     versions = store.versions(args.name)
     runs = RunStore(store.db).list(args.name, limit=20)
     if args.json:
-        print(json.dumps({"library": info.to_dict(), "version": version, "lessons": [x.to_dict() for x in lessons],
-                          "versions": [v.to_dict() for v in versions], "heads": store.head_history(args.name),
-                          "runs": [r.to_dict() for r in runs]}, indent=1))
+        print(
+            json.dumps(
+                {
+                    "library": info.to_dict(),
+                    "version": version,
+                    "lessons": [x.to_dict() for x in lessons],
+                    "versions": [v.to_dict() for v in versions],
+                    "heads": store.head_history(args.name),
+                    "runs": [r.to_dict() for r in runs],
+                },
+                indent=1,
+            )
+        )
         return 0
     which = "the head" if version == info.head else f"the head is {info.head}"
-    print(f"library {info.name}: version {version} ({which}; latest {info.latest}), "
-          f"{len(lessons)} of at most {info.cap} lessons")
+    print(
+        f"library {info.name}: version {version} ({which}; latest {info.latest}), "
+        f"{len(lessons)} of at most {info.cap} lessons"
+    )
     for i, x in enumerate(lessons, 1):
         origin = x.provenance[0] if x.provenance else {}
         where = ", ".join(f"{k} {origin[k]}" for k in ("source", "run", "epoch", "query") if k in origin)
@@ -101,7 +115,9 @@ def _export(store: LibraryStore, args: argparse.Namespace) -> int:
     data = store.export(args.name, args.version)
     if path.suffix.lower() == ".txt":
         # The format `threedraw draw --lessons FILE` reads: one lesson a line.
-        text = f"# library {args.name}, version {data['version']}\n" + "".join(x["text"] + "\n" for x in data["lessons"])
+        text = f"# library {args.name}, version {data['version']}\n" + "".join(
+            x["text"] + "\n" for x in data["lessons"]
+        )
     else:
         text = json.dumps(data, indent=1) + "\n"
     write_text(str(path), text)

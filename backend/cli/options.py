@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from ..llm.base import MAX_TIMEOUT_S, ProviderError
@@ -22,8 +22,10 @@ from . import UserError
 
 
 def kind_defaults_help(field: str) -> str:
-    """"8 local, 48 API": a KIND_DEFAULTS field per provider kind, as help text shows it."""
-    return ", ".join(f"{getattr(d, field)} {'local' if kind == 'local' else 'API'}" for kind, d in KIND_DEFAULTS.items())
+    """ "8 local, 48 API": a KIND_DEFAULTS field per provider kind, as help text shows it."""
+    return ", ".join(
+        f"{getattr(d, field)} {'local' if kind == 'local' else 'API'}" for kind, d in KIND_DEFAULTS.items()
+    )
 
 
 # -- the LLM provider ------------------------------------------------------------
@@ -31,28 +33,64 @@ def add_provider_arguments(parser: argparse.ArgumentParser) -> None:
     """--provider, --base-url, --model (also from THREEDRAW_PROVIDER/_BASE_URL/_MODEL), --timeout, ..."""
     d = ProviderConfig()
     g = parser.add_argument_group("LLM provider")
-    g.add_argument("--provider", choices=KINDS, default=_env("PROVIDER"),
-                   help="local: the embedded model, no key, no network; openai-compatible: any chat-completions "
-                        "API (default: openai-compatible when --base-url is given, else local)")
-    g.add_argument("--base-url", default=_env("BASE_URL"), metavar="URL",
-                   help="API base URL as OpenAI clients take it, e.g. https://api.deepseek.com/v1 or "
-                        "http://127.0.0.1:11434/v1; the key is read from THREEDRAW_API_KEY")
-    g.add_argument("--model", default=_env("MODEL"), metavar="NAME",
-                   help="API model name (e.g. deepseek-chat); for --provider local, a .gguf path "
-                        "(default: the shipped SmolLM2)")
-    g.add_argument("--timeout", type=float, default=d.timeout, metavar="S",
-                   help=f"seconds to wait for one reply ({d.timeout:g})")
-    g.add_argument("--idle-timeout", type=float, default=d.idle_timeout, metavar="S",
-                   help=f"seconds a streamed reply may send nothing before it counts as a timeout and is "
-                        f"retried ({d.idle_timeout:g})")
-    g.add_argument("--retries", type=int, default=d.retries, metavar="N",
-                   help=f"retries on 429/5xx/timeouts ({d.retries})")
-    g.add_argument("--concurrency", type=int, default=d.concurrency, metavar="N",
-                   help=f"API requests in flight at once ({d.concurrency})")
-    g.add_argument("--prices", metavar="FILE",
-                   help='JSON price table {"model": {"input": $, "output": $}} per 1M tokens')
-    g.add_argument("--json-schema", action="store_true",
-                   help="the API supports response_format json_schema: ask for schema-constrained JSON")
+    g.add_argument(
+        "--provider",
+        choices=KINDS,
+        default=_env("PROVIDER"),
+        help="local: the embedded model, no key, no network; openai-compatible: any chat-completions "
+        "API (default: openai-compatible when --base-url is given, else local)",
+    )
+    g.add_argument(
+        "--base-url",
+        default=_env("BASE_URL"),
+        metavar="URL",
+        help="API base URL as OpenAI clients take it, e.g. https://api.deepseek.com/v1 or "
+        "http://127.0.0.1:11434/v1; the key is read from THREEDRAW_API_KEY",
+    )
+    g.add_argument(
+        "--model",
+        default=_env("MODEL"),
+        metavar="NAME",
+        help="API model name (e.g. deepseek-chat); for --provider local, a .gguf path "
+        "(default: the shipped SmolLM2)",
+    )
+    g.add_argument(
+        "--timeout",
+        type=float,
+        default=d.timeout,
+        metavar="S",
+        help=f"seconds to wait for one reply ({d.timeout:g})",
+    )
+    g.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=d.idle_timeout,
+        metavar="S",
+        help=f"seconds a streamed reply may send nothing before it counts as a timeout and is "
+        f"retried ({d.idle_timeout:g})",
+    )
+    g.add_argument(
+        "--retries",
+        type=int,
+        default=d.retries,
+        metavar="N",
+        help=f"retries on 429/5xx/timeouts ({d.retries})",
+    )
+    g.add_argument(
+        "--concurrency",
+        type=int,
+        default=d.concurrency,
+        metavar="N",
+        help=f"API requests in flight at once ({d.concurrency})",
+    )
+    g.add_argument(
+        "--prices", metavar="FILE", help='JSON price table {"model": {"input": $, "output": $}} per 1M tokens'
+    )
+    g.add_argument(
+        "--json-schema",
+        action="store_true",
+        help="the API supports response_format json_schema: ask for schema-constrained JSON",
+    )
 
 
 def _env(name: str) -> str | None:
@@ -62,11 +100,17 @@ def _env(name: str) -> str | None:
 
 def provider_config(args: argparse.Namespace) -> ProviderConfig:
     """The provider options as plain values; a bad timeout is a UserError naming its option."""
-    return ProviderConfig(kind=args.provider, base_url=args.base_url, model=args.model,
-                          timeout=_seconds(args.timeout, "--timeout"),
-                          idle_timeout=_seconds(args.idle_timeout, "--idle-timeout"),
-                          retries=args.retries, concurrency=args.concurrency, prices=args.prices,
-                          json_schema=args.json_schema)
+    return ProviderConfig(
+        kind=args.provider,
+        base_url=args.base_url,
+        model=args.model,
+        timeout=_seconds(args.timeout, "--timeout"),
+        idle_timeout=_seconds(args.idle_timeout, "--idle-timeout"),
+        retries=args.retries,
+        concurrency=args.concurrency,
+        prices=args.prices,
+        json_schema=args.json_schema,
+    )
 
 
 def _seconds(value: float, option: str) -> float:
@@ -89,10 +133,18 @@ def provider_from_args(args: argparse.Namespace) -> Any:
 
 def add_size_arguments(parser: argparse.ArgumentParser, reply: str = "reply") -> None:
     """--max-strokes and --max-tokens, whose defaults depend on the kind of provider."""
-    parser.add_argument("--max-strokes", type=int, metavar="N",
-                        help=f"most curves to ask for (default: {kind_defaults_help('max_strokes')})")
-    parser.add_argument("--max-tokens", type=int, metavar="N",
-                        help=f"most tokens per {reply} (default: {kind_defaults_help('max_tokens')})")
+    parser.add_argument(
+        "--max-strokes",
+        type=int,
+        metavar="N",
+        help=f"most curves to ask for (default: {kind_defaults_help('max_strokes')})",
+    )
+    parser.add_argument(
+        "--max-tokens",
+        type=int,
+        metavar="N",
+        help=f"most tokens per {reply} (default: {kind_defaults_help('max_tokens')})",
+    )
 
 
 # -- pictures and sketch files ----------------------------------------------------
@@ -120,32 +172,59 @@ def load_sketch(path: str, doing: str) -> Any:
 def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
     """The scoring options shared by score, draw, learn, eval and serve."""
     group = parser.add_argument_group("scoring (CLIP and structure)")
-    group.add_argument("--clip-model", default=ScoreConfig.clip_model, metavar="NAME_OR_CONFIG",
-                       help="open_clip model name, or path to an open_clip model-config JSON (default: %(default)s)")
+    group.add_argument(
+        "--clip-model",
+        default=ScoreConfig.clip_model,
+        metavar="NAME_OR_CONFIG",
+        help="open_clip model name, or path to an open_clip model-config JSON (default: %(default)s)",
+    )
     weights = group.add_mutually_exclusive_group()
-    weights.add_argument("--clip-pretrained", metavar="TAG",
-                         help="open_clip pretrained tag, e.g. openai (downloaded once; needs the internet)")
+    weights.add_argument(
+        "--clip-pretrained",
+        metavar="TAG",
+        help="open_clip pretrained tag, e.g. openai (downloaded once; needs the internet)",
+    )
     weights.add_argument("--clip-checkpoint", metavar="PATH", help="local open_clip weights file")
-    group.add_argument("--views", type=int, default=DEFAULT_VIEWS, metavar="N",
-                       help=f"views rendered per sketch, 1-{MAX_VIEWS} (default: %(default)s)")
-    group.add_argument("--structure-weight", type=float, default=ScoreConfig.structure_weight, metavar="LAMBDA",
-                       help="reward = CLIP + LAMBDA x structure (default: %(default)s, the paper's reward)")
-    group.add_argument("--precision", choices=PRECISIONS, default=ScoreConfig.precision,
-                       help="CLIP image encoding: fp32, bf16, or auto: bfloat16/float16 where the hardware does it "
-                            "natively (a GPU, a CPU with AMX or AVX-512 BF16), else fp32 (default: %(default)s)")
+    group.add_argument(
+        "--views",
+        type=int,
+        default=DEFAULT_VIEWS,
+        metavar="N",
+        help=f"views rendered per sketch, 1-{MAX_VIEWS} (default: %(default)s)",
+    )
+    group.add_argument(
+        "--structure-weight",
+        type=float,
+        default=ScoreConfig.structure_weight,
+        metavar="LAMBDA",
+        help="reward = CLIP + LAMBDA x structure (default: %(default)s, the paper's reward)",
+    )
+    group.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default=ScoreConfig.precision,
+        help="CLIP image encoding: fp32, bf16, or auto: bfloat16/float16 where the hardware does it "
+        "natively (a GPU, a CPU with AMX or AVX-512 BF16), else fp32 (default: %(default)s)",
+    )
 
 
 def add_score_size_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--score-size", type=int, default=ScoreConfig.size,
-                        help="render size for CLIP scoring, px (default: %(default)s)")
+    parser.add_argument(
+        "--score-size",
+        type=int,
+        default=ScoreConfig.size,
+        help="render size for CLIP scoring, px (default: %(default)s)",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> ScoreConfig:
     """A ScoreConfig from the options add_clip_arguments added; bad values are a UserError."""
     ckpt = args.clip_checkpoint
     if ckpt and not Path(ckpt).expanduser().is_file():  # said now, before torch takes seconds to load
-        raise UserError(f"--clip-checkpoint {ckpt}: no such file (a local open_clip weights file: "
-                        ".pt, .bin or .safetensors)")
+        raise UserError(
+            f"--clip-checkpoint {ckpt}: no such file (a local open_clip weights file: "
+            ".pt, .bin or .safetensors)"
+        )
     try:
         return ScoreConfig(
             clip_model=args.clip_model,
@@ -181,9 +260,12 @@ def preload_clip(score_config: ScoreConfig) -> None:
 
 # -- the data folder --------------------------------------------------------------
 def add_data_dir_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", metavar="DIR",
-                   help=f"where libraries and run records live (default: ${DATA_DIR_ENV}, else the user's data "
-                        "folder, e.g. ~/.local/share/threedraw)")
+    p.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help=f"where libraries and run records live (default: ${DATA_DIR_ENV}, else the user's data "
+        "folder, e.g. ~/.local/share/threedraw)",
+    )
 
 
 def open_database(args: argparse.Namespace) -> Database:

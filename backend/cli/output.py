@@ -9,8 +9,9 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence, TextIO
+from typing import Any, TextIO
 
 from ..runtime import Progress
 from ..shared.files import write_text_atomic
@@ -73,8 +74,10 @@ class LiveDrawPrinter:
 
     def line(self) -> str:
         elapsed = max(1e-6, time.monotonic() - self.started)
-        cands = " | ".join(f"#{i + 1}: {n} strokes, {c / 4 / elapsed:.0f} tok/s"
-                           for i, (n, c) in enumerate(zip(self.strokes, self.chars)))
+        cands = " | ".join(
+            f"#{i + 1}: {n} strokes, {c / 4 / elapsed:.0f} tok/s"
+            for i, (n, c) in enumerate(zip(self.strokes, self.chars))
+        )
         return f"{cands} | {elapsed:.1f} s"
 
     def _show(self, force: bool = False) -> None:
@@ -134,8 +137,9 @@ def write_json(path: str, data: Any, what: str | None = None) -> None:
 
 
 # -- where results go ----------------------------------------------------------------
-def check_outputs(outputs: Sequence[tuple[str, Path | None]], inputs: Sequence[str | Path | None] = (),
-                  force: bool = False) -> None:
+def check_outputs(
+    outputs: Sequence[tuple[str, Path | None]], inputs: Sequence[str | Path | None] = (), force: bool = False
+) -> None:
     """Before any work is done (or paid for): every output can be written, and none is lost.
 
     ``outputs``: (what names a file, e.g. an option or "the sketch JSON", its path) pairs. An input is never
@@ -149,8 +153,10 @@ def check_outputs(outputs: Sequence[tuple[str, Path | None]], inputs: Sequence[s
             continue
         for source in given:
             if _same_file(path, source):
-                raise UserError(f"{what} {path} is the input {source}: a command never overwrites its input; "
-                                "choose another name")
+                raise UserError(
+                    f"{what} {path} is the input {source}: a command never overwrites its input; "
+                    "choose another name"
+                )
         key = path.resolve()
         if key in seen:
             raise UserError(f"{what} {path} is also {seen[key]}: give each output its own name")
@@ -181,8 +187,11 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def add_force_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--force", action="store_true",
-                   help="replace output files that exist (an input file is never replaced)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace output files that exist (an input file is never replaced)",
+    )
 
 
 def say_written(paths: Sequence[Path | str | None]) -> str:

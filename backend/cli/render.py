@@ -6,8 +6,18 @@ import argparse
 import json
 from pathlib import Path
 
-from ..rendering.camera import (DEFAULT_AZIMUTH, DEFAULT_DISTANCE, DEFAULT_ELEVATION, DEFAULT_FOV, DEFAULT_SIZE,
-                                DEFAULT_VIEWS, MAX_SIZE, MIN_SIZE, CameraError, CameraRig)
+from ..rendering.camera import (
+    DEFAULT_AZIMUTH,
+    DEFAULT_DISTANCE,
+    DEFAULT_ELEVATION,
+    DEFAULT_FOV,
+    DEFAULT_SIZE,
+    DEFAULT_VIEWS,
+    MAX_SIZE,
+    MIN_SIZE,
+    CameraError,
+    CameraRig,
+)
 from ..rendering.images import contact_sheet, to_pil
 from . import UserError
 from .options import check_image_size, load_sketch
@@ -20,16 +30,36 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("sketch", metavar="SKETCH.json", help="a threedraw sketch file")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the PNGs and cameras.json")
     p.add_argument("--views", type=int, default=DEFAULT_VIEWS, help="number of views (default: %(default)s)")
-    p.add_argument("--size", type=int, default=DEFAULT_SIZE,
-                   help=f"image side in pixels ({MIN_SIZE}..{MAX_SIZE}, default: %(default)s)")
-    p.add_argument("--elevation", type=float, default=DEFAULT_ELEVATION, help="degrees (default: %(default)s)")
-    p.add_argument("--azimuth", type=float, default=DEFAULT_AZIMUTH,
-                   help="degrees of the first view; 0 = front (default: %(default)s)")
-    p.add_argument("--distance", type=float, default=DEFAULT_DISTANCE,
-                   help="camera distance from the origin (default: %(default)s)")
-    p.add_argument("--fov", type=float, default=DEFAULT_FOV, help="field of view, degrees (default: %(default)s)")
-    p.add_argument("--stroke-width", type=float, default=None,
-                   help=f"stroke width in pixels of a {DEFAULT_SIZE} px image (default: 2.0)")
+    p.add_argument(
+        "--size",
+        type=int,
+        default=DEFAULT_SIZE,
+        help=f"image side in pixels ({MIN_SIZE}..{MAX_SIZE}, default: %(default)s)",
+    )
+    p.add_argument(
+        "--elevation", type=float, default=DEFAULT_ELEVATION, help="degrees (default: %(default)s)"
+    )
+    p.add_argument(
+        "--azimuth",
+        type=float,
+        default=DEFAULT_AZIMUTH,
+        help="degrees of the first view; 0 = front (default: %(default)s)",
+    )
+    p.add_argument(
+        "--distance",
+        type=float,
+        default=DEFAULT_DISTANCE,
+        help="camera distance from the origin (default: %(default)s)",
+    )
+    p.add_argument(
+        "--fov", type=float, default=DEFAULT_FOV, help="field of view, degrees (default: %(default)s)"
+    )
+    p.add_argument(
+        "--stroke-width",
+        type=float,
+        default=None,
+        help=f"stroke width in pixels of a {DEFAULT_SIZE} px image (default: 2.0)",
+    )
     add_force_argument(p)
 
 
@@ -41,10 +71,18 @@ def run(args: argparse.Namespace) -> int:
     check_image_size(args.size)
     sketch = load_sketch(args.sketch, "render")
     try:
-        rig = CameraRig(views=args.views, elevation=args.elevation, azimuth=args.azimuth,
-                        distance=args.distance, fov_degrees=args.fov)
-        config = RenderConfig(size=args.size) if args.stroke_width is None else RenderConfig(
-            size=args.size, stroke_width=args.stroke_width)
+        rig = CameraRig(
+            views=args.views,
+            elevation=args.elevation,
+            azimuth=args.azimuth,
+            distance=args.distance,
+            fov_degrees=args.fov,
+        )
+        config = (
+            RenderConfig(size=args.size)
+            if args.stroke_width is None
+            else RenderConfig(size=args.size, stroke_width=args.stroke_width)
+        )
     except (CameraError, RenderError) as e:
         raise UserError(str(e)) from None
     out = Path(args.out)
@@ -55,11 +93,15 @@ def run(args: argparse.Namespace) -> int:
     tiles = []
     try:
         with torch.no_grad():
-            for _, v0, images in render_passes([sketch], rig.cameras(), config):  # large jobs: a few views at a time
+            for _, v0, images in render_passes(
+                [sketch], rig.cameras(), config
+            ):  # large jobs: a few views at a time
                 for k, image in enumerate(images[0], start=v0):
                     tiles.append(to_pil(image))
                     tiles[-1].save(out / f"view_{k:02d}.png")
-        contact_sheet(tiles, [f"az {az:g}  el {el:g}" for az, el in rig.angles()]).save(out / "contact_sheet.png")
+        contact_sheet(tiles, [f"az {az:g}  el {el:g}" for az, el in rig.angles()]).save(
+            out / "contact_sheet.png"
+        )
         cameras = rig.to_json(config.size, stroke_width_px=config.width_px)
         (out / "cameras.json").write_text(json.dumps(cameras, indent=1) + "\n", encoding="utf-8")
     except OSError as e:

@@ -17,9 +17,14 @@ HELP = "snap ends that nearly meet together and remove duplicate and degenerate 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("sketch", metavar="SKETCH.json", help="a threedraw sketch file")
-    p.add_argument("--tolerance", metavar="T", type=float, default=None,
-                   help=f"how close counts as meeting, in the cube's units (0 < T <= {MAX_TOLERANCE}; "
-                        "default: 3%% of the sketch's bounding-box diagonal)")
+    p.add_argument(
+        "--tolerance",
+        metavar="T",
+        type=float,
+        default=None,
+        help=f"how close counts as meeting, in the cube's units (0 < T <= {MAX_TOLERANCE}; "
+        "default: 3%% of the sketch's bounding-box diagonal)",
+    )
     p.add_argument("--out", metavar="FILE", help="write the repaired sketch here (default: standard output)")
     add_force_argument(p)
 

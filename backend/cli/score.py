@@ -16,7 +16,9 @@ HELP = "score a sketch: CLIP similarity to a prompt over several views, its stru
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("sketch", metavar="SKETCH.json", help="a threedraw sketch file")
-    p.add_argument("--prompt", metavar="TEXT", help="text to score against (default: the sketch's own prompt)")
+    p.add_argument(
+        "--prompt", metavar="TEXT", help="text to score against (default: the sketch's own prompt)"
+    )
     add_clip_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -36,8 +38,11 @@ def run(args: argparse.Namespace) -> int:
     except ClipError as e:
         raise UserError(str(e)) from None
     if not config.has_clip:
-        print(f"threedraw score: no CLIP weights, so the reward is the structure score alone; to add CLIP, "
-              f"{HOW_TO}", file=sys.stderr)
+        print(
+            f"threedraw score: no CLIP weights, so the reward is the structure score alone; to add CLIP, "
+            f"{HOW_TO}",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(score.to_dict()))
         return 0

@@ -19,12 +19,18 @@ KEEP_ALIVE_S = 5  # an idle keep-alive connection is closed after this
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.epilog = ("Every option can also come from the environment (--clip-checkpoint as THREEDRAW_CLIP_CHECKPOINT) "
-                "or from the TOML config file (clip_checkpoint = \"...\"); a flag wins over the environment, which "
-                "wins over the file. The API key is read from THREEDRAW_API_KEY only.")
+    p.epilog = (
+        "Every option can also come from the environment (--clip-checkpoint as THREEDRAW_CLIP_CHECKPOINT) "
+        'or from the TOML config file (clip_checkpoint = "..."); a flag wins over the environment, which '
+        "wins over the file. The API key is read from THREEDRAW_API_KEY only."
+    )
     add_server_arguments(p)
-    p.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="warning",
-                   help="server log detail on stderr (default: %(default)s)")
+    p.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        default="warning",
+        help="server log detail on stderr (default: %(default)s)",
+    )
     p.add_argument("--openapi", action="store_true", help="print the API's OpenAPI schema (JSON) and exit")
 
 
@@ -41,7 +47,10 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(api().openapi(), indent=1))
         return 0
     settings = settings_from_args(args)
-    log_to_stderr("threedraw serve: %(levelname)s ", logging.INFO if args.log_level in ("debug", "info") else logging.WARNING)
+    log_to_stderr(
+        "threedraw serve: %(levelname)s ",
+        logging.INFO if args.log_level in ("debug", "info") else logging.WARNING,
+    )
     sock = _bind(settings.host, settings.port)
     host, port = sock.getsockname()[:2]
     url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
@@ -56,21 +65,33 @@ def run(args: argparse.Namespace) -> int:
     except OSError as e:
         sock.close()
         state.close()
-        raise UserError(f"--token-file {_tilde(token_file)}: cannot write the token ({e.strerror or e})") from None
-    print(f"threedraw serve: listening on {url}/v1 (API docs: /docs, /openapi.json); "
-          f"token in {_tilde(token_file)}", file=sys.stderr, flush=True)
+        raise UserError(
+            f"--token-file {_tilde(token_file)}: cannot write the token ({e.strerror or e})"
+        ) from None
+    print(
+        f"threedraw serve: listening on {url}/v1 (API docs: /docs, /openapi.json); "
+        f"token in {_tilde(token_file)}",
+        file=sys.stderr,
+        flush=True,
+    )
     for warning in folder_warnings(token_file):
         print(f"threedraw serve: warning: {warning}", file=sys.stderr, flush=True)
     if settings.provider_kind == "local":
         print("threedraw serve: LLM: the local model, one job at a time", file=sys.stderr, flush=True)
     app = create_app(state, token, on_stop=lambda: remove_token(token_file, token))
-    config = uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug",
-                            lifespan="on", timeout_graceful_shutdown=SHUTDOWN_GRACE_S, server_header=False,
-                            http=bounded_protocol(settings.read_timeout_s, settings.max_connections),
-                            timeout_keep_alive=KEEP_ALIVE_S,
-                            # uvicorn counts the asking connection too: N open ones are all served
-                            limit_concurrency=settings.max_connections + 1,
-                            h11_max_incomplete_event_size=MAX_HEADER_BYTES)
+    config = uvicorn.Config(
+        app,
+        log_level=args.log_level,
+        access_log=args.log_level == "debug",
+        lifespan="on",
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+        server_header=False,
+        http=bounded_protocol(settings.read_timeout_s, settings.max_connections),
+        timeout_keep_alive=KEEP_ALIVE_S,
+        # uvicorn counts the asking connection too: N open ones are all served
+        limit_concurrency=settings.max_connections + 1,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+    )
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
@@ -88,7 +109,11 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.bind((host.strip("[]"), port))
     except OSError as e:
         sock.close()
-        why = "already in use (is another threedraw serve running?)" if e.errno == 98 else (e.strerror or str(e))
+        why = (
+            "already in use (is another threedraw serve running?)"
+            if e.errno == 98
+            else (e.strerror or str(e))
+        )
         raise UserError(f"cannot listen on {host}:{port}: {why}") from None
     sock.set_inheritable(True)
     return sock

@@ -50,37 +50,101 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     d = ServerSettings.__dataclass_fields__
     g = parser.add_argument_group("server")
     g.add_argument("--host", default=d["host"].default, help="address to listen on (default: %(default)s)")
-    g.add_argument("--port", type=int, default=d["port"].default,
-                   help="port to listen on; 0 picks a free one (default: %(default)s)")
-    g.add_argument("--allow-remote", action="store_true",
-                   help="allow listening on a non-loopback address (anyone who can reach it and has the token "
-                        "can run jobs)")
-    g.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
-                   help="also answer requests for this Host name (with --allow-remote); repeatable")
-    g.add_argument("--token-file", metavar="PATH", default=None,
-                   help="where the access token is written, owner-only (default: in the user's config dir, token for "
-                        "port 8765, token-PORT for any other port)")
-    g.add_argument("--data-dir", metavar="DIR", default=None,
-                   help="job results and libraries (default: $THREEDRAW_DATA_DIR or ~/.local/share/threedraw)")
-    g.add_argument("--config", metavar="FILE", default=None,
-                   help=f"TOML config file (default: ${CONFIG_ENV}, else config.toml in the user's config dir)")
-    g.add_argument("--max-queued", type=int, default=d["max_queued"].default, metavar="N",
-                   help="jobs waiting to start before new ones get 429 (default: %(default)s)")
-    g.add_argument("--llm-jobs", type=int, default=d["llm_jobs"].default, metavar="N",
-                   help="LLM-bound jobs (draw, refine, learn) running at once (default: %(default)s)")
-    g.add_argument("--keep-jobs", type=int, default=d["keep_jobs"].default, metavar="N",
-                   help="finished jobs kept in the data dir (default: %(default)s)")
-    g.add_argument("--max-body-bytes", type=int, default=d["max_body_bytes"].default, metavar="N",
-                   help="largest request body accepted (default: %(default)s)")
-    g.add_argument("--read-timeout", type=float, default=d["read_timeout_s"].default, metavar="S",
-                   help="seconds a client has to send a whole request; a slower one is dropped (default: %(default)s)")
-    g.add_argument("--max-connections", type=int, default=d["max_connections"].default, metavar="N",
-                   help="open connections at once; more are closed at once (default: %(default)s)")
-    g.add_argument("--max-views", type=int, default=Limits.max_views, metavar="N",
-                   help=f"most views a job may ask for, 1..{MAX_VIEWS} (default: %(default)s)")
-    g.add_argument("--max-size", type=int, default=Limits.max_size, metavar="PX",
-                   help=f"largest render size a job may ask for, within {MIN_SIZE}..{MAX_SIZE} as every "
-                        "command's (default: %(default)s)")
+    g.add_argument(
+        "--port",
+        type=int,
+        default=d["port"].default,
+        help="port to listen on; 0 picks a free one (default: %(default)s)",
+    )
+    g.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow listening on a non-loopback address (anyone who can reach it and has the token "
+        "can run jobs)",
+    )
+    g.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests for this Host name (with --allow-remote); repeatable",
+    )
+    g.add_argument(
+        "--token-file",
+        metavar="PATH",
+        default=None,
+        help="where the access token is written, owner-only (default: in the user's config dir, token for "
+        "port 8765, token-PORT for any other port)",
+    )
+    g.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        default=None,
+        help="job results and libraries (default: $THREEDRAW_DATA_DIR or ~/.local/share/threedraw)",
+    )
+    g.add_argument(
+        "--config",
+        metavar="FILE",
+        default=None,
+        help=f"TOML config file (default: ${CONFIG_ENV}, else config.toml in the user's config dir)",
+    )
+    g.add_argument(
+        "--max-queued",
+        type=int,
+        default=d["max_queued"].default,
+        metavar="N",
+        help="jobs waiting to start before new ones get 429 (default: %(default)s)",
+    )
+    g.add_argument(
+        "--llm-jobs",
+        type=int,
+        default=d["llm_jobs"].default,
+        metavar="N",
+        help="LLM-bound jobs (draw, refine, learn) running at once (default: %(default)s)",
+    )
+    g.add_argument(
+        "--keep-jobs",
+        type=int,
+        default=d["keep_jobs"].default,
+        metavar="N",
+        help="finished jobs kept in the data dir (default: %(default)s)",
+    )
+    g.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=d["max_body_bytes"].default,
+        metavar="N",
+        help="largest request body accepted (default: %(default)s)",
+    )
+    g.add_argument(
+        "--read-timeout",
+        type=float,
+        default=d["read_timeout_s"].default,
+        metavar="S",
+        help="seconds a client has to send a whole request; a slower one is dropped (default: %(default)s)",
+    )
+    g.add_argument(
+        "--max-connections",
+        type=int,
+        default=d["max_connections"].default,
+        metavar="N",
+        help="open connections at once; more are closed at once (default: %(default)s)",
+    )
+    g.add_argument(
+        "--max-views",
+        type=int,
+        default=Limits.max_views,
+        metavar="N",
+        help=f"most views a job may ask for, 1..{MAX_VIEWS} (default: %(default)s)",
+    )
+    g.add_argument(
+        "--max-size",
+        type=int,
+        default=Limits.max_size,
+        metavar="PX",
+        help=f"largest render size a job may ask for, within {MIN_SIZE}..{MAX_SIZE} as every "
+        "command's (default: %(default)s)",
+    )
     add_provider_arguments(parser)
     add_clip_arguments(parser)
     # Wrap every default so resolve() knows which flags were really given (an append
@@ -103,8 +167,9 @@ def resolve(args: argparse.Namespace) -> argparse.Namespace:
     actions = {a.dest: a for a in _settable(reference)}
     unknown = sorted(set(from_file) - set(actions))
     if unknown:
-        raise UserError(f"{file_path.name}: unknown setting {unknown[0]!r} "
-                        f"(known: {', '.join(sorted(actions))})")
+        raise UserError(
+            f"{file_path.name}: unknown setting {unknown[0]!r} (known: {', '.join(sorted(actions))})"
+        )
     out = argparse.Namespace(**vars(args))
     for dest, action in actions.items():
         value = getattr(args, dest, None)
@@ -128,16 +193,25 @@ def resolve(args: argparse.Namespace) -> argparse.Namespace:
 def settings_from_args(args: argparse.Namespace) -> ServerSettings:
     """Resolved, checked ServerSettings; bad values raise UserError naming the setting."""
     a = resolve(args)
-    for name, lo, hi in (("port", 0, 65535), ("max_queued", 1, 10_000), ("llm_jobs", 1, 64),
-                         ("keep_jobs", 10, 1_000_000), ("max_body_bytes", 1024, 64 * 1024 * 1024),
-                         ("max_views", 1, MAX_VIEWS), ("max_size", MIN_SIZE, MAX_SIZE),
-                         ("max_connections", 4, 10_000), ("read_timeout", 0.1, 3600)):
+    for name, lo, hi in (
+        ("port", 0, 65535),
+        ("max_queued", 1, 10_000),
+        ("llm_jobs", 1, 64),
+        ("keep_jobs", 10, 1_000_000),
+        ("max_body_bytes", 1024, 64 * 1024 * 1024),
+        ("max_views", 1, MAX_VIEWS),
+        ("max_size", MIN_SIZE, MAX_SIZE),
+        ("max_connections", 4, 10_000),
+        ("read_timeout", 0.1, 3600),
+    ):
         v = getattr(a, name)
         if not lo <= v <= hi:
             raise UserError(f"--{name.replace('_', '-')} {v}: expected {lo} to {hi}")
     if not is_loopback(a.host) and not a.allow_remote:
-        raise UserError(f"--host {a.host}: not a loopback address; the server runs jobs for anyone who can reach "
-                        "it, so listening there needs --allow-remote")
+        raise UserError(
+            f"--host {a.host}: not a loopback address; the server runs jobs for anyone who can reach "
+            "it, so listening there needs --allow-remote"
+        )
     limits = Limits(max_views=a.max_views, max_size=a.max_size)
     # Jobs render at the scoring size unless they say otherwise: keep it within --max-size.
     score = dataclasses.replace(config_from_args(a), size=min(ScoreConfig.size, limits.max_size))
@@ -180,8 +254,10 @@ def read_config(path: Path, required: bool) -> dict[str, Any]:
         raise UserError(f"config {path.name}: not valid TOML ({e})") from None
     settings = {k.replace("-", "_"): v for k, v in data.items()}
     if any(k in ("key", "apikey") or k.endswith("_key") for k in settings):
-        raise UserError(f"config {path.name}: API keys are never read from files; set THREEDRAW_API_KEY in the "
-                        "environment of the server")
+        raise UserError(
+            f"config {path.name}: API keys are never read from files; set THREEDRAW_API_KEY in the "
+            "environment of the server"
+        )
     return settings
 
 

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from .. import prompts
 from ..library.lessons import MAX_CAP as MAX_LESSONS
@@ -95,7 +96,7 @@ def default_temperature(k: int) -> float:
 def check_inputs(prompt: str, lessons: Sequence[str], k: int, max_strokes: int) -> str:
     """The stripped prompt; ValueError naming the bad input otherwise."""
     if not isinstance(prompt, str) or not prompt.strip():
-        raise ValueError("prompt: empty; say what to draw, e.g. \"a wooden chair\"")
+        raise ValueError('prompt: empty; say what to draw, e.g. "a wooden chair"')
     prompt = " ".join(prompt.split())
     if len(prompt) > MAX_PROMPT_CHARS:
         raise ValueError(f"prompt: {len(prompt)} characters, at most {MAX_PROMPT_CHARS} allowed")
@@ -141,8 +142,14 @@ def build_messages(
     return [Message("system", system.strip()), Message("user", user.strip())]
 
 
-def repair_conversation(messages: Sequence[Message], reply: str, problems: Sequence[str], *,
-                        template: str = "repair.md", most: int = MAX_QUOTED_PROBLEMS) -> list[Message]:
+def repair_conversation(
+    messages: Sequence[Message],
+    reply: str,
+    problems: Sequence[str],
+    *,
+    template: str = "repair.md",
+    most: int = MAX_QUOTED_PROBLEMS,
+) -> list[Message]:
     """The one repair request (the drawing agent's and the judge's): the conversation so far, the
     model's reply (cut to MAX_QUOTED_REPLY_CHARS) and a ``template`` naming at most ``most`` problems."""
     shown = list(problems[:most])
@@ -193,13 +200,16 @@ async def adraw(
             problems = _accept(cand, first, prompt)
             if problems is not None:
                 # One repair: show the model its reply and what was wrong with it.
-                second = await _ask(provider, request(repair_conversation(messages, first, problems), i), cand)
+                second = await _ask(
+                    provider, request(repair_conversation(messages, first, problems), i), cand
+                )
                 again = _accept(cand, second, prompt)
                 if again is None:
                     cand.repaired = True
                 else:
-                    cand.error = "the reply could not be read as a sketch, even after a repair request: " + "; ".join(
-                        again[:MAX_QUOTED_PROBLEMS]
+                    cand.error = (
+                        "the reply could not be read as a sketch, even after a repair request: "
+                        + "; ".join(again[:MAX_QUOTED_PROBLEMS])
                     )
         except ProviderError as e:
             cand.error = f"{provider.name}: {e}"

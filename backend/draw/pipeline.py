@@ -4,16 +4,17 @@ Every drawing goes through ``draw_round``: the CLI's ``threedraw draw``, the ser
 refine and learn jobs, CKE's rounds and the evaluation. It asks the drawing agent for K
 candidates at once, finalises each delivered sketch (``finalise``: the one place a drawn sketch
 is changed after parsing: its near-miss joints are repaired), adds any given sketches (an
-artist's, the incumbent), scores them all with one scorer call, and ``rank`` orders them. A round is stored as it is (``Round.to_dict``),
-so a learning run picks it up again after a crash.
+artist's, the incumbent), scores them all with one scorer call, and ``rank`` orders them. A round
+is stored as it is (``Round.to_dict``), so a learning run picks it up again after a crash.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Iterable, Sequence
+from typing import Any
 
 from ..llm.base import Provider, Usage
 from ..llm.factory import defaults_for
@@ -24,8 +25,10 @@ from ..shared.sketch import Sketch
 from . import agent
 
 MAX_STORED_REPLY_CHARS = 256 * 1024  # per raw reply in a run record
-REPAIR_HELP = ("repair the drawing as `threedraw repair` does: near-miss joints snapped together, repeated "
-               "and degenerate strokes removed (the default); off keeps the drawing as the LLM wrote it")
+REPAIR_HELP = (
+    "repair the drawing as `threedraw repair` does: near-miss joints snapped together, repeated "
+    "and degenerate strokes removed (the default); off keeps the drawing as the LLM wrote it"
+)
 
 # How a round's sketches get scored: score_sketches itself, or (in the server) a function
 # that runs it on the one worker owning the CLIP model.
@@ -79,13 +82,27 @@ class Entry:
         return None if self.score is None else float(self.score["reward"])
 
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "source": self.source, "sketch": self.sketch.to_dict() if self.sketch else None,
-                "score": self.score, "candidate": self.candidate, "error": self.error, "repairs": self.repairs}
+        return {
+            "index": self.index,
+            "source": self.source,
+            "sketch": self.sketch.to_dict() if self.sketch else None,
+            "score": self.score,
+            "candidate": self.candidate,
+            "error": self.error,
+            "repairs": self.repairs,
+        }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Entry":
-        return cls(d["index"], d["source"], Sketch.from_dict(d["sketch"]) if d.get("sketch") else None,
-                   d.get("score"), d.get("candidate"), d.get("error"), d.get("repairs") or [])
+    def from_dict(cls, d: dict[str, Any]) -> Entry:
+        return cls(
+            d["index"],
+            d["source"],
+            Sketch.from_dict(d["sketch"]) if d.get("sketch") else None,
+            d.get("score"),
+            d.get("candidate"),
+            d.get("error"),
+            d.get("repairs") or [],
+        )
 
 
 def _rank_key(e: Entry) -> tuple[float, bool, int]:
@@ -122,22 +139,33 @@ class Round:
     def no_reply(self) -> bool:
         """Every drawing failed without a single reply: the LLM is unreachable, not drawing badly."""
         drawn = [e for e in self.entries if e.source == "drawn"]
-        return bool(drawn) and all(e.sketch is None and not (e.candidate or {}).get("responses") for e in drawn)
+        return bool(drawn) and all(
+            e.sketch is None and not (e.candidate or {}).get("responses") for e in drawn
+        )
 
     def failure_reasons(self) -> str:
         """Why each drawing failed, for an error message when none is usable."""
         return "; ".join(f"candidate {e.index + 1}: {e.error}" for e in self.entries if e.source == "drawn")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"prompt": self.prompt, "temperature": self.temperature,
-                "entries": [e.to_dict() for e in self.entries], "usage": self.usage.to_dict(), "calls": self.calls}
+        return {
+            "prompt": self.prompt,
+            "temperature": self.temperature,
+            "entries": [e.to_dict() for e in self.entries],
+            "usage": self.usage.to_dict(),
+            "calls": self.calls,
+        }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Round":
+    def from_dict(cls, d: dict[str, Any]) -> Round:
         u = d.get("usage") or {}
-        return cls(d["prompt"], d["temperature"], [Entry.from_dict(e) for e in d["entries"]],
-                   Usage(u.get("prompt_tokens", 0), u.get("completion_tokens", 0), u.get("cost_usd")),
-                   d.get("calls", 0))
+        return cls(
+            d["prompt"],
+            d["temperature"],
+            [Entry.from_dict(e) for e in d["entries"]],
+            Usage(u.get("prompt_tokens", 0), u.get("completion_tokens", 0), u.get("cost_usd")),
+            d.get("calls", 0),
+        )
 
 
 def finalise(sketch: Sketch, repair_joints: bool = True) -> tuple[Sketch, list[dict[str, Any]]]:
@@ -183,8 +211,23 @@ def draw_round(
     round's order. With ``require_reply`` a round in which the provider gave no reply at all raises
     StepError (an outage, not a bad drawing); else the caller reads ``Round.no_reply``.
     """
-    candidates = run_llm(provider, lambda: _adraw(provider, prompt, lessons, k, temperature, current, max_strokes,
-                                                  max_tokens, seed, on_stroke, on_text), cancel)
+    candidates = run_llm(
+        provider,
+        lambda: _adraw(
+            provider,
+            prompt,
+            lessons,
+            k,
+            temperature,
+            current,
+            max_strokes,
+            max_tokens,
+            seed,
+            on_stroke,
+            on_text,
+        ),
+        cancel,
+    )
     rnd = _round(prompt, temperature, candidates, include, require_reply, repair_joints)
     check_cancel(cancel)
     scored = rnd.usable()
@@ -210,8 +253,9 @@ async def adraw_round(
     """``draw_round`` inside a running event loop, for drawing many prompts at once
     (``threedraw.draw.concurrent``): ``score`` is awaited, so the sketches of several prompts are
     scored together while other prompts still wait on the LLM."""
-    candidates = await _adraw(provider, prompt, lessons, k, temperature, None, max_strokes, max_tokens, seed,
-                              on_stroke, None)
+    candidates = await _adraw(
+        provider, prompt, lessons, k, temperature, None, max_strokes, max_tokens, seed, on_stroke, None
+    )
     rnd = _round(prompt, temperature, candidates, (), True, repair_joints)
     scored = rnd.usable()
     if scored:
@@ -219,17 +263,43 @@ async def adraw_round(
     return rnd
 
 
-def _adraw(provider: Provider, prompt: str, lessons: Sequence[str], k: int, temperature: float,
-           current: Sketch | None, max_strokes: int | None, max_tokens: int | None,
-           seed: int | None, on_stroke: agent.OnStroke | None,
-           on_text: agent.OnCandidateText | None) -> Awaitable[list[agent.Candidate]]:
+def _adraw(
+    provider: Provider,
+    prompt: str,
+    lessons: Sequence[str],
+    k: int,
+    temperature: float,
+    current: Sketch | None,
+    max_strokes: int | None,
+    max_tokens: int | None,
+    seed: int | None,
+    on_stroke: agent.OnStroke | None,
+    on_text: agent.OnCandidateText | None,
+) -> Awaitable[list[agent.Candidate]]:
     strokes, tokens = DrawConfig(max_strokes=max_strokes, max_tokens=max_tokens).sizes(provider.name)
-    return agent.adraw(provider, prompt, lessons=list(lessons), k=k, temperature=temperature, current=current,
-                       max_tokens=tokens, max_strokes=strokes, seed=seed, on_stroke=on_stroke, on_text=on_text)
+    return agent.adraw(
+        provider,
+        prompt,
+        lessons=list(lessons),
+        k=k,
+        temperature=temperature,
+        current=current,
+        max_tokens=tokens,
+        max_strokes=strokes,
+        seed=seed,
+        on_stroke=on_stroke,
+        on_text=on_text,
+    )
 
 
-def _round(prompt: str, temperature: float, candidates: list[agent.Candidate], include: Sequence[Sketch],
-           require_reply: bool, repair_joints: bool) -> Round:
+def _round(
+    prompt: str,
+    temperature: float,
+    candidates: list[agent.Candidate],
+    include: Sequence[Sketch],
+    require_reply: bool,
+    repair_joints: bool,
+) -> Round:
     """The round of the drawn candidates (finalised) plus the ``include`` sketches, not yet scored."""
     entries = []
     for c in candidates:
@@ -253,8 +323,10 @@ def _candidate_record(c: agent.Candidate) -> dict[str, Any]:
     d = c.to_dict()
     d.pop("sketch", None)  # kept once, in the entry
     # A runaway reply is junk past this point; the record keeps its start and says so.
-    d["responses"] = [r if len(r) <= MAX_STORED_REPLY_CHARS else r[:MAX_STORED_REPLY_CHARS] + " [truncated]"
-                      for r in d["responses"]]
+    d["responses"] = [
+        r if len(r) <= MAX_STORED_REPLY_CHARS else r[:MAX_STORED_REPLY_CHARS] + " [truncated]"
+        for r in d["responses"]
+    ]
     return d
 
 

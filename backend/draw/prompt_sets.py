@@ -27,7 +27,9 @@ def load_prompt_set(spec: str) -> PromptSet:
         return PromptSet(key, tuple(parse_prompt_lines(prompts.load(BUILTIN_SETS[key]), key)))
     path = Path(spec).expanduser()
     if not path.is_file():
-        raise ValueError(f"prompts {spec!r}: no such file and no built-in set (built-in: {', '.join(BUILTIN_SETS)})")
+        raise ValueError(
+            f"prompts {spec!r}: no such file and no built-in set (built-in: {', '.join(BUILTIN_SETS)})"
+        )
     text = read_text(path, MAX_PROMPT_FILE_BYTES)  # FileReadError is a ValueError
     return PromptSet(path.stem, tuple(parse_prompt_lines(text, path.name)))
 
@@ -39,7 +41,9 @@ def parse_prompt_lines(text: str, origin: str) -> list[str]:
         if not line or line.startswith("#"):
             continue
         if len(line) > MAX_PROMPT_CHARS:
-            raise ValueError(f"{origin}, line {n}: {len(line)} characters, at most {MAX_PROMPT_CHARS} allowed")
+            raise ValueError(
+                f"{origin}, line {n}: {len(line)} characters, at most {MAX_PROMPT_CHARS} allowed"
+            )
         out.append(line)
     if not out:
         raise ValueError(f"{origin}: no prompts (one prompt a line; '#' starts a comment)")

@@ -9,8 +9,9 @@ evicts down to the cap; the learning loop, ``refine`` and the store all go throu
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from ..storage import now_utc
 
@@ -34,8 +35,6 @@ class LibraryError(ValueError):
     """A bad library name, version, file or lesson; the message says what and where."""
 
 
-
-
 @dataclass(frozen=True)
 class Lesson:
     id: str  # stable within its library: L1, L2, ...
@@ -56,7 +55,7 @@ class Lesson:
         }
 
     @classmethod
-    def from_dict(cls, data: Any, where: str = "lesson") -> "Lesson":
+    def from_dict(cls, data: Any, where: str = "lesson") -> Lesson:
         if not isinstance(data, dict):
             raise LibraryError(f"{where}: expected an object with 'text'")
         text = clean_lesson_text(data.get("text"), where + ".text")
@@ -94,7 +93,7 @@ class Operation:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Operation":
+    def from_dict(cls, d: dict[str, Any]) -> Operation:
         return cls(str(d["op"]), d.get("id"), d.get("text"))
 
 
@@ -128,7 +127,9 @@ def clean_lesson_text(text: Any, where: str = "lesson") -> str:
         raise LibraryError(f"{where}: empty")
     words = len(text.split())
     if words > MAX_LESSON_WORDS:
-        raise LibraryError(f"{where}: {words} words, at most {MAX_LESSON_WORDS} allowed (aim for {TARGET_LESSON_WORDS})")
+        raise LibraryError(
+            f"{where}: {words} words, at most {MAX_LESSON_WORDS} allowed (aim for {TARGET_LESSON_WORDS})"
+        )
     if len(text) > MAX_LESSON_CHARS:
         raise LibraryError(f"{where}: {len(text)} characters, at most {MAX_LESSON_CHARS} allowed")
     return text
@@ -214,9 +215,14 @@ def apply_operations(
             if text == old.text:
                 events.append({"event": "keep", "id": old.id})
                 continue
-            out[i] = replace(old, text=text, updated_at=when,
-                             provenance=_bounded_provenance([*old.provenance, {**prov, "event": "modify", "at": when,
-                                                                                 "previous": old.text}]))
+            out[i] = replace(
+                old,
+                text=text,
+                updated_at=when,
+                provenance=_bounded_provenance(
+                    [*old.provenance, {**prov, "event": "modify", "at": when, "previous": old.text}]
+                ),
+            )
             events.append({"event": "modify", "id": old.id, "text": text, "previous": old.text})
 
     out, merge_events = _merge_duplicates(out, merge_threshold, prov, when)
@@ -224,7 +230,9 @@ def apply_operations(
     while len(out) > cap:
         # Least support first, then the least recently changed, then the oldest position.
         victim = min(range(len(out)), key=lambda k: (out[k].support, out[k].updated_at, k))
-        events.append({"event": "evict", "id": out[victim].id, "text": out[victim].text, "reason": f"cap {cap}"})
+        events.append(
+            {"event": "evict", "id": out[victim].id, "text": out[victim].text, "reason": f"cap {cap}"}
+        )
         del out[victim]
     return Applied(out, next_id, events)
 
@@ -240,8 +248,12 @@ def _most_similar(lessons: Sequence[Lesson], text: str, threshold: float) -> int
 
 def _merged(keep: Lesson, other_text: str, event: dict[str, Any], extra_support: int = 1) -> Lesson:
     ev = {**event, "merged_text": other_text}
-    return replace(keep, support=keep.support + extra_support, updated_at=event["at"],
-                   provenance=_bounded_provenance([*keep.provenance, ev]))
+    return replace(
+        keep,
+        support=keep.support + extra_support,
+        updated_at=event["at"],
+        provenance=_bounded_provenance([*keep.provenance, ev]),
+    )
 
 
 def _merge_duplicates(lessons: list[Lesson], threshold: float, prov: dict[str, Any], when: str):
@@ -253,17 +265,28 @@ def _merge_duplicates(lessons: list[Lesson], threshold: float, prov: dict[str, A
         if twin is None:
             out.append(lesson)
             continue
-        out[twin] = _merged(out[twin], lesson.text, {**prov, "event": "merge", "at": when, "merged_id": lesson.id},
-                            extra_support=lesson.support)
-        events.append({"event": "merge", "id": out[twin].id, "merged_id": lesson.id, "text": lesson.text,
-                       "into": out[twin].text})
+        out[twin] = _merged(
+            out[twin],
+            lesson.text,
+            {**prov, "event": "merge", "at": when, "merged_id": lesson.id},
+            extra_support=lesson.support,
+        )
+        events.append(
+            {
+                "event": "merge",
+                "id": out[twin].id,
+                "merged_id": lesson.id,
+                "text": lesson.text,
+                "into": out[twin].text,
+            }
+        )
     return out, events
 
 
 def _bounded_provenance(events: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
     events = list(events)
     if len(events) > MAX_PROVENANCE:
-        events = [events[0], *events[-(MAX_PROVENANCE - 1):]]
+        events = [events[0], *events[-(MAX_PROVENANCE - 1) :]]
     return tuple(events)
 
 

@@ -22,7 +22,7 @@ import secrets
 import socket
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..storage import Database, dumps_finite, now_utc
@@ -145,7 +145,7 @@ def _mark_active(run_id: str, active: bool) -> None:
         (_ACTIVE.add if active else _ACTIVE.discard)(run_id)
 
 
-def _alive(run: "RunInfo") -> bool:
+def _alive(run: RunInfo) -> bool:
     """Whether a 'running' run is really running (another machine's: assume so)."""
     owner = run.owner
     if run.status != "running" or not owner or ":" not in owner:
@@ -174,12 +174,21 @@ class RunStore:
 
     # -- runs ------------------------------------------------------------------
     def create(self, library: str, config: dict[str, Any], start_version: int) -> RunInfo:
-        run_id = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+        run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
         when = now_utc()
         with self.db.transaction() as c:
             c.execute(
                 "INSERT INTO runs VALUES (?, ?, 'running', ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, ?)",
-                (run_id, library, when, when, dumps_finite(config), start_version, start_version, owner_tag()),
+                (
+                    run_id,
+                    library,
+                    when,
+                    when,
+                    dumps_finite(config),
+                    start_version,
+                    start_version,
+                    owner_tag(),
+                ),
             )
         _mark_active(run_id, True)
         return self.get(run_id)
@@ -192,9 +201,11 @@ class RunStore:
     def refuse_concurrent(self, library: str) -> None:
         """RunError naming the run when ``library`` is being learned: two runs would race on its head."""
         for run in self.running(library):
-            raise RunError(f"library {library} is being learned by run {run.id} (process {run.owner}, started "
-                           f"{run.created_at}); wait for it, stop it, or start another run anyway with "
-                           "--allow-concurrent (allow_concurrent over the API)")
+            raise RunError(
+                f"library {library} is being learned by run {run.id} (process {run.owner}, started "
+                f"{run.created_at}); wait for it, stop it, or start another run anyway with "
+                "--allow-concurrent (allow_concurrent over the API)"
+            )
 
     def resume_problem(self, run: RunInfo) -> str | None:
         """Why ``run`` cannot be resumed now, or None."""
@@ -214,8 +225,10 @@ class RunStore:
         if library is None:
             rows = self.db.query("SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,))
         else:
-            rows = self.db.query("SELECT * FROM runs WHERE library = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
-                                 (library, limit))
+            rows = self.db.query(
+                "SELECT * FROM runs WHERE library = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                (library, limit),
+            )
         return [_run(r) for r in rows]
 
     def latest(self, library: str | None = None, resumable: bool = False) -> RunInfo | None:
@@ -230,30 +243,40 @@ class RunStore:
             problem = self.resume_problem(self.get(run_id))
             if problem:
                 raise RunError(problem)
-            c.execute("UPDATE runs SET status = 'running', error = NULL, owner = ?, updated_at = ? WHERE id = ?",
-                      (owner_tag(), now_utc(), run_id))
+            c.execute(
+                "UPDATE runs SET status = 'running', error = NULL, owner = ?, updated_at = ? WHERE id = ?",
+                (owner_tag(), now_utc(), run_id),
+            )
         _mark_active(run_id, True)
         return self.get(run_id)
 
     def set_status(self, run_id: str, status: str, error: str | None = None) -> None:
         with self.db.transaction() as c:
-            c.execute("UPDATE runs SET status = ?, error = ?, owner = NULL, updated_at = ? WHERE id = ?",
-                      (status, error, now_utc(), run_id))
+            c.execute(
+                "UPDATE runs SET status = ?, error = ?, owner = NULL, updated_at = ? WHERE id = ?",
+                (status, error, now_utc(), run_id),
+            )
         _mark_active(run_id, status == "running")
 
     def set_work_version(self, run_id: str, version: int) -> None:
         with self.db.transaction() as c:
-            c.execute("UPDATE runs SET work_version = ?, updated_at = ? WHERE id = ?", (version, now_utc(), run_id))
+            c.execute(
+                "UPDATE runs SET work_version = ?, updated_at = ? WHERE id = ?", (version, now_utc(), run_id)
+            )
 
     def set_best(self, run_id: str, epoch: int, version: int, score: float | None) -> None:
         with self.db.transaction() as c:
-            c.execute("UPDATE runs SET best_epoch = ?, best_version = ?, best_score = ?, updated_at = ? WHERE id = ?",
-                      (epoch, version, score, now_utc(), run_id))
+            c.execute(
+                "UPDATE runs SET best_epoch = ?, best_version = ?, best_score = ?, updated_at = ? WHERE id = ?",
+                (epoch, version, score, now_utc(), run_id),
+            )
 
     # -- steps -----------------------------------------------------------------
     def step(self, run_id: str, kind: str, epoch: int, index: int) -> StepRow | None:
-        rows = self.db.query("SELECT * FROM run_steps WHERE run_id = ? AND kind = ? AND epoch = ? AND idx = ?",
-                             (run_id, kind, epoch, index))
+        rows = self.db.query(
+            "SELECT * FROM run_steps WHERE run_id = ? AND kind = ? AND epoch = ? AND idx = ?",
+            (run_id, kind, epoch, index),
+        )
         return _step(rows[0]) if rows else None
 
     def steps(self, run_id: str, kind: str | None = None) -> builtins.list[StepRow]:
@@ -277,8 +300,10 @@ class RunStore:
             raise ValueError(f"step kind {kind!r}: expected one of {KINDS}")
         text = dumps_finite(record)
         if len(text) > MAX_RECORD_BYTES:
-            raise RunError(f"run {run_id}: the record of {kind} step {epoch}/{index + 1} is larger than "
-                           f"{MAX_RECORD_BYTES // (1024 * 1024)} MiB")
+            raise RunError(
+                f"run {run_id}: the record of {kind} step {epoch}/{index + 1} is larger than "
+                f"{MAX_RECORD_BYTES // (1024 * 1024)} MiB"
+            )
         when = now_utc()
         with self.db.transaction() as c:
             c.execute(
@@ -291,16 +316,21 @@ class RunStore:
             c.execute("UPDATE runs SET updated_at = ? WHERE id = ?", (when, run_id))
 
     # -- epochs ----------------------------------------------------------------
-    def finish_epoch(self, run_id: str, epoch: int, version: int, score: float | None,
-                     detail: dict[str, Any]) -> None:
+    def finish_epoch(
+        self, run_id: str, epoch: int, version: int, score: float | None, detail: dict[str, Any]
+    ) -> None:
         with self.db.transaction() as c:
-            c.execute("INSERT OR REPLACE INTO run_epochs VALUES (?, ?, ?, ?, ?, ?)",
-                      (run_id, epoch, version, score, now_utc(), dumps_finite(detail)))
+            c.execute(
+                "INSERT OR REPLACE INTO run_epochs VALUES (?, ?, ?, ?, ?, ?)",
+                (run_id, epoch, version, score, now_utc(), dumps_finite(detail)),
+            )
 
     def epochs(self, run_id: str) -> builtins.list[EpochRow]:
         rows = self.db.query("SELECT * FROM run_epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
-        return [EpochRow(r["epoch"], r["version"], r["score"], r["finished_at"], json.loads(r["detail"]))
-                for r in rows]
+        return [
+            EpochRow(r["epoch"], r["version"], r["score"], r["finished_at"], json.loads(r["detail"]))
+            for r in rows
+        ]
 
     # -- summaries -------------------------------------------------------------
     def cost(self, run_id: str) -> dict[str, Any]:
@@ -310,12 +340,24 @@ class RunStore:
             if s.status != "done":
                 continue
             u = s.record.get("usage", {})
-            e = per_epoch.setdefault(s.epoch, {"objects": 0, "calls": 0, "draw_calls": 0, "judge_calls": 0,
-                                               "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0})
+            e = per_epoch.setdefault(
+                s.epoch,
+                {
+                    "objects": 0,
+                    "calls": 0,
+                    "draw_calls": 0,
+                    "judge_calls": 0,
+                    "prompt_tokens": 0,
+                    "completion_tokens": 0,
+                    "cost_usd": 0.0,
+                },
+            )
             e["objects"] += 1
             for key in ("calls", "draw_calls", "judge_calls", "prompt_tokens", "completion_tokens"):
                 e[key] += int(u.get(key, 0))
-            e["cost_usd"] = None if e["cost_usd"] is None or u.get("cost_usd") is None else e["cost_usd"] + u["cost_usd"]
+            e["cost_usd"] = (
+                None if e["cost_usd"] is None or u.get("cost_usd") is None else e["cost_usd"] + u["cost_usd"]
+            )
         val = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
         for s in self.steps(run_id, "val"):
             u = s.record.get("usage", {})
@@ -325,7 +367,10 @@ class RunStore:
         for epoch in sorted(per_epoch):
             e = per_epoch[epoch]
             n = max(1, e["objects"])
-            per = {k: e[k] / n for k in ("calls", "draw_calls", "judge_calls", "prompt_tokens", "completion_tokens")}
+            per = {
+                k: e[k] / n
+                for k in ("calls", "draw_calls", "judge_calls", "prompt_tokens", "completion_tokens")
+            }
             per["cost_usd"] = None if e["cost_usd"] is None else e["cost_usd"] / n
             epochs.append({"epoch": epoch, **e, "per_object": per})
         return {"epochs": epochs, "validation": val}
@@ -343,11 +388,33 @@ class RunStore:
 
 
 def _run(r: Any) -> RunInfo:
-    return RunInfo(r["id"], r["library"], r["status"], r["created_at"], r["updated_at"], json.loads(r["config"]),
-                   r["start_version"], r["work_version"], r["best_epoch"], r["best_version"], r["best_score"],
-                   r["error"], r["owner"])
+    return RunInfo(
+        r["id"],
+        r["library"],
+        r["status"],
+        r["created_at"],
+        r["updated_at"],
+        json.loads(r["config"]),
+        r["start_version"],
+        r["work_version"],
+        r["best_epoch"],
+        r["best_version"],
+        r["best_score"],
+        r["error"],
+        r["owner"],
+    )
 
 
 def _step(r: Any) -> StepRow:
-    return StepRow(r["kind"], r["epoch"], r["idx"], r["prompt"], r["status"], r["base_version"],
-                   r["result_version"], r["created_at"], r["updated_at"], json.loads(r["record"]))
+    return StepRow(
+        r["kind"],
+        r["epoch"],
+        r["idx"],
+        r["prompt"],
+        r["status"],
+        r["base_version"],
+        r["result_version"],
+        r["created_at"],
+        r["updated_at"],
+        json.loads(r["record"]),
+    )

@@ -24,14 +24,25 @@ import builtins
 import json
 import re
 import sqlite3
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from ..shared.files import FileReadError, read_text
 from ..storage import Database, StorageError, now_utc
-from .lessons import (DEFAULT_CAP, DEFAULT_MERGE_THRESHOLD, MAX_CAP, Applied, Lesson, LibraryError, Operation,
-                      apply_operations, check_cap, check_name)
+from .lessons import (
+    DEFAULT_CAP,
+    DEFAULT_MERGE_THRESHOLD,
+    MAX_CAP,
+    Applied,
+    Lesson,
+    LibraryError,
+    Operation,
+    apply_operations,
+    check_cap,
+    check_name,
+)
 
 FORMAT = "threedraw.library/1"
 MAX_IMPORT_BYTES = 1024 * 1024
@@ -120,7 +131,7 @@ class LibraryStore:
         db.ensure_schema(_SCHEMA)
 
     @classmethod
-    def open(cls, data_dir: str | Path | None = None) -> "LibraryStore":
+    def open(cls, data_dir: str | Path | None = None) -> LibraryStore:
         """The store of a data folder; a folder or file that cannot hold one is a LibraryError saying why."""
         try:
             db = Database.open(data_dir)
@@ -135,7 +146,7 @@ class LibraryStore:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> "LibraryStore":
+    def __enter__(self) -> LibraryStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -152,10 +163,21 @@ class LibraryStore:
     def info(self, name: str) -> LibraryInfo:
         row = self._row(name)
         head = row["head"]
-        ver = self.db.query("SELECT created_at FROM library_versions WHERE library = ? AND version = ?", (name, head))
-        count = self.db.query("SELECT COUNT(*) AS n FROM lessons WHERE library = ? AND version = ?", (name, head))
-        return LibraryInfo(name, head, row["latest"], row["cap"], count[0]["n"], row["created_at"],
-                           ver[0]["created_at"] if ver else row["created_at"])
+        ver = self.db.query(
+            "SELECT created_at FROM library_versions WHERE library = ? AND version = ?", (name, head)
+        )
+        count = self.db.query(
+            "SELECT COUNT(*) AS n FROM lessons WHERE library = ? AND version = ?", (name, head)
+        )
+        return LibraryInfo(
+            name,
+            head,
+            row["latest"],
+            row["cap"],
+            count[0]["n"],
+            row["created_at"],
+            ver[0]["created_at"] if ver else row["created_at"],
+        )
 
     def lessons(self, name: str, version: int | None = None) -> builtins.list[Lesson]:
         """The lessons of ``version`` (default: the head), in order."""
@@ -164,8 +186,14 @@ class LibraryStore:
             "SELECT * FROM lessons WHERE library = ? AND version = ? ORDER BY position", (name, v)
         )
         return [
-            Lesson(r["id"], r["text"], r["created_at"], r["updated_at"], r["support"],
-                   tuple(json.loads(r["provenance"])))
+            Lesson(
+                r["id"],
+                r["text"],
+                r["created_at"],
+                r["updated_at"],
+                r["support"],
+                tuple(json.loads(r["provenance"])),
+            )
             for r in rows
         ]
 
@@ -180,14 +208,20 @@ class LibraryStore:
             "FROM library_versions v WHERE v.library = ? ORDER BY v.version",
             (name,),
         )
-        return [VersionInfo(r["version"], r["parent"], r["created_at"], r["note"], json.loads(r["source"]), r["n"])
-                for r in rows]
+        return [
+            VersionInfo(
+                r["version"], r["parent"], r["created_at"], r["note"], json.loads(r["source"]), r["n"]
+            )
+            for r in rows
+        ]
 
     def head_history(self, name: str) -> builtins.list[dict[str, Any]]:
         self._row(name)
         rows = self.db.query("SELECT * FROM library_heads WHERE library = ? ORDER BY rowid", (name,))
-        return [{"at": r["at"], "version": r["version"], "previous": r["previous"], "reason": r["reason"]}
-                for r in rows]
+        return [
+            {"at": r["at"], "version": r["version"], "previous": r["previous"], "reason": r["reason"]}
+            for r in rows
+        ]
 
     # -- writing ---------------------------------------------------------------
     def create(self, name: str, cap: int = DEFAULT_CAP) -> LibraryInfo:
@@ -198,7 +232,9 @@ class LibraryStore:
                 raise LibraryError(f"a library named {name!r} exists already")
             when = now_utc()
             c.execute("INSERT INTO libraries VALUES (?, ?, 0, 0, 1, ?)", (name, when, cap))
-            c.execute("INSERT INTO library_versions VALUES (?, 0, NULL, ?, 'created, empty', '{}')", (name, when))
+            c.execute(
+                "INSERT INTO library_versions VALUES (?, 0, NULL, ?, 'created, empty', '{}')", (name, when)
+            )
             c.execute("INSERT INTO library_heads VALUES (?, ?, 0, NULL, 'created')", (name, when))
         return self.info(name)
 
@@ -240,8 +276,20 @@ class LibraryStore:
             )
             c.executemany(
                 "INSERT INTO lessons VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(name, version, pos, x.id, x.text, x.created_at, x.updated_at, x.support,
-                  json.dumps(list(x.provenance))) for pos, x in enumerate(lessons)],
+                [
+                    (
+                        name,
+                        version,
+                        pos,
+                        x.id,
+                        x.text,
+                        x.created_at,
+                        x.updated_at,
+                        x.support,
+                        json.dumps(list(x.provenance)),
+                    )
+                    for pos, x in enumerate(lessons)
+                ],
             )
             nxt = max(row["next_lesson"], next_id or 0, _next_free_id(lessons))
             c.execute("UPDATE libraries SET latest = ?, next_lesson = ? WHERE name = ?", (version, nxt, name))
@@ -268,13 +316,24 @@ class LibraryStore:
             row = self._row(name)
             base = self._version(name, base)
             applied = apply_operations(
-                self.lessons(name, base), ops, next_id=row["next_lesson"], provenance=provenance,
-                cap=row["cap"], merge_threshold=merge_threshold,
+                self.lessons(name, base),
+                ops,
+                next_id=row["next_lesson"],
+                provenance=provenance,
+                cap=row["cap"],
+                merge_threshold=merge_threshold,
             )
             if not applied.changed:
                 return base, applied
-            version = self.commit(name, applied.lessons, parent=base, note=note, source=provenance,
-                                  next_id=applied.next_id, publish=publish)
+            version = self.commit(
+                name,
+                applied.lessons,
+                parent=base,
+                note=note,
+                source=provenance,
+                next_id=applied.next_id,
+                publish=publish,
+            )
             return version, applied
 
     def set_head(self, name: str, version: int, reason: str) -> None:
@@ -284,15 +343,22 @@ class LibraryStore:
             if row["head"] == version:
                 return
             c.execute("UPDATE libraries SET head = ? WHERE name = ?", (version, name))
-            c.execute("INSERT INTO library_heads VALUES (?, ?, ?, ?, ?)",
-                      (name, now_utc(), version, row["head"], reason[:MAX_NOTE_CHARS]))
+            c.execute(
+                "INSERT INTO library_heads VALUES (?, ?, ?, ?, ?)",
+                (name, now_utc(), version, row["head"], reason[:MAX_NOTE_CHARS]),
+            )
 
     def restore(self, name: str, version: int) -> int:
         """Make ``version``'s lessons the head again, as a new version (history stays linear)."""
         with self.db.transaction():
             lessons = self.lessons(name, self._version(name, version))
-            return self.commit(name, lessons, parent=version, note=f"restored from version {version}",
-                               source={"restored_from": version})
+            return self.commit(
+                name,
+                lessons,
+                parent=version,
+                note=f"restored from version {version}",
+                source={"restored_from": version},
+            )
 
     # -- JSON ------------------------------------------------------------------
     def export(self, name: str, version: int | None = None) -> dict[str, Any]:
@@ -322,7 +388,9 @@ class LibraryStore:
             row = self._row(name)
             cap = row["cap"]
             if len(lessons) > cap:
-                raise LibraryError(f"{origin}: {len(lessons)} lessons, more than library {name}'s cap of {cap}")
+                raise LibraryError(
+                    f"{origin}: {len(lessons)} lessons, more than library {name}'s cap of {cap}"
+                )
             # Ids from another library may clash with ours or be missing: give clashing ones fresh ids.
             nxt = row["next_lesson"]
             seen: set[str] = set()
@@ -333,8 +401,14 @@ class LibraryStore:
                     nxt += 1
                 seen.add(x.id)
                 fixed.append(x)
-            version = self.commit(name, fixed, parent=row["head"], note=f"imported {len(fixed)} lessons",
-                                  source={"imported": origin}, next_id=nxt)
+            version = self.commit(
+                name,
+                fixed,
+                parent=row["head"],
+                note=f"imported {len(fixed)} lessons",
+                source={"imported": origin},
+                next_id=nxt,
+            )
             return name, version
 
     # -- helpers ---------------------------------------------------------------
@@ -354,7 +428,9 @@ class LibraryStore:
             return int(row["head"])
         if isinstance(version, bool) or not isinstance(version, int):
             raise LibraryError(f"library {name}: version {version!r} is not a whole number")
-        if not self.db.query("SELECT 1 FROM library_versions WHERE library = ? AND version = ?", (name, version)):
+        if not self.db.query(
+            "SELECT 1 FROM library_versions WHERE library = ? AND version = ?", (name, version)
+        ):
             raise LibraryError(f"library {name}: no version {version} (versions 0 to {row['latest']})")
         return version
 
@@ -387,7 +463,9 @@ def read_export_file(path: str | Path) -> Any:
     except FileReadError as e:
         raise LibraryError(str(e)) from None
     except json.JSONDecodeError as e:
-        raise LibraryError(f"{p.name}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})") from None
+        raise LibraryError(
+            f"{p.name}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})"
+        ) from None
 
 
 def _next_free_id(lessons: Sequence[Lesson]) -> int:

@@ -9,8 +9,9 @@ on. Retries, timeouts and concurrency limits live inside the provider, so caller
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 # Bounds on what we send: a runaway prompt (a huge experience library, a pasted
 # file) is refused before it costs anything.
@@ -57,7 +58,9 @@ class Message:
             )
         for i, img in enumerate(self.images):
             if len(img) > MAX_IMAGE_BYTES:
-                raise ValueError(f"{self.role} message image {i + 1}: {len(img)} bytes, at most {MAX_IMAGE_BYTES}")
+                raise ValueError(
+                    f"{self.role} message image {i + 1}: {len(img)} bytes, at most {MAX_IMAGE_BYTES}"
+                )
 
 
 @dataclass(frozen=True)
@@ -96,9 +99,11 @@ class Usage:
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
-    def __add__(self, other: "Usage") -> "Usage":
+    def __add__(self, other: Usage) -> Usage:
         cost = None if self.cost_usd is None or other.cost_usd is None else self.cost_usd + other.cost_usd
-        return Usage(self.prompt_tokens + other.prompt_tokens, self.completion_tokens + other.completion_tokens, cost)
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens, self.completion_tokens + other.completion_tokens, cost
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

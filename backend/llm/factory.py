@@ -34,7 +34,9 @@ def defaults_for(kind: str) -> KindDefaults:
     return KIND_DEFAULTS.get(kind, KIND_DEFAULTS["openai-compatible"])
 
 
-def make_provider(kind: str, base_url: str | None = None, model: str | None = None, **options: Any) -> Provider:
+def make_provider(
+    kind: str, base_url: str | None = None, model: str | None = None, **options: Any
+) -> Provider:
     """A provider of ``kind``; ``options`` go to its constructor. Raises ProviderError."""
     if kind == "local":
         from .local import LocalProvider
@@ -75,7 +77,9 @@ def provider_from_config(config: ProviderConfig) -> Provider:
     kind = config.resolved_kind
     if kind == "local":
         if config.base_url and config.kind == "local":
-            raise ProviderError("--base-url is for --provider openai-compatible; the local model needs no URL")
+            raise ProviderError(
+                "--base-url is for --provider openai-compatible; the local model needs no URL"
+            )
         return make_provider("local", model=config.model)
     from .pricing import PriceTable
 

@@ -83,7 +83,9 @@ class OpenAICompatProvider:
         if not 1 <= concurrency <= 64:
             raise ProviderError(f"concurrency {concurrency}: expected 1 to 64")
         if not 0 < idle_timeout <= MAX_TIMEOUT_S:
-            raise ProviderError(f"idle timeout {idle_timeout} s: expected more than 0 and at most {MAX_TIMEOUT_S} s")
+            raise ProviderError(
+                f"idle timeout {idle_timeout} s: expected more than 0 and at most {MAX_TIMEOUT_S} s"
+            )
         self.timeout = timeout
         self.idle_timeout = idle_timeout
         self.stream = stream  # turned off for good when the server refuses streaming
@@ -117,7 +119,9 @@ class OpenAICompatProvider:
         """
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop or self._sem is None:
-            limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
+            limits = httpx.Limits(
+                max_connections=self.concurrency, max_keepalive_connections=self.concurrency
+            )
             self._client = httpx.AsyncClient(
                 timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
                 limits=limits,
@@ -159,7 +163,11 @@ class OpenAICompatProvider:
                     await self._sleep(attempts, None, str(e))
                     continue
                 if streamed and (status in NO_STREAM_STATUSES or (status == 200 and comp is None)):
-                    log.info("%s does not stream (HTTP %d); asking without streaming from now on", self.host, status)
+                    log.info(
+                        "%s does not stream (HTTP %d); asking without streaming from now on",
+                        self.host,
+                        status,
+                    )
                     self.stream = False
                     if status != 200:
                         attempts -= 1  # the plain request is the same attempt
@@ -203,10 +211,14 @@ class OpenAICompatProvider:
         except (TimeoutError, httpx.TimeoutException):
             raise ProviderError(f"{self.host}: no reply within {self.timeout:g} s", retryable=True) from None
         except httpx.ConnectError:
-            raise ProviderError(f"{self.host}: cannot connect (is the server running?)", retryable=True) from None
+            raise ProviderError(
+                f"{self.host}: cannot connect (is the server running?)", retryable=True
+            ) from None
         except httpx.TransportError as e:
             # Dropped connection, truncated body, protocol error: worth another try.
-            raise ProviderError(f"{self.host}: connection failed ({type(e).__name__})", retryable=True) from None
+            raise ProviderError(
+                f"{self.host}: connection failed ({type(e).__name__})", retryable=True
+            ) from None
 
     async def _read_stream(self, resp: httpx.Response, on_text: OnText | None) -> Completion:
         """The text of an SSE chat-completion stream; a cut or silent stream is retryable."""
@@ -224,7 +236,9 @@ class OpenAICompatProvider:
                 ) from None
             size += len(line)
             if size > MAX_RESPONSE_BYTES:
-                raise ProviderError(f"{self.host}: response larger than {MAX_RESPONSE_BYTES // 1024} KiB; refused")
+                raise ProviderError(
+                    f"{self.host}: response larger than {MAX_RESPONSE_BYTES // 1024} KiB; refused"
+                )
             if not line.startswith("data:"):
                 continue  # comments, event names, blank separators
             data = line[5:].strip()
@@ -272,7 +286,9 @@ class OpenAICompatProvider:
         else:
             # Exponential backoff with jitter, so K concurrent candidates don't retry in lockstep.
             delay = min(self.max_backoff, self.backoff * 2 ** (attempts - 1)) * (0.5 + random.random() / 2)
-        log.warning("%s; retrying in %.1f s (attempt %d of %d)", why, delay, attempts + 1, self.max_retries + 1)
+        log.warning(
+            "%s; retrying in %.1f s (attempt %d of %d)", why, delay, attempts + 1, self.max_retries + 1
+        )
         await asyncio.sleep(delay)
 
     def _final(self, err: ProviderError, attempts: int) -> ProviderError:
@@ -369,7 +385,9 @@ def chat_completions_url(base_url: str) -> str:
     base = (base_url or "").strip().rstrip("/")
     parts = urlsplit(base)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ProviderError(f"base URL {base_url!r}: expected http(s)://host[:port]/path, e.g. https://api.deepseek.com/v1")
+        raise ProviderError(
+            f"base URL {base_url!r}: expected http(s)://host[:port]/path, e.g. https://api.deepseek.com/v1"
+        )
     if parts.username or parts.password:
         raise ProviderError("base URL: put credentials in THREEDRAW_API_KEY, not in the URL")
     return base if base.endswith("/chat/completions") else base + "/chat/completions"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from ..shared.files import read_text
 
@@ -60,11 +60,11 @@ class PriceTable:
         matches = [k for k in self._prices if bare.startswith(k)]
         return self._prices[max(matches, key=len)] if matches else None
 
-    def updated(self, extra: Mapping[str, Price]) -> "PriceTable":
+    def updated(self, extra: Mapping[str, Price]) -> PriceTable:
         return PriceTable({**self._prices, **extra})
 
     @classmethod
-    def from_file(cls, path: str | Path, base: "PriceTable | None" = None) -> "PriceTable":
+    def from_file(cls, path: str | Path, base: PriceTable | None = None) -> PriceTable:
         """Built-in prices overridden by a JSON file; ValueError names the bad entry."""
         p = Path(path)
         try:
@@ -77,7 +77,9 @@ class PriceTable:
         for model, entry in data.items():
             where = f"{p.name}: {model!r}"
             if not isinstance(entry, dict) or set(entry) - {"input", "output"} or len(entry) != 2:
-                raise ValueError(f'{where}: expected {{"input": dollars, "output": dollars}} per million tokens')
+                raise ValueError(
+                    f'{where}: expected {{"input": dollars, "output": dollars}} per million tokens'
+                )
             vals = []
             for k in ("input", "output"):
                 v = entry[k]

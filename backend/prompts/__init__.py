@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -19,7 +19,7 @@ from ..shared.sketch import Sketch
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> str:
     """The text of a prompt file shipped in this package (e.g. ``"draw_system.md"``)."""
     if "/" in name or "\\" in name or name.startswith("."):
@@ -48,7 +48,9 @@ def render(name: str, **values: str) -> str:
 def format_sketch(sketch: Sketch, json_mode: bool) -> str:
     """A sketch written the way the model is asked to answer (actions or JSON)."""
     if json_mode:
-        strokes = [{"label": s.label, "points": [[_round(v) for v in p] for p in s.points]} for s in sketch.strokes]
+        strokes = [
+            {"label": s.label, "points": [[_round(v) for v in p] for p in s.points]} for s in sketch.strokes
+        ]
         return json.dumps({"strokes": strokes})
     lines = []
     for s in sketch.strokes:

@@ -1,1 +1,2 @@
-"""Seeing sketches: cameras (camera), the differentiable torch rasteriser (rasteriser), PIL images and sheets (images)."""
+"""Seeing sketches: cameras (camera), the differentiable torch rasteriser (rasteriser), PIL images and
+sheets (images)."""

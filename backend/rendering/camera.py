@@ -40,8 +40,9 @@ Defaults
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # torch is imported where tensors are made, so the constants load without it
     import torch
@@ -103,13 +104,16 @@ class CameraRig:
     def focal_px(self, size: int) -> float:
         return focal_px(self.fov_degrees, size)
 
-    def cameras(self, device: Any = None, dtype: "torch.dtype | None" = None) -> "Cameras":
+    def cameras(self, device: Any = None, dtype: torch.dtype | None = None) -> Cameras:
         import torch
 
         w2c = torch.tensor(self.world_to_camera(), dtype=torch.float64)
         dtype = dtype or torch.float32
-        return Cameras(world_to_camera=w2c.to(device=device, dtype=dtype), fov_degrees=self.fov_degrees,
-                       distance=self.distance)
+        return Cameras(
+            world_to_camera=w2c.to(device=device, dtype=dtype),
+            fov_degrees=self.fov_degrees,
+            distance=self.distance,
+        )
 
     def to_json(self, size: int, stroke_width_px: float | None = None) -> dict[str, Any]:
         """What ``cameras.json`` holds: enough to rebuild every camera elsewhere (Blender, say).
@@ -130,7 +134,9 @@ class CameraRig:
                 "size": size,
             }
             if stroke_width_px is not None:
-                view["stroke_width_world"] = stroke_width_px * self.distance / focal_px(self.fov_degrees, size)
+                view["stroke_width_world"] = (
+                    stroke_width_px * self.distance / focal_px(self.fov_degrees, size)
+                )
             views.append(view)
         return {
             "format": "threedraw.cameras/1",
@@ -155,7 +161,11 @@ class Cameras:
 
 def sphere_point(azimuth: float, elevation: float, distance: float) -> tuple[float, float, float]:
     az, el = math.radians(azimuth), math.radians(elevation)
-    return (distance * math.cos(el) * math.sin(az), -distance * math.cos(el) * math.cos(az), distance * math.sin(el))
+    return (
+        distance * math.cos(el) * math.sin(az),
+        -distance * math.cos(el) * math.cos(az),
+        distance * math.sin(el),
+    )
 
 
 def look_at(eye: Sequence[float], target: Sequence[float] = (0.0, 0.0, 0.0)) -> list[list[float]]:
@@ -200,11 +210,16 @@ def project(points: torch.Tensor, cameras: Cameras, size: int) -> tuple[torch.Te
     return uv.reshape(cameras.views, *lead, 2), depth.reshape(cameras.views, *lead)
 
 
-def check_range(name: str, value: Any, lo: float, hi: float, integer: bool = False,
-                error: type[ValueError] = ValueError) -> None:
+def check_range(
+    name: str, value: Any, lo: float, hi: float, integer: bool = False, error: type[ValueError] = ValueError
+) -> None:
     """Raise ``error`` naming the setting unless ``value`` is a number (an integer) in [lo, hi]."""
     kind = "an integer" if integer else "a number"
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (integer and not isinstance(value, int))
+    ):
         raise error(f"{name}: expected {kind}, got {value!r}")
     if not math.isfinite(value) or not lo <= value <= hi:
         raise error(f"{name}: {value} is out of range [{lo:g}, {hi:g}]")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..shared.sketch import Sketch
 
@@ -62,7 +63,9 @@ def contact_sheet(tiles: list[Any], labels: list[str], max_lines: int = MAX_LABE
     return sheet
 
 
-def wrap_label(text: str, width: float, length: Callable[[str], float], max_lines: int = MAX_LABEL_LINES) -> list[str]:
+def wrap_label(
+    text: str, width: float, length: Callable[[str], float], max_lines: int = MAX_LABEL_LINES
+) -> list[str]:
     """``text`` in lines no wider than ``width`` (``length`` measures a string), broken between words
     (a word wider than a line is broken inside); past ``max_lines`` the last line ends in "..."."""
     lines: list[str] = []

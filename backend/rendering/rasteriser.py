@@ -26,13 +26,14 @@ MAX_PIXELS pixels; ``render_passes`` splits larger jobs.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import torch
 
-from .camera import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, Cameras, check_range, focal_px, project
 from ..shared.sketch import Sketch
+from .camera import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, Cameras, check_range, focal_px, project
 
 MAX_PIXELS = 1 << 24  # sketches x views x size^2 in one call (64 MB of float32; 16 views at 1024 px)
 REFERENCE_SIZE = DEFAULT_SIZE  # stroke_width is in pixels of an image this size
@@ -77,20 +78,28 @@ def sketches_to_tensor(
     mask = torch.zeros(len(sketches), width, dtype=torch.bool)
     for b, sketch in enumerate(sketches):
         if sketch.strokes:
-            points[b, : len(sketch.strokes)] = torch.tensor([s.points for s in sketch.strokes], dtype=torch.float64)
+            points[b, : len(sketch.strokes)] = torch.tensor(
+                [s.points for s in sketch.strokes], dtype=torch.float64
+            )
             mask[b, : len(sketch.strokes)] = True
     return points.to(device=device, dtype=dtype), mask.to(device=device)
 
 
-def render_sketches(sketches: Sequence[Sketch], cameras: Cameras, config: RenderConfig = RenderConfig(),
-                    device: Any = None) -> torch.Tensor:
+def render_sketches(
+    sketches: Sequence[Sketch], cameras: Cameras, config: RenderConfig = RenderConfig(), device: Any = None
+) -> torch.Tensor:
     """Render sketches from every camera: grey images [B, V, size, size] in [0, 1]."""
     points, mask = sketches_to_tensor(sketches, device=device)
     return render(points, cameras, config, mask)
 
 
-def render_passes(sketches: Sequence[Sketch], cameras: Cameras, config: RenderConfig = RenderConfig(),
-                  device: Any = None, max_sketches: int | None = None) -> Iterator[tuple[int, int, torch.Tensor]]:
+def render_passes(
+    sketches: Sequence[Sketch],
+    cameras: Cameras,
+    config: RenderConfig = RenderConfig(),
+    device: Any = None,
+    max_sketches: int | None = None,
+) -> Iterator[tuple[int, int, torch.Tensor]]:
     """Render any number of sketches and views in passes of at most MAX_PIXELS pixels each.
 
     Yields (first sketch, first view, images [b, v, size, size]) for each pass, so a caller holds
@@ -102,14 +111,18 @@ def render_passes(sketches: Sequence[Sketch], cameras: Cameras, config: RenderCo
     if max_sketches is not None:
         sketches_per_pass = min(sketches_per_pass, max_sketches)
     for s0 in range(0, len(sketches), sketches_per_pass):
-        points, mask = sketches_to_tensor(sketches[s0:s0 + sketches_per_pass], device=device)
+        points, mask = sketches_to_tensor(sketches[s0 : s0 + sketches_per_pass], device=device)
         for v0 in range(0, cameras.views, views_per_pass):
-            some = replace(cameras, world_to_camera=cameras.world_to_camera[v0:v0 + views_per_pass])
+            some = replace(cameras, world_to_camera=cameras.world_to_camera[v0 : v0 + views_per_pass])
             yield s0, v0, render(points, some, config, mask)
 
 
-def render(points: torch.Tensor, cameras: Cameras, config: RenderConfig = RenderConfig(),
-           mask: torch.Tensor | None = None) -> torch.Tensor:
+def render(
+    points: torch.Tensor,
+    cameras: Cameras,
+    config: RenderConfig = RenderConfig(),
+    mask: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Render control points [B, S, 4, 3] (mask [B, S]: which strokes exist) into [B, V, H, W].
 
     Differentiable with respect to ``points``; runs on ``points.device``.
@@ -181,7 +194,9 @@ class _Candidates:
 
 def _check_input(points: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     if points.dim() != 4 or points.shape[2:] != (4, 3):
-        raise RenderError(f"control points: expected shape [sketches, strokes, 4, 3], got {list(points.shape)}")
+        raise RenderError(
+            f"control points: expected shape [sketches, strokes, 4, 3], got {list(points.shape)}"
+        )
     if not points.is_floating_point():
         raise RenderError(f"control points: expected floating point values, got {points.dtype}")
     batch, strokes = points.shape[:2]
@@ -224,8 +239,13 @@ def _curve_chunks(segments: torch.Tensor, views: int):
         yield lo, len(cost)
 
 
-def _project_segments(curves: torch.Tensor, segments: torch.Tensor, sketch_of_curve: torch.Tensor,
-                      cameras: Cameras, config: RenderConfig) -> _Segments:
+def _project_segments(
+    curves: torch.Tensor,
+    segments: torch.Tensor,
+    sketch_of_curve: torch.Tensor,
+    cameras: Cameras,
+    config: RenderConfig,
+) -> _Segments:
     """Sample each curve uniformly in t (segments[c] steps), project, and pair up neighbours."""
     device = curves.device
     counts = segments + 1
@@ -242,8 +262,12 @@ def _project_segments(curves: torch.Tensor, segments: torch.Tensor, sketch_of_cu
     views = cameras.views
     view = torch.arange(views, device=device)[:, None]
     image = sketch_of_curve[curve_of_sample[first]][None, :] * views + view  # [V, M]
-    return _Segments(a=uv[:, first].reshape(-1, 2), b=uv[:, first + 1].reshape(-1, 2), reach=reach.reshape(-1),
-                     image=image.reshape(-1))
+    return _Segments(
+        a=uv[:, first].reshape(-1, 2),
+        b=uv[:, first + 1].reshape(-1, 2),
+        reach=reach.reshape(-1),
+        image=image.reshape(-1),
+    )
 
 
 def _window_coverage(seg: _Segments, size: int) -> _Candidates:
@@ -269,8 +293,11 @@ def _windows(seg: _Segments, ids: torch.Tensor, k: int, size: int) -> tuple[torc
     ab = b - a
     length = ab.norm(dim=1)
     # Unit direction; a zero-length segment is a dot, measured from a along any axis.
-    unit = torch.where(length[:, None] > 1e-9, ab / length.clamp(min=1e-9)[:, None],
-                       torch.tensor([1.0, 0.0], dtype=a.dtype, device=a.device))
+    unit = torch.where(
+        length[:, None] > 1e-9,
+        ab / length.clamp(min=1e-9)[:, None],
+        torch.tensor([1.0, 0.0], dtype=a.dtype, device=a.device),
+    )
     ex, ey = unit[:, 0, None], unit[:, 1, None]  # [n, 1]
     px = (origin[:, 0] + 0.5 - a[:, 0])[:, None] + offs  # [n, K] centre x - a.x, per column
     py = (origin[:, 1] + 0.5 - a[:, 1])[:, None] + offs  # per row

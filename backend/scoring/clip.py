@@ -23,9 +23,10 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 import torch
@@ -75,8 +76,13 @@ class ClipModel:
         images = images.to(device=self.device, dtype=torch.float32)
         if images.shape[-2:] != (self.image_size, self.image_size):
             mode = "bilinear" if self.interpolation == "bilinear" else "bicubic"
-            images = F.interpolate(images, size=(self.image_size, self.image_size), mode=mode,
-                                   align_corners=False, antialias=True)
+            images = F.interpolate(
+                images,
+                size=(self.image_size, self.image_size),
+                mode=mode,
+                align_corners=False,
+                antialias=True,
+            )
         return (images - self.mean) / self.std
 
     def encode_images(self, images: torch.Tensor, precision: str = "fp32") -> torch.Tensor:
@@ -89,7 +95,7 @@ class ClipModel:
         encode = self.model.encode_image if dtype is None else self._reduced_tower(dtype)
         feats = []
         for i in range(0, images.shape[0], IMAGE_BATCH):
-            x = self.preprocess(images[i:i + IMAGE_BATCH])
+            x = self.preprocess(images[i : i + IMAGE_BATCH])
             with torch.autocast(self.device.type, dtype=dtype) if dtype else contextlib.nullcontext():
                 feats.append(encode(x if dtype is None else x.to(dtype)).float())
         return F.normalize(torch.cat(feats), dim=-1)
@@ -167,14 +173,22 @@ _CACHE: dict[tuple, ClipModel] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def load_clip(model: str = "ViT-B-32", pretrained: str | None = None, checkpoint: str | None = None,
-              device: str | torch.device | None = None) -> ClipModel:
+def load_clip(
+    model: str = "ViT-B-32",
+    pretrained: str | None = None,
+    checkpoint: str | None = None,
+    device: str | torch.device | None = None,
+) -> ClipModel:
     """Load an open_clip model once per process (see the module docstring for the arguments)."""
     if pretrained and checkpoint:
         raise ClipError("give either a pretrained tag or a checkpoint file, not both")
     if not pretrained and not checkpoint:
         raise ClipUnavailable(f"no CLIP weights configured: {HOW_TO}")
-    dev = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = (
+        torch.device(device)
+        if device is not None
+        else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    )
     name, config_path = _resolve_model(model)
     if checkpoint:
         ckpt = Path(checkpoint).expanduser()
@@ -204,14 +218,18 @@ def _resolve_model(model: str) -> tuple[str, Path | None]:
             raise ClipError(f"CLIP model config {path.name}: not readable JSON ({e})") from None
         missing = [k for k in _CONFIG_KEYS if not isinstance(cfg, dict) or k not in cfg]
         if missing:
-            raise ClipError(f"CLIP model config {path.name}: missing {', '.join(missing)} "
-                            "(an open_clip model config has embed_dim, vision_cfg and text_cfg)")
+            raise ClipError(
+                f"CLIP model config {path.name}: missing {', '.join(missing)} "
+                "(an open_clip model config has embed_dim, vision_cfg and text_cfg)"
+            )
         path = path.resolve()
         open_clip.add_model_config(path)  # registered under the file's stem
         return path.stem, path
     if model not in open_clip.list_models():
-        raise ClipError(f"unknown CLIP model {model!r}: give an open_clip model name (e.g. ViT-B-32) "
-                        "or the path of an open_clip model-config JSON")
+        raise ClipError(
+            f"unknown CLIP model {model!r}: give an open_clip model name (e.g. ViT-B-32) "
+            "or the path of an open_clip model-config JSON"
+        )
     return model, None
 
 
@@ -226,16 +244,20 @@ def _load(name: str, pretrained: str | None, checkpoint: str | None, device: tor
         _check_download(name, pretrained)
     try:
         with quiet_logs():
-            model = open_clip.create_model(name, pretrained=checkpoint or pretrained, device=device,
-                                           require_pretrained=True)
+            model = open_clip.create_model(
+                name, pretrained=checkpoint or pretrained, device=device, require_pretrained=True
+            )
     except Exception as e:  # open_clip, the hub and torch.load raise many kinds; each becomes one line
         if pretrained and "download" in str(e).lower():
             raise ClipUnavailable(
                 f"could not download the CLIP weights {name} {pretrained!r} (no internet?); they are fetched "
                 "once and cached, so run once where the internet is reachable, or give --clip-checkpoint PATH "
-                "(a local open_clip weights file)") from None
-        raise ClipError(f"could not load CLIP {name} from {_source(pretrained, checkpoint)}: "
-                        f"{type(e).__name__}: {_first_line(e)}") from None
+                "(a local open_clip weights file)"
+            ) from None
+        raise ClipError(
+            f"could not load CLIP {name} from {_source(pretrained, checkpoint)}: "
+            f"{type(e).__name__}: {_first_line(e)}"
+        ) from None
     return wrap_model(name, model, device)
 
 
@@ -252,14 +274,17 @@ def _check_download(name: str, tag: str) -> None:
     if hub and os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
         why = "HF_HUB_OFFLINE is set"
     else:
-        where = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co") if hub else cfg.get("url", ""))
+        where = urlparse(
+            os.environ.get("HF_ENDPOINT", "https://huggingface.co") if hub else cfg.get("url", "")
+        )
         if where.hostname and not _reachable(where.hostname, where.port or 443):
             why = f"{where.hostname} cannot be reached"
     if why:
         raise ClipUnavailable(
             f"could not download the CLIP weights {name} {tag!r}: {why}, and they are not cached yet; they are "
             "fetched once, so run once where the internet is reachable, or give --clip-checkpoint PATH "
-            "(a local open_clip weights file)")
+            "(a local open_clip weights file)"
+        )
 
 
 def _cached(cfg: dict[str, Any], hub: str) -> bool:

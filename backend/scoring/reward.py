@@ -17,8 +17,9 @@ torch and open_clip are imported on first use, so building a command's parser st
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from ..rendering.camera import DEFAULT_SIZE, DEFAULT_VIEWS, MAX_SIZE, MAX_VIEWS, MIN_SIZE, check_range
 from ..shared.sketch import Sketch
@@ -75,7 +76,9 @@ def score_sketches(sketches: Sequence[Sketch], prompt: str, config: ScoreConfig)
     return score_groups([(list(sketches), prompt)], config)[0]
 
 
-def score_groups(groups: Sequence[tuple[Sequence[Sketch], str]], config: ScoreConfig) -> list[list[SketchScore]]:
+def score_groups(
+    groups: Sequence[tuple[Sequence[Sketch], str]], config: ScoreConfig
+) -> list[list[SketchScore]]:
     """``score_sketches`` for several (sketches, prompt) groups at once: their views are rendered and
     CLIP-encoded together (one image pass for all), each prompt's text embedding once."""
     flat = [(s, prompt) for sketches, prompt in groups for s in sketches]
@@ -89,11 +92,17 @@ def score_groups(groups: Sequence[tuple[Sequence[Sketch], str]], config: ScoreCo
             out.append(SketchScore(clip_mean=None, clip_per_view=[], structure=st, reward=st.total))
         else:
             mean = sum(views) / len(views)
-            out.append(SketchScore(clip_mean=mean, clip_per_view=views, structure=st,
-                                   reward=mean + config.structure_weight * st.total))
+            out.append(
+                SketchScore(
+                    clip_mean=mean,
+                    clip_per_view=views,
+                    structure=st,
+                    reward=mean + config.structure_weight * st.total,
+                )
+            )
     result, i = [], 0
     for sketches, _ in groups:
-        result.append(out[i:i + len(sketches)])
+        result.append(out[i : i + len(sketches)])
         i += len(sketches)
     return result
 
@@ -110,13 +119,18 @@ def _clip_scores(flat: Sequence[tuple[Sketch, str]], config: ScoreConfig) -> lis
     scores: list[list[float] | None] = [[0.0] * config.views for _ in flat]  # empty sketches stay 0
     drawn = [i for i, (s, _) in enumerate(flat) if s.strokes]
     with torch.no_grad():
-        passes = render_passes([flat[i][0] for i in drawn], cameras, RenderConfig(size=config.size),
-                               device=model.device, max_sketches=RENDER_BATCH)
+        passes = render_passes(
+            [flat[i][0] for i in drawn],
+            cameras,
+            RenderConfig(size=config.size),
+            device=model.device,
+            max_sketches=RENDER_BATCH,
+        )
         for s0, v0, images in passes:
-            which = drawn[s0:s0 + images.shape[0]]
+            which = drawn[s0 : s0 + images.shape[0]]
             feats = model.image_embeddings(images.unsqueeze(2), config.precision)  # [b, v, D]
             texts = torch.stack([model.encode_text(flat[i][1]) for i in which]).to(feats.dtype)  # [b, D]
             sims = torch.einsum("bvd,bd->bv", feats, texts).double().cpu().tolist()
             for i, row in zip(which, sims):
-                scores[i][v0:v0 + len(row)] = row  # type: ignore[index]
+                scores[i][v0 : v0 + len(row)] = row  # type: ignore[index]
     return scores

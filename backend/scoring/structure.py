@@ -80,8 +80,13 @@ def structure_score(sketch: Sketch, tol: float | None = None) -> StructureScore:
         "clean": float(clean.sum()) / n,
         "cube": min(1.0, float((hi - lo).max()) / CUBE_USE_FULL),
     }
-    details = {"strokes": n, "free_ends": free_ends, "parts": parts,
-               "degenerate": int(degenerate.sum()), "duplicates": int(duplicate.sum())}
+    details = {
+        "strokes": n,
+        "free_ends": free_ends,
+        "parts": parts,
+        "degenerate": int(degenerate.sum()),
+        "duplicates": int(duplicate.sum()),
+    }
     return StructureScore(total=float(np.mean([terms[t] for t in TERMS])), terms=terms, details=details)
 
 
@@ -111,7 +116,7 @@ def sample_strokes(sketch: Sketch, samples: int = SAMPLES) -> np.ndarray:
     control = np.array([s.points for s in sketch.strokes], dtype=np.float64).reshape(-1, 4, 3)
     t = np.linspace(0.0, 1.0, samples)[:, None]
     u = 1.0 - t
-    basis = np.concatenate((u ** 3, 3 * u * u * t, 3 * u * t * t, t ** 3), axis=1)  # [samples, 4]
+    basis = np.concatenate((u**3, 3 * u * u * t, 3 * u * t * t, t**3), axis=1)  # [samples, 4]
     return np.einsum("tk,skd->std", basis, control)
 
 
@@ -135,7 +140,7 @@ def _within(points: np.ndarray, tol: float) -> np.ndarray:
     bound = (reach2 + 1e-4).astype(np.float32)[None, :] - (mid32 * mid32).sum(axis=1)[None, :]
     rows_per_chunk = max(1, (1 << 22) // mid.shape[0])
     for lo in range(0, flat.shape[0], rows_per_chunk):
-        p, p32 = flat[lo:lo + rows_per_chunk], flat32[lo:lo + rows_per_chunk]
+        p, p32 = flat[lo : lo + rows_per_chunk], flat32[lo : lo + rows_per_chunk]
         # |p - mid|^2 <= reach^2  <=>  |p|^2 - 2 p.mid <= reach^2 - |mid|^2
         rows, segs = np.nonzero((p32 * p32).sum(axis=1)[:, None] - 2.0 * (p32 @ mid32.T) <= bound)
         ap = p[rows] - a[segs]

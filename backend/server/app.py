@@ -10,7 +10,8 @@ sketches and experience libraries live in SQLite under the data dir and survive 
 from __future__ import annotations
 
 import contextlib
-from typing import Any, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -26,12 +27,15 @@ BEARER = "bearer"
 
 def api() -> FastAPI:
     """The routes and error handlers alone (what the OpenAPI schema describes)."""
-    app = FastAPI(title="threedraw backend", version=__version__,
-                  description="Draw 3D sketches as Bezier curves with an LLM. Every route but GET /v1/health needs "
-                              "'Authorization: Bearer TOKEN' (the token file that threedraw serve writes); this "
-                              "page and its schema need none: give the token to Authorize to try the routes.",
-                  # "/v1/jobs/" is not a route: answer the error envelope, not a bare redirect.
-                  redirect_slashes=False)
+    app = FastAPI(
+        title="threedraw backend",
+        version=__version__,
+        description="Draw 3D sketches as Bezier curves with an LLM. Every route but GET /v1/health needs "
+        "'Authorization: Bearer TOKEN' (the token file that threedraw serve writes); this "
+        "page and its schema need none: give the token to Authorize to try the routes.",
+        # "/v1/jobs/" is not a route: answer the error envelope, not a bare redirect.
+        redirect_slashes=False,
+    )
     install_error_handlers(app)
     for r in (server_info, jobs, runs, sketches, libraries):
         app.include_router(r.router)
@@ -43,11 +47,18 @@ def _with_bearer(app: FastAPI) -> dict[str, Any]:
     """The schema, saying every route needs the bearer token but the public ones: the docs page's
     Authorize button then takes the token and sends it with every "Try it out"."""
     if app.openapi_schema is None:
-        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
         schema.setdefault("components", {})["securitySchemes"] = {
-            BEARER: {"type": "http", "scheme": "bearer", "description": "the token from the server's token file"}}
+            BEARER: {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "the token from the server's token file",
+            }
+        }
         schema["security"] = [{BEARER: []}]
-        for (method, path) in PUBLIC:
+        for method, path in PUBLIC:
             operation = schema["paths"].get(path, {}).get(method.lower())
             if operation is not None:
                 operation["security"] = []
@@ -75,6 +86,10 @@ def create_app(state: ServerState, token: str, on_stop: Callable[[], None] = lam
     app = api()
     app.router.lifespan_context = lifespan
     app.state.server = state
-    app.add_middleware(RequestGuard, token=token, host_names=state.settings.host_names(),
-                       max_body_bytes=state.settings.max_body_bytes)
+    app.add_middleware(
+        RequestGuard,
+        token=token,
+        host_names=state.settings.host_names(),
+        max_body_bytes=state.settings.max_body_bytes,
+    )
     return app

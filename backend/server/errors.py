@@ -46,8 +46,9 @@ class ErrorEnvelope(BaseModel):
 class ApiError(Exception):
     """An error answer: raise it from a route."""
 
-    def __init__(self, status: int, code: str, message: str, detail: Any = None,
-                 headers: dict[str, str] | None = None):
+    def __init__(
+        self, status: int, code: str, message: str, detail: Any = None, headers: dict[str, str] | None = None
+    ):
         super().__init__(message)
         self.status = status
         self.code = code
@@ -60,8 +61,9 @@ def envelope(code: str, message: str, detail: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "detail": detail}}
 
 
-def error_response(status: int, code: str, message: str, detail: Any = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, detail: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(envelope(code, message, detail), status_code=status, headers=headers)
 
 
@@ -89,8 +91,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [_problem(e) for e in exc.errors()]
-        named = "; ".join(f"{p['where']}: {p['message']}" if p["where"] else p["message"]
-                          for p in problems[:MAX_MESSAGE_ERRORS])
+        named = "; ".join(
+            f"{p['where']}: {p['message']}" if p["where"] else p["message"]
+            for p in problems[:MAX_MESSAGE_ERRORS]
+        )
         more = len(problems) - MAX_MESSAGE_ERRORS
         message = f"invalid request: {named}" + (f" (and {more} more)" if more > 0 else "")
         return error_response(422, "invalid_request", message, problems[:MAX_VALIDATION_ERRORS])
@@ -105,8 +109,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The traceback goes to the server's log; the client gets no internals.
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error",
-                              "the server hit an unexpected error; the server log has the details")
+        return error_response(
+            500, "internal_error", "the server hit an unexpected error; the server log has the details"
+        )
 
 
 def _problem(err: dict[str, Any]) -> dict[str, str]:

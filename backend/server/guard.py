@@ -15,7 +15,8 @@ Refusals use the same error envelope as every other error.
 from __future__ import annotations
 
 import secrets
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.exceptions import HTTPException
 
@@ -48,9 +49,13 @@ class RequestGuard:
         host = headers.get("host", b"").decode("latin-1")
         if host_name(host) not in self.host_names:
             shown = host[:MAX_SHOWN_HOST] or "(none)"
-            await _refuse(send, 403, "host_not_allowed",
-                          f"requests for host {shown!r} are refused: this server answers only to "
-                          f"{', '.join(sorted(self.host_names))} (protection against DNS rebinding)")
+            await _refuse(
+                send,
+                403,
+                "host_not_allowed",
+                f"requests for host {shown!r} are refused: this server answers only to "
+                f"{', '.join(sorted(self.host_names))} (protection against DNS rebinding)",
+            )
             return
         if (scope["method"], scope["path"]) not in PUBLIC | DOCS:
             problem = self._auth_problem(headers.get("authorization"))
@@ -65,12 +70,16 @@ class RequestGuard:
 
     def _auth_problem(self, header: bytes | None) -> str | None:
         if not header:
-            return ("no access token: send 'Authorization: Bearer TOKEN' with the token from the server's "
-                    "token file (threedraw serve prints where it is)")
+            return (
+                "no access token: send 'Authorization: Bearer TOKEN' with the token from the server's "
+                "token file (threedraw serve prints where it is)"
+            )
         scheme, _, value = header.partition(b" ")
         if scheme.lower() != b"bearer" or not secrets.compare_digest(value.strip(), self._token):
-            return ("wrong access token: the server makes a new token every time it starts; read it again "
-                    "from the server's token file")
+            return (
+                "wrong access token: the server makes a new token every time it starts; read it again "
+                "from the server's token file"
+            )
         return None
 
     def _too_large(self) -> str:
@@ -113,10 +122,19 @@ def _is_port_suffix(rest: str) -> bool:
     return rest == "" or (rest[:1] == ":" and rest[1:].isdigit() and len(rest) <= 6)
 
 
-async def _refuse(send: Send, status: int, code: str, message: str,
-                  extra: tuple[tuple[bytes, bytes], ...] = ()) -> None:
+async def _refuse(
+    send: Send, status: int, code: str, message: str, extra: tuple[tuple[bytes, bytes], ...] = ()
+) -> None:
     body = error_bytes(code, message)
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            *extra]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *extra,
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -70,7 +70,8 @@ class BoundedH11Protocol(H11Protocol):
 
 def bounded_protocol(read_timeout_s: float, max_connections: int) -> type[H11Protocol]:
     """The protocol class with these bounds (uvicorn takes a class, and makes one per connection)."""
-    return type("BoundedH11", (BoundedH11Protocol,),
-                {"read_timeout_s": read_timeout_s, "max_connections": max_connections})
-
-
+    return type(
+        "BoundedH11",
+        (BoundedH11Protocol,),
+        {"read_timeout_s": read_timeout_s, "max_connections": max_connections},
+    )

@@ -57,8 +57,10 @@ class DataDirLock:
             holder = self._file.read(MAX_SHOWN).strip() or "a process that has not said which"
             self._file.close()
             self._file = None
-            raise DataDirBusy(f"the data folder {data_dir} is in use by another threedraw serve ({holder}); "
-                              "stop that one, or start this one with --data-dir ANOTHER_FOLDER")
+            raise DataDirBusy(
+                f"the data folder {data_dir} is in use by another threedraw serve ({holder}); "
+                "stop that one, or start this one with --data-dir ANOTHER_FOLDER"
+            )
         # Who holds it, for the message a second server prints (the lock itself is the OS's).
         self._file.truncate(0)
         self._file.write(f"pid {os.getpid()}{', ' + owner if owner else ''}\n")

@@ -11,7 +11,7 @@ model itself, so the API accepts exactly what the rest of threedraw accepts.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
@@ -35,21 +35,31 @@ MAX_SEED = 2**31 - 1
 _SKETCH_SCHEMA = {
     "type": "object",
     "description": f"A sketch in the canonical JSON ({FORMAT}): cubic Bezier strokes in the cube [-1, 1]^3, "
-                   "Z up, the object's front facing -Y.",
+    "Z up, the object's front facing -Y.",
     "required": ["format", "strokes"],
     "properties": {
         "format": {"const": FORMAT},
         "prompt": {"type": "string", "maxLength": MAX_PROMPT_CHARS},
         "strokes": {
-            "type": "array", "maxItems": MAX_STROKES,
+            "type": "array",
+            "maxItems": MAX_STROKES,
             "items": {
-                "type": "object", "required": ["id", "points"],
+                "type": "object",
+                "required": ["id", "points"],
                 "properties": {
                     "id": {"type": "string", "minLength": 1, "maxLength": 64},
                     "label": {"type": "string", "maxLength": 64},
-                    "points": {"type": "array", "minItems": 4, "maxItems": 4,
-                               "items": {"type": "array", "minItems": 3, "maxItems": 3,
-                                         "items": {"type": "number", "minimum": -1, "maximum": 1}}},
+                    "points": {
+                        "type": "array",
+                        "minItems": 4,
+                        "maxItems": 4,
+                        "items": {
+                            "type": "array",
+                            "minItems": 3,
+                            "maxItems": 3,
+                            "items": {"type": "number", "minimum": -1, "maximum": 1},
+                        },
+                    },
                 },
             },
         },
@@ -70,8 +80,11 @@ def _library_name(value: str) -> str:
 
 
 SketchJSON = Annotated[dict[str, Any], AfterValidator(_canonical_sketch), WithJsonSchema(_SKETCH_SCHEMA)]
-LibraryName = Annotated[str, AfterValidator(_library_name),
-                        Field(description="an experience library's name (letters, digits, '.', '_', '-')")]
+LibraryName = Annotated[
+    str,
+    AfterValidator(_library_name),
+    Field(description="an experience library's name (letters, digits, '.', '_', '-')"),
+]
 Prompt = Annotated[str, Field(min_length=1, max_length=MAX_PROMPT_CHARS, description="what to draw")]
 Lesson = Annotated[str, Field(min_length=1, max_length=MAX_LESSON_CHARS)]
 
@@ -83,16 +96,25 @@ class _Request(BaseModel):
 class ScoringOptions(_Request):
     """How sketches are scored (defaults: the server's --views and --structure-weight, 224 px)."""
 
-    views: int | None = Field(None, ge=1, le=MAX_VIEWS, description="views rendered per sketch (server --max-views)")
-    size: int | None = Field(None, ge=MIN_SIZE, le=MAX_SIZE, description="render size in pixels (server --max-size)")
-    structure_weight: float | None = Field(None, ge=0.0, le=MAX_STRUCTURE_WEIGHT,
-                                           description="reward = CLIP + weight x structure")
+    views: int | None = Field(
+        None, ge=1, le=MAX_VIEWS, description="views rendered per sketch (server --max-views)"
+    )
+    size: int | None = Field(
+        None, ge=MIN_SIZE, le=MAX_SIZE, description="render size in pixels (server --max-size)"
+    )
+    structure_weight: float | None = Field(
+        None, ge=0.0, le=MAX_STRUCTURE_WEIGHT, description="reward = CLIP + weight x structure"
+    )
     preview: bool = Field(False, description="add a PNG contact sheet of the result's best sketch")
 
 
 class LlmOptions(_Request):
-    model: str | None = Field(None, min_length=1, max_length=MAX_MODEL_CHARS,
-                              description="another model of the same OpenAI-compatible API (default: the server's)")
+    model: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_MODEL_CHARS,
+        description="another model of the same OpenAI-compatible API (default: the server's)",
+    )
     max_strokes: int | None = Field(None, ge=1, le=MAX_STROKES)
     max_tokens: int | None = Field(None, ge=1, le=MAX_TOKENS_LIMIT)
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="sampling seed, for reproducible runs")
@@ -104,16 +126,21 @@ class DrawJob(LlmOptions, ScoringOptions):
     kind: Literal["draw"]
     prompt: Prompt
     k: int = Field(DrawConfig.k, ge=1, le=MAX_K, description="candidates to draw")
-    temperature: float | None = Field(DrawConfig.temperature, ge=0.0, le=2.0,
-                                      description=f"default {SAMPLE_TEMPERATURE} when k > 1, else {DRAW_TEMPERATURE}")
-    lessons: list[Lesson] = Field(default_factory=list, max_length=MAX_LESSONS,
-                                  description="experience to draw with (or give library)")
+    temperature: float | None = Field(
+        DrawConfig.temperature,
+        ge=0.0,
+        le=2.0,
+        description=f"default {SAMPLE_TEMPERATURE} when k > 1, else {DRAW_TEMPERATURE}",
+    )
+    lessons: list[Lesson] = Field(
+        default_factory=list, max_length=MAX_LESSONS, description="experience to draw with (or give library)"
+    )
     library: LibraryName | None = Field(None, description="draw with the lessons of this library's head")
     sketch: SketchJSON | None = Field(None, description="an existing sketch to refine in this one call")
     repair: bool = Field(DrawConfig.repair, description=REPAIR_HELP)
 
     @model_validator(mode="after")
-    def _one_source(self) -> "DrawJob":
+    def _one_source(self) -> DrawJob:
         if self.lessons and self.library:
             raise ValueError("give lessons or library, not both")
         return self
@@ -127,7 +154,7 @@ class ScoreJob(ScoringOptions):
     prompt: Prompt | None = Field(None, description="default: each sketch's own prompt")
 
     @model_validator(mode="after")
-    def _has_prompt(self) -> "ScoreJob":
+    def _has_prompt(self) -> ScoreJob:
         if self.prompt is None:
             for i, s in enumerate(self.sketches):
                 if not s["prompt"].strip():
@@ -141,8 +168,12 @@ class RenderJob(_Request):
     kind: Literal["render"]
     sketch: SketchJSON
     views: int | None = Field(None, ge=1, le=MAX_VIEWS, description="default: the server's --views")
-    size: int | None = Field(None, ge=MIN_SIZE, le=MAX_SIZE,
-                             description="image side in pixels (default: 224, or the server's --max-size)")
+    size: int | None = Field(
+        None,
+        ge=MIN_SIZE,
+        le=MAX_SIZE,
+        description="image side in pixels (default: 224, or the server's --max-size)",
+    )
     azimuth: float = Field(0.0, ge=-360.0, le=360.0, description="degrees of the first view; 0 = front")
 
 
@@ -163,7 +194,7 @@ class RefineJob(LlmOptions, ScoringOptions):
     repair: bool = Field(DrawConfig.repair, description=REPAIR_HELP)
 
     @model_validator(mode="after")
-    def _sources(self) -> "RefineJob":
+    def _sources(self) -> RefineJob:
         if self.library and self.lessons is not None:
             raise ValueError("give library or lessons, not both")
         if self.commit and not self.library:
@@ -178,7 +209,8 @@ class LearnJob(LlmOptions, ScoringOptions):
     library: LibraryName | None = Field(None, description="the library to learn into (created when missing)")
     prompts: list[Prompt] | None = Field(None, min_length=1, max_length=MAX_LEARN_PROMPTS)
     prompt_set: Literal[tuple(BUILTIN_SETS)] | None = Field(  # type: ignore[valid-type]
-        None, description="a built-in prompt set instead of prompts")
+        None, description="a built-in prompt set instead of prompts"
+    )
     validation: list[Prompt] | None = Field(None, min_length=1, max_length=MAX_LEARN_PROMPTS)
     epochs: int = Field(LearnConfig.epochs, ge=1, le=MAX_EPOCHS)
     k: int = Field(LearnConfig.k, ge=2, le=MAX_K)
@@ -188,18 +220,36 @@ class LearnJob(LlmOptions, ScoringOptions):
     pairing: Literal[PAIRINGS] = LearnConfig.pairing  # type: ignore[valid-type]
     keep_best: bool = LearnConfig.keep_best
     judge_images: bool = Field(LearnConfig.judge_images, description=JUDGE_IMAGES)
-    batch: int = Field(LearnConfig.batch, ge=1, le=MAX_LEARN_PROMPTS,
-                       description="prompts drawn and judged at once against the same library version (1: sequential)")
+    batch: int = Field(
+        LearnConfig.batch,
+        ge=1,
+        le=MAX_LEARN_PROMPTS,
+        description="prompts drawn and judged at once against the same library version (1: sequential)",
+    )
     cap: int | None = Field(None, ge=1, le=MAX_CAP)
-    resume: str | None = Field(None, min_length=1, max_length=64,
-                               description="the run id of a stopped run to go on with (then give nothing else)")
+    resume: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="the run id of a stopped run to go on with (then give nothing else)",
+    )
     allow_concurrent: bool = Field(False, description="start even while another run learns this library")
 
     @model_validator(mode="after")
-    def _start_or_resume(self) -> "LearnJob":
-        starting = [n for n in ("library", "prompts", "prompt_set", "validation", "cap", "judge_images",
-                                "allow_concurrent")
-                    if getattr(self, n)] + [n for n in ("batch",) if n in self.model_fields_set]
+    def _start_or_resume(self) -> LearnJob:
+        starting = [
+            n
+            for n in (
+                "library",
+                "prompts",
+                "prompt_set",
+                "validation",
+                "cap",
+                "judge_images",
+                "allow_concurrent",
+            )
+            if getattr(self, n)
+        ] + [n for n in ("batch",) if n in self.model_fields_set]
         if self.resume:
             if starting:
                 raise ValueError(f"resume goes on with a run as it was started; drop {', '.join(starting)}")
@@ -211,7 +261,7 @@ class LearnJob(LlmOptions, ScoringOptions):
         return self
 
 
-JobRequest = Annotated[Union[DrawJob, ScoreJob, RenderJob, RefineJob, LearnJob], Field(discriminator="kind")]
+JobRequest = Annotated[DrawJob | ScoreJob | RenderJob | RefineJob | LearnJob, Field(discriminator="kind")]
 KINDS = ("draw", "score", "render", "refine", "learn")
 
 
@@ -222,7 +272,9 @@ class Health(BaseModel):
 
 
 class Progress(BaseModel):
-    phase: str = Field(description="queued, starting, draw, score, judge, update, validate, epoch, render, done")
+    phase: str = Field(
+        description="queued, starting, draw, score, judge, update, validate, epoch, render, done"
+    )
     epoch: int | None = None
     step: int | None = Field(None, description="finished units of work, out of total")
     total: int | None = None
@@ -246,8 +298,11 @@ class JobSummary(BaseModel):
     finished_at: str | None
     progress: Progress
     error: JobError | None
-    run_id: str | None = Field(None, description="learn: the learning run, recorded as soon as it exists "
-                                                 "(GET /v1/runs/{run_id}; POST /v1/runs/{run_id}/resume)")
+    run_id: str | None = Field(
+        None,
+        description="learn: the learning run, recorded as soon as it exists "
+        "(GET /v1/runs/{run_id}; POST /v1/runs/{run_id}/resume)",
+    )
 
 
 class _Result(BaseModel):
@@ -269,8 +324,9 @@ class SketchItem(_Result):
 
     id: str
     sketch: dict[str, Any] = Field(description=f"the canonical sketch JSON ({FORMAT})")
-    score: dict[str, Any] | None = Field(description="clip_mean, clip_per_view, structure {total, terms, "
-                                                     "details}, reward")
+    score: dict[str, Any] | None = Field(
+        description="clip_mean, clip_per_view, structure {total, terms, details}, reward"
+    )
 
 
 class DrawResult(_Result):
@@ -280,8 +336,9 @@ class DrawResult(_Result):
     provider: str
     model: str
     sketches: list[SketchItem]
-    candidates: list[dict[str, Any]] = Field(description="each candidate: index, ok, error, problems, repaired, "
-                                                         "usage, latency_s")
+    candidates: list[dict[str, Any]] = Field(
+        description="each candidate: index, ok, error, problems, repaired, usage, latency_s"
+    )
     usage: dict[str, Any]
 
 
@@ -310,7 +367,9 @@ class RefineResult(_Result):
     learned: list[dict[str, Any]]
     library: str | None
     version: int | None
-    rounds: list[dict[str, Any]] = Field(description="each round: rewards, best_reward, pair, skipped, events")
+    rounds: list[dict[str, Any]] = Field(
+        description="each round: rewards, best_reward, pair, skipped, events"
+    )
     usage: dict[str, Any]
     calls: int
 
@@ -330,7 +389,8 @@ class LearnResult(_Result):
 class Job(JobSummary):
     request: dict[str, Any] = Field(description="the request as accepted (defaults filled in)")
     result: DrawResult | ScoreResult | RenderResult | RefineResult | LearnResult | None = Field(
-        None, description="when succeeded: the result of the job's kind")
+        None, description="when succeeded: the result of the job's kind"
+    )
 
 
 class LiveStroke(BaseModel):
@@ -339,9 +399,11 @@ class LiveStroke(BaseModel):
     candidate: int = Field(description="the candidate's index in its round, from 0")
     seq: int = Field(description="1, 2, ... in the order the job received its strokes")
     stroke: dict[str, Any] = Field(description='{"id", "points" (4 of [x, y, z]), "label" (when given)}')
-    reply: int = Field(description="the candidate's reply within the job, from 1: a stroke with a higher reply "
-                                   "than the candidate's last starts that candidate over (a retried stream, "
-                                   "or the next refine round)")
+    reply: int = Field(
+        description="the candidate's reply within the job, from 1: a stroke with a higher reply "
+        "than the candidate's last starts that candidate over (a retried stream, "
+        "or the next refine round)"
+    )
 
 
 class JobStrokes(Job):

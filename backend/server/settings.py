@@ -64,8 +64,10 @@ class ServerSettings:
         if model is not None:
             if self.provider_kind == "local":
                 # A file path from an HTTP request must never choose what the server loads.
-                raise ValueError("model: the local provider's model is chosen when the server starts, "
-                                 "not per job (start it with --model PATH)")
+                raise ValueError(
+                    "model: the local provider's model is chosen when the server starts, "
+                    "not per job (start it with --model PATH)"
+                )
             options = dataclasses.replace(options, model=model)
         return provider_from_config(options)
 

@@ -47,8 +47,10 @@ def folder_warnings(path: Path) -> list[str]:
     except OSError:
         return []
     if mode & 0o022 and not mode & stat.S_ISVTX:  # in a sticky folder (/tmp) no one can swap others' files
-        return [f"other users can write to the token's folder {path.parent.name}/ (mode {stat.S_IMODE(mode):o}): "
-                "they could replace the token file; run chmod go-w on that folder"]
+        return [
+            f"other users can write to the token's folder {path.parent.name}/ (mode {stat.S_IMODE(mode):o}): "
+            "they could replace the token file; run chmod go-w on that folder"
+        ]
     return []
 
 

@@ -28,9 +28,10 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterable
+from typing import Any
 
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 # A hung reply still ends eventually, so a forgotten server cannot pin a thread forever.
@@ -54,20 +55,20 @@ class Reply:
     stall_after: int | None = None  # streamed: go silent after this many characters
 
     @classmethod
-    def completion(cls, text: str, **kw: Any) -> "Reply":
+    def completion(cls, text: str, **kw: Any) -> Reply:
         return cls(text=text, **kw)
 
     @classmethod
-    def error(cls, status: int, message: str = "scripted error", **kw: Any) -> "Reply":
+    def error(cls, status: int, message: str = "scripted error", **kw: Any) -> Reply:
         body = json.dumps({"error": {"message": message, "type": "scripted"}}).encode()
         return cls(status=status, body=body, **kw)
 
     @classmethod
-    def hanging(cls) -> "Reply":
+    def hanging(cls) -> Reply:
         return cls(hang=True)
 
     @classmethod
-    def cut_off(cls, text: str = "a reply that never arrives whole") -> "Reply":
+    def cut_off(cls, text: str = "a reply that never arrives whole") -> Reply:
         return cls(text=text, cut=True)
 
 
@@ -88,7 +89,9 @@ class RecordedRequest:
         for m in reversed(self.messages):
             if m.get("role") == "user":
                 c = m.get("content")
-                return c if isinstance(c, str) else " ".join(p.get("text", "") for p in c if isinstance(p, dict))
+                return (
+                    c if isinstance(c, str) else " ".join(p.get("text", "") for p in c if isinstance(p, dict))
+                )
         return ""
 
 
@@ -129,11 +132,14 @@ class ScriptedServer:
         """What an OpenAI client takes as base URL (``http://127.0.0.1:PORT/v1``)."""
         return f"http://127.0.0.1:{self.port}{self.path_prefix}"
 
-    def start(self) -> "ScriptedServer":
+    def start(self) -> ScriptedServer:
         if self._thread is None:
             # A short poll interval makes close() quick (shutdown waits for one poll).
             self._thread = threading.Thread(
-                target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="scripted-llm", daemon=True
+                target=self._httpd.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="scripted-llm",
+                daemon=True,
             )
             self._thread.start()
         return self
@@ -146,7 +152,7 @@ class ScriptedServer:
             self._thread = None
         self._httpd.server_close()
 
-    def __enter__(self) -> "ScriptedServer":
+    def __enter__(self) -> ScriptedServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -200,7 +206,11 @@ def completion_body(
             "created": int(time.time()),
             "model": model,
             "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish_reason}
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": finish_reason,
+                }
             ],
             "usage": {"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct},
         }
@@ -242,8 +252,12 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 return
             model = body.get("model", "scripted") if isinstance(body, dict) else "scripted"
             prompt_chars = sum(len(str(m.get("content", ""))) for m in req.messages if isinstance(m, dict))
-            data = reply.body if reply.body is not None else completion_body(
-                reply.text or "", str(model), reply.finish_reason, reply.usage, prompt_chars
+            data = (
+                reply.body
+                if reply.body is not None
+                else completion_body(
+                    reply.text or "", str(model), reply.finish_reason, reply.usage, prompt_chars
+                )
             )
             streamed = server.streaming and isinstance(body, dict) and body.get("stream") is True
             if streamed and reply.body is None and reply.status == 200:
@@ -282,8 +296,13 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             if reply.cut:
                 return  # the stream ends without its last chunk: a cut reply
             self._event({"choices": [{"index": 0, "delta": {}, "finish_reason": reply.finish_reason}]}, model)
-            self._event({"choices": [], "usage": {"prompt_tokens": pt, "completion_tokens": ct,
-                                                  "total_tokens": pt + ct}}, model)
+            self._event(
+                {
+                    "choices": [],
+                    "usage": {"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct},
+                },
+                model,
+            )
             self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()
 
@@ -292,7 +311,9 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(b"data: " + json.dumps(data).encode() + b"\n\n")
             self.wfile.flush()
 
-        def _send(self, status: int, data: bytes, headers: dict[str, str] | None = None, cut: bool = False) -> None:
+        def _send(
+            self, status: int, data: bytes, headers: dict[str, str] | None = None, cut: bool = False
+        ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))

@@ -36,7 +36,9 @@ class BackendError(Exception):
     """What went wrong talking to the backend, as one line; ``code`` is the server's error code
     (or the client's own: not_running, no_token, token_rejected, timeout, bad_response)."""
 
-    def __init__(self, message: str, code: str = "backend_error", status: int | None = None, detail: Any = None):
+    def __init__(
+        self, message: str, code: str = "backend_error", status: int | None = None, detail: Any = None
+    ):
         super().__init__(message)
         self.message = message
         self.code = code
@@ -45,15 +47,21 @@ class BackendError(Exception):
 
 
 class BackendClient:
-    def __init__(self, url: str = DEFAULT_URL, token_file: str | os.PathLike[str] | None = None,
-                 timeout: float = TIMEOUT_S):
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        token_file: str | os.PathLike[str] | None = None,
+        timeout: float = TIMEOUT_S,
+    ):
         self.url = (url or DEFAULT_URL).strip().rstrip("/")
         if self.url.endswith(API):  # "http://host:port/v1" as threedraw serve prints it
             self.url = self.url[: -len(API)]
         parts = urllib.parse.urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise BackendError(f"backend URL {url!r} is not an http:// address (set it in the add-on's preferences)",
-                               "bad_url")
+            raise BackendError(
+                f"backend URL {url!r} is not an http:// address (set it in the add-on's preferences)",
+                "bad_url",
+            )
         given = Path(token_file).expanduser() if token_file else None
         # The preference's default names the default port's file; a server on another port
         # writes its own (token-PORT), found from the URL.
@@ -96,7 +104,9 @@ class BackendClient:
         return self.request("GET", f"/libraries/{_q(name)}/export")
 
     # -- one request ----------------------------------------------------------
-    def request(self, method: str, path: str, body: dict[str, Any] | None = None, auth: bool = True) -> dict[str, Any]:
+    def request(
+        self, method: str, path: str, body: dict[str, Any] | None = None, auth: bool = True
+    ) -> dict[str, Any]:
         """One JSON request; the decoded JSON object, or BackendError."""
         data = None if body is None else json.dumps(body).encode("utf-8")
         try:
@@ -109,10 +119,13 @@ class BackendClient:
             return self._send(method, path, data, self._token())
         except BackendError as e:
             if e.status == 401:
-                raise BackendError(f"token rejected: the backend was restarted or uses another token file; the token "
-                                   f"is re-read from {self.token_file.name} in {self.token_file.parent} (set token_file "
-                                   f"in the add-on's preferences to the file `threedraw serve` names)",
-                                   "token_rejected", 401) from None
+                raise BackendError(
+                    f"token rejected: the backend was restarted or uses another token file; the token "
+                    f"is re-read from {self.token_file.name} in {self.token_file.parent} (set token_file "
+                    f"in the add-on's preferences to the file `threedraw serve` names)",
+                    "token_rejected",
+                    401,
+                ) from None
             raise
 
     def _token(self) -> str:
@@ -121,8 +134,10 @@ class BackendClient:
             with open(path, "rb") as f:
                 raw = f.read(MAX_TOKEN_BYTES + 1)
         except FileNotFoundError:
-            raise BackendError(f"no token file {path.name} in {path.parent}: the backend is not running there; "
-                               f"{START_HINT}", "no_token") from None
+            raise BackendError(
+                f"no token file {path.name} in {path.parent}: the backend is not running there; {START_HINT}",
+                "no_token",
+            ) from None
         except OSError as e:
             raise BackendError(f"cannot read the token file {path}: {e.strerror or e}", "no_token") from None
         token = raw.decode("ascii", "replace").strip()
@@ -148,29 +163,41 @@ class BackendClient:
             if isinstance(reason, (socket.timeout, TimeoutError)):
                 raise self._timeout() from None
             if isinstance(reason, ConnectionRefusedError) or "refused" in str(reason).lower():
-                raise BackendError(f"backend not running at {self.url}: {START_HINT}", "not_running") from None
-            raise BackendError(f"cannot reach the backend at {self.url}: {getattr(reason, 'strerror', None) or reason}",
-                               "not_running") from None
-        except (socket.timeout, TimeoutError):
+                raise BackendError(
+                    f"backend not running at {self.url}: {START_HINT}", "not_running"
+                ) from None
+            raise BackendError(
+                f"cannot reach the backend at {self.url}: {getattr(reason, 'strerror', None) or reason}",
+                "not_running",
+            ) from None
+        except TimeoutError:
             raise self._timeout() from None
         except (ConnectionError, OSError) as e:  # reset mid-answer: the server stopped
-            raise BackendError(f"the backend at {self.url} dropped the connection ({e.strerror or e}); "
-                               f"is it still running?", "not_running") from None
+            raise BackendError(
+                f"the backend at {self.url} dropped the connection ({e.strerror or e}); is it still running?",
+                "not_running",
+            ) from None
 
     def _timeout(self) -> BackendError:
         return BackendError(f"the backend at {self.url} did not answer within {self.timeout:g} s", "timeout")
 
     def _decode(self, raw: bytes, status: int) -> dict[str, Any]:
         if len(raw) > MAX_RESPONSE_BYTES:
-            raise BackendError(f"the backend's answer is larger than {MAX_RESPONSE_BYTES >> 20} MiB", "bad_response",
-                               status)
+            raise BackendError(
+                f"the backend's answer is larger than {MAX_RESPONSE_BYTES >> 20} MiB", "bad_response", status
+            )
         try:
             body = json.loads(raw)
         except ValueError:
-            raise BackendError(f"{self.url} answered {status} with something that is not JSON: is it a threedraw "
-                               f"backend?", "bad_response", status) from None
+            raise BackendError(
+                f"{self.url} answered {status} with something that is not JSON: is it a threedraw backend?",
+                "bad_response",
+                status,
+            ) from None
         if not isinstance(body, dict):
-            raise BackendError(f"{self.url} answered {status} with JSON that is not an object", "bad_response", status)
+            raise BackendError(
+                f"{self.url} answered {status} with JSON that is not an object", "bad_response", status
+            )
         return body
 
     def _envelope(self, raw: bytes, status: int) -> BackendError:
@@ -181,7 +208,9 @@ class BackendClient:
             return BackendError(f"backend: {message}", code, status, err.get("detail"))
         except (ValueError, KeyError, TypeError):
             text = " ".join(raw[:200].decode("utf-8", "replace").split())
-            return BackendError(f"{self.url} answered HTTP {status}: {text or 'no body'}", "bad_response", status)
+            return BackendError(
+                f"{self.url} answered HTTP {status}: {text or 'no body'}", "bad_response", status
+            )
 
 
 def _q(part: str) -> str:

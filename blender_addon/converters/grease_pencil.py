@@ -5,7 +5,8 @@ bpy.data.grease_pencils from 5.0 on."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import bpy
 from mathutils import Vector

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import bpy
 
@@ -10,8 +10,13 @@ TUBE_RESOLUTION = 2  # bevel rings: 2 gives 8 sides
 CURVE_RESOLUTION = 12
 
 
-def build(name: str, objects: Sequence[bpy.types.Object], radius: float,
-          collection: bpy.types.Collection, depsgraph: bpy.types.Depsgraph) -> bpy.types.Object:
+def build(
+    name: str,
+    objects: Sequence[bpy.types.Object],
+    radius: float,
+    collection: bpy.types.Collection,
+    depsgraph: bpy.types.Depsgraph,
+) -> bpy.types.Object:
     """Evaluate copies of the curves with a bevel of ``radius``, join them into one mesh object."""
     import bmesh
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..client import BackendClient, BackendError
 from ..shared.sketch import FORMAT, MAX_STROKES, Sketch, SketchError, Stroke
@@ -25,9 +26,18 @@ from ..shared.sketch import FORMAT, MAX_STROKES, Sketch, SketchError, Stroke
 POLL_S = 0.25
 MAX_EVENTS = 64  # progress beyond this is dropped (the next poll carries the latest anyway)
 FINISHED = ("succeeded", "failed", "cancelled")
-PHASE_TEXT = {"queued": "queued", "starting": "starting", "draw": "drawing", "score": "scoring",
-              "judge": "judging", "update": "updating lessons", "validate": "validating", "epoch": "epoch",
-              "render": "rendering", "done": "finishing"}
+PHASE_TEXT = {
+    "queued": "queued",
+    "starting": "starting",
+    "draw": "drawing",
+    "score": "scoring",
+    "judge": "judging",
+    "update": "updating lessons",
+    "validate": "validating",
+    "epoch": "epoch",
+    "render": "rendering",
+    "done": "finishing",
+}
 MAX_POLL_ERRORS = 8  # consecutive failed polls before giving up on following
 MAX_LIVE_PENDING = 16 * MAX_STROKES  # the backend keeps no more per job either
 
@@ -69,8 +79,14 @@ def progress_text(job: dict[str, Any]) -> tuple[str, float]:
 
 
 class JobFollower:
-    def __init__(self, client: BackendClient, request: dict[str, Any],
-                 prepare: Callable[[dict[str, Any]], Any], poll_s: float = POLL_S, live: bool = False):
+    def __init__(
+        self,
+        client: BackendClient,
+        request: dict[str, Any],
+        prepare: Callable[[dict[str, Any]], Any],
+        poll_s: float = POLL_S,
+        live: bool = False,
+    ):
         self.client = client
         self.request = request
         self.prepare = prepare
@@ -83,9 +99,11 @@ class JobFollower:
         self._strokes_lock = threading.Lock()
         self._cancel = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"threedraw-{request.get('kind', 'job')}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"threedraw-{request.get('kind', 'job')}", daemon=True
+        )
 
-    def start(self) -> "JobFollower":
+    def start(self) -> JobFollower:
         self._thread.start()
         return self
 

@@ -13,9 +13,9 @@ so far as an ordinary sketch.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Iterable
 
 import bpy
 
@@ -112,7 +112,9 @@ class LiveView:
 
     def _object(self, c: _Candidate) -> bpy.types.Object | None:
         obj = bpy.data.objects.get(c.object_name) if c.object_name else None
-        ours = obj is not None and obj.get(ids.PROP_LIVE) == self.token and isinstance(obj.data, bpy.types.Curve)
+        ours = (
+            obj is not None and obj.get(ids.PROP_LIVE) == self.token and isinstance(obj.data, bpy.types.Curve)
+        )
         return obj if ours else None
 
     def _collection(self, scene: bpy.types.Scene) -> bpy.types.Collection:

@@ -18,8 +18,9 @@ import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import bpy
 from bpy.app.handlers import persistent
@@ -74,8 +75,14 @@ def any_active() -> Active | None:
     return next(iter(_active.values()), None)
 
 
-def start(scene: bpy.types.Scene, kind: str, label: str, follower: JobFollower, apply: Apply,
-          live: LiveView | None = None) -> Active:
+def start(
+    scene: bpy.types.Scene,
+    kind: str,
+    label: str,
+    follower: JobFollower,
+    apply: Apply,
+    live: LiveView | None = None,
+) -> Active:
     """Follow a job for ``scene`` (the caller checked that none runs there); with ``live`` (and a
     live follower) its strokes appear while they are written."""
     act = Active(scene.name, kind, label, follower, apply, live=live)
@@ -109,8 +116,14 @@ def run_blocking(act: Active, timeout: float | None = None) -> Outcome:
         wait_for(act.follower, lambda ev: _handle(act, ev), CANCEL_WAIT_S)
     if act.outcome is None:  # timed out, or the worker ended without a last word
         act.follower.stop()
-        _finish(act, ("ERROR", f"{act.label}: stopped waiting before the job ended (job {act.follower.job_id} "
-                               f"may still run on the backend)"))
+        _finish(
+            act,
+            (
+                "ERROR",
+                f"{act.label}: stopped waiting before the job ended (job {act.follower.job_id} "
+                f"may still run on the backend)",
+            ),
+        )
     with _lock:
         idle = not _active and _pending_calls == 0
     if idle and bpy.app.timers.is_registered(tick):  # no tick ran to remove it (background mode)
@@ -224,8 +237,14 @@ def _handle(act: Active, event: Event) -> bool:
     if event.kind == "done":
         _end_live(act, scene, keep=False)  # in this tick, so that it and the result are one undo step
         if scene is None:
-            _finish(act, ("ERROR", f"{act.label}: the scene {act.scene!r} is gone; the result stays on the backend "
-                                   f"(job {event.job_id})"))
+            _finish(
+                act,
+                (
+                    "ERROR",
+                    f"{act.label}: the scene {act.scene!r} is gone; the result stays on the backend "
+                    f"(job {event.job_id})",
+                ),
+            )
             return True
         try:
             message = act.apply(scene, event.payload)

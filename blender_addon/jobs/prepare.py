@@ -22,7 +22,9 @@ _folder: list[Path] = []  # this session's own temporary folder, made on first u
 class SketchResult:
     job_id: str
     prompt: str
-    sketches: list[tuple[Sketch, dict[str, Any] | None, str]]  # (sketch, score, backend sketch id), best first
+    sketches: list[
+        tuple[Sketch, dict[str, Any] | None, str]
+    ]  # (sketch, score, backend sketch id), best first
     problems: list[str] = field(default_factory=list)
     repaired: str = ""  # what the backend's repair changed in the best sketch ("snapped 3 joints")
 
@@ -44,7 +46,9 @@ def sketches(job: dict[str, Any]) -> SketchResult:
         except (SketchError, KeyError, TypeError) as e:
             problems.append(f"sketch {i + 1} of the result: {e}")
     if not out:
-        raise SketchError("the job finished without a usable sketch" + (f" ({problems[0]})" if problems else ""))
+        raise SketchError(
+            "the job finished without a usable sketch" + (f" ({problems[0]})" if problems else "")
+        )
     prompt = str(result.get("prompt") or (job.get("request") or {}).get("prompt") or out[0][0].prompt)
     try:
         changes = [Change.from_dict(r) for r in (result["sketches"][0].get("repairs") or [])]

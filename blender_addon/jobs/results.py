@@ -4,8 +4,9 @@ prompt, scores as custom properties where the panel reads them."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from types import SimpleNamespace
-from typing import Any, Sequence
+from typing import Any
 
 import bpy
 
@@ -17,7 +18,9 @@ from .prepare import ScoreResult, SketchResult
 score_previews: dict[str, str] = {}
 
 
-def _tag(coll: bpy.types.Collection, job_id: str, sketch_id: str, score: dict[str, Any] | None, rank: int) -> None:
+def _tag(
+    coll: bpy.types.Collection, job_id: str, sketch_id: str, score: dict[str, Any] | None, rank: int
+) -> None:
     coll[ids.PROP_JOB] = job_id
     coll[ids.PROP_SKETCH_ID] = sketch_id
     coll[ids.PROP_RANK] = rank

@@ -63,7 +63,8 @@ def describe_backend() -> str:
     prov, clip = info.get("provider") or {}, info.get("clip") or {}
     version = (info.get("versions") or {}).get("threedraw", "?")
     clip_name = clip.get("model") or clip.get("pretrained") or "none"
-    return f"threedraw {version}, LLM {prov.get('kind', '?')} {prov.get('model') or ''}, CLIP {clip_name} ({clip.get('state', '?')})"
+    llm = f"LLM {prov.get('kind', '?')} {prov.get('model') or ''}"
+    return f"threedraw {version}, {llm}, CLIP {clip_name} ({clip.get('state', '?')})"
 
 
 class _AskBackend(bpy.types.Operator):
@@ -119,15 +120,19 @@ def _wait_healthy(client: BackendClient, proc: subprocess.Popen[bytes], log: Pat
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             tail = " ".join(log.read_text(errors="replace")[-LOG_TAIL_CHARS:].split())
-            raise BackendError(f"the backend exited with status {proc.returncode}: {tail or 'no output'} "
-                               f"(log: {log})", "start_failed")
+            raise BackendError(
+                f"the backend exited with status {proc.returncode}: {tail or 'no output'} (log: {log})",
+                "start_failed",
+            )
         try:
             client.health()
             client.info()  # the token file is written too
             return f"backend started at {client.url} (log: {log})"
         except BackendError:
             time.sleep(0.2)
-    raise BackendError(f"the backend did not answer at {client.url} within {timeout:g} s (log: {log})", "timeout")
+    raise BackendError(
+        f"the backend did not answer at {client.url} within {timeout:g} s (log: {log})", "timeout"
+    )
 
 
 def _start(client: BackendClient, args: list[str], log: Path) -> tuple[str, int | None]:
@@ -142,13 +147,19 @@ def _start(client: BackendClient, args: list[str], log: Path) -> tuple[str, int 
     try:
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "ab") as out:
-            proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    start_new_session=True)  # detached: it outlives Blender
+            proc = subprocess.Popen(
+                args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )  # detached: it outlives Blender
     except FileNotFoundError:
-        raise BackendError(f"cannot start the backend: {args[0]!r} is not on PATH; set Backend Command in the "
-                           f"add-on's preferences to its full path", "start_failed") from None
+        raise BackendError(
+            f"cannot start the backend: {args[0]!r} is not on PATH; set Backend Command in the "
+            f"add-on's preferences to its full path",
+            "start_failed",
+        ) from None
     except OSError as e:
-        raise BackendError(f"cannot start the backend ({args[0]}): {e.strerror or e}", "start_failed") from None
+        raise BackendError(
+            f"cannot start the backend ({args[0]}): {e.strerror or e}", "start_failed"
+        ) from None
     return _wait_healthy(client, proc, log, START_WAIT_S), proc.pid
 
 
@@ -245,8 +256,11 @@ class THREEDRAW_OT_load_lessons(_LibraryOperator):
         name = _library_name(context)
         assert name is not None
         wm = context.window_manager
-        return self.run(context, lambda c: c.library(name),
-                        lambda lib: _show_lessons(bpy.context, name, lib) if wm is not None else None)
+        return self.run(
+            context,
+            lambda c: c.library(name),
+            lambda lib: _show_lessons(bpy.context, name, lib) if wm is not None else None,
+        )
 
 
 class THREEDRAW_OT_delete_lesson(_LibraryOperator):
@@ -255,7 +269,7 @@ class THREEDRAW_OT_delete_lesson(_LibraryOperator):
     bl_idname = ids.OP_DELETE_LESSON
     bl_label = "Delete Lesson"
 
-    lesson_id: StringProperty(name="Lesson", description="Its id (default: the one chosen in the list)")  # type: ignore[valid-type]
+    lesson_id: StringProperty(name="Lesson", description="Its id (default: the one chosen in the list)")
 
     def execute(self, context: bpy.types.Context) -> Result:
         sess = properties.session(context)
@@ -266,8 +280,11 @@ class THREEDRAW_OT_delete_lesson(_LibraryOperator):
         if not name or not lesson_id:
             self.report({"ERROR"}, "choose a lesson in the list first")
             return {"CANCELLED"}
-        result = self.run(context, lambda c: (c.delete_lesson(name, lesson_id), c.library(name))[1],
-                          lambda lib: _show_lessons(bpy.context, name, lib))
+        result = self.run(
+            context,
+            lambda c: (c.delete_lesson(name, lesson_id), c.library(name))[1],
+            lambda lib: _show_lessons(bpy.context, name, lib),
+        )
         if result == {"FINISHED"} and bpy.app.background:
             self.report({"INFO"}, f"deleted lesson {lesson_id} from library {name}")
         return result
@@ -283,7 +300,7 @@ class THREEDRAW_OT_export_library(_LibraryOperator, ExportHelper):  # type: igno
         filepath: str
 
     filename_ext = ".json"
-    filter_glob: StringProperty(default="*.json", options={"HIDDEN"})  # type: ignore[valid-type]
+    filter_glob: StringProperty(default="*.json", options={"HIDDEN"})
 
     def execute(self, context: bpy.types.Context) -> Result:
         name = _library_name(context)
@@ -305,5 +322,11 @@ class THREEDRAW_OT_export_library(_LibraryOperator, ExportHelper):  # type: igno
         return result
 
 
-CLASSES = (THREEDRAW_OT_test_connection, THREEDRAW_OT_refresh, THREEDRAW_OT_start_backend,
-           THREEDRAW_OT_load_lessons, THREEDRAW_OT_delete_lesson, THREEDRAW_OT_export_library)
+CLASSES = (
+    THREEDRAW_OT_test_connection,
+    THREEDRAW_OT_refresh,
+    THREEDRAW_OT_start_backend,
+    THREEDRAW_OT_load_lessons,
+    THREEDRAW_OT_delete_lesson,
+    THREEDRAW_OT_export_library,
+)

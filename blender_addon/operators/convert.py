@@ -43,8 +43,14 @@ class THREEDRAW_OT_to_mesh(_ConvertOperator):
     bl_idname = ids.OP_TO_MESH
     bl_label = "To Mesh"
 
-    radius: FloatProperty(name="Radius", description="Tube radius, in scene units",  # type: ignore[valid-type]
-                          default=0.01, min=0.0005, max=0.5, precision=4)
+    radius: FloatProperty(
+        name="Radius",
+        description="Tube radius, in scene units",
+        default=0.01,
+        min=0.0005,
+        max=0.5,
+        precision=4,
+    )
 
     def execute(self, context: bpy.types.Context) -> Result:
         curves = selected_curves(context)

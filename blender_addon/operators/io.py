@@ -16,6 +16,7 @@ from ..shared.parser import ParseError, parse
 from ..shared.sketch import MAX_FILE_BYTES, SketchError
 from .common import Result
 
+
 # The stubs disagree with themselves on invoke()'s return type; Blender does not.
 class THREEDRAW_OT_import_sketch(bpy.types.Operator, ImportHelper):  # type: ignore[misc]
     """Import a threedraw sketch (canonical JSON, or a raw LLM response) as Bezier curves"""
@@ -28,7 +29,7 @@ class THREEDRAW_OT_import_sketch(bpy.types.Operator, ImportHelper):  # type: ign
         filepath: str  # declared by ImportHelper at registration
 
     filename_ext = ".json"
-    filter_glob: StringProperty(default="*.json;*.txt", options={"HIDDEN"})  # type: ignore[valid-type]
+    filter_glob: StringProperty(default="*.json;*.txt", options={"HIDDEN"})
 
     def execute(self, context: bpy.types.Context) -> Result:
         path = Path(self.filepath)
@@ -60,8 +61,8 @@ class THREEDRAW_OT_export_sketch(bpy.types.Operator, ExportHelper):  # type: ign
         filepath: str  # declared by ExportHelper at registration
 
     filename_ext = ".json"
-    filter_glob: StringProperty(default="*.json", options={"HIDDEN"})  # type: ignore[valid-type]
-    prompt: StringProperty(  # type: ignore[valid-type]
+    filter_glob: StringProperty(default="*.json", options={"HIDDEN"})
+    prompt: StringProperty(
         name="Prompt", description="What the sketch shows (default: the prompt it was drawn from)", default=""
     )
 

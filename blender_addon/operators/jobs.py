@@ -1,13 +1,15 @@
 """Draw, Refine, Score and Cancel: each job runs on the backend and is followed by the poller.
 
 With a UI the operators return at once (invoke adds Esc handling); in background mode (or with
-``wait=True``; ``wait=False`` lets a background script follow the job itself) they block until the job ends and return {'FINISHED'}, or {'CANCELLED'} with the
-reason as one ERROR report (which bpy raises to a calling script as RuntimeError).
+``wait=True``; ``wait=False`` lets a background script follow the job itself) they block until the
+job ends and return {'FINISHED'}, or {'CANCELLED'} with the reason as one ERROR report (which bpy
+raises to a calling script as RuntimeError).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import bpy
 from bpy.props import BoolProperty, IntProperty, StringProperty
@@ -33,9 +35,12 @@ class _JobOperator(bpy.types.Operator):
 
     bl_options = {"REGISTER"}  # the result is one undo step of its own, pushed when it lands
 
-    wait: BoolProperty(  # type: ignore[valid-type]
-        name="Wait", default=False, options={"HIDDEN", "SKIP_SAVE"},
-        description="Block until the job ends (default: in background mode only)")
+    wait: BoolProperty(
+        name="Wait",
+        default=False,
+        options={"HIDDEN", "SKIP_SAVE"},
+        description="Block until the job ends (default: in background mode only)",
+    )
 
     _act: poller.Active | None = None
     _timer: bpy.types.Timer | None = None
@@ -56,8 +61,16 @@ class _JobOperator(bpy.types.Operator):
         self.report({"ERROR"}, message)
         return {"CANCELLED"}
 
-    def launch(self, context: bpy.types.Context, kind: str, label: str, request: dict[str, Any],
-               ready: Callable[[dict[str, Any]], Any], apply: poller.Apply, live: bool = False) -> Result:
+    def launch(
+        self,
+        context: bpy.types.Context,
+        kind: str,
+        label: str,
+        request: dict[str, Any],
+        ready: Callable[[dict[str, Any]], Any],
+        apply: poller.Apply,
+        live: bool = False,
+    ) -> Result:
         """Submit ``request`` and follow it; ``live``: show its strokes while they are written."""
         scene = context.scene
         assert scene is not None
@@ -136,10 +149,12 @@ class THREEDRAW_OT_draw(_JobOperator):
     bl_idname = ids.OP_DRAW
     bl_label = "Draw"
 
-    prompt: StringProperty(options=_SKIP, name="Prompt", description="What to draw (default: the panel's)")  # type: ignore[valid-type]
-    k: IntProperty(options=_SKIP, name="Candidates", min=1, max=16, default=3)  # type: ignore[valid-type]
-    max_strokes: IntProperty(options=_SKIP, name="Max Strokes", min=0, max=256, default=0)  # type: ignore[valid-type]
-    library: StringProperty(options=_SKIP, name="Library", description="Library name, or none (default: the panel's)")  # type: ignore[valid-type]
+    prompt: StringProperty(options=_SKIP, name="Prompt", description="What to draw (default: the panel's)")
+    k: IntProperty(options=_SKIP, name="Candidates", min=1, max=16, default=3)
+    max_strokes: IntProperty(options=_SKIP, name="Max Strokes", min=0, max=256, default=0)
+    library: StringProperty(
+        options=_SKIP, name="Library", description="Library name, or none (default: the panel's)"
+    )
 
     def execute(self, context: bpy.types.Context) -> Result:
         scene = context.scene
@@ -155,8 +170,15 @@ class THREEDRAW_OT_draw(_JobOperator):
         library = self.chosen_library(context)
         if library:
             request["library"] = library
-        return self.launch(context, "draw", f"draw '{prompt[:40]}'", request, prepare.sketches,
-                           _keep_candidates(scene), live=True)
+        return self.launch(
+            context,
+            "draw",
+            f"draw '{prompt[:40]}'",
+            request,
+            prepare.sketches,
+            _keep_candidates(scene),
+            live=True,
+        )
 
 
 class THREEDRAW_OT_refine(_JobOperator):
@@ -165,19 +187,24 @@ class THREEDRAW_OT_refine(_JobOperator):
     bl_idname = ids.OP_REFINE
     bl_label = "Refine"
 
-    prompt: StringProperty(options=_SKIP, name="Prompt", description="What the sketch shows (default: its own prompt)")  # type: ignore[valid-type]
-    rounds: IntProperty(options=_SKIP, name="Rounds", min=1, max=5, default=1)  # type: ignore[valid-type]
-    k: IntProperty(options=_SKIP, name="Candidates", min=2, max=16, default=3)  # type: ignore[valid-type]
-    from_selected: BoolProperty(options=_SKIP, name="From Selected Curves", default=True)  # type: ignore[valid-type]
-    library: StringProperty(options=_SKIP, name="Library")  # type: ignore[valid-type]
+    prompt: StringProperty(
+        options=_SKIP, name="Prompt", description="What the sketch shows (default: its own prompt)"
+    )
+    rounds: IntProperty(options=_SKIP, name="Rounds", min=1, max=5, default=1)
+    k: IntProperty(options=_SKIP, name="Candidates", min=2, max=16, default=3)
+    from_selected: BoolProperty(options=_SKIP, name="From Selected Curves", default=True)
+    library: StringProperty(options=_SKIP, name="Library")
 
     def execute(self, context: bpy.types.Context) -> Result:
         scene = context.scene
         assert scene is not None
         s = scene_settings(scene)
         prompt = " ".join(str(self.option("prompt", "")).split())
-        request: dict[str, Any] = {"kind": "refine", "rounds": int(self.option("rounds", s.rounds)),
-                                   "k": max(2, int(self.option("k", s.k)))}
+        request: dict[str, Any] = {
+            "kind": "refine",
+            "rounds": int(self.option("rounds", s.rounds)),
+            "k": max(2, int(self.option("k", s.k))),
+        }
         if self.option("from_selected", s.from_selected):
             sketch = self.selected_sketch(context, prompt)
             if sketch is None:
@@ -193,8 +220,15 @@ class THREEDRAW_OT_refine(_JobOperator):
         library = self.chosen_library(context)
         if library:
             request["library"] = library
-        return self.launch(context, "refine", f"refine '{prompt[:40]}'", request, prepare.sketches,
-                           _keep_candidates(scene, " (refined)"), live=True)
+        return self.launch(
+            context,
+            "refine",
+            f"refine '{prompt[:40]}'",
+            request,
+            prepare.sketches,
+            _keep_candidates(scene, " (refined)"),
+            live=True,
+        )
 
 
 class THREEDRAW_OT_score(_JobOperator):
@@ -203,7 +237,9 @@ class THREEDRAW_OT_score(_JobOperator):
     bl_idname = ids.OP_SCORE
     bl_label = "Score Selected"
 
-    prompt: StringProperty(options=_SKIP, name="Prompt", description="Text to score against (default: the sketch's prompt)")  # type: ignore[valid-type]
+    prompt: StringProperty(
+        options=_SKIP, name="Prompt", description="Text to score against (default: the sketch's prompt)"
+    )
 
     def execute(self, context: bpy.types.Context) -> Result:
         scene = context.scene
@@ -217,8 +253,14 @@ class THREEDRAW_OT_score(_JobOperator):
             return self.fail("no prompt to score against: give one (the curves carry none)")
         names = [o.name for o in selected_curves(context)]
         request = {"kind": "score", "sketches": [sketch.to_dict()], "prompt": prompt, "preview": True}
-        return self.launch(context, "score", f"score '{prompt[:40]}'", request, prepare.score,
-                           lambda sc, res: results.apply_score(sc, res, names))
+        return self.launch(
+            context,
+            "score",
+            f"score '{prompt[:40]}'",
+            request,
+            prepare.score,
+            lambda sc, res: results.apply_score(sc, res, names),
+        )
 
 
 class THREEDRAW_OT_cancel(bpy.types.Operator):

@@ -20,9 +20,14 @@ class THREEDRAW_OT_snap_joints(bpy.types.Operator):
     bl_label = "Snap Joints"
     bl_options = {"REGISTER", "UNDO"}  # one undo step, and the tolerance in the redo panel
 
-    tolerance: FloatProperty(  # type: ignore[valid-type]
-        name="Tolerance", default=0.0, min=0.0, max=MAX_TOLERANCE, precision=4,
-        description="How close counts as meeting, in the cube's units; 0: 3% of the sketch's bounding-box diagonal")
+    tolerance: FloatProperty(
+        name="Tolerance",
+        default=0.0,
+        min=0.0,
+        max=MAX_TOLERANCE,
+        precision=4,
+        description="How close counts as meeting, in the cube's units; 0: 3% of the sketch's bounding-box diagonal",
+    )
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
@@ -41,7 +46,9 @@ class THREEDRAW_OT_snap_joints(bpy.types.Operator):
             return {"CANCELLED"}
         if read.scale != 1.0:
             # The tolerance is in the cube's units; curves outside it would come back moved.
-            self.report({"ERROR"}, "The selected curves reach outside the cube [-1, 1]: scale them into it first")
+            self.report(
+                {"ERROR"}, "The selected curves reach outside the cube [-1, 1]: scale them into it first"
+            )
             return {"CANCELLED"}
         fixed, changes = repair(read.sketch, tol)
         if not changes:

@@ -17,15 +17,22 @@ DEFAULT_COMMAND = "threedraw serve"
 class THREEDRAW_AP_preferences(bpy.types.AddonPreferences):
     bl_idname = PACKAGE
 
-    backend_url: StringProperty(  # type: ignore[valid-type]
-        name="Backend URL", default=DEFAULT_URL,
-        description="Where `threedraw serve` listens (it prints this address when it starts)")
-    token_file: StringProperty(  # type: ignore[valid-type]
-        name="Token File", subtype="FILE_PATH", default=str(default_token_file()),
-        description="The file `threedraw serve` writes its access token to; read at each request, never stored")
-    backend_command: StringProperty(  # type: ignore[valid-type]
-        name="Backend Command", default=DEFAULT_COMMAND,
-        description="What Start Backend runs (detached, logging to a file); add flags such as --provider local")
+    backend_url: StringProperty(
+        name="Backend URL",
+        default=DEFAULT_URL,
+        description="Where `threedraw serve` listens (it prints this address when it starts)",
+    )
+    token_file: StringProperty(
+        name="Token File",
+        subtype="FILE_PATH",
+        default=str(default_token_file()),
+        description="The file `threedraw serve` writes its access token to; read at each request, never stored",
+    )
+    backend_command: StringProperty(
+        name="Backend Command",
+        default=DEFAULT_COMMAND,
+        description="What Start Backend runs (detached, logging to a file); add flags such as --provider local",
+    )
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout

@@ -146,9 +146,18 @@ class THREEDRAW_PT_job(_Panel):
 class THREEDRAW_UL_lessons(bpy.types.UIList):
     bl_idname = ids.LIST_LESSONS
 
-    def draw_item(self, context: bpy.types.Context | None, layout: bpy.types.UILayout, data: Any, item: Any,
-                  icon: int | None, active_data: Any, active_property: str | None, index: int | None = 0,
-                  flt_flag: int | None = 0) -> None:
+    def draw_item(
+        self,
+        context: bpy.types.Context | None,
+        layout: bpy.types.UILayout,
+        data: Any,
+        item: Any,
+        icon: int | None,
+        active_data: Any,
+        active_property: str | None,
+        index: int | None = 0,
+        flt_flag: int | None = 0,
+    ) -> None:
         layout.label(text=f"{item.lesson_id}: {item.text}")
 
 
@@ -193,5 +202,12 @@ class THREEDRAW_PT_backend(_Panel):
         row.operator(ids.OP_START_BACKEND, icon="PLAY")
 
 
-CLASSES = (THREEDRAW_PT_draw, THREEDRAW_PT_refine, THREEDRAW_PT_score, THREEDRAW_PT_job, THREEDRAW_UL_lessons,
-           THREEDRAW_PT_library, THREEDRAW_PT_backend)
+CLASSES = (
+    THREEDRAW_PT_draw,
+    THREEDRAW_PT_refine,
+    THREEDRAW_PT_score,
+    THREEDRAW_PT_job,
+    THREEDRAW_UL_lessons,
+    THREEDRAW_PT_library,
+    THREEDRAW_PT_backend,
+)

@@ -40,7 +40,9 @@ def script(req: RecordedRequest) -> Reply:
     if isinstance(system, str) and "You are a judge" in system:
         return Reply.completion(JUDGE_REPLY)
     if LIVE_WORD in req.last_user_text:
-        return Reply.completion(ladder_reply() if LADDER_WORD in req.last_user_text else GOOD_ACTIONS, **LIVE_CHUNK)
+        return Reply.completion(
+            ladder_reply() if LADDER_WORD in req.last_user_text else GOOD_ACTIONS, **LIVE_CHUNK
+        )
     return Reply.completion(GOOD_ACTIONS, delay=SLOW_S if SLOW_WORD in req.last_user_text else 0.0)
 
 
@@ -49,12 +51,24 @@ def main() -> None:
     config, checkpoint = make_tiny_clip(home / "clip")
     clip = clip_args(config, checkpoint)
     with ScriptedServer(script) as llm:
-        server = start_server(home / "serve", *llm_args(llm), *clip,
-                              env=server_env(home / "serve", THREEDRAW_API_KEY=API_KEY))
+        server = start_server(
+            home / "serve", *llm_args(llm), *clip, env=server_env(home / "serve", THREEDRAW_API_KEY=API_KEY)
+        )
         try:
-            print(json.dumps({"url": server.url, "token_file": str(server.token_file), "clip_args": clip,
-                              "llm_args": llm_args(llm), "api_key": API_KEY,
-                              "data_dir": str(server.data_dir), "good_actions": GOOD_ACTIONS}), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "url": server.url,
+                        "token_file": str(server.token_file),
+                        "clip_args": clip,
+                        "llm_args": llm_args(llm),
+                        "api_key": API_KEY,
+                        "data_dir": str(server.data_dir),
+                        "good_actions": GOOD_ACTIONS,
+                    }
+                ),
+                flush=True,
+            )
             sys.stdin.read()  # until the tests close it
         finally:
             server.stop()

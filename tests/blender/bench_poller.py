@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import conftest  # noqa: E402  (sets a throwaway XDG_CONFIG_HOME before bpy loads)
-
 import bpy  # noqa: E402
+
+import conftest  # noqa: E402  (sets a throwaway XDG_CONFIG_HOME before bpy loads)
 
 LIVE_PROMPT = "a ladder stroke by stroke"  # backend_stack: the 24-stroke reply, streamed
 
@@ -50,14 +50,20 @@ def follow(poller) -> None:
         time.sleep(poller.TICK_S)
     final, final_cpu = poller.tick_durations[-1], c1 - c0
     print(f"job: {act.label}, {time.monotonic() - t0:.1f} s, outcome: {act.outcome[1]}")
-    print(f"  ticks while it ran: {len(running)}; ticks that built live curves: {len(building)} "
-          f"({shown} strokes shown before the result)")
+    print(
+        f"  ticks while it ran: {len(running)}; ticks that built live curves: {len(building)} "
+        f"({shown} strokes shown before the result)"
+    )
     for name, xs in (("wall", running), ("cpu", cpu), ("wall, building live curves", building)):
         if xs:
-            print(f"  tick {name}: longest {max(xs) * 1e3:.3f} ms, mean {statistics.mean(xs) * 1e3:.3f} ms, "
-                  f"p99 {sorted(xs)[int(len(xs) * 0.99)] * 1e3:.3f} ms")
-    print(f"  result tick (the scene then holds {len(bpy.context.scene.objects)} objects): "
-          f"wall {final * 1e3:.2f} ms, cpu {final_cpu * 1e3:.2f} ms")
+            print(
+                f"  tick {name}: longest {max(xs) * 1e3:.3f} ms, mean {statistics.mean(xs) * 1e3:.3f} ms, "
+                f"p99 {sorted(xs)[int(len(xs) * 0.99)] * 1e3:.3f} ms"
+            )
+    print(
+        f"  result tick (the scene then holds {len(bpy.context.scene.objects)} objects): "
+        f"wall {final * 1e3:.2f} ms, cpu {final_cpu * 1e3:.2f} ms"
+    )
 
 
 def main() -> None:
@@ -77,8 +83,9 @@ def main() -> None:
         bpy.ops.threedraw.import_sketch(filepath=str(conftest.ROOT / "examples" / "chair.json"))
         for o in bpy.context.scene.objects:
             o.select_set(True)
-        assert bpy.ops.threedraw.refine(prompt="a chair drawn slowly", rounds=args.rounds, k=3,
-                                        wait=False) == {"FINISHED"}
+        assert bpy.ops.threedraw.refine(
+            prompt="a chair drawn slowly", rounds=args.rounds, k=3, wait=False
+        ) == {"FINISHED"}
         follow(poller)
         assert bpy.ops.threedraw.draw(prompt=LIVE_PROMPT, k=3, wait=False) == {"FINISHED"}
         follow(poller)

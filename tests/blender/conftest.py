@@ -68,14 +68,21 @@ def start_backend(home: Path):
     import json
     import subprocess
 
-    proc = subprocess.Popen([str(BACKEND_PYTHON), str(ROOT / "tests" / "blender" / "backend_stack.py"), str(home)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    proc = subprocess.Popen(
+        [str(BACKEND_PYTHON), str(ROOT / "tests" / "blender" / "backend_stack.py"), str(home)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()  # the stack prints one line once the server answers
     if not line:
         proc.wait(timeout=BACKEND_START_S)
-        raise RuntimeError(f"the test backend did not start (exit {proc.returncode}); run {BACKEND_PYTHON} "
-                           f"tests/blender/backend_stack.py DIR to see why")
+        raise RuntimeError(
+            f"the test backend did not start (exit {proc.returncode}); run {BACKEND_PYTHON} "
+            f"tests/blender/backend_stack.py DIR to see why"
+        )
     return proc, json.loads(line)
 
 

@@ -11,7 +11,6 @@ import pytest
 from mathutils import Matrix, Vector
 
 from conftest import MODULE, ROOT, curve_objects, select_only
-
 from threedraw.shared.sketch import Sketch
 
 CHAIR = ROOT / "examples" / "chair.json"
@@ -24,10 +23,26 @@ def assert_same_points(a: Sketch, b: Sketch, tol=1e-5):
             assert max(abs(x - y) for x, y in zip(pa, pb)) <= tol, (sa.id, pa, pb)
 
 
-OPERATORS = ("import_sketch", "export_sketch", "draw", "refine", "score", "cancel", "start_backend",
-             "to_grease_pencil", "to_mesh", "test_connection")
-PANELS = ("THREEDRAW_PT_draw", "THREEDRAW_PT_refine", "THREEDRAW_PT_score", "THREEDRAW_PT_job",
-          "THREEDRAW_PT_library", "THREEDRAW_PT_backend")
+OPERATORS = (
+    "import_sketch",
+    "export_sketch",
+    "draw",
+    "refine",
+    "score",
+    "cancel",
+    "start_backend",
+    "to_grease_pencil",
+    "to_mesh",
+    "test_connection",
+)
+PANELS = (
+    "THREEDRAW_PT_draw",
+    "THREEDRAW_PT_refine",
+    "THREEDRAW_PT_score",
+    "THREEDRAW_PT_job",
+    "THREEDRAW_PT_library",
+    "THREEDRAW_PT_backend",
+)
 
 
 def menu_modules(menu):
@@ -72,7 +87,11 @@ def test_disable_enable_disable_leaves_no_class_timer_handler_or_menu_entry(inst
             assert not hasattr(bpy.types, name), f"{name} left behind"
         with pytest.raises(KeyError):
             bpy.ops.threedraw.draw.get_rna_type()
-        for menu in (bpy.types.TOPBAR_MT_file_import, bpy.types.TOPBAR_MT_file_export, bpy.types.STATUSBAR_HT_header):
+        for menu in (
+            bpy.types.TOPBAR_MT_file_import,
+            bpy.types.TOPBAR_MT_file_export,
+            bpy.types.STATUSBAR_HT_header,
+        ):
             assert not ours(menu_modules(menu)), f"{menu.__name__} entry left behind"
         assert not [h for h in bpy.app.handlers.load_pre if h.__module__.startswith(MODULE)]
         assert not poller_timer_registered()
@@ -172,9 +191,12 @@ def test_export_hand_made_five_point_curve_on_rotated_scaled_object(empty_scene,
         ((0.2, -0.2, 0.1), (0.15, -0.2, 0.15), (0.25, -0.15, 0.05)),
         ((0.4, 0.0, 0.0), (0.35, -0.05, 0.0), (0.45, 0.05, 0.0)),
     ]
-    m = Matrix.Translation((0.1, -0.05, 0.2)) @ Matrix.Rotation(math.radians(35), 4, "Z") @ Matrix.Rotation(
-        math.radians(-20), 4, "X"
-    ) @ Matrix.Diagonal((1.3, 0.8, 1.1, 1.0))
+    m = (
+        Matrix.Translation((0.1, -0.05, 0.2))
+        @ Matrix.Rotation(math.radians(35), 4, "Z")
+        @ Matrix.Rotation(math.radians(-20), 4, "X")
+        @ Matrix.Diagonal((1.3, 0.8, 1.1, 1.0))
+    )
     obj = make_hand_curve(pts, m)
     select_only([obj])
     out = tmp_path / "hand.json"
@@ -183,7 +205,12 @@ def test_export_hand_made_five_point_curve_on_rotated_scaled_object(empty_scene,
     assert back.prompt == "a squiggle"
     assert len(back.strokes) == 4
     for k, stroke in enumerate(back.strokes):
-        want = [m @ Vector(pts[k][0]), m @ Vector(pts[k][2]), m @ Vector(pts[k + 1][1]), m @ Vector(pts[k + 1][0])]
+        want = [
+            m @ Vector(pts[k][0]),
+            m @ Vector(pts[k][2]),
+            m @ Vector(pts[k + 1][1]),
+            m @ Vector(pts[k + 1][0]),
+        ]
         for w, got in zip(want, stroke.points):
             assert (w - Vector(got)).length <= 1e-5
     assert all(s.label == "Hand Drawn" for s in back.strokes)

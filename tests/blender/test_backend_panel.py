@@ -28,10 +28,16 @@ def chairs_library(backend, tmp_path_factory):
     """A library on the session's backend, imported with the backend's own command."""
     path = tmp_path_factory.mktemp("lib") / "chairs.json"
     name = f"chairs-{os.getpid()}"
-    path.write_text(json.dumps({"format": "threedraw.library/1", "name": name,
-                                "lessons": [{"text": t} for t in LESSONS]}))
-    proc = subprocess.run([BACKEND_CLI, "library", "import", str(path),
-                           "--data-dir", backend["data_dir"]], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    path.write_text(
+        json.dumps({"format": "threedraw.library/1", "name": name, "lessons": [{"text": t} for t in LESSONS]})
+    )
+    proc = subprocess.run(
+        [BACKEND_CLI, "library", "import", str(path), "--data-dir", backend["data_dir"]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
     return name
 
@@ -81,8 +87,16 @@ def test_start_backend_launches_the_command_detached_and_waits_for_health(empty_
     prefs = addon_prefs()
     prefs.backend_url = f"http://127.0.0.1:{port}"
     prefs.token_file = str(tmp_path / "token")
-    prefs.backend_command = " ".join([BACKEND_CLI, "serve", "--data-dir",
-                                      str(tmp_path / "data"), *backend["llm_args"], *backend["clip_args"]])
+    prefs.backend_command = " ".join(
+        [
+            BACKEND_CLI,
+            "serve",
+            "--data-dir",
+            str(tmp_path / "data"),
+            *backend["llm_args"],
+            *backend["clip_args"],
+        ]
+    )
     props = addon("properties")
     assert bpy.ops.threedraw.start_backend() == {"FINISHED"}
     pid = props.backend_status["pid"]

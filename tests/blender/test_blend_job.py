@@ -11,7 +11,6 @@ from pathlib import Path
 import bpy
 
 from conftest import ROOT
-
 from threedraw.shared.sketch import Sketch
 
 CHAIR = ROOT / "examples" / "chair.json"
@@ -29,9 +28,23 @@ def blend_bytes(path: Path) -> bytes:
 def test_blend_command_writes_curves_and_preview_without_machine_paths(tmp_path):
     out, png = tmp_path / "o" / "chair.blend", tmp_path / "o" / "chair.png"
     proc = subprocess.run(
-        [sys.executable, "-m", "threedraw.cli", "blend", str(CHAIR), "--out", str(out), "--preview", str(png),
-         "--size", "128"],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "threedraw.cli",
+            "blend",
+            str(CHAIR),
+            "--out",
+            str(out),
+            "--preview",
+            str(png),
+            "--size",
+            "128",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr
     assert "23 strokes" in proc.stderr
@@ -54,10 +67,15 @@ def test_blend_command_writes_curves_and_preview_without_machine_paths(tmp_path)
 
 def test_blend_command_reports_a_broken_sketch(tmp_path):
     bad = tmp_path / "bad.json"
-    bad.write_text('{"format": "threedraw.sketch/1", "prompt": "x", "strokes": [{"id": "a", "points": [[0,0,0]]}]}')
+    bad.write_text(
+        '{"format": "threedraw.sketch/1", "prompt": "x", "strokes": [{"id": "a", "points": [[0,0,0]]}]}'
+    )
     proc = subprocess.run(
         [sys.executable, "-m", "threedraw.cli", "blend", str(bad), "--out", str(tmp_path / "x.blend")],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "threedraw blend: bad.json: stroke 1: 1 control points, expected 4"

@@ -9,7 +9,6 @@ import bpy
 import pytest
 
 from conftest import MODULE
-
 from threedraw.shared.sketch import Sketch
 
 # A small stool: a leg and a seat edge, well inside the cube and off centre.

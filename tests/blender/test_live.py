@@ -7,9 +7,9 @@ from __future__ import annotations
 import time
 
 import bpy
+from test_sidebar import addon, assert_same_points, read_points, scripted_sketch
 
 from conftest import curve_objects
-from test_sidebar import addon, assert_same_points, read_points, scripted_sketch
 
 PROMPT = "a chair stroke by stroke"  # backend_stack.LIVE_WORD: streamed at a fixed rate
 TIMEOUT_S = 60
@@ -35,7 +35,9 @@ def follow(until=lambda: False) -> list[int]:
     return counts
 
 
-def test_a_streamed_draw_grows_the_temporary_collection_and_ends_with_exactly_the_final_curves(connected, backend):
+def test_a_streamed_draw_grows_the_temporary_collection_and_ends_with_exactly_the_final_curves(
+    connected, backend
+):
     poller = addon("jobs.poller")
     assert bpy.ops.threedraw.draw(prompt=PROMPT, k=2, wait=False) == {"FINISHED"}
     act = poller.active(bpy.context.scene)
@@ -52,7 +54,9 @@ def test_a_streamed_draw_grows_the_temporary_collection_and_ends_with_exactly_th
     for index in (0, 1):  # what was shown live is what the reply held, so far
         live = view.candidates[index].strokes
         assert len(live) >= len(expected.strokes) // 2
-        assert_same_points(type(expected)(strokes=live), type(expected)(strokes=expected.strokes[: len(live)]))
+        assert_same_points(
+            type(expected)(strokes=live), type(expected)(strokes=expected.strokes[: len(live)])
+        )
     # The result replaced the preview: nothing of it is left, not even orphan curve data.
     assert live_collections() == []
     final = bpy.data.collections[PROMPT]
@@ -92,7 +96,9 @@ def test_the_preview_starts_a_candidate_over_spreads_bursts_and_survives_being_d
     Stroke = addon("shared.sketch").Stroke
 
     def stroke(i):
-        return Stroke(id=f"s{i}", points=((0, 0, i / 100), (0.1, 0, i / 100), (0.2, 0, i / 100), (0.3, 0, i / 100)))
+        return Stroke(
+            id=f"s{i}", points=((0, 0, i / 100), (0.1, 0, i / 100), (0.2, 0, i / 100), (0.3, 0, i / 100))
+        )
 
     def splines():
         (coll,) = live_collections()

@@ -11,12 +11,17 @@ import importlib
 import json
 
 import bpy
-import pytest
 
 from conftest import MODULE, ROOT
 
-PANELS = ("THREEDRAW_PT_draw", "THREEDRAW_PT_refine", "THREEDRAW_PT_score", "THREEDRAW_PT_job",
-          "THREEDRAW_PT_library", "THREEDRAW_PT_backend")
+PANELS = (
+    "THREEDRAW_PT_draw",
+    "THREEDRAW_PT_refine",
+    "THREEDRAW_PT_score",
+    "THREEDRAW_PT_job",
+    "THREEDRAW_PT_library",
+    "THREEDRAW_PT_backend",
+)
 
 
 class OperatorProps:
@@ -88,8 +93,15 @@ def test_every_panel_draws_when_idle(empty_scene):
         log = draw(name)
         assert log, name
     ops = [x[1] for name in PANELS for x in draw(name) if x[0] == "operator"]
-    for op in ("threedraw.draw", "threedraw.refine", "threedraw.score", "threedraw.start_backend",
-               "threedraw.test_connection", "threedraw.to_grease_pencil", "threedraw.to_mesh"):
+    for op in (
+        "threedraw.draw",
+        "threedraw.refine",
+        "threedraw.score",
+        "threedraw.start_backend",
+        "threedraw.test_connection",
+        "threedraw.to_grease_pencil",
+        "threedraw.to_mesh",
+    ):
         assert op in ops
     assert "No job running" in texts(draw("THREEDRAW_PT_job"))
     assert any("not checked yet" in t for t in texts(draw("THREEDRAW_PT_backend")))

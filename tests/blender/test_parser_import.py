@@ -38,7 +38,9 @@ def test_hostile_reply_imports_in_under_half_a_second(empty_scene, tmp_path):
 
 def test_ambiguous_dash_is_refused_with_the_parsers_reason(empty_scene, tmp_path):
     path = tmp_path / "dash.txt"
-    path.write_text("draw_bezier[(0.5\u20130.5, 0, 0), (0, 0, 0.1), (0, 0, 0.2), (0, 0, 0.3)]", encoding="utf-8")
+    path.write_text(
+        "draw_bezier[(0.5\u20130.5, 0, 0), (0, 0, 0.1), (0, 0, 0.2), (0, 0, 0.3)]", encoding="utf-8"
+    )
     with pytest.raises(RuntimeError, match=r"dash\.txt: no valid stroke.*U\+2013.*a minus sign or a dash"):
         bpy.ops.threedraw.import_sketch(filepath=str(path))
     assert [o for o in bpy.context.scene.objects if o.type == "CURVE"] == []

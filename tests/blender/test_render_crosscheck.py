@@ -25,7 +25,6 @@ from PIL import Image  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared sample sketches
 from clip_fixtures import box_edges, chair, random_sketch  # noqa: E402
-
 from threedraw.shared.sketch import Sketch  # noqa: E402
 
 MIN_IOU = 0.9
@@ -35,9 +34,25 @@ CASES = {
     "chair": (chair(), []),
     "random_curves": (random_sketch(20, seed=3), ["--size", "192"]),
     # Corners of the cube come near the camera: strong perspective, thick near strokes.
-    "cube_frame": (Sketch.from_points("a box", box_edges([-0.95, -0.95, -0.95], [0.95, 0.95, 0.95])),
-                   ["--views", "5", "--elevation", "40", "--azimuth", "10", "--fov", "35", "--distance", "6.5",
-                    "--size", "160", "--stroke-width", "3"]),
+    "cube_frame": (
+        Sketch.from_points("a box", box_edges([-0.95, -0.95, -0.95], [0.95, 0.95, 0.95])),
+        [
+            "--views",
+            "5",
+            "--elevation",
+            "40",
+            "--azimuth",
+            "10",
+            "--fov",
+            "35",
+            "--distance",
+            "6.5",
+            "--size",
+            "160",
+            "--stroke-width",
+            "3",
+        ],
+    ),
 }
 
 
@@ -45,8 +60,12 @@ def _ours(sketch: Sketch, args: list[str], folder: Path) -> dict:
     path = folder / "sketch.json"
     sketch.save(path)
     out = folder / "ours"
-    proc = subprocess.run([sys.executable, "-m", "threedraw.cli", "render", str(path), "--out", str(out), *args],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "threedraw.cli", "render", str(path), "--out", str(out), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads((out / "cameras.json").read_text())
 
@@ -112,7 +131,7 @@ def _dilate(mask: np.ndarray, r: int = DILATE_PX) -> np.ndarray:
     out = np.zeros_like(mask)
     for dy in range(2 * r + 1):
         for dx in range(2 * r + 1):
-            out |= padded[dy:dy + h, dx:dx + w]
+            out |= padded[dy : dy + h, dx : dx + w]
     return out
 
 

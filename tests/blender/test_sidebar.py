@@ -102,8 +102,13 @@ def test_score_of_selected_curves_equals_the_score_command(connected, backend, t
     got = json.loads(coll["threedraw_score"])
     sketch_file = tmp_path / "selected.json"
     read_points(objs).save(sketch_file)
-    proc = subprocess.run([BACKEND_CLI, "score", str(sketch_file), "--json",
-                           *backend["clip_args"]], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    proc = subprocess.run(
+        [BACKEND_CLI, "score", str(sketch_file), "--json", *backend["clip_args"]],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
     want = json.loads(proc.stdout)
     assert set(got) == set(want)
@@ -159,7 +164,10 @@ def test_backend_down_and_wrong_token_are_one_line_reports(connected, tmp_path):
     with pytest.raises(RuntimeError) as down:
         bpy.ops.threedraw.draw(prompt="a chair", k=1)
     message = str(down.value)
-    assert f"backend not running at http://127.0.0.1:{port}: start it with `threedraw serve` or the Start button" in message
+    assert (
+        f"backend not running at http://127.0.0.1:{port}: start it with `threedraw serve` or the Start button"
+        in message
+    )
     assert "Traceback" not in message and message.count("\n") <= 1
     prefs.backend_url = good_url
     wrong = tmp_path / "token"

@@ -11,12 +11,20 @@ from conftest import BACKEND_CLI
 
 TOLERANCE = 0.05
 # A leg stopping 0.02 short of the seat edge, and the seat edge drawn twice (once backwards).
-SLOPPY = {"format": "threedraw.sketch/1", "prompt": "a table", "strokes": [
-    {"id": "s1", "points": [[-0.5, 0, 0], [-0.2, 0, 0], [0.2, 0, 0], [0.5, 0, 0]], "label": "seat edge"},
-    {"id": "s2", "points": [[0.52, 0, 0.01], [0.5, 0, -0.3], [0.5, 0, -0.6], [0.5, 0, -1]], "label": "leg"},
-    {"id": "s3", "points": [[0.5, 0, 0], [0.2, 0, 0], [-0.2, 0, 0], [-0.5, 0, 0]], "label": "seat edge"},
-    {"id": "s4", "points": [[-0.9, 0.9, 0.9], [-0.8, 0.9, 0.9], [-0.7, 0.9, 0.9], [-0.6, 0.9, 0.9]]},
-]}
+SLOPPY = {
+    "format": "threedraw.sketch/1",
+    "prompt": "a table",
+    "strokes": [
+        {"id": "s1", "points": [[-0.5, 0, 0], [-0.2, 0, 0], [0.2, 0, 0], [0.5, 0, 0]], "label": "seat edge"},
+        {
+            "id": "s2",
+            "points": [[0.52, 0, 0.01], [0.5, 0, -0.3], [0.5, 0, -0.6], [0.5, 0, -1]],
+            "label": "leg",
+        },
+        {"id": "s3", "points": [[0.5, 0, 0], [0.2, 0, 0], [-0.2, 0, 0], [-0.5, 0, 0]], "label": "seat edge"},
+        {"id": "s4", "points": [[-0.9, 0.9, 0.9], [-0.8, 0.9, 0.9], [-0.7, 0.9, 0.9], [-0.6, 0.9, 0.9]]},
+    ],
+}
 
 
 def _points(sketch: dict) -> dict[str, list]:
@@ -40,8 +48,12 @@ def test_snap_joints_then_export_equals_threedraw_repair(empty_scene, tmp_path):
     assert bpy.ops.threedraw.export_sketch(filepath=str(snapped)) == {"FINISHED"}
 
     expected = tmp_path / "expected.json"
-    proc = subprocess.run([BACKEND_CLI, "repair", str(held), "--tolerance", str(TOLERANCE), "--out", str(expected)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [BACKEND_CLI, "repair", str(held), "--tolerance", str(TOLERANCE), "--out", str(expected)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "snapped 1 joint, removed 1 duplicate stroke" in proc.stderr
     got, want = _points(json.loads(snapped.read_text())), _points(json.loads(expected.read_text()))

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 POLL_S = 0.1
 # A comment line now and then, so proxies and clients see a quiet job is still alive.
@@ -41,7 +42,9 @@ async def job_events(state: Any, job_id: str, request: Any) -> AsyncIterator[byt
             if job["state"] == "succeeded":
                 yield event("result", job)
             else:
-                yield event("error", job["error"] or {"code": job["state"], "message": f"the job {job['state']}"})
+                yield event(
+                    "error", job["error"] or {"code": job["state"], "message": f"the job {job['state']}"}
+                )
             return
         if await request.is_disconnected():
             return

@@ -15,7 +15,8 @@ import base64
 import contextlib
 import dataclasses
 import io
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from ...cke import learner, refine
 from ...draw.pipeline import DrawConfig, Entry, GroupScorer, Scorer, draw_round, rank
@@ -63,7 +64,8 @@ def score_config(settings: ServerSettings, request: Any) -> ScoreConfig:
         base,
         views=request.views if request.views is not None else base.views,
         size=request.size if request.size is not None else base.size,
-        structure_weight=request.structure_weight if request.structure_weight is not None
+        structure_weight=request.structure_weight
+        if request.structure_weight is not None
         else base.structure_weight,
     )
 
@@ -72,11 +74,15 @@ def check_limits(settings: ServerSettings, request: Any) -> None:
     """Refuse, at submit, views or sizes above what this server allows."""
     views, size = getattr(request, "views", None), getattr(request, "size", None)
     if views is not None and views > settings.limits.max_views:
-        raise JobFailed("invalid_request", f"views: {views} is more than this server allows "
-                                           f"({settings.limits.max_views}, its --max-views)")
+        raise JobFailed(
+            "invalid_request",
+            f"views: {views} is more than this server allows ({settings.limits.max_views}, its --max-views)",
+        )
     if size is not None and size > settings.limits.max_size:
-        raise JobFailed("invalid_request", f"size: {size} is more than this server allows "
-                                           f"({settings.limits.max_size}, its --max-size)")
+        raise JobFailed(
+            "invalid_request",
+            f"size: {size} is more than this server allows ({settings.limits.max_size}, its --max-size)",
+        )
 
 
 def png_record(image: Any) -> dict[str, Any]:
@@ -90,8 +96,12 @@ def png_record(image: Any) -> dict[str, Any]:
         image = Image.open(io.BytesIO(data))
     else:
         data = png_bytes(image)
-    return {"media_type": "image/png", "width": image.width, "height": image.height,
-            "data": base64.b64encode(data).decode("ascii")}
+    return {
+        "media_type": "image/png",
+        "width": image.width,
+        "height": image.height,
+        "data": base64.b64encode(data).decode("ascii"),
+    }
 
 
 def preview(sketch: Sketch, size: int) -> dict[str, Any]:
@@ -133,7 +143,7 @@ def run_score(ctx: JobContext, req: ScoreJob) -> dict[str, Any]:
     with job_errors():
         for lo in range(0, len(sketches), SCORE_CHUNK):
             ctx.check()
-            chunk = sketches[lo:lo + SCORE_CHUNK]
+            chunk = sketches[lo : lo + SCORE_CHUNK]
             prompts = [req.prompt or sk.prompt for sk in chunk]
             scored: dict[int, dict[str, Any]] = {}
             for prompt in dict.fromkeys(prompts):  # one batch per prompt, in order
@@ -141,7 +151,9 @@ def run_score(ctx: JobContext, req: ScoreJob) -> dict[str, Any]:
                 for i, s in zip(same, score_sketches([chunk[i] for i in same], prompt, config)):
                     scored[i] = s.to_dict()
             scores += [scored[i] for i in range(len(chunk))]
-            ctx.report(Progress("score", what, len(scores), len(sketches), scores=[s["reward"] for s in scores]))
+            ctx.report(
+                Progress("score", what, len(scores), len(sketches), scores=[s["reward"] for s in scores])
+            )
         best = rank(Entry(i, "given", sk, s) for i, (sk, s) in enumerate(zip(sketches, scores)))[0].index
         result: dict[str, Any] = {"prompt": req.prompt, "scores": scores, "best": best}
         if req.preview:
@@ -161,8 +173,10 @@ def run_render(ctx: JobContext, req: RenderJob) -> dict[str, Any]:
         tiles = render_tiles(Sketch.from_dict(req.sketch), views, size, azimuth=req.azimuth)
         labels = [f"az {az:g}  el {el:g}" for az, el in rig.angles()]
         out = {
-            "views": [{"index": k, "azimuth": az, "elevation": el, "image": png_record(tile)}
-                      for k, ((az, el), tile) in enumerate(zip(rig.angles(), tiles))],
+            "views": [
+                {"index": k, "azimuth": az, "elevation": el, "image": png_record(tile)}
+                for k, ((az, el), tile) in enumerate(zip(rig.angles(), tiles))
+            ],
             "contact_sheet": png_record(contact_sheet(tiles, labels)),
             "cameras": rig.to_json(size),
         }
@@ -175,8 +189,14 @@ def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], dict[str, 
     def run_draw(ctx: JobContext, req: DrawJob) -> dict[str, Any]:
         provider = _provider(ctx, req.model)
         config = score_config(ctx.settings, req)
-        draw = DrawConfig(k=req.k, temperature=req.temperature, max_strokes=req.max_strokes,
-                          max_tokens=req.max_tokens, seed=req.seed, repair=req.repair)
+        draw = DrawConfig(
+            k=req.k,
+            temperature=req.temperature,
+            max_strokes=req.max_strokes,
+            max_tokens=req.max_tokens,
+            seed=req.seed,
+            repair=req.repair,
+        )
         on_worker = _worker_scorer(ctx)
 
         def scorer(sketches: list[Sketch], prompt: str, cfg: ScoreConfig) -> Any:
@@ -187,16 +207,34 @@ def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], dict[str, 
             lessons = [x.text for x in store.lessons(req.library)] if req.library else list(req.lessons)
             current = Sketch.from_dict(req.sketch) if req.sketch else None
             ctx.report(Progress("draw", f"drawing {req.k} candidates with {provider.model}", 0, req.k))
-            rnd = draw_round(provider, req.prompt, lessons, config, k=draw.k, temperature=draw.sampling_temperature,
-                             current=current, max_strokes=draw.max_strokes, max_tokens=draw.max_tokens,
-                             seed=draw.seed, cancel=ctx.cancel_event, scorer=scorer, require_reply=False,
-                             repair_joints=draw.repair, on_stroke=ctx.on_stroke)
+            rnd = draw_round(
+                provider,
+                req.prompt,
+                lessons,
+                config,
+                k=draw.k,
+                temperature=draw.sampling_temperature,
+                current=current,
+                max_strokes=draw.max_strokes,
+                max_tokens=draw.max_tokens,
+                seed=draw.seed,
+                cancel=ctx.cancel_event,
+                scorer=scorer,
+                require_reply=False,
+                repair_joints=draw.repair,
+                on_stroke=ctx.on_stroke,
+            )
         ranked = rnd.ranked()
         if not ranked:
             code = "provider_error" if rnd.no_reply else "no_usable_sketch"
-            raise JobFailed(code, f"no usable sketch from {provider.name} model {provider.model}: "
-                                  f"{rnd.failure_reasons()}", {"candidates": [_candidate(c) for c in rnd.candidates]})
-        sketches = [sketch_item(e.sketch, e.score, candidate=e.index, repairs=e.repairs) for e in ranked if e.sketch]
+            raise JobFailed(
+                code,
+                f"no usable sketch from {provider.name} model {provider.model}: {rnd.failure_reasons()}",
+                {"candidates": [_candidate(c) for c in rnd.candidates]},
+            )
+        sketches = [
+            sketch_item(e.sketch, e.score, candidate=e.index, repairs=e.repairs) for e in ranked if e.sketch
+        ]
         result: dict[str, Any] = {
             "prompt": req.prompt,
             "provider": provider.name,
@@ -208,8 +246,15 @@ def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], dict[str, 
         if req.preview:
             with job_errors():
                 result["preview"] = ctx.on_scorer(preview, ranked[0].sketch, config.size)
-        ctx.report(Progress("done", f"{len(ranked)} of {req.k} candidates usable", req.k, req.k,
-                            scores=[e.reward for e in ranked]))
+        ctx.report(
+            Progress(
+                "done",
+                f"{len(ranked)} of {req.k} candidates usable",
+                req.k,
+                req.k,
+                scores=[e.reward for e in ranked],
+            )
+        )
         return result
 
     return run_draw
@@ -217,8 +262,15 @@ def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], dict[str, 
 
 def _candidate(c: Any) -> dict[str, Any]:
     """A candidate's record without its sketch (that is in sketches) and raw replies (large)."""
-    return {"index": c.index, "ok": c.ok, "error": c.error, "problems": c.problems, "repaired": c.repaired,
-            "usage": c.usage.to_dict(), "latency_s": round(c.latency_s, 3)}
+    return {
+        "index": c.index,
+        "ok": c.ok,
+        "error": c.error,
+        "problems": c.problems,
+        "repaired": c.repaired,
+        "usage": c.usage.to_dict(),
+        "latency_s": round(c.latency_s, 3),
+    }
 
 
 def make_refine(store: LibraryStore) -> Callable[[JobContext, RefineJob], dict[str, Any]]:
@@ -227,17 +279,33 @@ def make_refine(store: LibraryStore) -> Callable[[JobContext, RefineJob], dict[s
         config = score_config(ctx.settings, req)
         with job_errors():
             res = refine.refine(
-                req.prompt, provider, config,
-                store=store if req.library else None, library=req.library, lessons=req.lessons,
-                commit=req.commit, rounds=req.rounds, k=req.k,
+                req.prompt,
+                provider,
+                config,
+                store=store if req.library else None,
+                library=req.library,
+                lessons=req.lessons,
+                commit=req.commit,
+                rounds=req.rounds,
+                k=req.k,
                 start=Sketch.from_dict(req.sketch) if req.sketch else None,
-                temperature=req.temperature, pairing=req.pairing, judge_images=req.judge_images, seed=req.seed,
-                max_strokes=req.max_strokes, max_tokens=req.max_tokens, repair_joints=req.repair,
-                progress=ctx.report, cancel=ctx.cancel_event, scorer=_worker_scorer(ctx),
-                on_stroke=ctx.on_stroke)
+                temperature=req.temperature,
+                pairing=req.pairing,
+                judge_images=req.judge_images,
+                seed=req.seed,
+                max_strokes=req.max_strokes,
+                max_tokens=req.max_tokens,
+                repair_joints=req.repair,
+                progress=ctx.report,
+                cancel=ctx.cancel_event,
+                scorer=_worker_scorer(ctx),
+                on_stroke=ctx.on_stroke,
+            )
             out: dict[str, Any] = {
                 "prompt": res.prompt,
-                "sketches": [sketch_item(res.best, res.best_score, round=res.best_round, repairs=res.best_repairs)],
+                "sketches": [
+                    sketch_item(res.best, res.best_score, round=res.best_round, repairs=res.best_repairs)
+                ],
                 "lessons": [x.to_dict() for x in res.lessons],
                 "learned": res.learned,
                 "library": req.library,
@@ -258,8 +326,14 @@ def _round_summary(r: dict[str, Any]) -> dict[str, Any]:
     entries = r["draw"]["entries"]
     rewards = [e["score"]["reward"] if e.get("score") else None for e in entries]
     usable = [x for x in rewards if x is not None]
-    return {"round": r["round"], "rewards": rewards, "best_reward": max(usable) if usable else None,
-            "pair": r["judge"]["pair"], "skipped": r["judge"]["skipped"], "events": r["events"]}
+    return {
+        "round": r["round"],
+        "rewards": rewards,
+        "best_reward": max(usable) if usable else None,
+        "pair": r["judge"]["pair"],
+        "skipped": r["judge"]["skipped"],
+        "events": r["events"],
+    }
 
 
 def _resumed_score_config(ctx: JobContext, db: Database, req: LearnJob, config: ScoreConfig) -> ScoreConfig:
@@ -274,9 +348,14 @@ def _resumed_score_config(ctx: JobContext, db: Database, req: LearnJob, config: 
     with job_errors():
         record = RunStore(db).get(req.resume).config
     try:
-        return resume_settings(req.resume, record, pconfig, config,
-                               {"kind", "model", "clip_model", "clip_pretrained", "clip_checkpoint"},
-                               default_local_model())[1]
+        return resume_settings(
+            req.resume,
+            record,
+            pconfig,
+            config,
+            {"kind", "model", "clip_model", "clip_pretrained", "clip_checkpoint"},
+            default_local_model(),
+        )[1]
     except ResumeConflict as e:
         raise JobFailed("invalid_request", f"this server cannot resume the run: {e}") from None
 
@@ -287,8 +366,15 @@ def make_learn(db: Database) -> Callable[[JobContext, LearnJob], dict[str, Any]]
         config = score_config(ctx.settings, req)
         if req.resume:
             config = _resumed_score_config(ctx, db, req, config)
-        lrn = learner.Learner(db, provider, config, progress=ctx.report, cancel=ctx.cancel_event,
-                              scorer=_worker_scorer(ctx), group_scorer=_worker_group_scorer(ctx))
+        lrn = learner.Learner(
+            db,
+            provider,
+            config,
+            progress=ctx.report,
+            cancel=ctx.cancel_event,
+            scorer=_worker_scorer(ctx),
+            group_scorer=_worker_group_scorer(ctx),
+        )
         with job_errors():
             if req.resume:
                 ctx.set_run(req.resume)
@@ -296,11 +382,22 @@ def make_learn(db: Database) -> Callable[[JobContext, LearnJob], dict[str, Any]]
             else:
                 prompts = req.prompts or list(load_prompt_set(req.prompt_set).prompts)  # type: ignore[arg-type]
                 cfg = learner.LearnConfig(
-                    prompts=prompts, prompt_set=req.prompt_set or "prompts", validation=req.validation,
-                    epochs=req.epochs, k=req.k, temperature=req.temperature, draw_temperature=req.draw_temperature,
-                    val_k=req.val_k, pairing=req.pairing, keep_best=req.keep_best, seed=req.seed,
-                    max_strokes=req.max_strokes, max_tokens=req.max_tokens, judge_images=req.judge_images,
-                    batch=req.batch)
+                    prompts=prompts,
+                    prompt_set=req.prompt_set or "prompts",
+                    validation=req.validation,
+                    epochs=req.epochs,
+                    k=req.k,
+                    temperature=req.temperature,
+                    draw_temperature=req.draw_temperature,
+                    val_k=req.val_k,
+                    pairing=req.pairing,
+                    keep_best=req.keep_best,
+                    seed=req.seed,
+                    max_strokes=req.max_strokes,
+                    max_tokens=req.max_tokens,
+                    judge_images=req.judge_images,
+                    batch=req.batch,
+                )
                 run = lrn.start(req.library, cfg, req.cap, req.allow_concurrent)  # type: ignore[arg-type]
                 ctx.set_run(run.id)
         ctx.report(Progress("start", f"learning run {run.id} on library {run.library}"))
@@ -326,8 +423,11 @@ def job_kinds(db: Database) -> dict[str, JobKind]:
         except (ProviderError, ValueError) as e:
             if req.model is not None:
                 raise JobFailed("invalid_request", str(e)) from None
-            raise JobFailed("provider_unavailable", f"the server's LLM provider cannot be used: {e}; "
-                                                    "restart the server with working provider options") from None
+            raise JobFailed(
+                "provider_unavailable",
+                f"the server's LLM provider cannot be used: {e}; "
+                "restart the server with working provider options",
+            ) from None
 
     def check_draw(settings: ServerSettings, req: DrawJob) -> None:
         check_llm(settings, req)

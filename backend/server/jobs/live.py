@@ -38,8 +38,14 @@ class LiveStrokes:
         with self._lock:
             if len(self._items) < MAX_STROKES_PER_JOB:
                 self._drawn.add(candidate)
-                self._items.append({"candidate": candidate, "seq": len(self._items) + 1, "stroke": stroke,
-                                    "reply": self._reply.setdefault(candidate, 1)})
+                self._items.append(
+                    {
+                        "candidate": candidate,
+                        "seq": len(self._items) + 1,
+                        "stroke": stroke,
+                        "reply": self._reply.setdefault(candidate, 1),
+                    }
+                )
 
     def restart(self, candidate: int) -> None:
         """The candidate's reply starts over: its next stroke opens a new reply, unless it has none yet

@@ -28,14 +28,15 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ...runtime import CANCEL_POLL_S, Cancelled, Progress
 from ...shared.sketch import Stroke
 from ..settings import ServerSettings
-from .store import JobStore, interrupted_error, iso
 from .live import LiveBoard
+from .store import JobStore, interrupted_error, iso
 
 log = logging.getLogger("threedraw.server")
 
@@ -69,8 +70,10 @@ class JobKind:
     """How one kind of job runs: its lane and a function (JobContext, request) -> result dict."""
 
     lane: str
-    run: Callable[["JobContext", Any], dict[str, Any]]
-    check: Callable[[ServerSettings, Any], None] = lambda settings, request: None  # at submit; raises JobFailed
+    run: Callable[[JobContext, Any], dict[str, Any]]
+    check: Callable[[ServerSettings, Any], None] = lambda settings, request: (
+        None
+    )  # at submit; raises JobFailed
 
 
 def now_iso() -> str:
@@ -78,8 +81,15 @@ def now_iso() -> str:
 
 
 def empty_progress(message: str = "waiting to start") -> dict[str, Any]:
-    return {"phase": "queued", "epoch": None, "step": 0, "total": None, "scores": None, "message": message,
-            "updated_at": now_iso()}
+    return {
+        "phase": "queued",
+        "epoch": None,
+        "step": 0,
+        "total": None,
+        "scores": None,
+        "message": message,
+        "updated_at": now_iso(),
+    }
 
 
 @dataclass
@@ -97,7 +107,7 @@ class _Job:
 class JobContext:
     """What a running job sees: its settings, progress reporting, cancel, and the scoring worker."""
 
-    def __init__(self, manager: "JobManager", job: _Job):
+    def __init__(self, manager: JobManager, job: _Job):
         self._manager = manager
         self._job = job
         self.id = job.id
@@ -121,8 +131,13 @@ class JobContext:
         """The job's progress as the API shows it (phase, step, total, epoch, scores, message).
 
         Scores, when a report has none, stay as the last report gave them."""
-        fields: dict[str, Any] = {"phase": p.stage, "step": p.done, "total": p.total or None, "epoch": p.epoch,
-                                  "message": p.message}
+        fields: dict[str, Any] = {
+            "phase": p.stage,
+            "step": p.done,
+            "total": p.total or None,
+            "epoch": p.epoch,
+            "message": p.message,
+        }
         if p.scores is not None:
             fields["scores"] = p.scores
         self._job.progress = {**self._job.progress, **fields, "updated_at": now_iso()}
@@ -191,8 +206,13 @@ class ScoringWorker:
 
 
 class JobManager:
-    def __init__(self, settings: ServerSettings, store: JobStore, kinds: dict[str, JobKind],
-                 warm_up: Callable[[], None] = lambda: None):
+    def __init__(
+        self,
+        settings: ServerSettings,
+        store: JobStore,
+        kinds: dict[str, JobKind],
+        warm_up: Callable[[], None] = lambda: None,
+    ):
         self.settings = settings
         self.store = store
         self.kinds = kinds
@@ -201,8 +221,10 @@ class JobManager:
         # llama.cpp runs one call at a time on every core, and its model is not safe to share
         # between threads: the local provider gets one LLM job at a time.
         self.llm_workers = 1 if settings.provider_kind == "local" else settings.llm_jobs
-        self._llm_threads = [threading.Thread(target=self._llm_loop, name=f"threedraw-llm-{i}", daemon=True)
-                             for i in range(self.llm_workers)]
+        self._llm_threads = [
+            threading.Thread(target=self._llm_loop, name=f"threedraw-llm-{i}", daemon=True)
+            for i in range(self.llm_workers)
+        ]
         self._lock = threading.Lock()
         self.live = LiveBoard()
         self._queued: dict[str, _Job] = {}
@@ -266,8 +288,11 @@ class JobManager:
 
     def counts(self) -> dict[str, int]:
         with self._lock:
-            return {"queued": len(self._queued), "running": len(self._running),
-                    "max_queued": self.settings.max_queued}
+            return {
+                "queued": len(self._queued),
+                "running": len(self._running),
+                "max_queued": self.settings.max_queued,
+            }
 
     # -- running ------------------------------------------------------------------
     def _llm_loop(self) -> None:
@@ -300,9 +325,11 @@ class JobManager:
             error = {"code": e.code, "message": e.message, "detail": e.detail}
         except Exception as e:  # the job fails, the server carries on; the log has the traceback
             log.exception("job %s (%s) failed unexpectedly", job.id, job.kind)
-            error = {"code": "internal_error",
-                     "message": f"the job hit an unexpected error ({type(e).__name__}); the server log has the details",
-                     "detail": None}
+            error = {
+                "code": "internal_error",
+                "message": f"the job hit an unexpected error ({type(e).__name__}); the server log has the details",
+                "detail": None,
+            }
         finally:
             with self._lock:
                 self._running.pop(job.id, None)

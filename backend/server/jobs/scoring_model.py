@@ -29,7 +29,9 @@ class ScoringModel:
             self._set("loading", "loading CLIP", device)
             from ...scoring.clip import load_clip
 
-            model = load_clip(self.config.clip_model, self.config.clip_pretrained, self.config.clip_checkpoint)
+            model = load_clip(
+                self.config.clip_model, self.config.clip_pretrained, self.config.clip_checkpoint
+            )
             self._set("ready", None, str(model.device))
         except Exception as e:  # reported in /v1/info; score jobs fail with the same message
             self._set("error", str(e).splitlines()[0][:500] if str(e) else type(e).__name__, None)

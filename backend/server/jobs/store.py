@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ...storage import Database, StorageError, dumps_finite
 
@@ -61,7 +62,9 @@ class JobStore:
             raise _unusable(path, e) from None
         if version > SCHEMA_VERSION:
             self._db.close()
-            raise StorageError(f"{path.name} was written by a newer threedraw (schema {version}); upgrade threedraw")
+            raise StorageError(
+                f"{path.name} was written by a newer threedraw (schema {version}); upgrade threedraw"
+            )
         try:
             if 0 < version < SCHEMA_VERSION:
                 self._db.backup(f"schema{version}")  # a way back if the upgrade goes wrong
@@ -91,33 +94,56 @@ class JobStore:
         A learn job's error names its run and how to resume it."""
         with self._db.transaction() as c:
             rows = c.execute("SELECT id, run_id FROM jobs WHERE state IN ('queued','running')").fetchall()
-            c.executemany("UPDATE jobs SET state='failed', error=?, finished_at=? WHERE id=?",
-                          [(dumps_finite(interrupted_error(r["run_id"])), time.time(), r["id"]) for r in rows])
+            c.executemany(
+                "UPDATE jobs SET state='failed', error=?, finished_at=? WHERE id=?",
+                [(dumps_finite(interrupted_error(r["run_id"])), time.time(), r["id"]) for r in rows],
+            )
             return len(rows)
 
     def set_run(self, job_id: str, run_id: str) -> None:
         self._exec("UPDATE jobs SET run_id=? WHERE id=?", (run_id, job_id))
 
     def insert(self, job_id: str, kind: str, request: dict[str, Any], progress: dict[str, Any]) -> None:
-        self._exec("INSERT INTO jobs (id, kind, state, request, progress, created_at) VALUES (?,?,?,?,?,?)",
-                   (job_id, kind, "queued", dumps_finite(request), dumps_finite(progress), time.time()))
+        self._exec(
+            "INSERT INTO jobs (id, kind, state, request, progress, created_at) VALUES (?,?,?,?,?,?)",
+            (job_id, kind, "queued", dumps_finite(request), dumps_finite(progress), time.time()),
+        )
 
     def mark_running(self, job_id: str) -> bool:
         """queued -> running; False when the job is no longer queued (cancelled meanwhile)."""
-        return self._exec("UPDATE jobs SET state='running', started_at=? WHERE id=? AND state='queued'",
-                          (time.time(), job_id)) == 1
+        return (
+            self._exec(
+                "UPDATE jobs SET state='running', started_at=? WHERE id=? AND state='queued'",
+                (time.time(), job_id),
+            )
+            == 1
+        )
 
     def set_progress(self, job_id: str, progress: dict[str, Any]) -> None:
-        self._exec("UPDATE jobs SET progress=? WHERE id=? AND state IN ('queued','running')",
-                   (dumps_finite(progress), job_id))
+        self._exec(
+            "UPDATE jobs SET progress=? WHERE id=? AND state IN ('queued','running')",
+            (dumps_finite(progress), job_id),
+        )
 
-    def finish(self, job_id: str, state: str, result: Any = None, error: dict[str, Any] | None = None) -> bool:
+    def finish(
+        self, job_id: str, state: str, result: Any = None, error: dict[str, Any] | None = None
+    ) -> bool:
         """Move an unfinished job to a finished state; False if it had already finished."""
         assert state in FINISHED
-        return self._exec(
-            "UPDATE jobs SET state=?, result=?, error=?, finished_at=? WHERE id=? AND state IN ('queued','running')",
-            (state, None if result is None else dumps_finite(result), None if error is None else dumps_finite(error),
-             time.time(), job_id)) == 1
+        return (
+            self._exec(
+                "UPDATE jobs SET state=?, result=?, error=?, finished_at=? "
+                "WHERE id=? AND state IN ('queued','running')",
+                (
+                    state,
+                    None if result is None else dumps_finite(result),
+                    None if error is None else dumps_finite(error),
+                    time.time(),
+                    job_id,
+                ),
+            )
+            == 1
+        )
 
     def get(self, job_id: str) -> dict[str, Any] | None:
         rows = self._query("SELECT * FROM jobs WHERE id=?", (job_id,))
@@ -127,7 +153,9 @@ class JobStore:
         rows = self._query("SELECT state FROM jobs WHERE id=?", (job_id,))
         return str(rows[0]["state"]) if rows else None
 
-    def list_jobs(self, kind: str | None = None, state: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    def list_jobs(
+        self, kind: str | None = None, state: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
         sql = "SELECT * FROM jobs WHERE 1=1"
         args: list[Any] = []
         if kind:
@@ -148,7 +176,9 @@ class JobStore:
         with self._db.transaction() as c:
             rows = c.execute(
                 "SELECT id FROM jobs WHERE state IN ('succeeded','failed','cancelled') ORDER BY seq DESC LIMIT -1 "
-                "OFFSET ?", (keep,)).fetchall()
+                "OFFSET ?",
+                (keep,),
+            ).fetchall()
             ids = [(r["id"],) for r in rows]
             c.executemany("DELETE FROM sketches WHERE job_id=?", ids)
             c.executemany("DELETE FROM jobs WHERE id=?", ids)
@@ -158,12 +188,24 @@ class JobStore:
     def add_sketches(self, job_id: str, items: list[dict[str, Any]]) -> None:
         """Store sketches a job made: each item {id, sketch (canonical dict), score (dict or None)}."""
         now = time.time()
-        rows = [(it["id"], job_id, it["sketch"].get("prompt", ""), len(it["sketch"].get("strokes", [])),
-                 dumps_finite(it["sketch"]), None if it.get("score") is None else dumps_finite(it["score"]), now)
-                for it in items]
+        rows = [
+            (
+                it["id"],
+                job_id,
+                it["sketch"].get("prompt", ""),
+                len(it["sketch"].get("strokes", [])),
+                dumps_finite(it["sketch"]),
+                None if it.get("score") is None else dumps_finite(it["score"]),
+                now,
+            )
+            for it in items
+        ]
         with self._db.transaction() as c:
-            c.executemany("INSERT INTO sketches (id, job_id, prompt, strokes, sketch, score, created_at) "
-                          "VALUES (?,?,?,?,?,?,?)", rows)
+            c.executemany(
+                "INSERT INTO sketches (id, job_id, prompt, strokes, sketch, score, created_at) "
+                "VALUES (?,?,?,?,?,?,?)",
+                rows,
+            )
 
     def sketch(self, sketch_id: str) -> dict[str, Any] | None:
         rows = self._query("SELECT * FROM sketches WHERE id=?", (sketch_id,))
@@ -187,21 +229,28 @@ class JobStore:
 def interrupted_error(run_id: str | None, detail: Any = None) -> dict[str, Any]:
     """The error of a job the server stopped; a learn job's says how to go on with its run."""
     if run_id is None:
-        return {"code": "interrupted", "message": "the server stopped before this job finished; submit it again",
-                "detail": detail}
-    return {"code": "interrupted",
-            "message": f"the server stopped before this job finished; its learning run {run_id} keeps every finished "
-                       f"step: resume it with POST /v1/runs/{run_id}/resume",
-            "detail": {"run_id": run_id, "resume": f"POST /v1/runs/{run_id}/resume"}}
+        return {
+            "code": "interrupted",
+            "message": "the server stopped before this job finished; submit it again",
+            "detail": detail,
+        }
+    return {
+        "code": "interrupted",
+        "message": f"the server stopped before this job finished; its learning run {run_id} keeps every finished "
+        f"step: resume it with POST /v1/runs/{run_id}/resume",
+        "detail": {"run_id": run_id, "resume": f"POST /v1/runs/{run_id}/resume"},
+    }
 
 
 def _unusable(path: Path, e: StorageError) -> StorageError:
-    return StorageError(f"{path.name} in the data dir cannot be used as the job database ({e}); "
-                        "move it away or choose another --data-dir")
+    return StorageError(
+        f"{path.name} in the data dir cannot be used as the job database ({e}); "
+        "move it away or choose another --data-dir"
+    )
 
 
 def iso(t: float | None) -> str | None:
-    return None if t is None else datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds")
+    return None if t is None else datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds")
 
 
 def _job(row: sqlite3.Row, full: bool) -> dict[str, Any]:

@@ -13,7 +13,12 @@ from ..errors import ErrorEnvelope
 API = "v1"
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorEnvelope, "description": text}
-    for code, text in ((401, "missing or wrong token"), (403, "Host not allowed"), (404, "not found"),
-                       (413, "body too large"), (422, "invalid request"),
-                       (503, "the server's storage failed (storage_unavailable)"))
+    for code, text in (
+        (401, "missing or wrong token"),
+        (403, "Host not allowed"),
+        (404, "not found"),
+        (413, "body too large"),
+        (422, "invalid request"),
+        (503, "the server's storage failed (storage_unavailable)"),
+    )
 }

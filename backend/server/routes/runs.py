@@ -17,8 +17,11 @@ router = APIRouter(prefix=f"/{API}/runs", tags=["runs"])
 
 
 @router.get("", response_model=RunList, responses=ERRORS)
-def list_runs(request: Request, library: Annotated[LibraryName | None, Query()] = None,
-              limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+def list_runs(
+    request: Request,
+    library: Annotated[LibraryName | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
     """Learning runs, newest first (of one library with ``library``)."""
     runs = server_state(request).runs
     return {"runs": [_summary(runs, r) for r in runs.list(library, limit)]}
@@ -29,13 +32,24 @@ def get_run(request: Request, run_id: str) -> dict[str, Any]:
     """A run, its finished epochs (version, validation score) and its cost so far."""
     runs = server_state(request).runs
     run = _run_or_404(runs, run_id)
-    return {**_summary(runs, run), "config": run.config, "epochs": [e.to_dict() for e in runs.epochs(run.id)],
-            "cost": runs.cost(run.id)}
+    return {
+        **_summary(runs, run),
+        "config": run.config,
+        "epochs": [e.to_dict() for e in runs.epochs(run.id)],
+        "cost": runs.cost(run.id),
+    }
 
 
-@router.post("/{run_id}/resume", status_code=202, response_model=Job,
-             responses={**ERRORS, 409: {"model": ErrorEnvelope, "description": "the run is finished or running"},
-                        429: {"model": ErrorEnvelope, "description": "queue full; see Retry-After"}})
+@router.post(
+    "/{run_id}/resume",
+    status_code=202,
+    response_model=Job,
+    responses={
+        **ERRORS,
+        409: {"model": ErrorEnvelope, "description": "the run is finished or running"},
+        429: {"model": ErrorEnvelope, "description": "queue full; see Retry-After"},
+    },
+)
 def resume_run(request: Request, response: Response, run_id: str) -> dict[str, Any]:
     """Go on with a stopped run (its finished steps are kept): a learn job, as POST /v1/jobs starts one."""
     runs = server_state(request).runs
@@ -55,4 +69,6 @@ def _run_or_404(runs: RunStore, run_id: str) -> RunInfo:
     try:
         return runs.get(run_id)
     except RunError:
-        raise ApiError(404, "run_not_found", f"no learning run {run_id[:64]!r} (GET /v1/runs lists them)") from None
+        raise ApiError(
+            404, "run_not_found", f"no learning run {run_id[:64]!r} (GET /v1/runs lists them)"
+        ) from None

@@ -33,15 +33,25 @@ def info(request: Request) -> dict[str, Any]:
     opts = s.settings.provider_options
     return {
         "api": API,
-        "versions": {"threedraw": __version__, "python": platform.python_version(),
-                     **{name: _version(name) for name in ("fastapi", "uvicorn", "torch", "open_clip_torch")}},
+        "versions": {
+            "threedraw": __version__,
+            "python": platform.python_version(),
+            **{name: _version(name) for name in ("fastapi", "uvicorn", "torch", "open_clip_torch")},
+        },
         "clip": s.scoring.info(),
         "device": s.scoring.info()["device"],
-        "provider": {"kind": s.settings.provider_kind, "model": _model_name(s.settings.provider_kind, opts.model),
-                     "base_url": _without_query(opts.base_url),
-                     "api_key_set": _key_set()},
-        "limits": {"max_views": s.settings.limits.max_views, "max_size": s.settings.limits.max_size,
-                   "max_body_bytes": s.settings.max_body_bytes, "llm_jobs": s.jobs.llm_workers},
+        "provider": {
+            "kind": s.settings.provider_kind,
+            "model": _model_name(s.settings.provider_kind, opts.model),
+            "base_url": _without_query(opts.base_url),
+            "api_key_set": _key_set(),
+        },
+        "limits": {
+            "max_views": s.settings.limits.max_views,
+            "max_size": s.settings.limits.max_size,
+            "max_body_bytes": s.settings.max_body_bytes,
+            "llm_jobs": s.jobs.llm_workers,
+        },
         "queue": s.jobs.counts(),
         "kinds": list(KINDS),
     }

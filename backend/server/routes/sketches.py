@@ -14,8 +14,11 @@ router = APIRouter(prefix=f"/{API}/sketches", tags=["sketches"])
 
 
 @router.get("", responses=ERRORS)
-def list_sketches(request: Request, job_id: Annotated[str | None, Query(max_length=64)] = None,
-                  limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+def list_sketches(
+    request: Request,
+    job_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
     """Sketches jobs made, newest first (without their strokes)."""
     return {"sketches": server_state(request).store.list_sketches(job_id, limit)}
 
