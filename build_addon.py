@@ -10,12 +10,13 @@ Blender's own extension CLI (inside the bpy wheel) builds and validates it.
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib.util
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -39,8 +40,21 @@ def blender_ext_cli() -> Path:
 
 
 def version() -> str:
-    with open(ADDON / "blender_manifest.toml", "rb") as f:
-        return tomllib.load(f)["version"]
+    """threedraw's version, read from backend/__init__.py (its one source) without importing it."""
+    tree = ast.parse((ROOT / "backend" / "__init__.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["__version__"]:
+            return ast.literal_eval(node.value)
+    raise SystemExit("build_addon: backend/__init__.py sets no __version__")
+
+
+def write_manifest(dest: Path) -> None:
+    """The add-on's manifest with the version filled in after its id line."""
+    text = (ADDON / "blender_manifest.toml").read_text()
+    text, found = re.subn(r"^(id = .*)$", rf'\1\nversion = "{version()}"', text, count=1, flags=re.M)
+    if not found:
+        raise SystemExit("build_addon: blender_manifest.toml has no id line")
+    (dest / "blender_manifest.toml").write_text(text)
 
 
 def stage(dest: Path, name: str = "threedraw") -> Path:
@@ -48,6 +62,7 @@ def stage(dest: Path, name: str = "threedraw") -> Path:
     src = dest / name
     shutil.copytree(ADDON, src, ignore=IGNORE)
     shutil.copytree(SHARED, src / "shared", ignore=IGNORE)
+    write_manifest(src)
     return src
 
 

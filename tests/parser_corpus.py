@@ -331,7 +331,7 @@ draw_bezier[(-0.5, -0.5, -1), (-0.5, -0.5, -0.5), (-0.5, -0.5, 0), (-0.5, -0.5, 
     ),
 ]
 
-# -- Formats other models write, and the Unicode forms of numbers (issue 11) ------------
+# -- Formats other models write, and the Unicode forms of numbers ------------
 # Replies as models wrote them when asked for control points; A, B, C, D as above.
 
 CASES += [

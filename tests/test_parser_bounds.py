@@ -65,7 +65,7 @@ def test_nesting_beyond_the_depth_limit_is_counted_not_built():
 @pytest.mark.parametrize("budget", [0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377])
 def test_a_budget_spent_anywhere_never_breaks_a_reader(budget, monkeypatch):
     """Cut every reply of the corpus at every stage: the parse ends cleanly, never with an internal error."""
-    import threedraw.shared.parser as parser_module
+    import threedraw.shared.parser.choice as parser_module
     from parser_corpus import CASES as REPLIES
 
     monkeypatch.setattr(parser_module, "MAX_TOKENS", budget)

@@ -1,4 +1,4 @@
-"""Every delivered drawing is repaired (issue 13): the pipeline's one finalise step, seen from
+"""Every delivered drawing is repaired (parts joined, duplicates removed): the pipeline's one finalise step, seen from
 draw_round, `threedraw draw` and the server's draw result."""
 
 from __future__ import annotations

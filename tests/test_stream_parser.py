@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 from parser_corpus import CASES
 from test_parser_fuzz import TEXT
-from threedraw.shared.parser import ParseError, parse
-from threedraw.shared.stream_parser import StreamParser
+from threedraw.shared.parser import ParseError, StreamParser, parse
 
 
 def _outcome(fn):
@@ -64,7 +63,7 @@ def test_every_corpus_reply_split_at_every_position_ends_as_parse(monkeypatch):
     Every split of a reply within one line gives the stream parser the same windows to read (the
     completed lines), so parse, memoised, reads each window once: seconds instead of the ~15
     minutes the 20,000-character reply costs with every window parsed afresh."""
-    from threedraw.shared import stream_parser
+    from threedraw.shared.parser import incremental as stream_parser
 
     for name, text, *_ in CASES:
         monkeypatch.setattr(stream_parser, "parse", _memoised(parse))  # one memo per reply

@@ -59,7 +59,7 @@ def test_addon_never_imports_torch_and_shared_imports_nothing_third_party():
     import ast
 
     stdlib = set(sys.stdlib_module_names)
-    for path in (ROOT / "shared").glob("*.py"):
+    for path in (ROOT / "shared").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]

@@ -1,6 +1,6 @@
 """`threedraw bench parser`: the time of each target input, with what it is.
 
-Targets (issue 11): any input up to the accepted maximum (2 MB) in under 0.5 s;
+Targets (the parser's bounds): any input up to the accepted maximum (2 MB) in under 0.5 s;
 1 MB of the adversarial inputs (digit runs, brackets, parentheses) in under 0.3 s.
 Each input's best of REPEAT runs (CPU time of this process) is printed with its target,
 and how many inputs missed theirs. Stdlib only.
@@ -13,8 +13,7 @@ import json
 import time
 from typing import Any
 
-from ..shared.parser import MAX_RESPONSE_CHARS, ParseError, parse
-from ..shared.stream_parser import StreamParser
+from ..shared.parser import MAX_RESPONSE_CHARS, ParseError, StreamParser, parse
 
 MB = 1_000_000
 ACTION = "draw_bezier[(0,0,0),(0,0,0.3),(0,0,0.6),(0,0,1)]"
@@ -134,7 +133,7 @@ JSON_STROKE = '{"label": "rung", "points": [[0, 0, 0.1], [0.1, 0.2, 0.1], [0.2, 
 
 
 def measure_stream(text: str) -> tuple[float, str]:
-    """CPU seconds to feed text to the incremental parser in 4 KB chunks and finish (issue 15)."""
+    """CPU seconds to feed text to the incremental parser in 4 KB chunks and finish (the live strokes' cost)."""
     t0 = time.process_time()
     sp = StreamParser()
     for at in range(0, len(text), STREAM_CHUNK):

@@ -15,7 +15,7 @@ with the clean sketch's default tolerance, and compared with the clean one:
 - time to repair 256-stroke sketches: a lattice of boxes as drawn and made sloppy, and 256
   random curves crossing everywhere (the worst case: every end is near some curve).
 
-Targets (issue 13): parts equal in 100 % of cases, duplicates removed in 100 %, largest move at
+Targets (structure repair): parts equal in 100 % of cases, duplicates removed in 100 %, largest move at
 most the tolerance, IoU at least 0.95 on every view, a 256-stroke sketch in under 50 ms.
 """
 

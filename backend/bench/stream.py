@@ -1,4 +1,4 @@
-"""Live strokes (issue 15): when the first and last strokes of a streamed reply reach the caller.
+"""Live strokes: when the first and last strokes of a streamed reply reach the caller.
 
 The scripted server streams a 24-stroke reply at 40 tokens/s (16 characters every 0.1 s, about
 4 characters a token) over real HTTP; the drawing agent reports each stroke as the incremental

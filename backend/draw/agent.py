@@ -31,9 +31,8 @@ from ..library.lessons import MAX_CAP as MAX_LESSONS
 from ..library.lessons import MAX_LESSON_CHARS
 from ..llm.base import ChatRequest, Message, OnText, Provider, ProviderError, Usage
 from ..runtime import run_llm
-from ..shared.parser import ParseError, parse
+from ..shared.parser import ParseError, StreamParser, parse
 from ..shared.sketch import MAX_PROMPT_CHARS, MAX_STROKES, Sketch, Stroke
-from ..shared.stream_parser import StreamParser
 
 # A stroke completed while a reply streams: (candidate index, the stroke); (index, None): that
 # candidate starts over (a new reply, or a retried one), its earlier live strokes are void.

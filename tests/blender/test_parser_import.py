@@ -1,4 +1,4 @@
-"""The add-on's import reads replies through the shared parser, and inherits its bounds (issue 11).
+"""The add-on's import reads replies through the shared parser, and inherits its bounds (size, tokens, time).
 
 A 1.3 KB reply whose digit run is glued to a letter froze Blender's import for
 12.8 s with the old backtracking number pattern; it must now import at once,

@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .parse_reading import Candidate, Reading, keys
-from .parse_tokens import Budget, Group, Item, Num, Str, groups, is_point, is_stroke, tokenize, walk
-from .text_normalise import normalise
+from .normalise import normalise
+from .reading import Candidate, Reading, keys
+from .tokens import Budget, Group, Item, Num, Str, groups, is_point, is_stroke, tokenize, walk
 
 STROKE_LIST_KEYS = ("strokes", "curves", "beziers", "sketch")
 POINT_LIST_KEYS = ("points", "control_points", "controlPoints", "ctrl")

@@ -1,6 +1,6 @@
 """One reading of a reply: candidate strokes checked into strokes and problems.
 
-Every format reader (parse_brackets, parse_lines) turns what it finds into
+Every format reader (brackets, lines) turns what it finds into
 candidates shaped as bracket groups (a stroke = a group of 4 point groups, or
 of 12 bare values), so the checks and their messages live here once.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .parse_tokens import Group, Item, Odd, Str, Word, groups, number_of
-from .sketch import CUBE, MAX_LABEL_CHARS, Point, Points
-from .text_normalise import DASHES, OPERATORS
+from ..sketch import CUBE, MAX_LABEL_CHARS, Point, Points
+from .normalise import DASHES, OPERATORS
+from .tokens import Group, Item, Odd, Str, Word, groups, number_of
 
 # Coordinates within this magnitude are clamped into the cube; beyond it the
 # stroke is nonsense (wrong units, a stray index) and is dropped.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from .parse_brackets import POINT_LIST_KEYS
+from .brackets import POINT_LIST_KEYS
 
 MAX_DEPTH = 64
 MAX_OBJECT_CHARS = 32_000

@@ -6,7 +6,7 @@ Live strokes are provisional, for showing progress: they come from re-reading, w
 parser's result on any text, whatever the chunking.
 
 JSON-like replies (often one line, or one key per line) are read object by object instead:
-``stream_objects.ObjectScanner`` cuts out each stroke object as its closing brace arrives, and
+``objects.ObjectScanner`` cuts out each stroke object as its closing brace arrives, and
 ``parse`` reads it alone. While an object is open the window is not read (it would read the
 same strokes), and once the scanner has found a stroke it alone reads the reply.
 
@@ -19,9 +19,9 @@ parses (0.8 s measured, ``threedraw bench parser``).
 
 from __future__ import annotations
 
-from .parser import MAX_RESPONSE_CHARS, ParseError, ParseResult, parse
-from .sketch import MAX_STROKES, Stroke
-from .stream_objects import ObjectScanner
+from ..sketch import MAX_STROKES, Stroke
+from .choice import MAX_RESPONSE_CHARS, ParseError, ParseResult, parse
+from .objects import ObjectScanner
 
 WINDOW_CHARS = 32_000
 # Characters all live readings of one reply may re-read: a 256-stroke answer in the most

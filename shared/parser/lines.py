@@ -2,16 +2,16 @@
 
 Each reader finds its lines with one anchored, possessive (non-backtracking)
 pattern, spends one budget unit per line, and hands candidates shaped as
-bracket groups to parse_reading, so every format is checked by the same rules.
+bracket groups to reading, so every format is checked by the same rules.
 """
 
 from __future__ import annotations
 
 import re
 
-from .parse_brackets import read_objects
-from .parse_reading import Candidate, Reading
-from .parse_tokens import MAX_DEPTH, NUMBER, Budget, Group, Item, Num, Str, Word, groups, is_point, tokenize
+from .brackets import read_objects
+from .reading import Candidate, Reading
+from .tokens import MAX_DEPTH, NUMBER, Budget, Group, Item, Num, Str, Word, groups, is_point, tokenize
 
 _DECIMAL_COMMA = re.compile(r"[-+]?[0-9]+,[0-9]+(?:[eE][-+]?[0-9]+)?")
 

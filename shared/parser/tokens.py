@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .text_normalise import DASHES, FRACTIONS, OPERATORS
+from .normalise import DASHES, FRACTIONS, OPERATORS
 
 # Deeper nesting than any sketch needs is counted rather than built.
 MAX_DEPTH = 32
@@ -56,7 +56,7 @@ class Str:
 @dataclass(slots=True)
 class Odd:
     """A character that makes the numbers around it unreadable as written: a dash that may
-    or may not be a minus (see text_normalise), an operator (1×10⁻⁵, 1/2), a number in a
+    or may not be a minus (see normalise), an operator (1×10⁻⁵, 1/2), a number in a
     form not read (½, Arabic-Indic digits)."""
 
     text: str

@@ -15,7 +15,7 @@ inside <answer> or <curves> tags, after a <thinking> block):
 * decimal commas where semicolons make them unambiguous: ``(0,5; -0,5; 1,0)``.
 
 Unicode minus signs, dashes, fullwidth forms and odd spaces are folded first
-(text_normalise); a dash whose meaning is ambiguous drops its stroke with a
+(normalise); a dash whose meaning is ambiguous drops its stroke with a
 problem saying so, never a guessed sign.
 
 How: the text is tokenised once (linear time) into numbers, words, strings and
@@ -29,7 +29,7 @@ Bounded: at most MAX_RESPONSE_CHARS are read, no pattern backtracks, and every
 token or candidate line spends one unit of a fixed budget (MAX_TOKENS; when a long
 reply spends it, its last TAIL_CHARS are read on a budget of their own, since
 answers come last), so the worst input costs a bounded, linear amount of work:
-about 0.3 s for 2 MB on a 2-core machine (tests/bench_parser.py). A caller that
+about 0.3 s for 2 MB on a 2-core machine (`threedraw bench parser`). A caller that
 runs a parse inside a job needs no cancellation point: it ends that soon.
 Nothing but ParseError ever escapes ``parse``, whatever the text.
 """
@@ -39,17 +39,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .parse_brackets import read_actions, read_lists, read_objects
-from .parse_lines import read_bullets, read_csv, read_tables, read_yaml
-from .parse_reading import MAX_ABS_COORD, Problem, Reading
-from .parse_tokens import Budget, tokenize, unquote
-from .sketch import MAX_STROKES, Sketch, Stroke
-from .text_normalise import normalise
+from ..sketch import MAX_STROKES, Sketch, Stroke
+from .brackets import read_actions, read_lists, read_objects
+from .lines import read_bullets, read_csv, read_tables, read_yaml
+from .normalise import normalise
+from .reading import MAX_ABS_COORD, Problem, Reading
+from .tokens import Budget, tokenize, unquote
 
 MAX_RESPONSE_CHARS = 2_000_000
 # Tokens and candidate lines one parse may read: a full 256-stroke sketch in the
 # most verbose format spends under 30,000; the rest of the budget is for prose.
-# It bounds the worst input to about 0.3 s on a 2-core machine (tests/bench_parser.py).
+# It bounds the worst input to about 0.3 s on a 2-core machine (`threedraw bench parser`).
 MAX_TOKENS = 100_000
 # When a long reply spends that budget, its end (where answers come) is read on its own.
 TAIL_CHARS = 250_000
