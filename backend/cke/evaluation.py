@@ -15,7 +15,7 @@ from typing import Any
 
 from ..draw import agent
 from ..draw.concurrent import ScoreBatcher, run_all
-from ..draw.pipeline import GroupScorer, Round, adraw_round
+from ..draw.pipeline import DrawConfig, GroupScorer, Round, adraw_round
 from ..draw.prompt_sets import PromptSet
 from ..llm.base import Provider, Usage
 from ..runtime import Progress, ProgressFn, check_cancel, no_progress
@@ -108,6 +108,7 @@ def evaluate(
     All the drawings are asked for at once (the provider bounds how many are in flight) and the
     finished ones are scored together in batches (``threedraw.draw.concurrent``)."""
     report = progress or no_progress
+    draw = DrawConfig(k=k, temperature=temperature, max_strokes=max_strokes, max_tokens=max_tokens, seed=seed)
     items = [(m, ps, i, prompt) for m in methods for ps in sets for i, prompt in enumerate(ps.prompts)]
     total = len(items)
     done = 0
@@ -120,11 +121,7 @@ def evaluate(
             prompt,
             method.lessons,
             batcher.score,
-            k=k,
-            temperature=temperature,
-            max_strokes=max_strokes,
-            max_tokens=max_tokens,
-            seed=None if seed is None else seed + 100 * i,
+            draw.offset_seed(100 * i),
         )
         done += 1
         report(

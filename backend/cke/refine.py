@@ -126,6 +126,14 @@ def refine(
         current_lessons = [Lesson(f"L{i}", t, when, when) for i, t in enumerate(lessons or [], 1)]
         next_id = len(current_lessons) + 1
     rng = random.Random(seed)
+    draw = DrawConfig(
+        k=k,
+        temperature=temperature,
+        max_strokes=max_strokes,
+        max_tokens=max_tokens,
+        seed=seed,
+        repair=repair_joints,
+    )
     incumbent: Entry | None = None
     best_round = 0
     best_repairs: list[dict[str, Any]] = []
@@ -145,16 +153,11 @@ def refine(
             prompt,
             [x.text for x in current_lessons],
             score_config,
-            k=k,
-            temperature=temperature,
+            draw.offset_seed(100 * r),
             current=base_sketch,
             include=[base_sketch] if base_sketch is not None else [],
-            max_strokes=max_strokes,
-            max_tokens=max_tokens,
-            seed=None if seed is None else seed + 100 * r,
             cancel=cancel,
             scorer=scorer,
-            repair_joints=repair_joints,
             on_stroke=on_stroke,
         )
         report(Progress("judge", f"round {r}/{rounds}: judging", r - 1, rounds, index=r - 1))
