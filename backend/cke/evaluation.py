@@ -31,6 +31,10 @@ class EvalConfig:
     temperature: float = agent.DRAW_TEMPERATURE  # the paper draws with the library at this
 
 
+# How an evaluation draws unless told otherwise (the provider's sizes, no seed).
+EVAL_DRAW = DrawConfig(k=EvalConfig.k, temperature=EvalConfig.temperature)
+
+
 @dataclass
 class PromptResult:
     set: str
@@ -94,21 +98,17 @@ def evaluate(
     sets: Sequence[PromptSet],
     methods: Sequence[Method],
     *,
-    k: int = EvalConfig.k,
-    temperature: float = EvalConfig.temperature,
-    seed: int | None = None,
-    max_strokes: int | None = None,
-    max_tokens: int | None = None,
+    draw: DrawConfig = EVAL_DRAW,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
     scorer: GroupScorer = score_groups,
 ) -> list[Method]:
-    """Draw and score every prompt of every set for every method (best of ``k``); fills ``results``.
+    """Draw and score every prompt of every set for every method (best of ``draw.k``; prompt i draws
+    with seed ``draw.seed + 100 i``); fills ``results``.
 
     All the drawings are asked for at once (the provider bounds how many are in flight) and the
     finished ones are scored together in batches (``threedraw.draw.concurrent``)."""
     report = progress or no_progress
-    draw = DrawConfig(k=k, temperature=temperature, max_strokes=max_strokes, max_tokens=max_tokens, seed=seed)
     items = [(m, ps, i, prompt) for m in methods for ps in sets for i, prompt in enumerate(ps.prompts)]
     total = len(items)
     done = 0
