@@ -3,6 +3,7 @@ prompts drawn, judged and scored together (against the scripted LLM server on 12
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
@@ -260,7 +261,7 @@ def slow_teacher(delay: float) -> tuple[Teacher, object]:
 
 
 def test_validation_and_evaluation_draw_their_prompts_at_once(tmp_path):
-    from threedraw.cke.evaluation import Method, evaluate
+    from threedraw.cke.evaluation import EVAL_DRAW, Method, evaluate
     from threedraw.draw.prompt_sets import PromptSet
 
     delay = 0.3
@@ -282,7 +283,7 @@ def test_validation_and_evaluation_draw_their_prompts_at_once(tmp_path):
             ScoreConfig(),
             sets,
             [Method("none", []), Method("lessons", [LESSONS[0]])],
-            seed=0,
+            draw=dataclasses.replace(EVAL_DRAW, seed=0),
         )
         wall = time.monotonic() - start
     # 12 drawings of one LLM latency each, all in flight at once (concurrency 8: two waves).

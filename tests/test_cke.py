@@ -9,6 +9,7 @@ happens to a run, its library must end up holding LESSONS in order, none lost, n
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -22,7 +23,7 @@ from llm_fixtures import fast_provider
 from threedraw import prompts
 from threedraw.cke.learner import LearnConfig, Learner, learn
 from threedraw.cke.pairing import pick_pair
-from threedraw.cke.refine import refine
+from threedraw.cke.refine import REFINE_DRAW, refine
 from threedraw.draw.pipeline import Entry, Round, rank
 from threedraw.draw.prompt_sets import load_prompt_set
 from threedraw.library.runs import RunStore
@@ -359,9 +360,8 @@ def test_refine_improves_an_artist_sketch_and_returns_the_lessons(tmp_path):
             library="studio",
             commit=True,
             rounds=2,
-            k=2,
+            draw=dataclasses.replace(REFINE_DRAW, k=2, seed=0),
             start=start,
-            seed=0,
             progress=events.append,
         )
         requests = list(srv.requests)
@@ -381,6 +381,9 @@ def test_refine_improves_an_artist_sketch_and_returns_the_lessons(tmp_path):
     assert [e.stage for e in events] == ["draw", "judge", "update", "draw", "judge", "update", "done"]
 
 
+K2 = dataclasses.replace(REFINE_DRAW, k=2)
+
+
 def test_refine_never_returns_worse_than_its_start(tmp_path):
     # Every drawn candidate is worse than the artist's chair: the chair comes back untouched.
     teacher = Teacher(
@@ -390,7 +393,13 @@ def test_refine_never_returns_worse_than_its_start(tmp_path):
     )
     with ScriptedServer(teacher) as srv:
         result = refine(
-            "a chair", fast_provider(srv), ScoreConfig(), lessons=[LESSONS[3]], rounds=1, k=2, start=chair()
+            "a chair",
+            fast_provider(srv),
+            ScoreConfig(),
+            lessons=[LESSONS[3]],
+            rounds=1,
+            draw=K2,
+            start=chair(),
         )
     assert result.best_round == 0 and result.best.strokes == chair().strokes
     assert [x.text for x in result.lessons] == [LESSONS[3], LESSONS[1]]
@@ -402,7 +411,7 @@ def test_refine_honours_cancel_before_any_call(tmp_path):
     cancel.set()
     with ScriptedServer(Teacher()) as srv:
         with pytest.raises(Cancelled):
-            refine("a chair", fast_provider(srv), ScoreConfig(), rounds=1, k=2, cancel=cancel)
+            refine("a chair", fast_provider(srv), ScoreConfig(), rounds=1, draw=K2, cancel=cancel)
         assert srv.requests == []
 
 

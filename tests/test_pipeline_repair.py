@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from llm_fixtures import fast_provider
-from threedraw.draw.pipeline import draw_round
+from threedraw.draw.pipeline import DrawConfig, draw_round
 from threedraw.scoring.reward import ScoreConfig
 from threedraw.shared.parser import parse
 from threedraw.shared.repair import repair
@@ -25,7 +25,7 @@ draw_bezier[(0.5, 0, 0), (0.2, 0, 0), (-0.2, 0, 0), (-0.5, 0, 0)]
 
 def _round(server, **kw):
     server.push(Reply.completion(NEAR_MISS))
-    return draw_round(fast_provider(server), "a table", [], ScoreConfig(), k=1, scorer=None, **kw)
+    return draw_round(fast_provider(server), "a table", [], ScoreConfig(), DrawConfig(k=1, **kw), scorer=None)
 
 
 def test_a_drawing_is_delivered_repaired_and_the_raw_reply_kept(server):
@@ -42,7 +42,7 @@ def test_a_drawing_is_delivered_repaired_and_the_raw_reply_kept(server):
 
 
 def test_no_repair_keeps_the_drawing_as_written(server):
-    (entry,) = _round(server, repair_joints=False).entries
+    (entry,) = _round(server, repair=False).entries
     assert [s.points for s in entry.sketch.strokes] == [s.points for s in parse(NEAR_MISS).sketch.strokes]
     assert entry.repairs == []
 

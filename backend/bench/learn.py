@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import itertools
 import json
 import tempfile
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import prompts
-from ..cke.evaluation import Method, evaluate
+from ..cke.evaluation import EVAL_DRAW, Method, evaluate
 from ..cke.learner import LearnConfig, Learner
 from ..draw.prompt_sets import PromptSet, load_prompt_set
 from ..llm.openai_compat import OpenAICompatProvider
@@ -42,6 +43,7 @@ K = 5
 VALIDATION = 8
 CONCURRENCY = 64  # the provider's most requests in flight (its upper bound)
 EVAL_SEQUENTIAL = 10  # prompts drawn one at a time for the eval baseline
+EVAL_SEEDED = dataclasses.replace(EVAL_DRAW, seed=0)
 BATCH_TARGET = 0.12  # batch 40 wall / batch 1 wall
 OVERHEAD_TARGET = 0.15  # share of batch 40's wall time beyond LLM waiting
 EVAL_TARGET = 5.0  # eval speed-up over one prompt after another
@@ -181,11 +183,15 @@ def measure(delay: float = DELAY_S, batches: tuple[int, ...] = BATCHES) -> dict[
                 }
             )
         start = time.monotonic()
-        evaluate(provider(), score, [PromptSet("modelnet40", tuple(train))], [Method("none", [])], seed=0)
+        evaluate(
+            provider(), score, [PromptSet("modelnet40", tuple(train))], [Method("none", [])], draw=EVAL_SEEDED
+        )
         out["eval_seconds"] = time.monotonic() - start
         start = time.monotonic()
         for i in range(EVAL_SEQUENTIAL):  # as evaluation ran before: one prompt, then the next
-            evaluate(provider(), score, [PromptSet("one", (train[i],))], [Method("none", [])], seed=0)
+            evaluate(
+                provider(), score, [PromptSet("one", (train[i],))], [Method("none", [])], draw=EVAL_SEEDED
+            )
         out["eval_one_at_a_time_seconds"] = (time.monotonic() - start) * len(train) / EVAL_SEQUENTIAL
     first, last = batches[0], batches[-1]
     out[f"batch_{last}_over_batch_{first}"] = out[f"batch_{last}_seconds"] / out[f"batch_{first}_seconds"]

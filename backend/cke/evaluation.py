@@ -15,7 +15,7 @@ from typing import Any
 
 from ..draw import agent
 from ..draw.concurrent import ScoreBatcher, run_all
-from ..draw.pipeline import GroupScorer, Round, adraw_round
+from ..draw.pipeline import DrawConfig, GroupScorer, Round, adraw_round
 from ..draw.prompt_sets import PromptSet
 from ..llm.base import Provider, Usage
 from ..runtime import Progress, ProgressFn, check_cancel, no_progress
@@ -29,6 +29,10 @@ class EvalConfig:
 
     k: int = 1  # candidates per prompt; the best by reward counts
     temperature: float = agent.DRAW_TEMPERATURE  # the paper draws with the library at this
+
+
+# How an evaluation draws unless told otherwise (the provider's sizes, no seed).
+EVAL_DRAW = DrawConfig(k=EvalConfig.k, temperature=EvalConfig.temperature)
 
 
 @dataclass
@@ -94,16 +98,13 @@ def evaluate(
     sets: Sequence[PromptSet],
     methods: Sequence[Method],
     *,
-    k: int = EvalConfig.k,
-    temperature: float = EvalConfig.temperature,
-    seed: int | None = None,
-    max_strokes: int | None = None,
-    max_tokens: int | None = None,
+    draw: DrawConfig = EVAL_DRAW,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
     scorer: GroupScorer = score_groups,
 ) -> list[Method]:
-    """Draw and score every prompt of every set for every method (best of ``k``); fills ``results``.
+    """Draw and score every prompt of every set for every method (best of ``draw.k``; prompt i draws
+    with seed ``draw.seed + 100 i``); fills ``results``.
 
     All the drawings are asked for at once (the provider bounds how many are in flight) and the
     finished ones are scored together in batches (``threedraw.draw.concurrent``)."""
@@ -120,11 +121,7 @@ def evaluate(
             prompt,
             method.lessons,
             batcher.score,
-            k=k,
-            temperature=temperature,
-            max_strokes=max_strokes,
-            max_tokens=max_tokens,
-            seed=None if seed is None else seed + 100 * i,
+            draw.offset_seed(100 * i),
         )
         done += 1
         report(

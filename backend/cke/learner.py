@@ -22,7 +22,7 @@ from typing import Any
 
 from ..draw import agent, concurrent
 from ..draw.concurrent import ScoreBatcher
-from ..draw.pipeline import GroupScorer, Round, Scorer, adraw_round
+from ..draw.pipeline import DrawConfig, GroupScorer, Round, Scorer, adraw_round
 from ..draw.prompt_sets import MAX_PROMPTS
 from ..library.lessons import DEFAULT_MERGE_THRESHOLD
 from ..library.runs import RunInfo, RunStore
@@ -62,6 +62,12 @@ class LearnConfig:
     # Prompts drawn and judged at once against the same library version, their operations then
     # applied in prompt order as one version (threedraw.cke.batch); 1 is the sequential loop.
     batch: int = 8
+
+    def draw(self, k: int, temperature: float, seed: int | None) -> DrawConfig:
+        """How one drawing of this run is asked for: its K, temperature and seed, these sizes."""
+        return DrawConfig(
+            k=k, temperature=temperature, max_strokes=self.max_strokes, max_tokens=self.max_tokens, seed=seed
+        )
 
     def check(self) -> LearnConfig:
         if not self.prompts or len(self.prompts) > MAX_PROMPTS:
@@ -270,11 +276,7 @@ class Learner:
                     prompt,
                     [x.text for x in lessons],
                     batcher.score,
-                    k=cfg.k,
-                    temperature=cfg.temperature,
-                    max_strokes=cfg.max_strokes,
-                    max_tokens=cfg.max_tokens,
-                    seed=_seed(cfg.seed, epoch, i),
+                    cfg.draw(cfg.k, cfg.temperature, _seed(cfg.seed, epoch, i)),
                 )
                 self.runs.save_step(
                     run_id, "learn", epoch, i, prompt, "scored", {"round": rnd.to_dict()}, base_version=base
@@ -418,11 +420,7 @@ class Learner:
                 val[i],
                 lessons,
                 batcher.score,
-                k=cfg.val_k,
-                temperature=cfg.draw_temperature,
-                max_strokes=cfg.max_strokes,
-                max_tokens=cfg.max_tokens,
-                seed=_seed(cfg.seed, 1000 + epoch, i),
+                cfg.draw(cfg.val_k, cfg.draw_temperature, _seed(cfg.seed, 1000 + epoch, i)),
             )
             best = rnd.best()
             record = {

@@ -38,6 +38,10 @@ class RefineConfig:
     judge_images: bool = False
 
 
+# How a refine draws unless told otherwise (the provider's sizes, no seed, repaired drawings).
+REFINE_DRAW = DrawConfig(k=RefineConfig.k, temperature=RefineConfig.temperature)
+
+
 @dataclass
 class RefineResult:
     prompt: str
@@ -80,15 +84,10 @@ def refine(
     lessons: Sequence[str] | None = None,
     commit: bool = False,
     rounds: int = RefineConfig.rounds,
-    k: int = RefineConfig.k,
+    draw: DrawConfig = REFINE_DRAW,
     start: Sketch | None = None,
-    temperature: float = RefineConfig.temperature,
     pairing: str = RefineConfig.pairing,
     judge_images: bool = RefineConfig.judge_images,
-    seed: int | None = None,
-    max_strokes: int | None = None,
-    max_tokens: int | None = None,
-    repair_joints: bool = DrawConfig.repair,
     merge_threshold: float = DEFAULT_MERGE_THRESHOLD,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
@@ -112,7 +111,7 @@ def refine(
         raise ValueError("refine: commit needs a library")
     if library is not None and lessons is not None:
         raise ValueError("refine: give a library or a list of lessons, not both")
-    agent.check_inputs(prompt, [], k, 1)
+    agent.check_inputs(prompt, [], draw.k, 1)
     report = progress or no_progress
     version: int | None = None
     if store is not None and library is not None:
@@ -125,7 +124,7 @@ def refine(
         when = now_utc()
         current_lessons = [Lesson(f"L{i}", t, when, when) for i, t in enumerate(lessons or [], 1)]
         next_id = len(current_lessons) + 1
-    rng = random.Random(seed)
+    rng = random.Random(draw.seed)
     incumbent: Entry | None = None
     best_round = 0
     best_repairs: list[dict[str, Any]] = []
@@ -139,22 +138,19 @@ def refine(
     for r in range(1, rounds + 1):
         check_cancel(cancel)
         base_sketch = incumbent.sketch if incumbent is not None else start
-        report(Progress("draw", f"round {r}/{rounds}: drawing {k} candidates", r - 1, rounds, index=r - 1))
+        report(
+            Progress("draw", f"round {r}/{rounds}: drawing {draw.k} candidates", r - 1, rounds, index=r - 1)
+        )
         rnd = draw_round(
             provider,
             prompt,
             [x.text for x in current_lessons],
             score_config,
-            k=k,
-            temperature=temperature,
+            draw.offset_seed(100 * r),
             current=base_sketch,
             include=[base_sketch] if base_sketch is not None else [],
-            max_strokes=max_strokes,
-            max_tokens=max_tokens,
-            seed=None if seed is None else seed + 100 * r,
             cancel=cancel,
             scorer=scorer,
-            repair_joints=repair_joints,
             on_stroke=on_stroke,
         )
         report(Progress("judge", f"round {r}/{rounds}: judging", r - 1, rounds, index=r - 1))
@@ -218,7 +214,7 @@ def refine(
             )
         )
     if incumbent is None or incumbent.sketch is None or incumbent.score is None:
-        raise StepError(f"no usable sketch of {prompt!r} in {rounds} rounds of {k} candidates")
+        raise StepError(f"no usable sketch of {prompt!r} in {rounds} rounds of {draw.k} candidates")
     report(Progress("done", f"best sketch from round {best_round}", rounds, rounds, scores=best_rewards))
     return RefineResult(
         prompt,

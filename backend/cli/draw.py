@@ -21,7 +21,7 @@ from typing import Any
 
 from ..blender.protocol import MAX_PREVIEW_SIZE, MIN_PREVIEW_SIZE, PREVIEW_SIZE
 from ..draw.agent import DRAW_TEMPERATURE, SAMPLE_TEMPERATURE
-from ..draw.pipeline import REPAIR_HELP, DrawConfig
+from ..draw.pipeline import REPAIR_WHAT, DrawConfig
 from ..llm.base import ChatRequest, Message
 from ..shared.files import FileReadError, read_text
 from . import UserError
@@ -91,7 +91,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         dest="repair",
         action="store_false",
         default=DrawConfig.repair,
-        help="keep the drawing as the LLM wrote it; by default it is repaired: " + REPAIR_HELP,
+        help="keep the drawing as the LLM wrote it; by default it is repaired " + REPAIR_WHAT,
     )
     add_force_argument(p)
     add_provider_arguments(p)
@@ -112,14 +112,7 @@ def run(args: argparse.Namespace) -> int:
 
     options = provider_config(args)
     kind = options.resolved_kind
-    draw = DrawConfig(
-        k=args.k,
-        temperature=args.temperature,
-        max_strokes=args.max_strokes,
-        max_tokens=args.max_tokens,
-        seed=args.seed,
-        repair=args.repair,
-    )
+    draw = DrawConfig.from_options(args)
     max_strokes, max_tokens = draw.sizes(kind)
 
     # Every option is checked before Blender starts or a token is spent.
@@ -149,15 +142,10 @@ def run(args: argparse.Namespace) -> int:
                 args.prompt,
                 lessons,
                 score_config,
-                k=draw.k,
-                temperature=draw.sampling_temperature,
+                draw,
                 current=current,
-                max_strokes=max_strokes,
-                max_tokens=max_tokens,
-                seed=draw.seed,
                 scorer=_scorer(clip_ready) if args.k > 1 else None,
                 require_reply=False,
-                repair_joints=draw.repair,
                 on_stroke=live.on_stroke,
                 on_text=live.on_text,
             )

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..cke.evaluation import EvalConfig
 from ..cke.report import TILE_SIZE
+from ..draw.pipeline import DrawConfig
 from . import UserError
 from .options import (
     add_clip_arguments,
@@ -127,11 +128,7 @@ def run(args: argparse.Namespace) -> int:
                 score_config,
                 sets,
                 methods,
-                k=args.k,
-                temperature=args.temperature,
-                seed=args.seed,
-                max_strokes=args.max_strokes,
-                max_tokens=args.max_tokens,
+                draw=DrawConfig.from_options(args),
                 progress=ProgressPrinter("eval"),
             )
         except StepError as e:

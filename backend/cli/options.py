@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -98,19 +98,19 @@ def _env(name: str) -> str | None:
     return os.environ.get(f"THREEDRAW_{name}") or None
 
 
+# ProviderConfig fields whose flag has another name (every other flag is --FIELD-NAME).
+_PROVIDER_FLAGS = {"kind": "provider"}
+
+
 def provider_config(args: argparse.Namespace) -> ProviderConfig:
-    """The provider options as plain values; a bad timeout is a UserError naming its option."""
-    return ProviderConfig(
-        kind=args.provider,
-        base_url=args.base_url,
-        model=args.model,
-        timeout=_seconds(args.timeout, "--timeout"),
-        idle_timeout=_seconds(args.idle_timeout, "--idle-timeout"),
-        retries=args.retries,
-        concurrency=args.concurrency,
-        prices=args.prices,
-        json_schema=args.json_schema,
+    """The provider options as plain values, read by field name (a new ProviderConfig field needs
+    only its flag); a bad timeout is a UserError naming its option."""
+    config = ProviderConfig(
+        **{f.name: getattr(args, _PROVIDER_FLAGS.get(f.name, f.name)) for f in fields(ProviderConfig)}
     )
+    _seconds(config.timeout, "--timeout")
+    _seconds(config.idle_timeout, "--idle-timeout")
+    return config
 
 
 def _seconds(value: float, option: str) -> float:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from ..llm.base import Provider, Usage
@@ -25,10 +25,10 @@ from ..shared.sketch import Sketch
 from . import agent
 
 MAX_STORED_REPLY_CHARS = 256 * 1024  # per raw reply in a run record
-REPAIR_HELP = (
-    "repair the drawing as `threedraw repair` does: near-miss joints snapped together, repeated "
-    "and degenerate strokes removed (the default); off keeps the drawing as the LLM wrote it"
+REPAIR_WHAT = (
+    "as `threedraw repair` does: near-miss joints snapped together, repeated and degenerate strokes removed"
 )
+REPAIR_HELP = f"repair the drawing {REPAIR_WHAT} (the default); off keeps the drawing as the LLM wrote it"
 
 # How a round's sketches get scored: score_sketches itself, or (in the server) a function
 # that runs it on the one worker owning the CLIP model.
@@ -42,7 +42,11 @@ AsyncScore = Callable[[list[Sketch], str], Awaitable[list[SketchScore]]]
 
 @dataclass(frozen=True)
 class DrawConfig:
-    """What one drawing asks for; None means the default named beside it."""
+    """What one drawing asks for; None means the default named beside it.
+
+    The one place a drawing option lives: ``from_options`` reads it by name from the CLI's parsed
+    arguments or a server request, so a new option is a field here plus its argument or field there.
+    """
 
     k: int = 1  # candidates; the best one is kept
     temperature: float | None = None  # None: agent.default_temperature(k), the paper's rule
@@ -50,6 +54,12 @@ class DrawConfig:
     max_tokens: int | None = None  # None: the provider kind's default
     seed: int | None = None  # candidate i samples with seed + i
     repair: bool = True  # deliver drawings with their near-miss joints repaired (shared.repair)
+
+    @classmethod
+    def from_options(cls, options: object) -> DrawConfig:
+        """The config from any object that carries the options as attributes of the same names (an
+        argparse Namespace, a server request); one it does not carry keeps its default."""
+        return cls(**{f.name: getattr(options, f.name, f.default) for f in fields(cls)})
 
     @property
     def sampling_temperature(self) -> float:
@@ -59,6 +69,11 @@ class DrawConfig:
         """(max strokes, max tokens) for a kind of provider."""
         d = defaults_for(provider_kind)
         return self.max_strokes or d.max_strokes, self.max_tokens or d.max_tokens
+
+    def offset_seed(self, offset: int) -> DrawConfig:
+        """The same drawing with its seed moved by ``offset`` (one seed per prompt or round); no
+        seed stays none."""
+        return self if self.seed is None else replace(self, seed=self.seed + offset)
 
 
 @dataclass
@@ -186,22 +201,18 @@ def draw_round(
     prompt: str,
     lessons: Sequence[str],
     score_config: ScoreConfig,
+    draw: DrawConfig,
     *,
-    k: int,
-    temperature: float = agent.SAMPLE_TEMPERATURE,
     current: Sketch | None = None,
     include: Sequence[Sketch] = (),
-    max_strokes: int | None = None,
-    max_tokens: int | None = None,
-    seed: int | None = None,
     cancel: threading.Event | None = None,
     scorer: Scorer | None = score_sketches,
     require_reply: bool = True,
-    repair_joints: bool = DrawConfig.repair,
     on_stroke: agent.OnStroke | None = None,
     on_text: agent.OnCandidateText | None = None,
 ) -> Round:
-    """Draw K candidates (refining ``current`` when given), add the ``include`` sketches, score all.
+    """Draw ``draw.k`` candidates (refining ``current`` when given), add the ``include`` sketches,
+    score all.
 
     ``on_stroke(candidate, stroke)`` hears each stroke as its reply streams in, and
     ``on_stroke(candidate, None)`` when that candidate's reply begins or starts over (a retry);
@@ -212,23 +223,9 @@ def draw_round(
     StepError (an outage, not a bad drawing); else the caller reads ``Round.no_reply``.
     """
     candidates = run_llm(
-        provider,
-        lambda: _adraw(
-            provider,
-            prompt,
-            lessons,
-            k,
-            temperature,
-            current,
-            max_strokes,
-            max_tokens,
-            seed,
-            on_stroke,
-            on_text,
-        ),
-        cancel,
+        provider, lambda: _adraw(provider, prompt, lessons, draw, current, on_stroke, on_text), cancel
     )
-    rnd = _round(prompt, temperature, candidates, include, require_reply, repair_joints)
+    rnd = _round(prompt, draw, candidates, include, require_reply)
     check_cancel(cancel)
     scored = rnd.usable()
     if scored and scorer is not None:
@@ -241,22 +238,16 @@ async def adraw_round(
     prompt: str,
     lessons: Sequence[str],
     score: AsyncScore,
+    draw: DrawConfig,
     *,
-    k: int,
-    temperature: float = agent.SAMPLE_TEMPERATURE,
-    max_strokes: int | None = None,
-    max_tokens: int | None = None,
-    seed: int | None = None,
-    repair_joints: bool = DrawConfig.repair,
     on_stroke: agent.OnStroke | None = None,
 ) -> Round:
     """``draw_round`` inside a running event loop, for drawing many prompts at once
     (``threedraw.draw.concurrent``): ``score`` is awaited, so the sketches of several prompts are
-    scored together while other prompts still wait on the LLM."""
-    candidates = await _adraw(
-        provider, prompt, lessons, k, temperature, None, max_strokes, max_tokens, seed, on_stroke, None
-    )
-    rnd = _round(prompt, temperature, candidates, (), True, repair_joints)
+    scored together while other prompts still wait on the LLM. Both share ``_adraw`` and ``_round``;
+    only the scoring differs (a plain call there, awaited here)."""
+    candidates = await _adraw(provider, prompt, lessons, draw, None, on_stroke, None)
+    rnd = _round(prompt, draw, candidates, (), True)
     scored = rnd.usable()
     if scored:
         set_scores(scored, await score([e.sketch for e in scored if e.sketch is not None], prompt))
@@ -267,26 +258,22 @@ def _adraw(
     provider: Provider,
     prompt: str,
     lessons: Sequence[str],
-    k: int,
-    temperature: float,
+    draw: DrawConfig,
     current: Sketch | None,
-    max_strokes: int | None,
-    max_tokens: int | None,
-    seed: int | None,
     on_stroke: agent.OnStroke | None,
     on_text: agent.OnCandidateText | None,
 ) -> Awaitable[list[agent.Candidate]]:
-    strokes, tokens = DrawConfig(max_strokes=max_strokes, max_tokens=max_tokens).sizes(provider.name)
+    strokes, tokens = draw.sizes(provider.name)
     return agent.adraw(
         provider,
         prompt,
         lessons=list(lessons),
-        k=k,
-        temperature=temperature,
+        k=draw.k,
+        temperature=draw.sampling_temperature,
         current=current,
         max_tokens=tokens,
         max_strokes=strokes,
-        seed=seed,
+        seed=draw.seed,
         on_stroke=on_stroke,
         on_text=on_text,
     )
@@ -294,19 +281,25 @@ def _adraw(
 
 def _round(
     prompt: str,
-    temperature: float,
+    draw: DrawConfig,
     candidates: list[agent.Candidate],
     include: Sequence[Sketch],
     require_reply: bool,
-    repair_joints: bool,
 ) -> Round:
     """The round of the drawn candidates (finalised) plus the ``include`` sketches, not yet scored."""
     entries = []
     for c in candidates:
-        sketch, repairs = finalise(c.sketch, repair_joints) if c.sketch is not None else (None, [])
+        sketch, repairs = finalise(c.sketch, draw.repair) if c.sketch is not None else (None, [])
         entries.append(Entry(c.index, "drawn", sketch, None, _candidate_record(c), c.error, repairs))
     usage = sum((c.usage for c in candidates), Usage())
-    rnd = Round(prompt, temperature, entries, usage, sum(len(c.responses) for c in candidates), candidates)
+    rnd = Round(
+        prompt,
+        draw.sampling_temperature,
+        entries,
+        usage,
+        sum(len(c.responses) for c in candidates),
+        candidates,
+    )
     if require_reply and rnd.no_reply:
         raise StepError(f"the LLM gave no reply for {prompt!r}: {candidates[0].error}")
     for sk in include:

@@ -189,14 +189,7 @@ def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], dict[str, 
     def run_draw(ctx: JobContext, req: DrawJob) -> dict[str, Any]:
         provider = _provider(ctx, req.model)
         config = score_config(ctx.settings, req)
-        draw = DrawConfig(
-            k=req.k,
-            temperature=req.temperature,
-            max_strokes=req.max_strokes,
-            max_tokens=req.max_tokens,
-            seed=req.seed,
-            repair=req.repair,
-        )
+        draw = DrawConfig.from_options(req)
         on_worker = _worker_scorer(ctx)
 
         def scorer(sketches: list[Sketch], prompt: str, cfg: ScoreConfig) -> Any:
@@ -212,16 +205,11 @@ def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], dict[str, 
                 req.prompt,
                 lessons,
                 config,
-                k=draw.k,
-                temperature=draw.sampling_temperature,
+                draw,
                 current=current,
-                max_strokes=draw.max_strokes,
-                max_tokens=draw.max_tokens,
-                seed=draw.seed,
                 cancel=ctx.cancel_event,
                 scorer=scorer,
                 require_reply=False,
-                repair_joints=draw.repair,
                 on_stroke=ctx.on_stroke,
             )
         ranked = rnd.ranked()
@@ -287,15 +275,10 @@ def make_refine(store: LibraryStore) -> Callable[[JobContext, RefineJob], dict[s
                 lessons=req.lessons,
                 commit=req.commit,
                 rounds=req.rounds,
-                k=req.k,
+                draw=DrawConfig.from_options(req),
                 start=Sketch.from_dict(req.sketch) if req.sketch else None,
-                temperature=req.temperature,
                 pairing=req.pairing,
                 judge_images=req.judge_images,
-                seed=req.seed,
-                max_strokes=req.max_strokes,
-                max_tokens=req.max_tokens,
-                repair_joints=req.repair,
                 progress=ctx.report,
                 cancel=ctx.cancel_event,
                 scorer=_worker_scorer(ctx),
