@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# Fixture modules whose fixtures any test may take (imported by name, they would look unused).
-pytest_plugins = ["clip_fixtures", "llm_fixtures", "server_fixtures"]
 EXAMPLES = ROOT / "examples"
 
 

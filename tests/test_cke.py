@@ -33,6 +33,9 @@ from threedraw.shared.sketch import Sketch
 from threedraw.storage import Database
 from threedraw.testing.scripted_server import Reply, ScriptedServer
 
+# Fixtures taken from the shared fixture modules (tests/blender runs without them).
+pytest_plugins = ("clip_fixtures",)
+
 LESSONS = [
     "Join every leg to the seat corner so the end points coincide exactly.",
     "Draw the backrest as two posts and a curved top rail above the seat.",

@@ -17,6 +17,9 @@ from threedraw.llm.base import ProviderError
 from threedraw.scoring.reward import ScoreConfig, score_sketches
 from threedraw.testing.scripted_server import Reply
 
+# Fixtures taken from the shared fixture modules (tests/blender runs without them).
+pytest_plugins = ("llm_fixtures",)
+
 LEG = "Join every leg to the seat corner so the end points coincide exactly."
 BACK = "Draw the backrest as two posts and a curved top rail above the seat."
 CUBE = "Span at least three quarters of the cube with the whole object."

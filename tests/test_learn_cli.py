@@ -21,6 +21,9 @@ from threedraw.library.store import LibraryStore
 from threedraw.storage import Database
 from threedraw.testing.scripted_server import Reply, ScriptedServer
 
+# Fixtures taken from the shared fixture modules (tests/blender runs without them).
+pytest_plugins = ("clip_fixtures",)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EPOCHS, K = 2, 2
 PROMPTS = ["a chair", "a stool", "a bench"]

@@ -12,6 +12,9 @@ from threedraw.shared.parser import parse
 from threedraw.shared.repair import repair
 from threedraw.testing.scripted_server import Reply
 
+# Fixtures taken from the shared fixture modules (tests/blender runs without them).
+pytest_plugins = ("llm_fixtures",)
+
 # A leg that stops 0.01 short of the seat edge, and the seat edge written twice (once backwards).
 NEAR_MISS = """<curves>
 draw_bezier[(-0.5, 0, 0), (-0.2, 0, 0), (0.2, 0, 0), (0.5, 0, 0)]

@@ -27,6 +27,9 @@ from server_fixtures import (
 from threedraw.shared.sketch import Sketch
 from threedraw.testing.scripted_server import ScriptedServer
 
+# Fixtures taken from the shared fixture modules (tests/blender runs without them).
+pytest_plugins = ("server_fixtures", "clip_fixtures")
+
 MAX_QUEUED = 8
 
 

@@ -23,6 +23,9 @@ from server_fixtures import (
 )
 from threedraw.shared.token_path import token_file, token_file_for_url
 
+# Fixtures taken from the shared fixture modules (tests/blender runs without them).
+pytest_plugins = ("server_fixtures",)
+
 
 def serve_once(home, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     """`threedraw serve` expected to stop by itself (a refusal at start)."""
