@@ -13,9 +13,9 @@ from typing import Any
 
 from ..shared.repair import Change, summarize
 from ..shared.sketch import Sketch, SketchError
+from ..state import SESSION
 
 MAX_PREVIEW_FILES = 8  # older previews in the temporary folder are removed
-_folder: list[Path] = []  # this session's own temporary folder, made on first use
 
 
 @dataclass
@@ -76,9 +76,9 @@ def write_png(record: dict[str, Any], name: str) -> str | None:
     if not data.startswith(b"\x89PNG"):
         return None
     try:
-        if not _folder:
-            _folder.append(Path(tempfile.mkdtemp(prefix="threedraw-previews-")))
-        folder = _folder[0]
+        if SESSION.preview_folder is None:
+            SESSION.preview_folder = Path(tempfile.mkdtemp(prefix="threedraw-previews-"))
+        folder = SESSION.preview_folder
         old = sorted(folder.glob("*.png"), key=lambda p: p.stat().st_mtime)
         for p in old[: max(0, len(old) - MAX_PREVIEW_FILES + 1)]:
             p.unlink(missing_ok=True)

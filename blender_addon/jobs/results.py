@@ -12,10 +12,8 @@ import bpy
 
 from .. import ids
 from ..curves import build_sketch
+from ..state import SESSION
 from .prepare import ScoreResult, SketchResult
-
-# The newest score preview per scene (a PNG outside the .blend), shown by the Score panel.
-score_previews: dict[str, str] = {}
 
 
 def _tag(
@@ -76,7 +74,7 @@ def apply_score(scene: bpy.types.Scene, res: ScoreResult, object_names: Sequence
     target[ids.PROP_SCORE] = json.dumps(res.score)
     target[ids.PROP_REWARD] = float(res.score.get("reward", 0.0))
     if res.preview:
-        score_previews[scene.name] = res.preview
+        SESSION.score_previews[scene.name] = res.preview
     return f"{target.name}: {describe(res.score)}"
 
 
