@@ -59,7 +59,7 @@ def test_addon_never_imports_torch_and_shared_imports_nothing_third_party():
     import ast
 
     stdlib = set(sys.stdlib_module_names)
-    for path in (ROOT / "shared").glob("*.py"):
+    for path in (ROOT / "shared").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
@@ -220,7 +220,12 @@ def test_every_backend_and_addon_package_ships():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = {
         ".".join([prefix, *p.parent.relative_to(ROOT / folder).parts])
-        for folder, prefix in (("backend", "threedraw"), ("blender_addon", "threedraw.addon"))
+        for folder, prefix in (
+            ("backend", "threedraw"),
+            ("blender_addon", "threedraw.addon"),
+            ("shared", "threedraw.shared"),
+            ("shared", "threedraw.addon.shared"),
+        )
         for p in (ROOT / folder).rglob("__init__.py")
     }
     assert found <= listed, f"add to pyproject.toml's packages: {sorted(found - listed)}"

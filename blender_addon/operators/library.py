@@ -13,11 +13,11 @@ import bpy
 from bpy.props import StringProperty
 from bpy_extras.io_utils import ExportHelper
 
-from .. import ids, preferences, properties
-from ..client import BackendError, library_file
+from .. import ids, properties
+from ..client import library_file
 from ..jobs import poller
 from ..state import SESSION
-from .common import Result
+from .common import Result, client_or_report
 
 
 def _library_name(context: bpy.types.Context) -> str | None:
@@ -46,10 +46,8 @@ class _LibraryOperator(bpy.types.Operator):
 
     def run(self, context: bpy.types.Context, work: Any, done: Any) -> Result:
         """``work(client)`` off the main thread, then ``done(result)`` on it; errors reported."""
-        try:
-            client = preferences.client(context)
-        except BackendError as e:
-            self.report({"ERROR"}, e.message)
+        client = client_or_report(self, context)
+        if client is None:
             return {"CANCELLED"}
         failed: list[str] = []
 

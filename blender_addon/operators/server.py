@@ -11,10 +11,10 @@ from typing import Any
 import bpy
 
 from .. import ids, preferences, properties
-from ..client import BackendClient, BackendError, launch
+from ..client import BackendClient, launch
 from ..jobs import poller
 from ..state import SESSION
-from .common import Result
+from .common import Result, client_or_report
 
 
 def _status(result: Any, error: str | None) -> None:
@@ -36,10 +36,8 @@ class _AskBackend(bpy.types.Operator):
     """Shared by Test Connection and Refresh (Blender wants each registered class a leaf)."""
 
     def execute(self, context: bpy.types.Context) -> Result:
-        try:
-            client = preferences.client(context, timeout=5)
-        except BackendError as e:
-            self.report({"ERROR"}, e.message)
+        client = client_or_report(self, context, timeout=5)
+        if client is None:
             return {"CANCELLED"}
         if not bpy.app.background:
             poller.call(lambda: _fetch(client), _status)
@@ -74,10 +72,8 @@ class THREEDRAW_OT_start_backend(bpy.types.Operator):
     bl_label = "Start Backend"
 
     def execute(self, context: bpy.types.Context) -> Result:
-        try:
-            client = preferences.client(context, timeout=2)
-        except BackendError as e:
-            self.report({"ERROR"}, e.message)
+        client = client_or_report(self, context, timeout=2)
+        if client is None:
             return {"CANCELLED"}
         prefs = preferences.get(context)
         args = launch.start_command(

@@ -91,15 +91,13 @@ class THREEDRAW_PT_score(_Panel):
             layout.label(text="No score on the active sketch yet")
             return
         box = layout.box().column(align=True)
-        box.label(text=f"Reward  {score.get('reward', 0.0):.4f}")
-        if score.get("clip_mean") is not None:
-            box.label(text=f"CLIP  {score['clip_mean']:.4f}")
-            views = score.get("clip_per_view") or []
-            box.label(text="  views  " + "  ".join(f"{v:.3f}" for v in views[:8]))
-        structure = score.get("structure") or {}
-        if structure.get("total") is not None:
-            box.label(text=f"Structure  {structure['total']:.4f}")
-            for name, value in list((structure.get("terms") or {}).items())[:8]:
+        box.label(text=f"Reward  {score.reward:.4f}")
+        if score.clip_mean is not None:
+            box.label(text=f"CLIP  {score.clip_mean:.4f}")
+            box.label(text="  views  " + "  ".join(f"{v:.3f}" for v in score.clip_per_view[:8]))
+        if score.structure is not None:
+            box.label(text=f"Structure  {score.structure.total:.4f}")
+            for name, value in list(score.structure.terms.items())[:8]:
                 box.label(text=f"  {name}  {value:.3f}")
         _show_preview(layout, SESSION.score_previews.get(scene.name))
 

@@ -117,7 +117,7 @@ def test_score_of_selected_curves_equals_the_score_command(connected, backend, t
     assert got["reward"] == pytest.approx(want["reward"], abs=1e-4)
     assert got["structure"]["total"] == pytest.approx(want["structure"]["total"], abs=1e-4)
     # The panel reads it back from the collection, with the renderer's views as an image.
-    assert addon("jobs.results").read_score(objs[0], bpy.context.scene) == got
+    assert addon("jobs.results").read_score(objs[0], bpy.context.scene).to_dict() == got
     preview = addon("state").SESSION.score_previews[bpy.context.scene.name]
     image = bpy.data.images.load(preview)
     assert image.size[0] > 0 and image.size[1] > 0
