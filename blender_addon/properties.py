@@ -1,8 +1,8 @@
-"""What the panels edit: per-scene drawing settings, and per-session backend state.
+"""What the panels edit: per-scene drawing settings, and the lessons shown.
 
 The scene settings are saved with the .blend (a prompt, a number of candidates: nothing
-private). What came from the backend (its info, the libraries, a library's lessons) lives on
-the window manager, which is never written to a file.
+private). A library's lessons live on the window manager, which is never written to a file;
+the rest of what came from the backend is in state.py.
 """
 
 from __future__ import annotations
@@ -20,14 +20,12 @@ from bpy.props import (
     StringProperty,
 )
 
+from .state import SESSION, EnumItem
+
 NO_LIBRARY = "NONE"
 MAX_K = 8  # the backend allows more; more candidates than this is slow for one person waiting
 
-# Filled from GET /v1/libraries on a worker thread. Blender needs the enum items to stay alive
-# while it shows them, so the list is kept here, module-wide.
-library_names: list[str] = []
-_NONE_ITEM = (NO_LIBRARY, "none", "Draw without lessons", "NONE", 0)
-_library_items: list[tuple[str, str, str, str, int]] = []
+_NONE_ITEM: EnumItem = (NO_LIBRARY, "none", "Draw without lessons", "NONE", 0)
 
 
 def _number(name: str) -> int:
@@ -37,14 +35,15 @@ def _number(name: str) -> int:
 
 
 def set_libraries(names: list[str]) -> None:
-    library_names[:] = names
-    _library_items[:] = [_NONE_ITEM] + [
+    """The libraries GET /v1/libraries named, as the Library menu's items (kept in state.py)."""
+    SESSION.library_names[:] = names
+    SESSION.library_items[:] = [_NONE_ITEM] + [
         (n, n, f"Draw with the lessons of library {n}", "NONE", _number(n)) for n in names
     ]
 
 
-def _libraries(self: Any, context: bpy.types.Context | None) -> list[tuple[str, str, str, str, int]]:
-    return _library_items or [_NONE_ITEM]
+def _libraries(self: Any, context: bpy.types.Context | None) -> list[EnumItem]:
+    return SESSION.library_items or [_NONE_ITEM]
 
 
 class ThreedrawSceneSettings(bpy.types.PropertyGroup):
@@ -128,9 +127,4 @@ def unregister() -> None:
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)
     set_libraries([])
-    backend_status.update(up=None, info=None, error=None)  # "pid" stays: that process may still run
-
-
-# The backend as last seen (GET /v1/info on a worker thread): {"up": bool, "info": {...}, "error": str},
-# and "pid": the backend process Start Backend launched in this session, if it did.
-backend_status: dict[str, Any] = {"up": None, "info": None, "error": None, "pid": None}
+    SESSION.backend.forget()

@@ -84,7 +84,7 @@ def main() -> None:
     assert bpy.ops.threedraw.start_backend() == {"FINISHED"}
     import importlib
 
-    pid = importlib.import_module(f"{MODULE}.properties").backend_status["pid"]
+    pid = importlib.import_module(f"{MODULE}.state").SESSION.backend.pid
     try:
         assert bpy.ops.threedraw.draw(prompt=args.prompt, k=2) == {"FINISHED"}
         drawn = bpy.data.collections[args.prompt[:63]]

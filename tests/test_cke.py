@@ -30,6 +30,7 @@ from threedraw.library.runs import RunStore
 from threedraw.library.store import LibraryStore
 from threedraw.runtime import Cancelled, StepError
 from threedraw.scoring.reward import ScoreConfig, score_sketches
+from threedraw.shared.results import Score
 from threedraw.shared.sketch import Sketch
 from threedraw.storage import Database
 from threedraw.testing.scripted_server import Reply, ScriptedServer
@@ -124,15 +125,18 @@ def run_lessons(db, run_id) -> list[str]:
 
 
 # -- pairing ---------------------------------------------------------------------------
+def reward(r: float) -> Score:
+    """A score with only its reward (read as a record with the other parts missing would be)."""
+    return Score.from_dict({"reward": r})
 
 
 def test_one_ranking_higher_reward_then_the_incumbent_then_the_earlier():
     entries = [
-        Entry(0, "drawn", chair(), {"reward": 0.5}),
+        Entry(0, "drawn", chair(), reward(0.5)),
         Entry(1, "drawn", None, None, error="unreadable"),
-        Entry(2, "drawn", chair(), {"reward": 0.7}),
-        Entry(3, "given", chair(), {"reward": 0.7}),
-        Entry(4, "drawn", chair(), {"reward": 0.5}),
+        Entry(2, "drawn", chair(), reward(0.7)),
+        Entry(3, "given", chair(), reward(0.7)),
+        Entry(4, "drawn", chair(), reward(0.5)),
     ]
     assert [e.index for e in rank(entries)] == [3, 2, 0, 4]
     rnd = Round("a chair", 0.7, entries)
@@ -142,9 +146,7 @@ def test_one_ranking_higher_reward_then_the_incumbent_then_the_earlier():
 
 def test_pairing_strategies():
     def rnd(*rewards):
-        return Round(
-            "a chair", 0.7, [Entry(i, "drawn", chair(), {"reward": r}) for i, r in enumerate(rewards)]
-        )
+        return Round("a chair", 0.7, [Entry(i, "drawn", chair(), reward(r)) for i, r in enumerate(rewards)])
 
     r = rnd(0.2, 0.9, 0.5, 0.1)
     better, worse = pick_pair(r, "best-worst", random.Random(0))
@@ -367,7 +369,7 @@ def test_refine_improves_an_artist_sketch_and_returns_the_lessons(tmp_path):
         requests = list(srv.requests)
         stored = [x.text for x in store.lessons("studio")]
         prov = store.lessons("studio")[0].provenance[0]
-    assert result.best_score["reward"] > start_score.reward and result.best_round == 1
+    assert result.best_score.reward > start_score.reward and result.best_round == 1
     assert len(result.best) == len(chair()) and result.best.prompt == "a chair"
     assert [e["text"] for e in result.learned] == LESSONS[:2] and [x.text for x in result.lessons] == LESSONS[
         :2

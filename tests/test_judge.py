@@ -47,8 +47,8 @@ def sides(images: bool = False):
     if images:
         from threedraw.rendering.images import sheet_png
 
-        return Side(good, s_good.to_dict(), sheet_png(good)), Side(bad, s_bad.to_dict(), sheet_png(bad))
-    return Side(good, s_good.to_dict()), Side(bad, s_bad.to_dict())
+        return Side(good, s_good, sheet_png(good)), Side(bad, s_bad, sheet_png(bad))
+    return Side(good, s_good), Side(bad, s_bad)
 
 
 def judge(server, lessons, **kw):

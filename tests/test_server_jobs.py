@@ -24,6 +24,7 @@ from server_fixtures import (
     wait_job,
     wait_state,
 )
+from threedraw.shared import results
 from threedraw.shared.sketch import Sketch
 from threedraw.testing.scripted_server import ScriptedServer
 
@@ -128,6 +129,10 @@ def test_score_job_scores_each_sketch_with_its_own_prompt_and_previews_the_best(
     assert done["result"]["best"] == max(range(2), key=lambda i: scores[i]["reward"])
     assert png_size(done["result"]["preview"])[1] > 64
     assert done["progress"]["step"] == done["progress"]["total"] == 2
+    typed = results.ScoreResult.from_dict(done["result"])
+    assert typed.to_dict() == done["result"] and typed.scores[typed.best].reward == max(
+        s["reward"] for s in scores
+    )
 
 
 def test_render_job_returns_every_view_a_contact_sheet_and_the_cameras(client):
@@ -140,6 +145,8 @@ def test_render_job_returns_every_view_a_contact_sheet_and_the_cameras(client):
     assert [v["azimuth"] for v in result["views"]] == [0.0, 120.0, 240.0]
     assert png_size(result["contact_sheet"])[0] > 3 * 48
     assert len(result["cameras"]["views"]) == 3
+    typed = results.RenderResult.from_dict(result)
+    assert typed.to_dict() == result and [v.image.width for v in typed.views] == [48] * 3
 
 
 def test_draw_job_ranks_candidates_and_keeps_each_sketch(client, llm):
@@ -165,6 +172,10 @@ def test_draw_job_ranks_candidates_and_keeps_each_sketch(client, llm):
     assert done["progress"]["phase"] == "done" and done["progress"]["scores"] == rewards
     assert result["usage"]["completion_tokens"] > 0
     png_size(result["preview"])
+    typed = results.DrawResult.from_dict(result)  # what a draw returns: shared/results/draw_result.py
+    assert typed.to_dict() == result
+    assert [s.score.reward for s in typed.sketches if s.score] == rewards
+    assert [c.index for c in typed.candidates] == [0, 1] and all(c.ok for c in typed.candidates)
     for item in result["sketches"]:
         stored = client.get(f"/v1/sketches/{item['id']}").json()
         assert stored["sketch"] == item["sketch"] == Sketch.from_dict(item["sketch"]).to_dict()
@@ -255,6 +266,8 @@ def test_refine_writes_a_library_that_the_api_reads_edits_and_exports(client, ll
     result = done["result"]
     assert [x["text"] for x in result["lessons"]] == [LESSON] and result["version"] == 1
     assert client.get(f"/v1/sketches/{result['sketches'][0]['id']}").status_code == 200
+    typed = results.RefineResult.from_dict(result)
+    assert typed.to_dict() == result and typed.sketches[0].round is not None and typed.rounds
 
     libraries = client.get("/v1/libraries").json()["libraries"]
     assert [(x["name"], x["head"], x["lessons"]) for x in libraries] == [("chairs", 1, 1)]
@@ -296,6 +309,7 @@ def test_learn_job_runs_and_moves_the_library_head(client):
     result = done["result"]
     assert result["library"] == "learned" and result["run_id"]
     assert [e["epoch"] for e in result["epochs"]] == [0, 1]
+    assert results.LearnResult.from_dict(result).to_dict() == result
     head = client.get("/v1/libraries/learned").json()
     assert head["library"]["head"] == result["head"]
     assert done["progress"]["total"] and done["progress"]["step"] == done["progress"]["total"]

@@ -82,6 +82,70 @@ def test_addon_never_imports_torch_and_shared_imports_nothing_third_party():
                 assert not any(m == "bpy" or m.startswith("bpy.") for m in mods), f"{path} imports bpy"
 
 
+ADDON = ROOT / "blender_addon"
+# The add-on's modules that run on worker threads (network, JSON, decoding): bpy is not
+# thread-safe, so they never import Blender's modules, nor any add-on module that does.
+WORKER_SIDE = [*sorted((ADDON / "client").glob("*.py")), ADDON / "jobs/follow.py", ADDON / "jobs/prepare.py"]
+BLENDER_MODULES = {"bpy", "bpy_extras", "mathutils", "bmesh", "gpu", "blf", "idprop"}
+
+
+def _addon_imports(path):
+    """(top-level modules, add-on files) that an add-on file imports anywhere in it, but for type
+    checking; shared/ (vendored into the add-on, stdlib only: checked above) is left out."""
+    import ast
+
+    package = path.parent.relative_to(ADDON).parts
+    tree = ast.parse(path.read_text())
+    typing_only = {
+        id(n)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and ast.unparse(block.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
+        for stmt in block.body
+        for n in ast.walk(stmt)
+    }
+    tops, files = set(), set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            tops |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            tops.add((node.module or "").split(".")[0])
+        elif isinstance(node, ast.ImportFrom):
+            base = list(package[: len(package) - node.level + 1])
+            parts = [*base, *(node.module or "").split(".")] if node.module else base
+            if parts[:1] == ["shared"]:
+                continue
+            names = [parts, *([*parts, a.name] for a in node.names)]  # a name may be a module
+            for mod in names:
+                target = ADDON.joinpath(*mod)
+                for candidate in (target.with_suffix(".py"), target / "__init__.py"):
+                    if candidate.exists():
+                        files.add(candidate)
+    return tops, files
+
+
+def test_worker_thread_modules_never_import_bpy():
+    assert "bpy" in _addon_imports(ADDON / "jobs/poller.py")[0]  # the check sees a main-thread module
+    assert ADDON / "client/http.py" in _addon_imports(ADDON / "client/__init__.py")[1]
+    for start in WORKER_SIDE:
+        seen, todo = {start: [start]}, [start]
+        while todo:
+            path = todo.pop()
+            tops, files = _addon_imports(path)
+            chain = " -> ".join(str(p.relative_to(ADDON)) for p in seen[path])
+            assert not tops & BLENDER_MODULES, f"{chain} imports {sorted(tops & BLENDER_MODULES)}"
+            for f in files - seen.keys():
+                seen[f] = [*seen[path], f]
+                todo.append(f)
+
+
+def test_panels_import_no_operator_module():
+    for path in (ADDON / "ui").glob("*.py"):
+        _, files = _addon_imports(path)
+        assert not any(ADDON / "operators" in f.parents for f in files), f"ui/{path.name} imports an operator"
+
+
 def _threedraw_imports(path):
     """The threedraw modules a backend file imports (relative imports resolved), anywhere in it."""
     import ast
@@ -156,7 +220,12 @@ def test_every_backend_and_addon_package_ships():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = {
         ".".join([prefix, *p.parent.relative_to(ROOT / folder).parts])
-        for folder, prefix in (("backend", "threedraw"), ("blender_addon", "threedraw.addon"))
+        for folder, prefix in (
+            ("backend", "threedraw"),
+            ("blender_addon", "threedraw.addon"),
+            ("shared", "threedraw.shared"),
+            ("shared", "threedraw.addon.shared"),
+        )
         for p in (ROOT / folder).rglob("__init__.py")
     }
     assert found <= listed, f"add to pyproject.toml's packages: {sorted(found - listed)}"

@@ -33,6 +33,7 @@ from ..library.lessons import (
     clean_lesson_text,
 )
 from ..llm.base import ChatRequest, Message, Provider, Usage
+from ..shared.results.score import Score
 from ..shared.sketch import Sketch
 
 MAX_OPS = 8
@@ -87,10 +88,10 @@ SCHEMA: dict[str, Any] = {
 
 @dataclass
 class Side:
-    """One sketch of the pair: the sketch, its score (``SketchScore.to_dict()``) and maybe a PNG of it."""
+    """One sketch of the pair: the sketch, its score and maybe a PNG of it."""
 
     sketch: Sketch
-    score: dict[str, Any]
+    score: Score
     image: bytes | None = None
 
 
@@ -151,17 +152,16 @@ class JudgeResult:
 # Messages
 
 
-def describe_score(score: dict[str, Any]) -> str:
+def describe_score(score: Score) -> str:
     """One line a judge can read: CLIP, structure and its terms, and the faults behind them."""
     parts = []
-    if score.get("clip_mean") is not None:
-        parts.append(f"CLIP {score['clip_mean']:.3f} over {len(score.get('clip_per_view') or [])} views")
-    st = score.get("structure") or {}
-    terms = st.get("terms") or {}
-    if st:
-        inner = ", ".join(f"{k} {v:.2f}" for k, v in terms.items())
-        parts.append(f"structure {st.get('total', 0.0):.2f} ({inner})")
-    d = st.get("details") or {}
+    if score.clip_mean is not None:
+        parts.append(f"CLIP {score.clip_mean:.3f} over {len(score.clip_per_view)} views")
+    st = score.structure
+    if st is not None:
+        inner = ", ".join(f"{k} {v:.2f}" for k, v in st.terms.items())
+        parts.append(f"structure {st.total:.2f} ({inner})")
+    d = st.details if st is not None else {}
     facts = [
         f"{d[k]} {label}"
         for k, label in (
@@ -176,7 +176,7 @@ def describe_score(score: dict[str, Any]) -> str:
         facts.append(f"in {d['parts']} separate pieces")
     if facts:
         parts.append(", ".join(facts))
-    parts.append(f"reward {score.get('reward', 0.0):.3f}")
+    parts.append(f"reward {score.reward:.3f}")
     return "; ".join(parts)
 
 

@@ -30,6 +30,8 @@ from ..library.store import LibraryStore
 from ..llm.base import Provider
 from ..runtime import Cancelled, Progress, ProgressFn, check_cancel, no_progress
 from ..scoring.reward import ScoreConfig, score_sketches
+from ..shared.results.learn_result import LearnResult
+from ..shared.results.score import Score
 from ..storage import Database
 from .batch import Proposal, apply_batch
 from .judge import DEFAULT_MAX_TOKENS as JUDGE_MAX_TOKENS
@@ -109,20 +111,6 @@ class LearnConfig:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         known.setdefault("batch", 1)  # a run recorded before batches learned one prompt at a time
         return cls(**known)
-
-
-@dataclass
-class LearnResult:
-    run_id: str
-    library: str
-    epochs: list[dict[str, Any]]  # epoch, version, score (validation), lessons
-    best_epoch: int | None
-    best_version: int | None
-    head: int
-    cost: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 def score_config_record(config: ScoreConfig) -> dict[str, Any]:
@@ -426,7 +414,7 @@ class Learner:
             record = {
                 "round": rnd.to_dict(),
                 "best": best.index if best else None,
-                "score": best.score if best else None,
+                "score": best.score.to_dict() if best and best.score else None,
                 "reward": best.reward if best else 0.0,
                 "usage": round_usage(rnd, None),
             }
@@ -462,10 +450,9 @@ class Learner:
             records = self.validate_all(run_id, epoch, version)
             rewards = [float(r["reward"]) for r in records]
             score = sum(rewards) / len(rewards)
-            clips = [
-                r["score"]["clip_mean"] for r in records if r["score"] and r["score"]["clip_mean"] is not None
-            ]
-            structs = [r["score"]["structure"]["total"] for r in records if r["score"]]
+            scores = [Score.from_dict(r["score"]) for r in records if r["score"]]
+            clips = [s.clip_mean for s in scores if s.clip_mean is not None]
+            structs = [s.structure.total for s in scores if s.structure is not None]
             detail.update(
                 val_rewards=rewards,
                 val_clip_mean=sum(clips) / len(clips) if clips else None,

@@ -20,6 +20,7 @@ from ..library.store import LibraryStore
 from ..llm.base import Provider, Usage
 from ..runtime import Progress, ProgressFn, StepError, check_cancel, no_progress
 from ..scoring.reward import ScoreConfig, score_sketches
+from ..shared.results.score import Score
 from ..shared.sketch import Sketch
 from ..storage import now_utc
 from .pairing import PAIRINGS, judge_round, round_usage
@@ -46,7 +47,7 @@ REFINE_DRAW = DrawConfig(k=RefineConfig.k, temperature=RefineConfig.temperature)
 class RefineResult:
     prompt: str
     best: Sketch
-    best_score: dict[str, Any]
+    best_score: Score
     best_round: int  # 0: the start sketch was never beaten
     lessons: list[Lesson]  # the lessons after the last round
     learned: list[dict[str, Any]]  # what changed in them: add, modify, delete, merge, evict events
@@ -62,7 +63,7 @@ class RefineResult:
         return {
             "prompt": self.prompt,
             "best": self.best.to_dict(),
-            "best_score": self.best_score,
+            "best_score": self.best_score.to_dict(),
             "best_round": self.best_round,
             "lessons": [x.to_dict() for x in self.lessons],
             "learned": self.learned,

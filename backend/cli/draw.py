@@ -314,9 +314,9 @@ def _why(chosen: Any, usable: int) -> str:
     if usable == 1:
         return "the only usable candidate"
     s = chosen.score
-    if s["clip_mean"] is not None:
-        return f"best CLIP score {s['clip_mean']:.4f} (reward {s['reward']:.4f})"
-    return f"best structure score {s['structure']['total']:.4f} (no CLIP weights configured)"
+    if s.clip_mean is not None:
+        return f"best CLIP score {s.clip_mean:.4f} (reward {s.reward:.4f})"
+    return f"best structure score {s.structure.total:.4f} (no CLIP weights configured)"
 
 
 def _load_clip(config: Any) -> None:

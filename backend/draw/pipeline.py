@@ -10,7 +10,6 @@ is stored as it is (``Round.to_dict``), so a learning run picks it up again afte
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -21,6 +20,7 @@ from ..llm.factory import defaults_for
 from ..runtime import StepError, check_cancel, run_llm
 from ..scoring.reward import ScoreConfig, SketchScore, score_sketches
 from ..shared.repair import Change, repair, summarize
+from ..shared.results.score import Score
 from ..shared.sketch import Sketch
 from . import agent
 
@@ -83,7 +83,7 @@ class Entry:
     index: int
     source: str  # "drawn" | "given"
     sketch: Sketch | None
-    score: dict[str, Any] | None  # SketchScore.to_dict()
+    score: Score | None
     candidate: dict[str, Any] | None = None  # the agent's record: raw replies, problems, usage
     error: str | None = None
     repairs: list[dict[str, Any]] = field(default_factory=list)  # shared.repair's changes to the drawing
@@ -94,14 +94,14 @@ class Entry:
 
     @property
     def reward(self) -> float | None:
-        return None if self.score is None else float(self.score["reward"])
+        return None if self.score is None else self.score.reward
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "index": self.index,
             "source": self.source,
             "sketch": self.sketch.to_dict() if self.sketch else None,
-            "score": self.score,
+            "score": self.score.to_dict() if self.score is not None else None,
             "candidate": self.candidate,
             "error": self.error,
             "repairs": self.repairs,
@@ -113,7 +113,7 @@ class Entry:
             d["index"],
             d["source"],
             Sketch.from_dict(d["sketch"]) if d.get("sketch") else None,
-            d.get("score"),
+            Score.from_dict(d["score"]) if d.get("score") is not None else None,
             d.get("candidate"),
             d.get("error"),
             d.get("repairs") or [],
@@ -309,7 +309,7 @@ def _round(
 
 def set_scores(entries: Sequence[Entry], scores: Sequence[SketchScore]) -> None:
     for e, s in zip(entries, scores):
-        e.score = _finite_score(s.to_dict())
+        e.score = s.finite()
 
 
 def _candidate_record(c: agent.Candidate) -> dict[str, Any]:
@@ -320,11 +320,4 @@ def _candidate_record(c: agent.Candidate) -> dict[str, Any]:
         r if len(r) <= MAX_STORED_REPLY_CHARS else r[:MAX_STORED_REPLY_CHARS] + " [truncated]"
         for r in d["responses"]
     ]
-    return d
-
-
-def _finite_score(d: dict[str, Any]) -> dict[str, Any]:
-    # A NaN from a degenerate render must not win or poison a comparison.
-    if not math.isfinite(d.get("reward", 0.0)):
-        d["reward"] = 0.0
     return d

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from ..rendering.camera import DEFAULT_SIZE, DEFAULT_VIEWS, MAX_SIZE, MAX_VIEWS, MIN_SIZE, check_range
+from ..shared.results.score import Score
 from ..shared.sketch import Sketch
-from .structure import StructureScore, structure_score
+from .structure import structure_score
 
 MAX_STRUCTURE_WEIGHT = 100.0
 PRECISIONS = ("auto", "fp32", "bf16")  # auto: reduced precision where the hardware does it natively
@@ -55,20 +55,8 @@ class ScoreConfig:
         return bool(self.clip_pretrained or self.clip_checkpoint)
 
 
-@dataclass
-class SketchScore:
-    clip_mean: float | None
-    clip_per_view: list[float]
-    structure: StructureScore
-    reward: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "clip_mean": self.clip_mean,
-            "clip_per_view": list(self.clip_per_view),
-            "structure": self.structure.to_dict(),
-            "reward": self.reward,
-        }
+# A sketch's score, the type that crosses to the add-on (shared/results/score.py).
+SketchScore = Score
 
 
 def score_sketches(sketches: Sequence[Sketch], prompt: str, config: ScoreConfig) -> list[SketchScore]:

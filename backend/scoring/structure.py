@@ -30,26 +30,14 @@ whose strokes are all degenerate) scores 0 on every term.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
 
 from ..shared.meets import SAMPLES, tolerance_for
+from ..shared.results.score import StructureScore
 from ..shared.sketch import Sketch
 
 CUBE_USE_FULL = 1.5  # bounding-box side (of the cube's 2) that earns the full cube term
 TERMS = ("joints", "parts", "clean", "cube")
-
-
-@dataclass(frozen=True)
-class StructureScore:
-    total: float
-    terms: dict[str, float]
-    details: dict[str, int] = field(default_factory=dict)  # counts behind the terms
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"total": self.total, "terms": dict(self.terms), "details": dict(self.details)}
 
 
 def structure_score(sketch: Sketch, tol: float | None = None) -> StructureScore:

@@ -306,7 +306,8 @@ class JobSummary(BaseModel):
 
 
 class _Result(BaseModel):
-    # Results are documented, not narrowed: a field added later still reaches the client.
+    # Results are documented, not narrowed: a field added later still reaches the client. The
+    # server builds them as the typed results in shared/results/ (one module per job kind).
     model_config = ConfigDict(extra="allow")
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +25,7 @@ import bpy
 from bpy.app.handlers import persistent
 
 from ..properties import scene_settings
+from ..state import SESSION, Outcome
 from .follow import Event, JobFollower, wait_for
 from .live import LiveView
 
@@ -33,7 +33,6 @@ TICK_S = 0.1
 MAX_EVENTS_PER_TICK = 16
 MAX_CALLS_PER_TICK = 8
 CANCEL_WAIT_S = 10.0
-Outcome = tuple[str, str]  # (report level "INFO" | "WARNING" | "ERROR", one line)
 Apply = Callable[[bpy.types.Scene, Any], str]
 
 
@@ -55,24 +54,16 @@ class Active:
         return time.monotonic() - self.started
 
 
-_active: dict[str, Active] = {}
-_last: dict[str, Outcome] = {}
-_calls: queue.Queue[tuple[Callable[[Any, str | None], None], Any, str | None]] = queue.Queue(maxsize=64)
-_pending_calls = 0
-_lock = threading.Lock()
-tick_durations: deque[float] = deque(maxlen=10_000)  # seconds per tick, read by the benchmark
-
-
 def active(scene: bpy.types.Scene | None) -> Active | None:
-    return _active.get(scene.name) if scene is not None else None
+    return SESSION.jobs.get(scene.name) if scene is not None else None
 
 
 def last_outcome(scene: bpy.types.Scene | None) -> Outcome | None:
-    return _last.get(scene.name) if scene is not None else None
+    return SESSION.last.get(scene.name) if scene is not None else None
 
 
 def any_active() -> Active | None:
-    return next(iter(_active.values()), None)
+    return next(iter(SESSION.jobs.values()), None)
 
 
 def start(
@@ -86,8 +77,8 @@ def start(
     """Follow a job for ``scene`` (the caller checked that none runs there); with ``live`` (and a
     live follower) its strokes appear while they are written."""
     act = Active(scene.name, kind, label, follower, apply, live=live)
-    _active[scene.name] = act
-    _last.pop(scene.name, None)
+    SESSION.jobs[scene.name] = act
+    SESSION.last.pop(scene.name, None)
     follower.start()
     _ensure_timer()
     return act
@@ -124,8 +115,8 @@ def run_blocking(act: Active, timeout: float | None = None) -> Outcome:
                 f"may still run on the backend)",
             ),
         )
-    with _lock:
-        idle = not _active and _pending_calls == 0
+    with SESSION.lock:
+        idle = not SESSION.jobs and SESSION.pending_calls == 0
     if idle and bpy.app.timers.is_registered(tick):  # no tick ran to remove it (background mode)
         bpy.app.timers.unregister(tick)
     assert act.outcome is not None
@@ -135,7 +126,6 @@ def run_blocking(act: Active, timeout: float | None = None) -> Outcome:
 def call(fn: Callable[[], Any], done: Callable[[Any, str | None], None]) -> None:
     """Run ``fn`` (network I/O, no bpy) off the main thread; ``done(result, error)`` on it.
     In background mode both run here and now."""
-    global _pending_calls
     if bpy.app.background:
         result, error = _guarded(fn)
         done(result, error)
@@ -143,10 +133,10 @@ def call(fn: Callable[[], Any], done: Callable[[Any, str | None], None]) -> None
 
     def work() -> None:
         result, error = _guarded(fn)
-        _calls.put((done, result, error))
+        SESSION.calls.put((done, result, error))
 
-    with _lock:
-        _pending_calls += 1
+    with SESSION.lock:
+        SESSION.pending_calls += 1
     threading.Thread(target=work, name="threedraw-call", daemon=True).start()
     _ensure_timer()
 
@@ -165,10 +155,9 @@ def _guarded(fn: Callable[[], Any]) -> tuple[Any, str | None]:
 # -- the timer ---------------------------------------------------------------
 def tick() -> float | None:
     """Drain every queue once, a bounded number of events each; None removes the timer."""
-    global _pending_calls
     t0 = time.perf_counter()
     changed = False
-    for act in list(_active.values()):
+    for act in list(SESSION.jobs.values()):
         for _ in range(MAX_EVENTS_PER_TICK):
             try:
                 event = act.follower.events.get_nowait()
@@ -178,25 +167,25 @@ def tick() -> float | None:
             if _handle(act, event):
                 break
     drawn = False
-    for act in list(_active.values()):
+    for act in list(SESSION.jobs.values()):
         drawn |= _grow(act)
     for _ in range(MAX_CALLS_PER_TICK):
         try:
-            done, result, error = _calls.get_nowait()
+            done, result, error = SESSION.calls.get_nowait()
         except queue.Empty:
             break
-        with _lock:
-            _pending_calls -= 1
+        with SESSION.lock:
+            SESSION.pending_calls -= 1
         changed = True
         try:
             done(result, error)
         except Exception as e:  # keep the timer alive for the other jobs
             print(f"threedraw: {type(e).__name__}: {e}")
-    if changed or _active:
+    if changed or SESSION.jobs:
         redraw(viewport=drawn)  # the elapsed time moves while a job runs
-    tick_durations.append(time.perf_counter() - t0)
-    with _lock:
-        busy = bool(_active) or _pending_calls > 0
+    SESSION.tick_durations.append(time.perf_counter() - t0)
+    with SESSION.lock:
+        busy = bool(SESSION.jobs) or SESSION.pending_calls > 0
     return TICK_S if busy else None
 
 
@@ -264,9 +253,9 @@ def _handle(act: Active, event: Event) -> bool:
 
 def _finish(act: Active, outcome: Outcome, undo: str | None = None) -> None:
     act.outcome = outcome
-    if _active.get(act.scene) is act:
-        del _active[act.scene]
-    _last[act.scene] = outcome
+    if SESSION.jobs.get(act.scene) is act:
+        del SESSION.jobs[act.scene]
+    SESSION.last[act.scene] = outcome
     if undo and not bpy.app.background:  # one undo step per result (blocking operators make their own)
         try:
             bpy.ops.ed.undo_push(message=undo)
@@ -303,12 +292,12 @@ def redraw(viewport: bool = False) -> None:
 def stop_all(remove_live: bool = False) -> None:
     """Stop following every job (nothing is cancelled on the server) and drop the timer;
     ``remove_live`` also deletes their temporary collections (not on file load: they go with the file)."""
-    for act in list(_active.values()):
+    for act in list(SESSION.jobs.values()):
         act.follower.stop()
         if remove_live and act.live is not None:
             act.live.remove()
-    _active.clear()
-    _last.clear()
+    SESSION.jobs.clear()
+    SESSION.last.clear()
     if bpy.app.timers.is_registered(tick):
         bpy.app.timers.unregister(tick)
 

@@ -11,74 +11,71 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..shared.repair import Change, summarize
-from ..shared.sketch import Sketch, SketchError
+from ..shared.repair import summarize
+from ..shared.results import Image, ResultError, Score, ScoreResult, SketchItem
+from ..shared.sketch import SketchError
+from ..state import SESSION
 
 MAX_PREVIEW_FILES = 8  # older previews in the temporary folder are removed
-_folder: list[Path] = []  # this session's own temporary folder, made on first use
 
 
 @dataclass
-class SketchResult:
+class SketchesToApply:
     job_id: str
     prompt: str
-    sketches: list[
-        tuple[Sketch, dict[str, Any] | None, str]
-    ]  # (sketch, score, backend sketch id), best first
+    sketches: list[SketchItem]  # best first
     problems: list[str] = field(default_factory=list)
     repaired: str = ""  # what the backend's repair changed in the best sketch ("snapped 3 joints")
 
 
 @dataclass
-class ScoreResult:
+class ScoreToApply:
     job_id: str
-    score: dict[str, Any]
+    score: Score
     preview: str | None  # a PNG file of the renderer's views, outside any .blend
 
 
-def sketches(job: dict[str, Any]) -> SketchResult:
+def sketches(job: dict[str, Any]) -> SketchesToApply:
+    """A draw's or refine's sketches (both results carry ``sketches``); one that cannot be read is
+    a problem to report, not the end of the others."""
     result = job.get("result") or {}
-    out: list[tuple[Sketch, dict[str, Any] | None, str]] = []
+    out: list[SketchItem] = []
     problems = []
     for i, item in enumerate(result.get("sketches") or []):
         try:
-            out.append((Sketch.from_dict(item["sketch"]), item.get("score"), str(item.get("id", ""))))
-        except (SketchError, KeyError, TypeError) as e:
+            out.append(SketchItem.from_dict(item, f"sketches[{i}]"))
+        except (SketchError, ResultError) as e:
             problems.append(f"sketch {i + 1} of the result: {e}")
     if not out:
         raise SketchError(
             "the job finished without a usable sketch" + (f" ({problems[0]})" if problems else "")
         )
-    prompt = str(result.get("prompt") or (job.get("request") or {}).get("prompt") or out[0][0].prompt)
-    try:
-        changes = [Change.from_dict(r) for r in (result["sketches"][0].get("repairs") or [])]
-    except (KeyError, TypeError, ValueError, AttributeError):
-        changes = []  # an older backend, or a record this add-on cannot read: nothing to say
-    return SketchResult(str(job["id"]), prompt, out, problems, summarize(changes) if changes else "")
+    prompt = str(result.get("prompt") or (job.get("request") or {}).get("prompt") or out[0].sketch.prompt)
+    changes = out[0].repairs or []  # none from an older backend
+    return SketchesToApply(str(job["id"]), prompt, out, problems, summarize(changes) if changes else "")
 
 
-def score(job: dict[str, Any]) -> ScoreResult:
-    result = job.get("result") or {}
-    scores = result.get("scores") or []
-    if not scores or not isinstance(scores[0], dict):
+def score(job: dict[str, Any]) -> ScoreToApply:
+    res = ScoreResult.from_dict(job.get("result") or {})
+    if not res.scores:
         raise ValueError("the score job finished without a score")
-    preview = result.get("preview")
-    return ScoreResult(str(job["id"]), scores[0], write_png(preview, str(job["id"])) if preview else None)
+    path = write_png(res.preview, str(job["id"])) if res.preview else None
+    return ScoreToApply(str(job["id"]), res.scores[0], path)
 
 
-def write_png(record: dict[str, Any], name: str) -> str | None:
-    """A {media_type, data: base64 PNG} record as a file in this session's temporary folder;
-    None when it is no PNG or cannot be written (the score itself still lands)."""
+def write_png(image: Image, name: str) -> str | None:
+    """An image of a result as a PNG file in this session's temporary folder; None when it is no
+    PNG or cannot be written (the score itself still lands)."""
     try:
-        data = base64.b64decode(record["data"], validate=True)
-    except (KeyError, TypeError, binascii.Error):
+        data = base64.b64decode(image.data, validate=True)
+    except (TypeError, binascii.Error):
         return None
     if not data.startswith(b"\x89PNG"):
         return None
     try:
-        if not _folder:
-            _folder.append(Path(tempfile.mkdtemp(prefix="threedraw-previews-")))
-        folder = _folder[0]
+        if SESSION.preview_folder is None:
+            SESSION.preview_folder = Path(tempfile.mkdtemp(prefix="threedraw-previews-"))
+        folder = SESSION.preview_folder
         old = sorted(folder.glob("*.png"), key=lambda p: p.stat().st_mtime)
         for p in old[: max(0, len(old) - MAX_PREVIEW_FILES + 1)]:
             p.unlink(missing_ok=True)

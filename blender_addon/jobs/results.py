@@ -6,39 +6,42 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from types import SimpleNamespace
-from typing import Any
 
 import bpy
 
 from .. import ids
 from ..curves import build_sketch
-from .prepare import ScoreResult, SketchResult
+from ..shared.results import Score
+from ..state import SESSION
+from .prepare import ScoreToApply, SketchesToApply
 
-# The newest score preview per scene (a PNG outside the .blend), shown by the Score panel.
-score_previews: dict[str, str] = {}
 
-
-def _tag(
-    coll: bpy.types.Collection, job_id: str, sketch_id: str, score: dict[str, Any] | None, rank: int
-) -> None:
+def _tag(coll: bpy.types.Collection, job_id: str, sketch_id: str, score: Score | None, rank: int) -> None:
     coll[ids.PROP_JOB] = job_id
     coll[ids.PROP_SKETCH_ID] = sketch_id
     coll[ids.PROP_RANK] = rank
     if score is not None:
-        coll[ids.PROP_SCORE] = json.dumps(score)
-        coll[ids.PROP_REWARD] = float(score.get("reward", 0.0))
+        _keep_score(coll, score)
 
 
-def apply_sketches(scene: bpy.types.Scene, res: SketchResult, keep_candidates: bool, suffix: str = "") -> str:
+def _keep_score(holder: bpy.types.ID, score: Score) -> None:
+    holder[ids.PROP_SCORE] = json.dumps(score.to_dict())
+    holder[ids.PROP_REWARD] = score.reward
+
+
+def apply_sketches(
+    scene: bpy.types.Scene, res: SketchesToApply, keep_candidates: bool, suffix: str = ""
+) -> str:
     """The best sketch as visible curves; the others, when asked, hidden. One line saying what.
     ``suffix`` tells a refined sketch's collection from the one it came from."""
     context = SimpleNamespace(scene=scene)  # build_sketch needs only .scene
     made = []
-    for rank, (sketch, score, sketch_id) in enumerate(res.sketches if keep_candidates else res.sketches[:1]):
+    for rank, item in enumerate(res.sketches if keep_candidates else res.sketches[:1]):
+        sketch = item.sketch
         if not sketch.prompt:
             sketch.prompt = res.prompt
         coll = build_sketch(sketch, context)  # type: ignore[arg-type]
-        _tag(coll, res.job_id, sketch_id, score, rank)
+        _tag(coll, res.job_id, item.id, item.score, rank)
         if suffix and rank == 0:
             coll.name = f"{res.prompt[:48]}{suffix}"
         if rank > 0:
@@ -48,11 +51,11 @@ def apply_sketches(scene: bpy.types.Scene, res: SketchResult, keep_candidates: b
         made.append(coll)
     best = made[0]
     _select_only(scene, list(best.objects))
-    score = res.sketches[0][1]
-    reward = f", reward {score['reward']:.4f}" if score and score.get("reward") is not None else ""
+    score = res.sketches[0].score
+    reward = f", reward {score.reward:.4f}" if score is not None else ""
     others = f" (+{len(made) - 1} hidden candidates)" if len(made) > 1 else ""
     repaired = f"; repaired: {res.repaired}" if res.repaired else ""
-    return f"{len(res.sketches[0][0])} strokes into collection '{best.name}'{reward}{others}{repaired}"
+    return f"{len(res.sketches[0].sketch)} strokes into collection '{best.name}'{reward}{others}{repaired}"
 
 
 def score_target(objects: Sequence[bpy.types.Object], scene: bpy.types.Scene) -> bpy.types.ID:
@@ -68,41 +71,29 @@ def score_target(objects: Sequence[bpy.types.Object], scene: bpy.types.Scene) ->
     return objects[0]
 
 
-def apply_score(scene: bpy.types.Scene, res: ScoreResult, object_names: Sequence[str]) -> str:
+def apply_score(scene: bpy.types.Scene, res: ScoreToApply, object_names: Sequence[str]) -> str:
     objects = [bpy.data.objects[n] for n in object_names if n in bpy.data.objects]
     if not objects:
         raise ValueError("the scored curves were deleted while the job ran")
     target = score_target(objects, scene)
-    target[ids.PROP_SCORE] = json.dumps(res.score)
-    target[ids.PROP_REWARD] = float(res.score.get("reward", 0.0))
+    _keep_score(target, res.score)
     if res.preview:
-        score_previews[scene.name] = res.preview
-    return f"{target.name}: {describe(res.score)}"
+        SESSION.score_previews[scene.name] = res.preview
+    return f"{target.name}: {res.score.describe()}"
 
 
-def describe(score: dict[str, Any]) -> str:
-    clip = score.get("clip_mean")
-    views = score.get("clip_per_view") or []
-    st = (score.get("structure") or {}).get("total")
-    parts = [f"reward {score.get('reward', 0.0):.4f}"]
-    parts.append(f"CLIP {clip:.4f} over {len(views)} views" if clip is not None else "no CLIP")
-    if st is not None:
-        parts.append(f"structure {st:.4f}")
-    return ", ".join(parts)
-
-
-def read_score(obj: bpy.types.Object | None, scene: bpy.types.Scene) -> dict[str, Any] | None:
-    """The score the panel shows for the active object (kept on its sketch's collection)."""
+def read_score(obj: bpy.types.Object | None, scene: bpy.types.Scene) -> Score | None:
+    """The score the panel shows for the active object (kept on its sketch's collection); None
+    when there is none, or none this version can read."""
     if obj is None:
         return None
     for holder in [*obj.users_collection, obj]:
         raw = holder.get(ids.PROP_SCORE) if holder != scene.collection else None
         if isinstance(raw, str):
             try:
-                value = json.loads(raw)
-            except ValueError:
+                return Score.from_dict(json.loads(raw))
+            except ValueError:  # bad JSON, or a ResultError
                 return None
-            return value if isinstance(value, dict) else None
     return None
 
 

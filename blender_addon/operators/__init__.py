@@ -5,9 +5,9 @@ from __future__ import annotations
 import bpy
 
 from .. import ids
-from . import backend, convert, io, jobs, repair
+from . import convert, io, jobs, library, repair, server
 
-CLASSES = (*io.CLASSES, *jobs.CLASSES, *backend.CLASSES, *convert.CLASSES, *repair.CLASSES)
+CLASSES = (*io.CLASSES, *jobs.CLASSES, *server.CLASSES, *library.CLASSES, *convert.CLASSES, *repair.CLASSES)
 
 
 def _menu_import(self: bpy.types.Menu, context: bpy.types.Context) -> None:

@@ -1,10 +1,13 @@
-"""What the operators share: the return type and the selected curves."""
+"""What the operators share: the return type, the selected curves, the backend's client."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
 import bpy
+
+from .. import preferences
+from ..client import BackendClient, BackendError
 
 if TYPE_CHECKING:
     from bpy.stub_internal.rna_enums import OperatorReturnItems
@@ -25,6 +28,17 @@ def home_collection(context: bpy.types.Context, objects: list[bpy.types.Object])
     scene = context.scene
     assert scene is not None
     return scene.collection
+
+
+def client_or_report(
+    op: bpy.types.Operator, context: bpy.types.Context, timeout: float | None = None
+) -> BackendClient | None:
+    """The client the preferences name, or None once the operator reported why there is none."""
+    try:
+        return preferences.client(context, timeout=timeout)
+    except BackendError as e:
+        op.report({"ERROR"}, e.message)
+        return None
 
 
 def poll_selected_curves(cls: type[bpy.types.Operator], context: bpy.types.Context) -> bool:

@@ -14,9 +14,7 @@ import bpy.utils.previews
 
 from .. import ids, properties
 from ..jobs import poller, results
-from ..operators.backend import describe_backend
-
-_previews: Any = None  # bpy.utils.previews collection for the score's view images
+from ..state import SESSION
 
 
 class _Panel(bpy.types.Panel):
@@ -93,27 +91,26 @@ class THREEDRAW_PT_score(_Panel):
             layout.label(text="No score on the active sketch yet")
             return
         box = layout.box().column(align=True)
-        box.label(text=f"Reward  {score.get('reward', 0.0):.4f}")
-        if score.get("clip_mean") is not None:
-            box.label(text=f"CLIP  {score['clip_mean']:.4f}")
-            views = score.get("clip_per_view") or []
-            box.label(text="  views  " + "  ".join(f"{v:.3f}" for v in views[:8]))
-        structure = score.get("structure") or {}
-        if structure.get("total") is not None:
-            box.label(text=f"Structure  {structure['total']:.4f}")
-            for name, value in list((structure.get("terms") or {}).items())[:8]:
+        box.label(text=f"Reward  {score.reward:.4f}")
+        if score.clip_mean is not None:
+            box.label(text=f"CLIP  {score.clip_mean:.4f}")
+            box.label(text="  views  " + "  ".join(f"{v:.3f}" for v in score.clip_per_view[:8]))
+        if score.structure is not None:
+            box.label(text=f"Structure  {score.structure.total:.4f}")
+            for name, value in list(score.structure.terms.items())[:8]:
                 box.label(text=f"  {name}  {value:.3f}")
-        _show_preview(layout, results.score_previews.get(scene.name))
+        _show_preview(layout, SESSION.score_previews.get(scene.name))
 
 
 def _show_preview(layout: bpy.types.UILayout, path: str | None) -> None:
     """The renderer's views of the scored sketch, small, from the PNG the job returned."""
-    if _previews is None or not path or not os.path.exists(path):
+    previews = SESSION.previews
+    if previews is None or not path or not os.path.exists(path):
         return
     key = f"{path}:{os.path.getmtime(path)}"
-    if key not in _previews:
-        _previews.load(key, path, "IMAGE")
-    layout.template_icon(icon_value=_previews[key].icon_id, scale=8.0)
+    if key not in previews:
+        previews.load(key, path, "IMAGE")
+    layout.template_icon(icon_value=previews[key].icon_id, scale=8.0)
 
 
 class THREEDRAW_PT_job(_Panel):
@@ -189,14 +186,14 @@ class THREEDRAW_PT_backend(_Panel):
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
         assert layout is not None
-        up = properties.backend_status["up"]
+        up = SESSION.backend.up
         if up:
             layout.label(text="up", icon="CHECKMARK")
         elif up is False:
             layout.label(text="down", icon="ERROR")
         else:
             layout.label(text="not checked yet (Test Connection)", icon="QUESTION")
-        layout.label(text=describe_backend())
+        layout.label(text=SESSION.backend.describe())
         row = layout.row(align=True)
         row.operator(ids.OP_TEST_CONNECTION, icon="LINKED")
         row.operator(ids.OP_START_BACKEND, icon="PLAY")

@@ -42,13 +42,13 @@ def follow(poller) -> None:
         poller.tick()
         c1 = time.thread_time()
         if poller.active(bpy.context.scene) is not None:
-            running.append(poller.tick_durations[-1])
+            running.append(poller.SESSION.tick_durations[-1])
             cpu.append(c1 - c0)
             if act.live is not None and act.live.strokes > before:
-                building.append(poller.tick_durations[-1])
+                building.append(poller.SESSION.tick_durations[-1])
                 shown = act.live.strokes
         time.sleep(poller.TICK_S)
-    final, final_cpu = poller.tick_durations[-1], c1 - c0
+    final, final_cpu = poller.SESSION.tick_durations[-1], c1 - c0
     print(f"job: {act.label}, {time.monotonic() - t0:.1f} s, outcome: {act.outcome[1]}")
     print(
         f"  ticks while it ran: {len(running)}; ticks that built live curves: {len(building)} "

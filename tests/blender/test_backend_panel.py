@@ -43,12 +43,12 @@ def chairs_library(backend, tmp_path_factory):
 
 
 def test_refresh_lessons_delete_export_and_draw_with_a_library(connected, backend, chairs_library, tmp_path):
-    props = addon("properties")
+    session = addon("state").SESSION
     assert bpy.ops.threedraw.test_connection() == {"FINISHED"}
-    assert props.backend_status["up"] is True
-    assert props.backend_status["info"]["provider"]["model"] == "scripted-model"
-    assert "scripted-model" in addon("operators.backend").describe_backend()
-    assert chairs_library in props.library_names
+    assert session.backend.up is True
+    assert session.backend.info["provider"]["model"] == "scripted-model"
+    assert "scripted-model" in session.backend.describe()
+    assert chairs_library in session.library_names
     scene = bpy.context.scene
     scene.threedraw.library = chairs_library
 
@@ -97,17 +97,17 @@ def test_start_backend_launches_the_command_detached_and_waits_for_health(empty_
             *backend["clip_args"],
         ]
     )
-    props = addon("properties")
+    backend_status = addon("state").SESSION.backend
     assert bpy.ops.threedraw.start_backend() == {"FINISHED"}
-    pid = props.backend_status["pid"]
+    pid = backend_status.pid
     try:
-        assert props.backend_status["up"] is True
-        assert props.backend_status["info"]["api"] == "v1"
+        assert backend_status.up is True
+        assert backend_status.info["api"] == "v1"
         assert (tmp_path / "token").exists(), "the preferences' token file was passed on"
-        log = addon("operators.backend").log_path()
+        log = addon("client.launch").log_path()
         assert "listening on" in log.read_text()
         assert bpy.ops.threedraw.start_backend() == {"FINISHED"}  # already up: nothing new starts
-        assert props.backend_status["pid"] == pid
+        assert backend_status.pid == pid
     finally:
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 30

@@ -117,8 +117,8 @@ def test_score_of_selected_curves_equals_the_score_command(connected, backend, t
     assert got["reward"] == pytest.approx(want["reward"], abs=1e-4)
     assert got["structure"]["total"] == pytest.approx(want["structure"]["total"], abs=1e-4)
     # The panel reads it back from the collection, with the renderer's views as an image.
-    assert addon("jobs.results").read_score(objs[0], bpy.context.scene) == got
-    preview = addon("jobs.results").score_previews[bpy.context.scene.name]
+    assert addon("jobs.results").read_score(objs[0], bpy.context.scene).to_dict() == got
+    preview = addon("state").SESSION.score_previews[bpy.context.scene.name]
     image = bpy.data.images.load(preview)
     assert image.size[0] > 0 and image.size[1] > 0
     bpy.data.images.remove(image)
@@ -181,7 +181,7 @@ def test_backend_down_and_wrong_token_are_one_line_reports(connected, tmp_path):
 
 def test_saved_blend_holds_neither_token_nor_api_key(connected, backend, tmp_path):
     assert bpy.ops.threedraw.test_connection() == {"FINISHED"}  # the panel's backend state is filled
-    assert addon("properties").backend_status["info"]["provider"]["api_key_set"] is True
+    assert addon("state").SESSION.backend.info["provider"]["api_key_set"] is True
     assert bpy.ops.threedraw.draw(prompt="a table", k=1) == {"FINISHED"}
     out = tmp_path / "scene.blend"
     bpy.ops.wm.save_as_mainfile(filepath=str(out), compress=False)

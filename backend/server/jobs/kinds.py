@@ -22,9 +22,24 @@ from ...cke import learner, refine
 from ...draw.pipeline import DrawConfig, Entry, GroupScorer, Scorer, draw_round, rank
 from ...draw.prompt_sets import load_prompt_set
 from ...library.store import LibraryError, LibraryStore
-from ...llm.base import Provider, ProviderError
+from ...llm.base import Provider, ProviderError, Usage
 from ...runtime import Cancelled, Progress, StepError
 from ...scoring.reward import ScoreConfig, score_groups, score_sketches
+from ...shared.repair import Change
+from ...shared.results import (
+    CandidateSummary,
+    DrawResult,
+    Image,
+    LearnResult,
+    RefineResult,
+    RenderResult,
+    RenderView,
+    RoundSummary,
+    Score,
+    ScoreResult,
+    SketchItem,
+    UsageRecord,
+)
 from ...shared.sketch import Sketch
 from ...storage import Database, StorageError
 from ..schemas import DrawJob, LearnJob, RefineJob, RenderJob, ScoreJob
@@ -85,35 +100,37 @@ def check_limits(settings: ServerSettings, request: Any) -> None:
         )
 
 
-def png_record(image: Any) -> dict[str, Any]:
-    """A PIL image, or PNG bytes, as JSON: {media_type, width, height, data (base64 PNG)}."""
-    from PIL import Image
+def png_record(image: Any) -> Image:
+    """A PIL image, or PNG bytes, as the Image a result carries (base64 PNG)."""
+    from PIL import Image as PILImage
 
     from ...rendering.images import png_bytes
 
     if isinstance(image, bytes):
         data = image
-        image = Image.open(io.BytesIO(data))
+        image = PILImage.open(io.BytesIO(data))
     else:
         data = png_bytes(image)
-    return {
-        "media_type": "image/png",
-        "width": image.width,
-        "height": image.height,
-        "data": base64.b64encode(data).decode("ascii"),
-    }
+    return Image(image.width, image.height, base64.b64encode(data).decode("ascii"))
 
 
-def preview(sketch: Sketch, size: int) -> dict[str, Any]:
+def preview(sketch: Sketch, size: int) -> Image:
     """A contact sheet of the sketch from PREVIEW_VIEWS sides (run on the scoring worker)."""
     from ...rendering.images import sheet_png
 
     return png_record(sheet_png(sketch, views=PREVIEW_VIEWS, size=size))
 
 
-def sketch_item(sketch: Sketch, score: dict[str, Any] | None, **extra: Any) -> dict[str, Any]:
-    """One sketch of a result: stored under ``id`` for GET /v1/sketches/{id}."""
-    return {"id": new_sketch_id(), "sketch": sketch.to_dict(), "score": score, **extra}
+def sketch_item(
+    sketch: Sketch,
+    score: Score | None,
+    repairs: list[dict[str, Any]],
+    candidate: int | None = None,
+    round: int | None = None,
+) -> SketchItem:
+    """One drawing of a result: stored under ``id`` for GET /v1/sketches/{id}."""
+    changes = [Change.from_dict(r) for r in repairs]
+    return SketchItem(new_sketch_id(), sketch, score, candidate=candidate, round=round, repairs=changes)
 
 
 def _provider(ctx: JobContext, model: str | None) -> Provider:
@@ -134,10 +151,10 @@ def _worker_group_scorer(ctx: JobContext) -> GroupScorer:
 
 
 # -- score and render (the scoring lane) ------------------------------------------
-def run_score(ctx: JobContext, req: ScoreJob) -> dict[str, Any]:
+def run_score(ctx: JobContext, req: ScoreJob) -> ScoreResult:
     config = score_config(ctx.settings, req)
     sketches = [Sketch.from_dict(s) for s in req.sketches]
-    scores: list[dict[str, Any]] = []
+    scores: list[Score] = []
     what = f"scoring {len(sketches)} sketches"
     ctx.report(Progress("score", what, 0, len(sketches)))
     with job_errors():
@@ -145,23 +162,19 @@ def run_score(ctx: JobContext, req: ScoreJob) -> dict[str, Any]:
             ctx.check()
             chunk = sketches[lo : lo + SCORE_CHUNK]
             prompts = [req.prompt or sk.prompt for sk in chunk]
-            scored: dict[int, dict[str, Any]] = {}
+            scored: dict[int, Score] = {}
             for prompt in dict.fromkeys(prompts):  # one batch per prompt, in order
                 same = [i for i, p in enumerate(prompts) if p == prompt]
                 for i, s in zip(same, score_sketches([chunk[i] for i in same], prompt, config)):
-                    scored[i] = s.to_dict()
+                    scored[i] = s
             scores += [scored[i] for i in range(len(chunk))]
-            ctx.report(
-                Progress("score", what, len(scores), len(sketches), scores=[s["reward"] for s in scores])
-            )
+            ctx.report(Progress("score", what, len(scores), len(sketches), scores=[s.reward for s in scores]))
         best = rank(Entry(i, "given", sk, s) for i, (sk, s) in enumerate(zip(sketches, scores)))[0].index
-        result: dict[str, Any] = {"prompt": req.prompt, "scores": scores, "best": best}
-        if req.preview:
-            result["preview"] = preview(sketches[best], config.size)
-    return result
+        shown = preview(sketches[best], config.size) if req.preview else None
+    return ScoreResult(req.prompt, scores, best, shown)
 
 
-def run_render(ctx: JobContext, req: RenderJob) -> dict[str, Any]:
+def run_render(ctx: JobContext, req: RenderJob) -> RenderResult:
     from ...rendering.camera import CameraRig
     from ...rendering.images import contact_sheet, render_tiles
 
@@ -172,21 +185,21 @@ def run_render(ctx: JobContext, req: RenderJob) -> dict[str, Any]:
         rig = CameraRig(views=views, azimuth=req.azimuth)
         tiles = render_tiles(Sketch.from_dict(req.sketch), views, size, azimuth=req.azimuth)
         labels = [f"az {az:g}  el {el:g}" for az, el in rig.angles()]
-        out = {
-            "views": [
-                {"index": k, "azimuth": az, "elevation": el, "image": png_record(tile)}
+        out = RenderResult(
+            [
+                RenderView(k, az, el, png_record(tile))
                 for k, ((az, el), tile) in enumerate(zip(rig.angles(), tiles))
             ],
-            "contact_sheet": png_record(contact_sheet(tiles, labels)),
-            "cameras": rig.to_json(size),
-        }
+            png_record(contact_sheet(tiles, labels)),
+            rig.to_json(size),
+        )
     ctx.report(Progress("render", "rendered", views, views))
     return out
 
 
 # -- draw, refine, learn (the LLM lane) ---------------------------------------------
-def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], dict[str, Any]]:
-    def run_draw(ctx: JobContext, req: DrawJob) -> dict[str, Any]:
+def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], DrawResult]:
+    def run_draw(ctx: JobContext, req: DrawJob) -> DrawResult:
         provider = _provider(ctx, req.model)
         config = score_config(ctx.settings, req)
         draw = DrawConfig.from_options(req)
@@ -218,22 +231,13 @@ def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], dict[str, 
             raise JobFailed(
                 code,
                 f"no usable sketch from {provider.name} model {provider.model}: {rnd.failure_reasons()}",
-                {"candidates": [_candidate(c) for c in rnd.candidates]},
+                {"candidates": [_candidate(c).to_dict() for c in rnd.candidates]},
             )
-        sketches = [
-            sketch_item(e.sketch, e.score, candidate=e.index, repairs=e.repairs) for e in ranked if e.sketch
-        ]
-        result: dict[str, Any] = {
-            "prompt": req.prompt,
-            "provider": provider.name,
-            "model": provider.model,
-            "sketches": sketches,
-            "candidates": [_candidate(c) for c in rnd.candidates],
-            "usage": rnd.usage.to_dict(),
-        }
+        sketches = [sketch_item(e.sketch, e.score, e.repairs, candidate=e.index) for e in ranked if e.sketch]
+        shown = None
         if req.preview:
             with job_errors():
-                result["preview"] = ctx.on_scorer(preview, ranked[0].sketch, config.size)
+                shown = ctx.on_scorer(preview, ranked[0].sketch, config.size)
         ctx.report(
             Progress(
                 "done",
@@ -243,26 +247,32 @@ def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], dict[str, 
                 scores=[e.reward for e in ranked],
             )
         )
-        return result
+        return DrawResult(
+            req.prompt,
+            provider.name,
+            provider.model,
+            sketches,
+            [_candidate(c) for c in rnd.candidates],
+            _usage(rnd.usage),
+            shown,
+        )
 
     return run_draw
 
 
-def _candidate(c: Any) -> dict[str, Any]:
-    """A candidate's record without its sketch (that is in sketches) and raw replies (large)."""
-    return {
-        "index": c.index,
-        "ok": c.ok,
-        "error": c.error,
-        "problems": c.problems,
-        "repaired": c.repaired,
-        "usage": c.usage.to_dict(),
-        "latency_s": round(c.latency_s, 3),
-    }
+def _usage(u: Usage) -> UsageRecord:
+    return UsageRecord(u.prompt_tokens, u.completion_tokens, u.cost_usd)
 
 
-def make_refine(store: LibraryStore) -> Callable[[JobContext, RefineJob], dict[str, Any]]:
-    def run_refine(ctx: JobContext, req: RefineJob) -> dict[str, Any]:
+def _candidate(c: Any) -> CandidateSummary:
+    """A candidate without its sketch (that is in sketches) and raw replies (large)."""
+    return CandidateSummary(
+        c.index, c.ok, c.error, list(c.problems), c.repaired, _usage(c.usage), round(c.latency_s, 3)
+    )
+
+
+def make_refine(store: LibraryStore) -> Callable[[JobContext, RefineJob], RefineResult]:
+    def run_refine(ctx: JobContext, req: RefineJob) -> RefineResult:
         provider = _provider(ctx, req.model)
         config = score_config(ctx.settings, req)
         with job_errors():
@@ -284,39 +294,37 @@ def make_refine(store: LibraryStore) -> Callable[[JobContext, RefineJob], dict[s
                 scorer=_worker_scorer(ctx),
                 on_stroke=ctx.on_stroke,
             )
-            out: dict[str, Any] = {
-                "prompt": res.prompt,
-                "sketches": [
-                    sketch_item(res.best, res.best_score, round=res.best_round, repairs=res.best_repairs)
-                ],
-                "lessons": [x.to_dict() for x in res.lessons],
-                "learned": res.learned,
-                "library": req.library,
-                "version": res.version,
-                "rounds": [_round_summary(r) for r in res.rounds],
-                "usage": res.usage.to_dict(),
-                "calls": res.calls,
-            }
-            if req.preview:
-                out["preview"] = ctx.on_scorer(preview, res.best, config.size)
-        return out
+            shown = ctx.on_scorer(preview, res.best, config.size) if req.preview else None
+        return RefineResult(
+            res.prompt,
+            [sketch_item(res.best, res.best_score, res.best_repairs, round=res.best_round)],
+            [x.to_dict() for x in res.lessons],
+            res.learned,
+            req.library,
+            res.version,
+            [_round_summary(r) for r in res.rounds],
+            _usage(res.usage),
+            res.calls,
+            shown,
+        )
 
     return run_refine
 
 
-def _round_summary(r: dict[str, Any]) -> dict[str, Any]:
+def _round_summary(r: dict[str, Any]) -> RoundSummary:
     """A refine round without the raw replies: rewards, the judged pair, what changed."""
     entries = r["draw"]["entries"]
-    rewards = [e["score"]["reward"] if e.get("score") else None for e in entries]
+    rewards = [Score.from_dict(e["score"]).reward if e.get("score") else None for e in entries]
     usable = [x for x in rewards if x is not None]
-    return {
-        "round": r["round"],
-        "rewards": rewards,
-        "best_reward": max(usable) if usable else None,
-        "pair": r["judge"]["pair"],
-        "skipped": r["judge"]["skipped"],
-        "events": r["events"],
-    }
+    pair = r["judge"]["pair"]
+    return RoundSummary(
+        r["round"],
+        rewards,
+        max(usable) if usable else None,
+        (pair[0], pair[1]) if pair else None,
+        r["judge"]["skipped"],
+        r["events"],
+    )
 
 
 def _resumed_score_config(ctx: JobContext, db: Database, req: LearnJob, config: ScoreConfig) -> ScoreConfig:
@@ -343,8 +351,8 @@ def _resumed_score_config(ctx: JobContext, db: Database, req: LearnJob, config: 
         raise JobFailed("invalid_request", f"this server cannot resume the run: {e}") from None
 
 
-def make_learn(db: Database) -> Callable[[JobContext, LearnJob], dict[str, Any]]:
-    def run_learn(ctx: JobContext, req: LearnJob) -> dict[str, Any]:
+def make_learn(db: Database) -> Callable[[JobContext, LearnJob], LearnResult]:
+    def run_learn(ctx: JobContext, req: LearnJob) -> LearnResult:
         provider = _provider(ctx, req.model)
         config = score_config(ctx.settings, req)
         if req.resume:
@@ -390,7 +398,7 @@ def make_learn(db: Database) -> Callable[[JobContext, LearnJob], dict[str, Any]]
         except (Cancelled, JobFailed) as e:  # say how to go on
             e.detail = {"run_id": run.id, "resume": f"POST /v1/runs/{run.id}/resume"}
             raise
-        return {**res.to_dict(), "library": run.library}
+        return res  # its library is the run's
 
     return run_learn
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...runtime import CANCEL_POLL_S, Cancelled, Progress
+from ...shared.results import JobResult
 from ...shared.sketch import Stroke
 from ..settings import ServerSettings
 from .live import LiveBoard
@@ -67,10 +68,10 @@ class QueueFull(Exception):
 
 @dataclass
 class JobKind:
-    """How one kind of job runs: its lane and a function (JobContext, request) -> result dict."""
+    """How one kind of job runs: its lane and a function (JobContext, request) -> its result."""
 
     lane: str
-    run: Callable[[JobContext, Any], dict[str, Any]]
+    run: Callable[[JobContext, Any], JobResult]
     check: Callable[[ServerSettings, Any], None] = lambda settings, request: (
         None
     )  # at submit; raises JobFailed
@@ -314,7 +315,7 @@ class JobManager:
                 return
             ctx = JobContext(self, job)
             ctx.report(Progress("starting", "started"))
-            result = self.kinds[job.kind].run(ctx, job.request)
+            result = self.kinds[job.kind].run(ctx, job.request).to_dict()
             state = "succeeded"
         except Cancelled as e:
             if job.interrupted:

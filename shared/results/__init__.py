@@ -1,0 +1,49 @@
+"""What crosses between the backend and the add-on, typed: the server builds these, the add-on
+reads them. Each has ``to_dict`` (exactly the JSON on the wire, documented in
+backend/server/schemas.py) and a tolerant ``from_dict``: a missing optional field is its default,
+a malformed one a ``ResultError`` naming it.
+
+What each job kind returns (``GET /v1/jobs/{id}``'s ``result``):
+
+    draw    draw_result.DrawResult      sketches (SketchItem), candidates (CandidateSummary), usage
+    score   score_result.ScoreResult    one Score per sketch, the best's index
+    render  render_result.RenderResult  one RenderView per camera, a contact sheet (Image)
+    refine  refine_result.RefineResult  the best sketch, lessons, one RoundSummary per round
+    learn   learn_result.LearnResult    the run's epochs, the kept version, the library head
+
+The parts: score.Score (reward, CLIP per view, StructureScore), sketch_item.SketchItem,
+candidate.CandidateSummary, image.Image, usage.UsageRecord; fields.py reads JSON fields.
+"""
+
+from .candidate import CandidateSummary
+from .draw_result import DrawResult
+from .fields import ResultError
+from .image import Image
+from .learn_result import LearnResult
+from .refine_result import RefineResult, RoundSummary
+from .render_result import RenderResult, RenderView
+from .score import Score, StructureScore
+from .score_result import ScoreResult
+from .sketch_item import SketchItem
+from .usage import UsageRecord
+
+# The result of any job kind (``manager.JobKind.run`` returns one; the job stores its to_dict()).
+JobResult = DrawResult | ScoreResult | RenderResult | RefineResult | LearnResult
+
+__all__ = [
+    "CandidateSummary",
+    "DrawResult",
+    "Image",
+    "JobResult",
+    "LearnResult",
+    "RefineResult",
+    "RenderResult",
+    "RenderView",
+    "RoundSummary",
+    "ResultError",
+    "Score",
+    "ScoreResult",
+    "SketchItem",
+    "StructureScore",
+    "UsageRecord",
+]

@@ -1,0 +1,81 @@
+"""A sketch's score: the reward, its CLIP term per view, and the structure term with its parts.
+
+Wire format (``to_dict``; the score of every job result and of GET /v1/sketches/{id}):
+``{"clip_mean": float | null, "clip_per_view": [float], "structure": {"total": float,
+"terms": {name: float}, "details": {name: int}}, "reward": float}``. Without CLIP, ``clip_mean``
+is null, ``clip_per_view`` empty and the reward is the structure total.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .fields import as_number, integer, items, mapping, number, optional
+
+
+@dataclass(frozen=True)
+class StructureScore:
+    """Joints that meet, one connected object, no duplicate or tiny strokes, the cube used well."""
+
+    total: float
+    terms: dict[str, float]
+    details: dict[str, int] = field(default_factory=dict)  # the counts behind the terms
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"total": self.total, "terms": dict(self.terms), "details": dict(self.details)}
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "structure") -> StructureScore:
+        d = mapping(d, where)
+        terms = mapping(d.get("terms") or {}, f"{where}.terms")
+        details = mapping(d.get("details") or {}, f"{where}.details")
+        return cls(
+            number(d, "total", where, 0.0),
+            {str(k): as_number(v, f"{where}.terms.{k}") for k, v in terms.items()},
+            {str(k): integer(details, k, f"{where}.details") for k in details},
+        )
+
+
+@dataclass(frozen=True)
+class Score:
+    clip_mean: float | None
+    clip_per_view: list[float]
+    structure: StructureScore | None  # None only when read from a record without one
+    reward: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "clip_mean": self.clip_mean,
+            "clip_per_view": list(self.clip_per_view),
+            "structure": self.structure.to_dict() if self.structure is not None else None,
+            "reward": self.reward,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "score") -> Score:
+        """Tolerant: a missing reward is 0, missing CLIP or structure parts are none."""
+        d = mapping(d, where)
+        return cls(
+            number(d, "clip_mean", where, None),
+            items(d, "clip_per_view", where, as_number),
+            optional(d, "structure", where, StructureScore.from_dict),
+            number(d, "reward", where, 0.0),
+        )
+
+    def finite(self) -> Score:
+        """This score with a NaN or infinite reward as 0: a degenerate render must not win or poison
+        a comparison."""
+        return self if math.isfinite(self.reward) else replace(self, reward=0.0)
+
+    def describe(self) -> str:
+        """One line for a person: reward, CLIP over its views, structure."""
+        parts = [f"reward {self.reward:.4f}"]
+        if self.clip_mean is not None:
+            parts.append(f"CLIP {self.clip_mean:.4f} over {len(self.clip_per_view)} views")
+        else:
+            parts.append("no CLIP")
+        if self.structure is not None:
+            parts.append(f"structure {self.structure.total:.4f}")
+        return ", ".join(parts)
