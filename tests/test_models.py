@@ -210,3 +210,27 @@ def test_prices_take_a_cached_input_price_and_still_read_the_two_field_form(tmp_
     f.write_text(json.dumps({"bad": {"input": 1, "cached": 0.1, "output": 2}}))
     with pytest.raises(ValueError, match="prices.json: 'bad': expected .*cached_input"):
         PriceTable.from_file(f)
+
+
+# -- the run record keeps the adaptations ----------------------------------------------
+def test_a_run_record_keeps_its_adaptations_and_a_resumed_run_starts_adapted(tmp_path):
+    from threedraw.cke.resume import resume_settings
+    from threedraw.library.runs import RunStore
+    from threedraw.llm.factory import ProviderConfig, provider_from_config
+    from threedraw.scoring.reward import ScoreConfig
+    from threedraw.storage import Database
+
+    runs = RunStore(Database(tmp_path / "db.sqlite"))
+    run = runs.create("lib", {"provider": {"kind": "openai-compatible", "model": "gpt-5-mini"}}, 0)
+    runs.note_adaptations(run.id, {"max_tokens": "max_completion_tokens"})
+    runs.note_adaptations(run.id, {"temperature": "default"})
+    record = runs.get(run.id).config
+    assert record["provider"]["adaptations"] == {
+        "max_tokens": "max_completion_tokens",
+        "temperature": "default",
+    }
+    with ScriptedServer(mimic="openai-reasoning", default=Reply.completion("ok")) as srv:
+        cfg, _ = resume_settings(run.id, record, ProviderConfig(base_url=srv.base_url), ScoreConfig(), ())
+        resumed = provider_from_config(cfg)
+        assert complete(resumed).text == "ok"
+        assert len(srv.requests) == 1  # the first request already adapted: no 400 first

@@ -23,6 +23,8 @@ MAX_TOKENS_LIMIT = 32_768
 MAX_TIMEOUT_S = 3600
 
 ROLES = ("system", "user", "assistant")
+# What --reasoning-effort takes (OpenAI's reasoning_effort values, also DeepSeek's and Gemini's).
+REASONING_EFFORTS = ("low", "medium", "high")
 
 # Called with each new piece of the reply's text as it arrives (a streamed reply), or once with it all.
 # ``None`` means "the reply starts over": an attempt that had already delivered text was cut or went
@@ -134,16 +136,18 @@ class Usage:
         )
 
     def describe(self) -> str:
-        """ "1200+300 tokens (800 cached, 120 reasoning)": prompt+completion, with the parts that are
-        cache hits or thinking where there are any (the usage line every command prints)."""
-        extra = [
+        """ "1200+300 tokens (800 cached, 120 reasoning)": the usage line every command prints."""
+        return f"{self.prompt_tokens}+{self.completion_tokens} tokens{self.details()}"
+
+    def details(self) -> str:
+        """ " (800 cached, 120 reasoning)": the prompt tokens that were cache hits and the completion
+        tokens spent thinking, where there are any (else "")."""
+        parts = [
             f"{n} {what}"
             for n, what in ((self.cached_prompt_tokens, "cached"), (self.reasoning_tokens, "reasoning"))
             if n
         ]
-        return f"{self.prompt_tokens}+{self.completion_tokens} tokens" + (
-            f" ({', '.join(extra)})" if extra else ""
-        )
+        return f" ({', '.join(parts)})" if parts else ""
 
 
 @dataclass

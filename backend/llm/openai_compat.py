@@ -43,7 +43,16 @@ import httpx
 
 from .. import __version__
 from . import adapt
-from .base import MAX_TIMEOUT_S, ChatRequest, Completion, OnText, ProviderError, Usage, image_data_url
+from .base import (
+    MAX_TIMEOUT_S,
+    REASONING_EFFORTS,
+    ChatRequest,
+    Completion,
+    OnText,
+    ProviderError,
+    Usage,
+    image_data_url,
+)
 from .pricing import PriceTable
 
 log = logging.getLogger("threedraw.llm")
@@ -54,7 +63,6 @@ MAX_RETRIES_LIMIT = 10
 # A streamed request answered with one of these is asked again without streaming (400 and 422 only
 # when the error is about streaming: a refused temperature is not a refused stream).
 NO_STREAM_STATUSES = frozenset({400, 404, 422, 501})
-REASONING_EFFORTS = ("low", "medium", "high")
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 
 
