@@ -248,6 +248,24 @@ class OpenAICompatProvider:
                     raise self._final(err, attempts) from None
                 await self._sleep(attempts, retry_after_seconds(resp_headers.get("retry-after")), str(err))
 
+    async def list_models(self) -> tuple[int | None, list[str] | None, str]:
+        """GET {base}/models (``threedraw check``): the status, the model ids listed (None when the
+        server lists none), and why it failed when the server could not be reached (status None)."""
+        client, _ = self._session()
+        url = self.url.removesuffix("/chat/completions") + "/models"
+        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        try:
+            resp = await client.get(url, headers=headers, timeout=self.connect_timeout + 10)
+        except httpx.HTTPError as e:
+            return None, None, f"cannot connect ({type(e).__name__})"
+        if resp.status_code != 200 or len(resp.content) > MAX_RESPONSE_BYTES:
+            return resp.status_code, None, ""
+        try:
+            listed = resp.json().get("data")
+            return 200, [str(m.get("id")) for m in listed if isinstance(m, dict)], ""
+        except (ValueError, AttributeError, TypeError):
+            return 200, None, ""
+
     # -- adapting to the model -------------------------------------------------
     def _adapted(self, status: int, raw: bytes, sent: dict[str, Any]) -> bool:
         """True when the error refuses a parameter we can adapt (now adapted: send again)."""
