@@ -133,4 +133,5 @@ def unregister() -> None:
 
 # The backend as last seen (GET /v1/info on a worker thread): {"up": bool, "info": {...}, "error": str},
 # and "pid": the backend process Start Backend launched in this session, if it did.
-backend_status: dict[str, Any] = {"up": None, "info": None, "error": None, "pid": None}
+# "check": Test Connection's one-line verdict on the backend's LLM (GET /v1/check).
+backend_status: dict[str, Any] = {"up": None, "info": None, "error": None, "pid": None, "check": None}

@@ -43,13 +43,20 @@ def _status(result: Any, error: str | None) -> None:
     if error is not None:
         properties.backend_status.update(up=False, info=None, error=error)
         return
-    info, libraries = result
-    properties.backend_status.update(up=True, info=info, error=None)
+    info, libraries, verdict = result
+    properties.backend_status.update(up=True, info=info, error=None, check=verdict)
     properties.set_libraries([str(x["name"]) for x in libraries if isinstance(x, dict) and "name" in x])
 
 
-def _fetch(client: BackendClient) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    return client.info(), client.libraries()
+def _fetch(client: BackendClient, check: bool) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
+    """Info and libraries; with ``check``, also GET /v1/check's one-line verdict on the LLM."""
+    verdict = None
+    if check:
+        try:
+            verdict = str(client.check().get("verdict") or "")
+        except BackendError as e:
+            verdict = f"LLM not checked: {e.message}"
+    return client.info(), client.libraries(), verdict
 
 
 def describe_backend() -> str:
@@ -64,23 +71,28 @@ def describe_backend() -> str:
     version = (info.get("versions") or {}).get("threedraw", "?")
     clip_name = clip.get("model") or clip.get("pretrained") or "none"
     llm = f"LLM {prov.get('kind', '?')} {prov.get('model') or ''}"
-    return f"threedraw {version}, {llm}, CLIP {clip_name} ({clip.get('state', '?')})"
+    check = f"; {st['check']}" if st.get("check") else ""
+    return f"threedraw {version}, {llm}, CLIP {clip_name} ({clip.get('state', '?')}){check}"
 
 
 class _AskBackend(bpy.types.Operator):
     """Shared by Test Connection and Refresh (Blender wants each registered class a leaf)."""
 
+    check_llm = False  # Test Connection also asks whether drawing works with the backend's LLM
+
     def execute(self, context: bpy.types.Context) -> Result:
+        check = self.check_llm
         try:
-            client = preferences.client(context, timeout=5)
+            # A check sends a few tiny requests to the LLM: seconds, not milliseconds.
+            client = preferences.client(context, timeout=60 if check else 5)
         except BackendError as e:
             self.report({"ERROR"}, e.message)
             return {"CANCELLED"}
         if not bpy.app.background:
-            poller.call(lambda: _fetch(client), _status)
+            poller.call(lambda: _fetch(client, check), _status)
             self.report({"INFO"}, f"asking {client.url} (the Backend panel shows the answer)")
             return {"FINISHED"}
-        poller.call(lambda: _fetch(client), _status)
+        poller.call(lambda: _fetch(client, check), _status)
         if not properties.backend_status["up"]:
             self.report({"ERROR"}, str(properties.backend_status["error"]))
             return {"CANCELLED"}
@@ -93,6 +105,7 @@ class THREEDRAW_OT_test_connection(_AskBackend):
 
     bl_idname = ids.OP_TEST_CONNECTION
     bl_label = "Test Connection"
+    check_llm = True
 
 
 class THREEDRAW_OT_refresh(_AskBackend):
