@@ -48,7 +48,9 @@ def _status(result: Any, error: str | None) -> None:
     properties.set_libraries([str(x["name"]) for x in libraries if isinstance(x, dict) and "name" in x])
 
 
-def _fetch(client: BackendClient, check: bool) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
+def _fetch(
+    client: BackendClient, check: bool = False
+) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
     """Info and libraries; with ``check``, also GET /v1/check's one-line verdict on the LLM."""
     verdict = None
     if check:

@@ -48,6 +48,9 @@ def test_refresh_lessons_delete_export_and_draw_with_a_library(connected, backen
     assert props.backend_status["up"] is True
     assert props.backend_status["info"]["provider"]["model"] == "scripted-model"
     assert "scripted-model" in addon("operators.backend").describe_backend()
+    # Test Connection also asks GET /v1/check whether drawing works with the backend's LLM.
+    assert props.backend_status["check"].startswith("drawing works with scripted-model at 127.0.0.1:")
+    assert "drawing works with scripted-model" in addon("operators.backend").describe_backend()
     assert chairs_library in props.library_names
     scene = bpy.context.scene
     scene.threedraw.library = chairs_library
