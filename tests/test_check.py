@@ -45,7 +45,7 @@ def test_check_a_reasoning_model_says_what_was_adapted_and_that_drawing_works():
     assert table["structured output"] == "yes json_schema (--json-schema)"
     assert table["adaptations"] == "yes max_tokens: max_completion_tokens, temperature: default"
     assert r.stdout.rstrip().endswith(f"drawing works with gpt-5-mini at 127.0.0.1:{srv.port}")
-    assert "gpt-5-mini takes no temperature" in r.stderr
+    assert "and no temperature (sampling at its default; candidates still differ)" in r.stderr
     assert sent <= 8  # models, 2 refusals, chat, stream, structured, image
 
 

@@ -113,7 +113,9 @@ def test_draw_json_schema_through_llama_cpp_adapts_once_and_writes_a_sketch(llam
         cwd=tmp_path,
     )
     assert r.returncode == 0, r.stderr[-3000:]
-    assert r.stderr.count("has no json_schema response_format: asking for json_object with the schema") == 1
+    assert (
+        r.stderr.count("takes no json_schema response_format (asking for json_object with the schema)") == 1
+    )
     sketch = json.loads((tmp_path / "chair.json").read_text())
     assert sketch["format"] == "threedraw.sketch/1" and len(sketch["strokes"]) >= 1
     assert (tmp_path / "chair.blend").stat().st_size > 0

@@ -132,18 +132,24 @@ def apply(body: dict[str, Any], adaptations: Mapping[str, str]) -> dict[str, Any
     return body
 
 
-def describe(param: str, value: str, model: str, host: str) -> str:
-    """The one line a user reads about an adaptation."""
-    if param == "temperature":
-        return f"{model} takes no temperature: sampling at its default; candidates still differ"
-    if param == "max_tokens":
-        return f"{model} takes no max_tokens: its reply budget is sent as max_completion_tokens"
-    if param == "seed":
-        return f"{model} takes no seed: candidates are drawn without one (not reproducible)"
-    if param == "stream_options":
-        return f"{host} takes no stream_options: streamed replies may come without token counts"
-    if param == "reasoning_effort":
-        return f"{model} takes no reasoning_effort: asking without it"
-    if value == JSON_OBJECT:
-        return f"{host} has no json_schema response_format: asking for json_object with the schema"
-    return f"{host} has no structured output for {model}: asking for JSON by the prompt alone"
+def describe(model: str, learned: Mapping[str, str]) -> str:
+    """The one line a user reads about what one request had to be adapted to, e.g. "gpt-5-mini takes
+    no max_tokens (its reply budget is sent as max_completion_tokens) and no temperature (sampling at
+    its default; candidates still differ)"."""
+    return f"{model} takes " + " and ".join(
+        _PHRASES[(p, v if p == "response_format" else "")] for p, v in learned.items()
+    )
+
+
+_PHRASES = {
+    ("max_tokens", ""): "no max_tokens (its reply budget is sent as max_completion_tokens)",
+    ("temperature", ""): "no temperature (sampling at its default; candidates still differ)",
+    ("seed", ""): "no seed (candidates are drawn without one, not reproducibly)",
+    ("stream_options", ""): "no stream_options (streamed replies may come without token counts)",
+    ("reasoning_effort", ""): "no reasoning_effort (asking without it)",
+    (
+        "response_format",
+        JSON_OBJECT,
+    ): "no json_schema response_format (asking for json_object with the schema)",
+    ("response_format", TEXT): "no structured output (asking for JSON by the prompt alone)",
+}

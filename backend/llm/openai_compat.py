@@ -179,11 +179,14 @@ class OpenAICompatProvider:
     async def complete(self, request: ChatRequest, on_text: OnText | None = None) -> Completion:
         client, sem = self._session()
         probe = await self._first_turn()
+        learned: dict[str, str] = {}  # adaptations this request made: said on one line at its end
         try:
-            return await self._complete(client, sem, request, on_text, probe)
+            return await self._complete(client, sem, request, on_text, probe, learned)
         finally:
             if probe is not None:
                 self._end_turn(probe)
+            if learned:
+                log.warning("%s", adapt.describe(self.model, learned))
 
     async def _complete(
         self,
@@ -192,6 +195,7 @@ class OpenAICompatProvider:
         request: ChatRequest,
         on_text: OnText | None,
         probe: asyncio.Event | None,
+        learned: dict[str, str],
     ) -> Completion:
         headers = {"Content-Type": "application/json"}
         if self._api_key:
@@ -216,7 +220,7 @@ class OpenAICompatProvider:
                         raise self._final(e, attempts) from None
                     await self._sleep(attempts, None, str(e))
                     continue
-                if status != 200 and self._adapted(status, raw, body):
+                if status != 200 and self._adapted(status, raw, body, learned):
                     attempts -= 1  # the adapted request is the same attempt
                     continue
                 if streamed and (
@@ -267,14 +271,14 @@ class OpenAICompatProvider:
             return 200, None, ""
 
     # -- adapting to the model -------------------------------------------------
-    def _adapted(self, status: int, raw: bytes, sent: dict[str, Any]) -> bool:
-        """True when the error refuses a parameter we can adapt (now adapted: send again)."""
+    def _adapted(self, status: int, raw: bytes, sent: dict[str, Any], learned: dict[str, str]) -> bool:
+        """True when the error refuses a parameter we can adapt (now adapted: send again); what
+        this process had not known yet goes into ``learned``."""
         param = adapt.refused_param(status, raw, sent)
         value = adapt.next_value(param, sent) if param else None
         if param is None or value is None:
             return False
-        for p, v in adapt.record(self.url, self.model, {param: value}).items():
-            log.warning("%s", adapt.describe(p, v, self.model, self.host))
+        learned.update(adapt.record(self.url, self.model, {param: value}))
         return True
 
     async def _first_turn(self) -> asyncio.Event | None:
