@@ -48,7 +48,7 @@ def test_a_reasoning_model_draws_every_candidate_after_one_adaptation_each_in_k_
             cands = agent.draw(p, "a chair", k=k, max_tokens=3000)
         assert [c.error for c in cands] == [None] * k
         assert all(len(c.sketch) == GOOD_STROKES for c in cands)
-        assert len(srv.requests) <= k + 2
+        assert len(srv.requests) == k + 2  # two refusals, then K replies
         last = srv.requests[-1].body
         assert "max_tokens" not in last and last["max_completion_tokens"] == 3000
         assert "temperature" not in last
@@ -98,6 +98,21 @@ def test_a_budget_spent_on_thinking_fails_in_one_line_with_no_repair_request():
     assert cand.sketch is None
     assert "spent its whole reply budget (1200 tokens, 1200 of them reasoning)" in cand.error
     assert "raise --max-tokens" in cand.error and "\n" not in cand.error
+
+
+def test_a_refused_seed_is_dropped_once_and_a_refused_stream_option_too():
+    replies = [
+        Reply.error(400, "Unrecognized request argument supplied: seed"),
+        Reply.error(400, "Unsupported parameter: 'stream_options'"),
+        Reply.completion("ok"),
+    ]
+    seeded = ChatRequest((Message("user", "Draw: a chair"),), max_tokens=100, seed=7)
+    with ScriptedServer(replies) as srv:
+        p = provider(srv)
+        assert complete(p, seeded).text == "ok"
+        assert ["seed" in r.body for r in srv.requests] == [True, False, False]
+        assert "stream_options" not in srv.requests[-1].body and srv.requests[-1].body["stream"] is True
+        assert p.adaptations == {"seed": "default", "stream_options": "default"}
 
 
 def test_a_400_that_is_not_about_a_parameter_or_streaming_neither_adapts_nor_stops_streaming():

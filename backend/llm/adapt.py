@@ -15,6 +15,7 @@ can never loop. The adaptations are plain strings a run record can keep (``{"tem
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -95,8 +96,8 @@ def refused_param(status: int, raw: bytes, sent: Mapping[str, Any]) -> str | Non
     if status == 500 and "response_format" not in lowered:
         return None  # a server error about something else is transient, as before
     for name in ADAPTABLE:
-        # "Unsupported parameter: 'max_tokens'", "('body', 'response_format', 'type')", "temperature does not..."
-        if name in sent and (f"'{name}'" in lowered or f'"{name}"' in lowered or f"{name} " in lowered):
+        # "Unsupported parameter: 'max_tokens'", "('body', 'response_format', 'type')", "...supplied: seed"
+        if name in sent and re.search(rf"\b{name}\b", lowered):
             return name
     return None
 
