@@ -21,9 +21,10 @@ about streaming itself switch streaming off.
 A request refused for a parameter the model does not take (``max_tokens``, ``temperature``,
 ``seed``, ``stream_options``, ``response_format``, ``reasoning_effort``) is adapted once and sent
 again, and the adaptation is remembered for the endpoint and model (see ``adapt``); until the first
-reply from an endpoint has begun, requests go one at a time, so K candidates cost the adaptations
-once, not K times. A reasoning model that spends its whole budget thinking (empty text, finish
-reason "length") fails at once, naming the tokens it spent and the option to raise.
+reply from an endpoint has begun (or for at most a second), requests go one at a time, so K
+candidates cost the adaptations once, not K times. A reasoning model that spends its whole budget
+thinking (empty text, finish reason "length") fails at once, naming the tokens it spent and the
+option to raise.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ MAX_RETRIES_LIMIT = 10
 # A streamed request answered with one of these is asked again without streaming (400 and 422 only
 # when the error is about streaming: a refused temperature is not a refused stream).
 NO_STREAM_STATUSES = frozenset({400, 404, 422, 501})
+# How long the requests after an endpoint's first wait for its first reply to begin (seconds).
+FIRST_TURN_WAIT_S = 1.0
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 
 
@@ -283,9 +286,16 @@ class OpenAICompatProvider:
 
     async def _first_turn(self) -> asyncio.Event | None:
         """Until an endpoint's first reply has begun, one request at a time: the Event of this
-        request's turn (None once settled, when requests go in parallel)."""
+        request's turn (None once settled, when requests go in parallel).
+
+        A refusal comes back in milliseconds, so waiting for it makes K candidates pay for an
+        adaptation once; a slow first reply (a reasoning model thinking before its first word) holds
+        the others back at most ``FIRST_TURN_WAIT_S``, once per endpoint."""
         while not self._settled and self._probe is not None:
-            await self._probe.wait()
+            try:
+                await asyncio.wait_for(self._probe.wait(), FIRST_TURN_WAIT_S)
+            except TimeoutError:
+                return None  # go in parallel: the first request is answering, just slowly
         if self._settled:
             return None
         self._probe = asyncio.Event()
