@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from server_fixtures import start_server
 from threedraw.testing.scripted_server import Reply, ScriptedServer
 
@@ -91,3 +93,13 @@ def test_get_v1_check_answers_the_same_verdict_for_the_configured_model(tmp_path
     assert got["verdict"] == f"drawing works with gpt-5-mini at 127.0.0.1:{llm.port}"
     assert got["adaptations"] == {"max_tokens": "max_completion_tokens", "temperature": "default"}
     assert {r["name"] for r in got["rows"]} >= {"reachable", "chat completion", "structured output"}
+
+
+def test_check_the_local_model_runs_it_and_says_it_reads_no_images():
+    pytest.importorskip("llama_cpp", reason="the local model (make install)")
+    r = check("--provider", "local")
+    assert r.returncode == 0, r.stderr
+    table = rows(r.stdout)
+    assert table["chat completion"].startswith("yes") and table["token usage"].startswith("yes")
+    assert table["image input"].startswith("NO the local model reads text only")
+    assert r.stdout.rstrip().splitlines()[-1].startswith("drawing works with local model SmolLM2")

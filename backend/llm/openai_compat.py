@@ -590,10 +590,11 @@ def _check_not_all_thinking(comp: Completion, budget: int, model: str) -> None:
     spend it again. One line naming what was spent and what to raise."""
     if comp.finish_reason != "length" or comp.text.strip():
         return
-    spent = f", {comp.usage.reasoning_tokens} of them reasoning" if comp.usage.reasoning_tokens else ""
+    thought = comp.usage.reasoning_tokens
+    spent = f", {thought} of them reasoning" if thought else ""
     raise ProviderError(
         f"{model} spent its whole reply budget ({budget} tokens{spent}) before writing an answer; "
-        "raise --max-tokens (or lower --reasoning-effort)"
+        "raise --max-tokens" + (" (or lower --reasoning-effort)" if thought else "")
     )
 
 
