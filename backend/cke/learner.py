@@ -190,6 +190,9 @@ class Learner:
         except BaseException as e:
             self.runs.set_status(run_id, "failed", f"{type(e).__name__}: {e}"[:500])
             raise
+        finally:
+            # What the API needed (a reasoning model's max_completion_tokens...): a resumed run starts so.
+            self.runs.note_adaptations(run_id, getattr(self.provider, "adaptations", {}))
         return result
 
     def _run(self, run_id: str) -> LearnResult:

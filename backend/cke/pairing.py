@@ -150,5 +150,7 @@ def round_usage(round_: Round | None, outcome: JudgeOutcome | None) -> dict[str,
         "judge_calls": judge_calls,
         "prompt_tokens": total.prompt_tokens,
         "completion_tokens": total.completion_tokens,
+        "cached_prompt_tokens": total.cached_prompt_tokens,
+        "reasoning_tokens": total.reasoning_tokens,
         "cost_usd": total.cost_usd,
     }

@@ -279,8 +279,8 @@ def _usage_line(methods: Sequence[Method]) -> str:
     u = sum((r.usage for m in methods for r in m.results), Usage())
     cost = "unknown" if u.cost_usd is None else f"${u.cost_usd:.4f}"
     return (
-        f"{n} drawings, {calls} LLM calls, {u.prompt_tokens} prompt + {u.completion_tokens} completion tokens, "
-        f"cost {cost}"
+        f"{n} drawings, {calls} LLM calls, {u.prompt_tokens} prompt + {u.completion_tokens} completion tokens"
+        f"{u.details()}, cost {cost}"
     )
 
 
@@ -303,6 +303,8 @@ def _cost_rows(run: dict[str, Any]) -> list[list[str]]:
             "judge calls",
             "prompt tokens / object",
             "completion tokens / object",
+            "cached prompt tokens / object",
+            "reasoning tokens / object",
             "cost / object",
         ]
     ]
@@ -317,6 +319,8 @@ def _cost_rows(run: dict[str, Any]) -> list[list[str]]:
                 f"{p['judge_calls']:.1f}",
                 f"{p['prompt_tokens']:.0f}",
                 f"{p['completion_tokens']:.0f}",
+                f"{p.get('cached_prompt_tokens', 0):.0f}",
+                f"{p.get('reasoning_tokens', 0):.0f}",
                 "unknown" if p["cost_usd"] is None else f"${p['cost_usd']:.4f}",
             ]
         )

@@ -3,7 +3,9 @@
 A run record keeps the provider's kind and model and the scoring settings (names only: never
 paths, URLs or keys). ``resume_settings`` takes them from there, so ``threedraw learn --resume``
 without flags goes on with the same drawing model and the same scorer; a setting the caller gave
-that contradicts the record is refused with a message naming both values. What a record cannot
+that contradicts the record is refused with a message naming both values. What the API needed
+(the adaptations of ``llm/adapt.py``, kept in the record as the run learned them) is handed to the
+resumed provider, so its first request is already adapted. What a record cannot
 hold comes from the caller: the API's base URL (and its key, from the environment only), and the
 paths of a CLIP checkpoint or model config, checked against the file names recorded.
 """
@@ -102,7 +104,9 @@ def _provider(
         )
     if "model" in given and cfg.model and cfg.model != model:
         raise _conflict(run_id, "the model", model, "model", cfg.model)
-    return replace(cfg, kind=kind, model=model)
+    adapted = rec.get("adaptations") if isinstance(rec.get("adaptations"), dict) else {}
+    pairs = tuple(sorted((str(p), str(v)) for p, v in adapted.items()))
+    return replace(cfg, kind=kind, model=model, adaptations=pairs or cfg.adaptations)
 
 
 def _score(run_id: str, rec: dict[str, Any], cfg: ScoreConfig, given: Collection[str]) -> ScoreConfig:

@@ -28,6 +28,7 @@ COMMANDS = {
     "eval": "evaluate",
     "library": "library",
     "serve": "serve",
+    "check": "check",
 }
 
 

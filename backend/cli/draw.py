@@ -209,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
     dup = _duplicates_note(chosen)
     print(
         f"wrote {saved}: {info.get('strokes', len(sketch))} curves{dup}; "
-        f"{usage.prompt_tokens}+{usage.completion_tokens} tokens, {cost}; "
+        f"{usage.describe()}, {cost}; "
         f"LLM {llm_s:.1f} s, total {total_s:.1f} s",
         file=sys.stderr,
     )

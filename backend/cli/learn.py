@@ -17,6 +17,7 @@ from typing import Any
 from ..cke.learner import LearnConfig
 from ..cke.pairing import JUDGE_IMAGES, PAIRINGS
 from ..library.lessons import DEFAULT_CAP
+from ..llm.base import Usage
 from . import UserError
 from .options import (
     add_clip_arguments,
@@ -288,10 +289,14 @@ def _summary(result: Any, runs: Any) -> None:
     for e in result.cost["epochs"]:
         p = e["per_object"]
         cost = "unknown cost" if p["cost_usd"] is None else f"${p['cost_usd']:.4f}"
+        extra = Usage(
+            cached_prompt_tokens=round(p.get("cached_prompt_tokens", 0)),
+            reasoning_tokens=round(p.get("reasoning_tokens", 0)),
+        ).details()
         print(
             f"epoch {e['epoch']} per object: {p['calls']:.1f} LLM calls ({p['draw_calls']:.1f} draw, "
             f"{p['judge_calls']:.1f} judge), {p['prompt_tokens']:.0f} prompt + {p['completion_tokens']:.0f} "
-            f"completion tokens, {cost}"
+            f"completion tokens{extra}, {cost}"
         )
 
 

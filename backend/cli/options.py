@@ -13,7 +13,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
-from ..llm.base import MAX_TIMEOUT_S, ProviderError
+from ..llm.base import MAX_TIMEOUT_S, REASONING_EFFORTS, ProviderError
 from ..llm.factory import KIND_DEFAULTS, KINDS, ProviderConfig, provider_from_config
 from ..rendering.camera import DEFAULT_VIEWS, MAX_SIZE, MAX_VIEWS, MIN_SIZE
 from ..scoring.reward import PRECISIONS, ScoreConfig
@@ -89,7 +89,15 @@ def add_provider_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--json-schema",
         action="store_true",
-        help="the API supports response_format json_schema: ask for schema-constrained JSON",
+        help="ask for schema-constrained JSON (response_format json_schema; falls back to json_object "
+        "with the schema, then to the JSON prompt alone, where the server has less)",
+    )
+    g.add_argument(
+        "--reasoning-effort",
+        choices=REASONING_EFFORTS,
+        default=_env("REASONING_EFFORT"),
+        help="how long a reasoning model (gpt-5, o-series, ...) thinks before it answers; sent as "
+        "reasoning_effort (default: the model's own)",
     )
 
 
@@ -98,15 +106,21 @@ def _env(name: str) -> str | None:
     return os.environ.get(f"THREEDRAW_{name}") or None
 
 
-# ProviderConfig fields whose flag has another name (every other flag is --FIELD-NAME).
+# ProviderConfig fields whose flag has another name (every other flag is --FIELD-NAME), and
+# fields with no flag (a run record sets them).
 _PROVIDER_FLAGS = {"kind": "provider"}
+_NOT_FLAGS = {"adaptations"}
 
 
 def provider_config(args: argparse.Namespace) -> ProviderConfig:
     """The provider options as plain values, read by field name (a new ProviderConfig field needs
     only its flag); a bad timeout is a UserError naming its option."""
     config = ProviderConfig(
-        **{f.name: getattr(args, _PROVIDER_FLAGS.get(f.name, f.name)) for f in fields(ProviderConfig)}
+        **{
+            f.name: getattr(args, _PROVIDER_FLAGS.get(f.name, f.name))
+            for f in fields(ProviderConfig)
+            if f.name not in _NOT_FLAGS
+        }
     )
     _seconds(config.timeout, "--timeout")
     _seconds(config.idle_timeout, "--idle-timeout")

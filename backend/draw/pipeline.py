@@ -178,7 +178,7 @@ class Round:
             d["prompt"],
             d["temperature"],
             [Entry.from_dict(e) for e in d["entries"]],
-            Usage(u.get("prompt_tokens", 0), u.get("completion_tokens", 0), u.get("cost_usd")),
+            Usage.from_dict(u),
             d.get("calls", 0),
         )
 

@@ -32,6 +32,9 @@ RUN_FORMAT = "threedraw.run/1"
 KINDS = ("learn", "val")
 RESUMABLE = ("running", "cancelled", "interrupted", "failed")
 MAX_RECORD_BYTES = 16 * 1024 * 1024  # one step: K candidates' replies and a judge reply
+# Token counts a step's usage holds (cached: prompt tokens the API's cache served; reasoning: completion
+# tokens spent thinking); ``cost`` sums them.
+TOKEN_KEYS = ("prompt_tokens", "completion_tokens", "cached_prompt_tokens", "reasoning_tokens")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -272,6 +275,20 @@ class RunStore:
             )
 
     # -- steps -----------------------------------------------------------------
+    def note_adaptations(self, run_id: str, adaptations: dict[str, str]) -> None:
+        """Keep what the provider adapted its requests to (``llm/adapt.py``: ``{"temperature":
+        "default"}``) in the run's provider record, so a resumed run starts adapted."""
+        if not adaptations:
+            return
+        with self.db.transaction() as c:
+            row = c.execute("SELECT config FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                return
+            config = json.loads(row["config"])
+            provider = config.setdefault("provider", {})
+            provider["adaptations"] = {**(provider.get("adaptations") or {}), **adaptations}
+            c.execute("UPDATE runs SET config = ? WHERE id = ?", (dumps_finite(config), run_id))
+
     def step(self, run_id: str, kind: str, epoch: int, index: int) -> StepRow | None:
         rows = self.db.query(
             "SELECT * FROM run_steps WHERE run_id = ? AND kind = ? AND epoch = ? AND idx = ?",
@@ -347,18 +364,17 @@ class RunStore:
                     "calls": 0,
                     "draw_calls": 0,
                     "judge_calls": 0,
-                    "prompt_tokens": 0,
-                    "completion_tokens": 0,
+                    **dict.fromkeys(TOKEN_KEYS, 0),
                     "cost_usd": 0.0,
                 },
             )
             e["objects"] += 1
-            for key in ("calls", "draw_calls", "judge_calls", "prompt_tokens", "completion_tokens"):
-                e[key] += int(u.get(key, 0))
+            for key in ("calls", "draw_calls", "judge_calls", *TOKEN_KEYS):
+                e[key] += int(u.get(key, 0))  # records older than a key read it as 0
             e["cost_usd"] = (
                 None if e["cost_usd"] is None or u.get("cost_usd") is None else e["cost_usd"] + u["cost_usd"]
             )
-        val = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
+        val = {"calls": 0, **dict.fromkeys(TOKEN_KEYS, 0)}
         for s in self.steps(run_id, "val"):
             u = s.record.get("usage", {})
             for key in val:
@@ -367,10 +383,7 @@ class RunStore:
         for epoch in sorted(per_epoch):
             e = per_epoch[epoch]
             n = max(1, e["objects"])
-            per = {
-                k: e[k] / n
-                for k in ("calls", "draw_calls", "judge_calls", "prompt_tokens", "completion_tokens")
-            }
+            per = {k: e[k] / n for k in ("calls", "draw_calls", "judge_calls", *TOKEN_KEYS)}
             per["cost_usd"] = None if e["cost_usd"] is None else e["cost_usd"] / n
             epochs.append({"epoch": epoch, **e, "per_object": per})
         return {"epochs": epochs, "validation": val}

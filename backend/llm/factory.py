@@ -25,7 +25,10 @@ class KindDefaults:
 # minute on 2 cores. API models draw the paper's richer sketches.
 KIND_DEFAULTS = {
     "local": KindDefaults(max_tokens=768, max_strokes=8),
-    "openai-compatible": KindDefaults(max_tokens=4096, max_strokes=48),
+    # 8192: room for a reasoning model's thinking (often 2-5k tokens at medium effort) before a
+    # 48-curve sketch (about 3k tokens), and still within every listed API's output limit
+    # (deepseek-chat's is 8K). A model stops when it is done: the budget is a ceiling, not a cost.
+    "openai-compatible": KindDefaults(max_tokens=8192, max_strokes=48),
 }
 
 
@@ -66,6 +69,9 @@ class ProviderConfig:
     concurrency: int = 8  # API requests in flight at once
     prices: str | None = None  # a JSON price table file
     json_schema: bool = False  # the API supports response_format json_schema
+    reasoning_effort: str | None = None  # "low" | "medium" | "high", sent to reasoning models
+    # (parameter, adaptation) pairs a run record kept (llm/adapt.py): a resumed run starts adapted.
+    adaptations: tuple[tuple[str, str], ...] = ()
 
     @property
     def resolved_kind(self) -> str:
@@ -94,4 +100,6 @@ def provider_from_config(config: ProviderConfig) -> Provider:
         concurrency=config.concurrency,
         prices=prices,
         json_schema=config.json_schema,
+        reasoning_effort=config.reasoning_effort,
+        adaptations=dict(config.adaptations),
     )

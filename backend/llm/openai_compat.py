@@ -15,7 +15,16 @@ hears each new piece of text as it arrives, and a stream silent for ``idle_timeo
 a retryable timeout; when an attempt that had already delivered text is retried, ``on_text(None)``
 comes first (the reply starts over, see ``OnText``). A server that refuses streaming (HTTP 400, 404 or 501 to a
 streamed request, or a plain JSON body) is asked plainly from then on, remembered
-per provider; usage comes from the stream's last chunk where the server sends it.
+per provider; usage comes from the stream's last chunk where the server sends it. Only errors
+about streaming itself switch streaming off.
+
+A request refused for a parameter the model does not take (``max_tokens``, ``temperature``,
+``seed``, ``stream_options``, ``response_format``, ``reasoning_effort``) is adapted once and sent
+again, and the adaptation is remembered for the endpoint and model (see ``adapt``); until the first
+reply from an endpoint has begun (or for at most a second), requests go one at a time, so K
+candidates cost the adaptations once, not K times. A reasoning model that spends its whole budget
+thinking (empty text, finish reason "length") fails at once, naming the tokens it spent and the
+option to raise.
 """
 
 from __future__ import annotations
@@ -27,13 +36,24 @@ import logging
 import os
 import random
 import time
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from .. import __version__
-from .base import MAX_TIMEOUT_S, ChatRequest, Completion, OnText, ProviderError, Usage, image_data_url
+from . import adapt
+from .base import (
+    MAX_TIMEOUT_S,
+    REASONING_EFFORTS,
+    ChatRequest,
+    Completion,
+    OnText,
+    ProviderError,
+    Usage,
+    image_data_url,
+)
 from .pricing import PriceTable
 
 log = logging.getLogger("threedraw.llm")
@@ -41,8 +61,11 @@ log = logging.getLogger("threedraw.llm")
 API_KEY_ENV = "THREEDRAW_API_KEY"
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 MAX_RETRIES_LIMIT = 10
-# A streamed request answered with one of these is asked again without streaming.
-NO_STREAM_STATUSES = frozenset({400, 404, 501})
+# A streamed request answered with one of these is asked again without streaming (400 and 422 only
+# when the error is about streaming: a refused temperature is not a refused stream).
+NO_STREAM_STATUSES = frozenset({400, 404, 422, 501})
+# How long the requests after an endpoint's first wait for its first reply to begin (seconds).
+FIRST_TURN_WAIT_S = 1.0
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 
 
@@ -66,6 +89,8 @@ class OpenAICompatProvider:
         json_schema: bool = False,
         stream: bool = True,
         idle_timeout: float = 60.0,
+        reasoning_effort: str | None = None,
+        adaptations: Mapping[str, str] | None = None,
     ):
         self.url = chat_completions_url(base_url)
         if not model or not model.strip():
@@ -86,6 +111,15 @@ class OpenAICompatProvider:
             raise ProviderError(
                 f"idle timeout {idle_timeout} s: expected more than 0 and at most {MAX_TIMEOUT_S} s"
             )
+        if reasoning_effort is not None and reasoning_effort not in REASONING_EFFORTS:
+            raise ProviderError(
+                f"reasoning effort {reasoning_effort!r}: expected one of {', '.join(REASONING_EFFORTS)}"
+            )
+        self.reasoning_effort = reasoning_effort
+        if adaptations:  # a resumed run's: it starts adapted, as its first run ended
+            adapt.record(self.url, self.model, adaptations)
+        self._settled = False  # an endpoint's first reply has begun: requests go in parallel
+        self._probe: asyncio.Event | None = None
         self.timeout = timeout
         self.idle_timeout = idle_timeout
         self.stream = stream  # turned off for good when the server refuses streaming
@@ -105,6 +139,11 @@ class OpenAICompatProvider:
 
     def __repr__(self) -> str:
         return f"OpenAICompatProvider(url={self.url!r}, model={self.model!r}, key={'set' if self._api_key else 'none'})"
+
+    @property
+    def adaptations(self) -> dict[str, str]:
+        """What requests to this endpoint and model are adapted to (``adapt``), for the run record."""
+        return adapt.known(self.url, self.model)
 
     @property
     def host(self) -> str:
@@ -129,6 +168,7 @@ class OpenAICompatProvider:
                 trust_env=True,  # honour HTTPS_PROXY etc. like other OpenAI clients
             )
             self._sem = asyncio.Semaphore(self.concurrency)
+            self._probe = None
             self._loop = loop
         return self._client, self._sem
 
@@ -141,6 +181,25 @@ class OpenAICompatProvider:
     # -- the call -------------------------------------------------------------
     async def complete(self, request: ChatRequest, on_text: OnText | None = None) -> Completion:
         client, sem = self._session()
+        probe = await self._first_turn()
+        learned: dict[str, str] = {}  # adaptations this request made: said on one line at its end
+        try:
+            return await self._complete(client, sem, request, on_text, probe, learned)
+        finally:
+            if probe is not None:
+                self._end_turn(probe)
+            if learned:
+                log.warning("%s", adapt.describe(self.model, learned))
+
+    async def _complete(
+        self,
+        client: httpx.AsyncClient,
+        sem: asyncio.Semaphore,
+        request: ChatRequest,
+        on_text: OnText | None,
+        probe: asyncio.Event | None,
+        learned: dict[str, str],
+    ) -> Completion:
         headers = {"Content-Type": "application/json"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
@@ -153,16 +212,24 @@ class OpenAICompatProvider:
                 streamed = self.stream
                 if heard is not None:
                     heard.restart()
+                body = self._body(request, streamed)
+                sink: OnText | None = heard if streamed else None
+                if probe is not None and streamed:
+                    sink = self._opening(probe, sink)
                 try:
-                    status, resp_headers, raw, comp = await self._post(
-                        client, self._body(request, streamed), headers, heard if streamed else None
-                    )
+                    status, resp_headers, raw, comp = await self._post(client, body, headers, sink)
                 except ProviderError as e:
                     if not e.retryable or attempts > self.max_retries:
                         raise self._final(e, attempts) from None
                     await self._sleep(attempts, None, str(e))
                     continue
-                if streamed and (status in NO_STREAM_STATUSES or (status == 200 and comp is None)):
+                if status != 200 and self._adapted(status, raw, body, learned):
+                    attempts -= 1  # the adapted request is the same attempt
+                    continue
+                if streamed and (
+                    (status in NO_STREAM_STATUSES and _about_streaming(status, raw))
+                    or (status == 200 and comp is None)
+                ):
                     log.info(
                         "%s does not stream (HTTP %d); asking without streaming from now on",
                         self.host,
@@ -175,6 +242,9 @@ class OpenAICompatProvider:
                 if status == 200:
                     plain = comp is None
                     comp = comp or self._completion(raw)
+                    if probe is not None:
+                        self._settle(probe)
+                    _check_not_all_thinking(comp, request.max_tokens, self.model)
                     if heard is not None and plain:
                         heard(comp.text)
                     comp.latency_s = time.monotonic() - start
@@ -184,6 +254,72 @@ class OpenAICompatProvider:
                 if not err.retryable or attempts > self.max_retries:
                     raise self._final(err, attempts) from None
                 await self._sleep(attempts, retry_after_seconds(resp_headers.get("retry-after")), str(err))
+
+    async def list_models(self) -> tuple[int | None, list[str] | None, str]:
+        """GET {base}/models (``threedraw check``): the status, the model ids listed (None when the
+        server lists none), and why it failed when the server could not be reached (status None)."""
+        client, _ = self._session()
+        url = self.url.removesuffix("/chat/completions") + "/models"
+        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        try:
+            resp = await client.get(url, headers=headers, timeout=self.connect_timeout + 10)
+        except httpx.HTTPError as e:
+            return None, None, f"cannot connect ({type(e).__name__})"
+        if resp.status_code != 200 or len(resp.content) > MAX_RESPONSE_BYTES:
+            return resp.status_code, None, ""
+        try:
+            listed = resp.json().get("data")
+            return 200, [str(m.get("id")) for m in listed if isinstance(m, dict)], ""
+        except (ValueError, AttributeError, TypeError):
+            return 200, None, ""
+
+    # -- adapting to the model -------------------------------------------------
+    def _adapted(self, status: int, raw: bytes, sent: dict[str, Any], learned: dict[str, str]) -> bool:
+        """True when the error refuses a parameter we can adapt (now adapted: send again); what
+        this process had not known yet goes into ``learned``."""
+        param = adapt.refused_param(status, raw, sent)
+        value = adapt.next_value(param, sent) if param else None
+        if param is None or value is None:
+            return False
+        learned.update(adapt.record(self.url, self.model, {param: value}))
+        return True
+
+    async def _first_turn(self) -> asyncio.Event | None:
+        """Until an endpoint's first reply has begun, one request at a time: the Event of this
+        request's turn (None once settled, when requests go in parallel).
+
+        A refusal comes back in milliseconds, so waiting for it makes K candidates pay for an
+        adaptation once; a slow first reply (a reasoning model thinking before its first word) holds
+        the others back at most ``FIRST_TURN_WAIT_S``, once per endpoint."""
+        while not self._settled and self._probe is not None:
+            try:
+                await asyncio.wait_for(self._probe.wait(), FIRST_TURN_WAIT_S)
+            except TimeoutError:
+                return None  # go in parallel: the first request is answering, just slowly
+        if self._settled:
+            return None
+        self._probe = asyncio.Event()
+        return self._probe
+
+    def _settle(self, probe: asyncio.Event) -> None:
+        self._settled = True
+        probe.set()
+
+    def _end_turn(self, probe: asyncio.Event) -> None:
+        if not self._settled and self._probe is probe:
+            self._probe = None  # it failed: the next request waiting takes the turn
+        probe.set()
+
+    def _opening(self, probe: asyncio.Event, on_text: OnText | None) -> OnText:
+        """``on_text`` that settles the endpoint when the first piece of a streamed reply arrives."""
+
+        def first(piece: str | None) -> None:
+            if not probe.is_set():
+                self._settle(probe)
+            if on_text is not None:
+                on_text(piece)
+
+        return first
 
     async def _post(
         self, client: httpx.AsyncClient, body: dict[str, Any], headers: dict[str, str], on_text: OnText | None
@@ -223,6 +359,7 @@ class OpenAICompatProvider:
     async def _read_stream(self, resp: httpx.Response, on_text: OnText | None) -> Completion:
         """The text of an SSE chat-completion stream; a cut or silent stream is retryable."""
         parts: list[str] = []
+        thought = 0  # characters of reasoning deltas: never the reply's text, still tokens spent
         size, usage, model, finish, done = 0, None, self.model, "", False
         lines = resp.aiter_lines()
         while True:
@@ -258,6 +395,7 @@ class OpenAICompatProvider:
                     continue
                 delta = choice.get("delta") or {}
                 piece = delta.get("content") if isinstance(delta, dict) else None
+                thought += _reasoning_chars(delta)
                 if isinstance(piece, str) and piece:
                     parts.append(piece)
                     if on_text is not None:
@@ -267,13 +405,32 @@ class OpenAICompatProvider:
             raise ProviderError(
                 f"{self.host}: connection failed (the stream ended before the reply did)", retryable=True
             )
-        return Completion(text="".join(parts), usage=self._usage(usage), model=model, finish_reason=finish)
+        return Completion(
+            text="".join(parts), usage=self._usage(usage, thought), model=model, finish_reason=finish
+        )
 
-    def _usage(self, usage: Any) -> Usage:
-        """A reply's token counts (a plain reply's ``usage``, or a stream's last chunk's) and their cost."""
+    def _usage(self, usage: Any, thought_chars: int = 0) -> Usage:
+        """A reply's token counts (a plain reply's ``usage``, or a stream's last chunk's) and their cost.
+
+        Cached prompt tokens: OpenAI's and Gemini's ``prompt_tokens_details.cached_tokens``, DeepSeek's
+        ``prompt_cache_hit_tokens``. Reasoning tokens: ``completion_tokens_details.reasoning_tokens``;
+        when a server streamed reasoning text but reported no count, about 4 characters a token."""
         usage = usage if isinstance(usage, dict) else {}
         pt, ct = _int(usage.get("prompt_tokens")), _int(usage.get("completion_tokens"))
-        return Usage(pt, ct, self.prices.cost(self.model, pt, ct) if usage else None)
+        prompt_details = usage.get("prompt_tokens_details")
+        prompt_details = prompt_details if isinstance(prompt_details, dict) else {}
+        completion_details = usage.get("completion_tokens_details")
+        completion_details = completion_details if isinstance(completion_details, dict) else {}
+        cached = min(
+            pt,
+            _int(prompt_details.get("cached_tokens"))
+            or _int(usage.get("prompt_cache_hit_tokens"))
+            or _int(usage.get("cached_content_token_count")),
+        )
+        reasoning = _int(completion_details.get("reasoning_tokens")) or thought_chars // 4
+        ct = max(ct, reasoning) if usage else ct
+        cost = self.prices.cost(self.model, pt, ct, cached) if usage else None
+        return Usage(pt, ct, cost, cached, reasoning)
 
     async def _sleep(self, attempts: int, retry_after: float | None, why: str) -> None:
         if retry_after is not None:
@@ -318,6 +475,8 @@ class OpenAICompatProvider:
             "max_tokens": request.max_tokens,
             "stream": stream,
         }
+        if self.reasoning_effort is not None:
+            body["reasoning_effort"] = self.reasoning_effort
         if stream:
             body["stream_options"] = {"include_usage": True}  # OpenAI sends usage only when asked
         if request.seed is not None:
@@ -327,7 +486,7 @@ class OpenAICompatProvider:
                 "type": "json_schema",
                 "json_schema": {"name": "response", "schema": request.json_schema},
             }
-        return body
+        return adapt.apply(body, self.adaptations)
 
     def _completion(self, raw: bytes) -> Completion:
         try:
@@ -359,7 +518,9 @@ class OpenAICompatProvider:
             msg = f"{self.host}: HTTP {status}"
         if detail:
             msg += f": {self._redact(detail)}"
-        return ProviderError(msg, status=status, retryable=status in RETRY_STATUSES or status >= 500)
+        # A validation error about response_format is deterministic: asking again gets it again.
+        transient = (status in RETRY_STATUSES or status >= 500) and "response_format" not in detail
+        return ProviderError(msg, status=status, retryable=transient)
 
 
 class _Attempts:
@@ -407,6 +568,34 @@ def retry_after_seconds(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _about_streaming(status: int, raw: bytes) -> bool:
+    """A refusal of a streamed request that is about streaming (404/501: no such thing at all)."""
+    if status not in (400, 422):
+        return True
+    param, message = adapt.error_fields(raw)
+    return "stream" in param.lower() or "stream" in message.lower()
+
+
+def _reasoning_chars(delta: Any) -> int:
+    """Characters of a streamed delta's thinking: DeepSeek's ``reasoning_content``, others' ``reasoning``."""
+    if not isinstance(delta, dict):
+        return 0
+    return sum(len(v) for k in ("reasoning_content", "reasoning") if isinstance(v := delta.get(k), str))
+
+
+def _check_not_all_thinking(comp: Completion, budget: int, model: str) -> None:
+    """An empty reply cut by the length limit: the budget went to thinking, and a repair request would
+    spend it again. One line naming what was spent and what to raise."""
+    if comp.finish_reason != "length" or comp.text.strip():
+        return
+    thought = comp.usage.reasoning_tokens
+    spent = f", {thought} of them reasoning" if thought else ""
+    raise ProviderError(
+        f"{model} spent its whole reply budget ({budget} tokens{spent}) before writing an answer; "
+        "raise --max-tokens" + (" (or lower --reasoning-effort)" if thought else "")
+    )
 
 
 def _int(v: Any) -> int:

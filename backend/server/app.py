@@ -19,7 +19,7 @@ from fastapi.openapi.utils import get_openapi
 from .. import __version__
 from .errors import install_error_handlers
 from .guard import PUBLIC, RequestGuard
-from .routes import jobs, libraries, runs, server_info, sketches
+from .routes import check, jobs, libraries, runs, server_info, sketches
 from .state import ServerState
 
 BEARER = "bearer"
@@ -37,7 +37,7 @@ def api() -> FastAPI:
         redirect_slashes=False,
     )
     install_error_handlers(app)
-    for r in (server_info, jobs, runs, sketches, libraries):
+    for r in (server_info, check, jobs, runs, sketches, libraries):
         app.include_router(r.router)
     app.openapi = lambda: _with_bearer(app)  # type: ignore[method-assign]
     return app

@@ -271,6 +271,20 @@ class Health(BaseModel):
     api: str
 
 
+class CheckRow(BaseModel):
+    name: str = Field(description="what was tried: reachable, key accepted, chat completion, streaming, ...")
+    ok: bool | None = Field(description="null: not applicable or not known")
+    detail: str
+
+
+class CheckReport(BaseModel):
+    ok: bool = Field(description="drawing works with the configured provider")
+    verdict: str = Field(description="one line: whether drawing works, and if not why")
+    model: str
+    adaptations: dict[str, str] = Field(description="parameters requests were adapted for, e.g. temperature")
+    rows: list[CheckRow]
+
+
 class Progress(BaseModel):
     phase: str = Field(
         description="queued, starting, draw, score, judge, update, validate, epoch, render, done"

@@ -15,6 +15,27 @@ OpenAI streams (``chunk_chars`` characters per event, ``chunk_delay`` seconds ap
 usage in the last chunk); ``cut`` then drops the stream halfway and ``stall_after``
 stops sending after that many characters. A server made with ``streaming=False``
 ignores the flag and answers with plain JSON, like servers that cannot stream.
+
+A server can also behave like a particular API, per test (``mimic``), as its documentation says
+it does (none of these is the real service):
+
+* ``"openai-reasoning"`` (gpt-5, o-series): HTTP 400 with OpenAI's exact error bodies to
+  ``max_tokens`` and to any temperature but 1; takes ``max_completion_tokens`` and
+  ``reasoning_effort``; reports ``completion_tokens_details.reasoning_tokens`` (a reply's
+  ``reasoning_tokens``; ``Reply.thinking_only()`` spends the whole budget thinking: empty content,
+  finish reason "length"), and cached prompt tokens as ``prompt_tokens_details.cached_tokens``;
+* ``"deepseek"``: ``prompt_cache_hit_tokens`` / ``prompt_cache_miss_tokens`` in the usage, and a
+  reply's ``reasoning`` as ``reasoning_content`` (a message field, or deltas before the content when
+  streamed), as deepseek-reasoner sends it;
+* ``"llama-cpp-python"``: HTTP 500 with a pydantic validation error to ``response_format``
+  ``json_schema`` (it takes ``text`` and ``json_object`` with an optional ``schema``), and streams
+  without a usage chunk, as llama.cpp's Python server does.
+
+``prefix_cache=True`` makes the server count cache hits the way DeepSeek's disk cache does: the
+longest prefix a request's prompt shares with an earlier request's prompt, in 64-token units (about
+4 characters a token), reported in the mimicked API's fields (OpenAI's ``cached_tokens`` when no
+API is mimicked). ``models`` is what ``GET /v1/models`` lists.
+
 Every request is recorded (``requests``) for assertions::
 
     with ScriptedServer([Reply.error(429, retry_after=0.1), Reply.completion(text)]) as srv:
@@ -53,6 +74,9 @@ class Reply:
     chunk_chars: int = 16  # streamed: characters of text per event
     chunk_delay: float = 0.0  # streamed: seconds between events
     stall_after: int | None = None  # streamed: go silent after this many characters
+    reasoning: str = ""  # a reasoning model's thinking (deepseek-reasoner's reasoning_content)
+    reasoning_tokens: int = 0  # of the completion tokens, spent thinking (OpenAI's count)
+    think_all: bool = False  # spend the request's whole budget thinking: no content, "length"
 
     @classmethod
     def completion(cls, text: str, **kw: Any) -> Reply:
@@ -62,6 +86,11 @@ class Reply:
     def error(cls, status: int, message: str = "scripted error", **kw: Any) -> Reply:
         body = json.dumps({"error": {"message": message, "type": "scripted"}}).encode()
         return cls(status=status, body=body, **kw)
+
+    @classmethod
+    def thinking_only(cls) -> Reply:
+        """A reasoning model that spends its whole reply budget thinking and writes nothing."""
+        return cls(text="", finish_reason="length", think_all=True)
 
     @classmethod
     def hanging(cls) -> Reply:
@@ -97,6 +126,40 @@ class RecordedRequest:
 
 Script = Callable[[RecordedRequest], Reply]
 
+MIMICS = ("openai-reasoning", "deepseek", "llama-cpp-python")
+CACHE_UNIT_TOKENS = 64  # DeepSeek's cache works in 64-token units
+CHARS_PER_TOKEN = 4
+
+# OpenAI's error bodies for parameters its reasoning models refuse, word for word.
+OPENAI_MAX_TOKENS_ERROR = {
+    "message": "Unsupported parameter: 'max_tokens' is not supported with this model. "
+    "Use 'max_completion_tokens' instead.",
+    "type": "invalid_request_error",
+    "param": "max_tokens",
+    "code": "unsupported_parameter",
+}
+
+
+def openai_temperature_error(value: Any) -> dict[str, Any]:
+    return {
+        "message": f"Unsupported value: 'temperature' does not support {value} with this model. "
+        "Only the default (1) value is supported.",
+        "type": "invalid_request_error",
+        "param": "temperature",
+        "code": "unsupported_value",
+    }
+
+
+# llama-cpp-python's server (0.3.x) to response_format json_schema: its pydantic error as an HTTP 500.
+LLAMA_CPP_RESPONSE_FORMAT_ERROR = {
+    "message": "1 validation error: {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+    "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', "
+    "'ctx': {'expected': \"'text' or 'json_object'\"}}",
+    "type": "internal_server_error",
+    "param": None,
+    "code": None,
+}
+
 
 class ScriptedServer:
     def __init__(
@@ -107,8 +170,17 @@ class ScriptedServer:
         path_prefix: str = "/v1",
         port: int = 0,
         streaming: bool = True,
+        mimic: str | None = None,
+        prefix_cache: bool = False,
+        models: Iterable[str] = ("scripted",),
     ):
+        if mimic is not None and mimic not in MIMICS:
+            raise ValueError(f"mimic {mimic!r}: expected one of {', '.join(MIMICS)}")
         self.streaming = streaming
+        self.mimic = mimic
+        self.prefix_cache = prefix_cache
+        self.models = tuple(models)
+        self._prompts: list[str] = []  # earlier requests' prompts, for prefix_cache
         self._script: Script | None = replies if callable(replies) else None
         self._queue: collections.deque[Reply] = collections.deque(
             [] if replies is None or callable(replies) else replies
@@ -181,6 +253,62 @@ class ScriptedServer:
                 return Reply.error(500, "scripted server: no reply left in the script")
         return script(req)
 
+    def refusal(self, body: Any) -> tuple[int, dict[str, Any]] | None:
+        """The error the mimicked API answers this request with, if it refuses it."""
+        if not isinstance(body, dict):
+            return None
+        if self.mimic == "openai-reasoning":
+            if "max_tokens" in body:
+                return 400, OPENAI_MAX_TOKENS_ERROR
+            if "temperature" in body and body["temperature"] != 1:
+                return 400, openai_temperature_error(body["temperature"])
+        if self.mimic == "llama-cpp-python":
+            fmt = body.get("response_format")
+            if isinstance(fmt, dict) and fmt.get("type") not in ("text", "json_object"):
+                return 500, LLAMA_CPP_RESPONSE_FORMAT_ERROR
+        return None
+
+    def usage(self, reply: Reply, body: Any, prompt: str, text: str) -> dict[str, Any]:
+        """The usage object for a reply, in the mimicked API's fields."""
+        budget = (
+            body.get("max_completion_tokens") or body.get("max_tokens") if isinstance(body, dict) else None
+        )
+        reasoning = (budget or 0) if reply.think_all else reply.reasoning_tokens
+        reasoning = reasoning or len(reply.reasoning) // CHARS_PER_TOKEN
+        if reply.usage is not None:
+            pt, ct = reply.usage
+        else:
+            pt, ct = len(prompt) // CHARS_PER_TOKEN, max(1, len(text) // CHARS_PER_TOKEN) + reasoning
+        usage: dict[str, Any] = {"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct}
+        cached = min(pt, self._cache_hits(prompt)) if self.prefix_cache else 0
+        if self.mimic == "deepseek":
+            usage.update(prompt_cache_hit_tokens=cached, prompt_cache_miss_tokens=pt - cached)
+        elif self.prefix_cache or self.mimic == "openai-reasoning":
+            usage["prompt_tokens_details"] = {"cached_tokens": cached}
+        if reasoning or self.mimic == "openai-reasoning":
+            usage["completion_tokens_details"] = {"reasoning_tokens": reasoning}
+        return usage
+
+    def _cache_hits(self, prompt: str) -> int:
+        """Tokens of the longest prefix shared with an earlier prompt, in whole cache units."""
+        with self._lock:
+            shared = max((_common_prefix(prompt, p) for p in self._prompts), default=0)
+            self._prompts.append(prompt)
+        unit = CACHE_UNIT_TOKENS
+        return shared // CHARS_PER_TOKEN // unit * unit
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    lo, hi = 0, n  # binary search on equal prefixes: fast for long prompts
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
 
 class _QuietServer(ThreadingHTTPServer):
     # Many clients connect at once (a learning batch: 64 requests in flight); the default backlog
@@ -195,10 +323,22 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 def completion_body(
-    text: str, model: str, finish_reason: str, usage: tuple[int, int] | None, prompt_chars: int = 0
+    text: str,
+    model: str,
+    finish_reason: str,
+    usage: tuple[int, int] | dict[str, Any] | None,
+    prompt_chars: int = 0,
+    reasoning: str = "",
 ) -> bytes:
     # Default usage: ~4 characters per token, like real tokenizers on English.
-    pt, ct = usage if usage is not None else (prompt_chars // 4, max(1, len(text) // 4))
+    if not isinstance(usage, dict):
+        pt, ct = usage if usage is not None else (prompt_chars // 4, max(1, len(text) // 4))
+        usage = {"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct}
+    message = {
+        "role": "assistant",
+        "content": text,
+        **({"reasoning_content": reasoning} if reasoning else {}),
+    }
     return json.dumps(
         {
             "id": "chatcmpl-scripted",
@@ -208,11 +348,11 @@ def completion_body(
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": text},
+                    "message": message,
                     "finish_reason": finish_reason,
                 }
             ],
-            "usage": {"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct},
+            "usage": usage,
         }
     ).encode()
 
@@ -242,6 +382,12 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 server.requests.append(req)
                 self._send(404, b'{"error": {"message": "no such endpoint"}}')
                 return
+            refused = server.refusal(body)
+            if refused is not None:
+                with server._lock:
+                    server.requests.append(req)
+                self._send(refused[0], json.dumps({"error": refused[1]}).encode())
+                return
             reply = server._next_reply(req)
             if reply.hang:
                 server._stop.wait(MAX_HANG_S)
@@ -251,17 +397,19 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             model = body.get("model", "scripted") if isinstance(body, dict) else "scripted"
-            prompt_chars = sum(len(str(m.get("content", ""))) for m in req.messages if isinstance(m, dict))
+            prompt = "".join(str(m.get("content", "")) for m in req.messages if isinstance(m, dict))
+            text = "" if reply.think_all else reply.text or ""
+            ok = reply.body is None and reply.status == 200
+            usage = server.usage(reply, body, prompt, text) if ok else None
+            reasoning = reply.reasoning if server.mimic == "deepseek" else ""
             data = (
                 reply.body
                 if reply.body is not None
-                else completion_body(
-                    reply.text or "", str(model), reply.finish_reason, reply.usage, prompt_chars
-                )
+                else completion_body(text, str(model), reply.finish_reason, usage, len(prompt), reasoning)
             )
             streamed = server.streaming and isinstance(body, dict) and body.get("stream") is True
-            if streamed and reply.body is None and reply.status == 200:
-                self._stream(reply, str(model), prompt_chars)
+            if streamed and ok and usage is not None:
+                self._stream(reply, str(model), text, usage, reasoning)
                 return
             headers = dict(reply.headers)
             if reply.retry_after is not None:
@@ -271,13 +419,12 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             # /v1/models, as OpenAI clients probe it.
             if self.path.rstrip("/").endswith(server.path_prefix + "/models"):
-                self._send(200, b'{"object": "list", "data": [{"id": "scripted", "object": "model"}]}')
+                listed = [{"id": m, "object": "model"} for m in server.models]
+                self._send(200, json.dumps({"object": "list", "data": listed}).encode())
             else:
                 self._send(404, b'{"error": {"message": "no such endpoint"}}')
 
-        def _stream(self, reply: Reply, model: str, prompt_chars: int) -> None:
-            text = reply.text or ""
-            pt, ct = reply.usage if reply.usage is not None else (prompt_chars // 4, max(1, len(text) // 4))
+        def _stream(self, reply: Reply, model: str, text: str, usage: dict[str, Any], reasoning: str) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-cache")
@@ -285,6 +432,9 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.close_connection = True
             step = max(1, reply.chunk_chars)
+            for at in range(0, len(reasoning), step):  # deepseek-reasoner thinks before it answers
+                delta = {"content": None, "reasoning_content": reasoning[at : at + step]}
+                self._event({"choices": [{"index": 0, "delta": delta}]}, model)
             end = len(text) // 2 if reply.cut else len(text)
             for at in range(0, end, step):
                 if reply.stall_after is not None and at >= reply.stall_after:
@@ -296,13 +446,8 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             if reply.cut:
                 return  # the stream ends without its last chunk: a cut reply
             self._event({"choices": [{"index": 0, "delta": {}, "finish_reason": reply.finish_reason}]}, model)
-            self._event(
-                {
-                    "choices": [],
-                    "usage": {"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct},
-                },
-                model,
-            )
+            if server.mimic != "llama-cpp-python":  # it sends no usage chunk, even when asked
+                self._event({"choices": [], "usage": usage}, model)
             self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()
 

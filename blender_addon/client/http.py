@@ -80,6 +80,10 @@ class BackendClient:
     def info(self) -> dict[str, Any]:
         return self.request("GET", "/info")
 
+    def check(self) -> dict[str, Any]:
+        """Whether drawing works with the backend's configured LLM (a few tiny requests to it)."""
+        return self.request("GET", "/check")
+
     def submit(self, body: dict[str, Any]) -> dict[str, Any]:
         return self.request("POST", "/jobs", body)
 

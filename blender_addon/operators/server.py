@@ -11,7 +11,7 @@ from typing import Any
 import bpy
 
 from .. import ids, preferences, properties
-from ..client import BackendClient, launch
+from ..client import BackendClient, BackendError, launch
 from ..jobs import poller
 from ..state import SESSION
 from .common import Result, client_or_report
@@ -23,27 +23,40 @@ def _status(result: Any, error: str | None) -> None:
     if error is not None:
         backend.up, backend.info, backend.error = False, None, error
         return
-    info, libraries = result
-    backend.up, backend.info, backend.error = True, info, None
+    info, libraries, verdict = result
+    backend.up, backend.info, backend.error, backend.check = True, info, None, verdict
     properties.set_libraries([str(x["name"]) for x in libraries if isinstance(x, dict) and "name" in x])
 
 
-def _fetch(client: BackendClient) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    return client.info(), client.libraries()
+def _fetch(
+    client: BackendClient, check: bool = False
+) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
+    """Info and libraries; with ``check``, also GET /v1/check's one-line verdict on the LLM."""
+    verdict = None
+    if check:
+        try:
+            verdict = str(client.check().get("verdict") or "")
+        except BackendError as e:
+            verdict = f"LLM not checked: {e.message}"
+    return client.info(), client.libraries(), verdict
 
 
 class _AskBackend(bpy.types.Operator):
     """Shared by Test Connection and Refresh (Blender wants each registered class a leaf)."""
 
+    check_llm = False  # Test Connection also asks whether drawing works with the backend's LLM
+
     def execute(self, context: bpy.types.Context) -> Result:
-        client = client_or_report(self, context, timeout=5)
+        check = self.check_llm
+        # A check sends a few tiny requests to the LLM: seconds, not milliseconds.
+        client = client_or_report(self, context, timeout=60 if check else 5)
         if client is None:
             return {"CANCELLED"}
         if not bpy.app.background:
-            poller.call(lambda: _fetch(client), _status)
+            poller.call(lambda: _fetch(client, check), _status)
             self.report({"INFO"}, f"asking {client.url} (the Backend panel shows the answer)")
             return {"FINISHED"}
-        poller.call(lambda: _fetch(client), _status)
+        poller.call(lambda: _fetch(client, check), _status)
         if not SESSION.backend.up:
             self.report({"ERROR"}, str(SESSION.backend.error))
             return {"CANCELLED"}
@@ -56,6 +69,7 @@ class THREEDRAW_OT_test_connection(_AskBackend):
 
     bl_idname = ids.OP_TEST_CONNECTION
     bl_label = "Test Connection"
+    check_llm = True
 
 
 class THREEDRAW_OT_refresh(_AskBackend):

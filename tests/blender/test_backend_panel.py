@@ -49,6 +49,9 @@ def test_refresh_lessons_delete_export_and_draw_with_a_library(connected, backen
     assert session.backend.info["provider"]["model"] == "scripted-model"
     assert "scripted-model" in session.backend.describe()
     assert chairs_library in session.library_names
+    # Test Connection also asks GET /v1/check whether drawing works with the backend's LLM.
+    assert session.backend.check.startswith("drawing works with scripted-model at 127.0.0.1:")
+    assert "drawing works with scripted-model" in session.backend.describe()
     scene = bpy.context.scene
     scene.threedraw.library = chairs_library
 
