@@ -21,6 +21,7 @@ per provider; usage comes from the stream's last chunk where the server sends it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import json
 import logging
@@ -33,7 +34,17 @@ from urllib.parse import urlsplit
 import httpx
 
 from .. import __version__
-from .base import MAX_TIMEOUT_S, ChatRequest, Completion, OnText, ProviderError, Usage, image_data_url
+from .base import (
+    MAX_TIMEOUT_S,
+    STOPPED,
+    ChatRequest,
+    Completion,
+    OnText,
+    ProviderError,
+    StopReply,
+    Usage,
+    image_data_url,
+)
 from .pricing import PriceTable
 
 log = logging.getLogger("threedraw.llm")
@@ -176,7 +187,8 @@ class OpenAICompatProvider:
                     plain = comp is None
                     comp = comp or self._completion(raw)
                     if heard is not None and plain:
-                        heard(comp.text)
+                        with contextlib.suppress(StopReply):  # a whole reply is kept whole
+                            heard(comp.text)
                     comp.latency_s = time.monotonic() - start
                     comp.attempts = attempts
                     return comp
@@ -261,7 +273,10 @@ class OpenAICompatProvider:
                 if isinstance(piece, str) and piece:
                     parts.append(piece)
                     if on_text is not None:
-                        on_text(piece)
+                        try:
+                            on_text(piece)
+                        except StopReply:  # leaving the stream closes its connection
+                            return Completion("".join(parts), self._usage(usage), model, STOPPED)
                 finish = str(choice.get("finish_reason") or finish)
         if not done and not finish:
             raise ProviderError(
