@@ -11,4 +11,5 @@ BENCHMARKS = {
     "repair": "threedraw.bench.repair",  # structure repair on a jittered corpus: parts, moves, IoU, speed
     "learn": "threedraw.bench.learn",  # batched learning and concurrent eval against the LLM's floor
     "stream": "threedraw.bench.stream",  # live strokes: first and last stroke of a streamed reply
+    "loops": "threedraw.bench.loops",  # loop cut-off: how soon a looping reply stops, and nothing else
 }
