@@ -131,3 +131,25 @@ def test_the_local_model_stops_generating_when_told():
     assert comp.finish_reason == STOPPED
     assert len(pieces) == 5  # nothing heard after the stop
     assert comp.usage.completion_tokens < 20  # generation stopped, not run to its 200 tokens
+
+
+def test_threedraw_draw_says_it_stopped_a_loop_and_loop_limit_zero_turns_it_off(tmp_path, capsys):
+    from threedraw.cli import main
+
+    looped = "<curves>\n" + action(rung(0)) + action(rung(1)) * 11 + "</curves>\n"
+    with ScriptedServer([Reply.completion(looped), Reply.completion(looped)]) as srv:
+
+        def draw(name: str, *extra: str) -> str:
+            args = ["draw", "a ladder", "--out", str(tmp_path / f"{name}.blend"), "--base-url", srv.base_url]
+            args += ["--model", "scripted", "--data-dir", str(tmp_path / "data"), "--no-repair", *extra]
+            assert main(args) == 0
+            return capsys.readouterr().err
+
+        stopped = draw("stopped")
+        kept = draw("kept", "--loop-limit", "0")
+        assert main(["draw", "a ladder", "--out", str(tmp_path / "x.blend"), "--loop-limit", "-1"]) == 2
+        assert "loop limit -1: expected 0 (off) to 1000 strokes" in capsys.readouterr().err
+        assert len(srv.requests) == 2  # the bad value was refused before any request
+    assert f"stopped a looping reply after {1 + DEFAULT_LOOP_LIMIT} strokes" in stopped
+    assert f": {1 + DEFAULT_LOOP_LIMIT} curves" in stopped and ": 12 curves" in kept
+    assert "looping" not in kept

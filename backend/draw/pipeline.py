@@ -23,6 +23,7 @@ from ..scoring.reward import ScoreConfig, SketchScore, score_sketches
 from ..shared.repair import Change, repair, summarize
 from ..shared.sketch import Sketch
 from . import agent
+from .loops import DEFAULT_LOOP_LIMIT
 
 MAX_STORED_REPLY_CHARS = 256 * 1024  # per raw reply in a run record
 REPAIR_HELP = (
@@ -50,6 +51,7 @@ class DrawConfig:
     max_tokens: int | None = None  # None: the provider kind's default
     seed: int | None = None  # candidate i samples with seed + i
     repair: bool = True  # deliver drawings with their near-miss joints repaired (shared.repair)
+    loop_limit: int = DEFAULT_LOOP_LIMIT  # stop a streamed reply this many strokes into a loop; 0: off
 
     @property
     def sampling_temperature(self) -> float:
@@ -200,6 +202,7 @@ def draw_round(
     repair_joints: bool = DrawConfig.repair,
     on_stroke: agent.OnStroke | None = None,
     on_text: agent.OnCandidateText | None = None,
+    loop_limit: int = DrawConfig.loop_limit,
 ) -> Round:
     """Draw K candidates (refining ``current`` when given), add the ``include`` sketches, score all.
 
@@ -225,6 +228,7 @@ def draw_round(
             seed,
             on_stroke,
             on_text,
+            loop_limit=loop_limit,
         ),
         cancel,
     )
@@ -275,6 +279,8 @@ def _adraw(
     seed: int | None,
     on_stroke: agent.OnStroke | None,
     on_text: agent.OnCandidateText | None,
+    *,
+    loop_limit: int = DrawConfig.loop_limit,
 ) -> Awaitable[list[agent.Candidate]]:
     strokes, tokens = DrawConfig(max_strokes=max_strokes, max_tokens=max_tokens).sizes(provider.name)
     return agent.adraw(
@@ -289,6 +295,7 @@ def _adraw(
         seed=seed,
         on_stroke=on_stroke,
         on_text=on_text,
+        loop_limit=loop_limit,
     )
 
 
