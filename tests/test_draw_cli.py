@@ -88,8 +88,14 @@ def test_local_model_draws_a_blend_with_curves(tmp_path):
     rep = json.loads(report.read_text())
     (cand,) = rep["candidates"]
     assert cand["ok"] and cand["usage"]["completion_tokens"] > 0 and rep["usage"]["cost_usd"] == 0.0
-    # The model's JSON answer was constrained by the schema: it parses as JSON as is.
-    assert "strokes" in json.loads(cand["responses"][-1])
+    # The model's JSON answer was constrained by the schema: it parses as JSON as is, or, when the
+    # loop cut-off stopped it (the small model repeats one curve), once its list is closed after the
+    # last stroke written; the report and the candidate's line say so.
+    reply = cand["responses"][-1]
+    if cand["problems"][:1] == [f"stopped a looping reply after {len(sketch) + dropped} strokes"]:
+        assert cand["problems"][0] in proc.stderr
+        reply = reply.rstrip().removesuffix(",") + "]}"
+    assert "strokes" in json.loads(reply)
     blend = read_blend(out)
     assert blend["curve_objects"] >= 1
     assert blend["segments"] == len(sketch)

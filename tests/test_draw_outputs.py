@@ -150,7 +150,8 @@ def test_finalise_drops_duplicate_strokes_and_says_so():
 def test_draw_writes_no_duplicate_strokes_and_reports_them(server, tmp_path, capsys):
     line = "draw_bezier[(-0.5, -0.5, -1), (-0.5, -0.5, -0.5), (-0.5, -0.5, 0), (-0.5, -0.5, 0.2)]"
     seat = "draw_bezier[(-0.5, -0.5, 0.2), (0, -0.5, 0.2), (0.2, -0.5, 0.2), (0.5, -0.5, 0.2)]"
-    server.push(Reply.completion("\n".join([line, seat] + [line] * 6)))
+    # Never 5 repeats in a row: that would be a looping reply, stopped by the loop cut-off (draw/loops.py).
+    server.push(Reply.completion("\n".join([line] * 4 + [seat] + [line] * 3)))
     assert draw(server, tmp_path / "t.blend") == 0
     err = capsys.readouterr().err
     assert ": 2 curves (6 duplicate strokes the model drew were dropped)" in err

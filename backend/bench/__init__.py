@@ -11,4 +11,6 @@ BENCHMARKS = {
     "repair": "threedraw.bench.repair",  # structure repair on a jittered corpus: parts, moves, IoU, speed
     "learn": "threedraw.bench.learn",  # batched learning and concurrent eval against the LLM's floor
     "stream": "threedraw.bench.stream",  # live strokes: first and last stroke of a streamed reply
+    "cost": "threedraw.bench.cost",  # prompt-cache hits and DeepSeek cost of a learning epoch
+    "loops": "threedraw.bench.loops",  # loop cut-off: how soon a looping reply stops, and nothing else
 }

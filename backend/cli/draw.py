@@ -93,6 +93,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=DrawConfig.repair,
         help="keep the drawing as the LLM wrote it; by default it is repaired " + REPAIR_WHAT,
     )
+    p.add_argument(
+        "--loop-limit",
+        type=int,
+        metavar="N",
+        default=DrawConfig.loop_limit,
+        help="stop a streamed reply once N strokes in a row added nothing new, keeping the strokes so "
+        f"far (default: {DrawConfig.loop_limit}; 0: never stop)",
+    )
     add_force_argument(p)
     add_provider_arguments(p)
     # Ranking k > 1 candidates: CLIP when weights are configured, else the structure score.
@@ -108,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
     current = _load_sketch(args.current) if args.current else None
     from ..blender.client import BlenderError, BlenderProcess
     from ..draw import agent
+    from ..draw.loops import check_loop_limit
     from ..draw.pipeline import draw_round
 
     options = provider_config(args)
@@ -118,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
     # Every option is checked before Blender starts or a token is spent.
     try:
         agent.check_inputs(args.prompt, lessons, args.k, max_strokes)
+        check_loop_limit(draw.loop_limit)
         ChatRequest((Message("user", "check"),), temperature=draw.sampling_temperature, max_tokens=max_tokens)
     except ValueError as e:
         raise UserError(str(e)) from None

@@ -14,6 +14,10 @@ streaming); only the first reply streams, since a repair reply redraws from scra
 ``adraw`` call, so each refine round), and again whenever the provider restarts the reply (a
 retried stream); the strokes after the last None are the live strokes of the reply under way.
 
+A streamed reply that loops (draw/loops.py: ``loop_limit`` strokes in a row adding nothing; 0 turns
+the cut-off off) is stopped there: the strokes so far make the candidate, whose ``problems`` begin
+with "stopped a looping reply after N strokes". A reply that did not stream is kept whole.
+
 ``adraw`` is the async core; ``draw`` wraps it for synchronous callers. Drawing a
 round to use it (finalised, scored, ranked) is ``threedraw.draw.pipeline``.
 """
@@ -29,10 +33,11 @@ from typing import Any
 from .. import prompts
 from ..library.lessons import MAX_CAP as MAX_LESSONS
 from ..library.lessons import MAX_LESSON_CHARS
-from ..llm.base import ChatRequest, Message, OnText, Provider, ProviderError, Usage
+from ..llm.base import STOPPED, ChatRequest, Message, OnText, Provider, ProviderError, StopReply, Usage
 from ..runtime import run_llm
 from ..shared.parser import ParseError, StreamParser, parse
 from ..shared.sketch import MAX_PROMPT_CHARS, MAX_STROKES, Sketch, Stroke
+from .loops import DEFAULT_LOOP_LIMIT, LoopDetector, check_loop_limit, stopped_note
 
 # A stroke completed while a reply streams: (candidate index, the stroke); (index, None): that
 # candidate starts over (a new reply, or a retried one), its earlier live strokes are void.
@@ -172,9 +177,11 @@ async def adraw(
     seed: int | None = None,
     on_stroke: OnStroke | None = None,
     on_text: OnCandidateText | None = None,
+    loop_limit: int = DEFAULT_LOOP_LIMIT,
 ) -> list[Candidate]:
     """K candidate sketches for ``prompt``, in round order; failed ones carry ``error``."""
     prompt = check_inputs(prompt, lessons, k, max_strokes)
+    check_loop_limit(loop_limit)
     json_mode = bool(provider.constrained)
     messages = build_messages(prompt, lessons, current, json_mode=json_mode, max_strokes=max_strokes)
     schema = prompts.sketch_schema(max_strokes, MIN_STROKES) if json_mode else None
@@ -194,9 +201,14 @@ async def adraw(
         cand = Candidate(index=i)
         start = time.monotonic()
         try:
-            live = None if on_stroke is None and on_text is None else _live(i, on_stroke, on_text, prompt)
+            loops = LoopDetector(loop_limit) if loop_limit else None
+            streamed = on_stroke is not None or on_text is not None or loops is not None
+            live = _live(i, on_stroke, on_text, prompt, loops) if streamed else None
             first = await _ask(provider, request(messages, i), cand, live)
+            stopped = stopped_note(loops.count) if loops and cand.finish_reasons[-1] == STOPPED else None
             problems = _accept(cand, first, prompt)
+            if stopped is not None and problems is None:
+                cand.problems.insert(0, stopped)
             if problems is not None:
                 # One repair: show the model its reply and what was wrong with it.
                 second = await _ask(
@@ -207,7 +219,8 @@ async def adraw(
                     cand.repaired = True
                 else:
                     cand.error = (
-                        "the reply could not be read as a sketch, even after a repair request: "
+                        (f"{stopped}; " if stopped else "")
+                        + "the reply could not be read as a sketch, even after a repair request: "
                         + "; ".join(again[:MAX_QUOTED_PROBLEMS])
                     )
         except ProviderError as e:
@@ -218,11 +231,18 @@ async def adraw(
     return list(await asyncio.gather(*(one(i) for i in range(k))))
 
 
-def _live(index: int, on_stroke: OnStroke | None, on_text: OnCandidateText | None, prompt: str) -> OnText:
+def _live(
+    index: int,
+    on_stroke: OnStroke | None,
+    on_text: OnCandidateText | None,
+    prompt: str,
+    loops: LoopDetector | None = None,
+) -> OnText:
     """An ``on_text`` that feeds each new piece of the reply to an incremental parser, reporting its strokes.
 
     A new reply begins: ``on_stroke(index, None)`` first. The provider's None (the reply starts
-    over) gets a fresh parser and says None again."""
+    over) gets a fresh parser (and loop detector) and says None again. Once ``loops`` says the reply
+    loops, the stroke is reported and StopReply raised: the provider stops the reply there."""
     parser = StreamParser(prompt)
     if on_stroke is not None:
         on_stroke(index, None)
@@ -231,14 +251,19 @@ def _live(index: int, on_stroke: OnStroke | None, on_text: OnCandidateText | Non
         nonlocal parser
         if piece is None:
             parser = StreamParser(prompt)
+            if loops is not None:
+                loops.reset()
             if on_stroke is not None:
                 on_stroke(index, None)
             return
         if on_text is not None:
             on_text(index, piece)
-        if on_stroke is not None:
+        if on_stroke is not None or loops is not None:
             for stroke in parser.feed(piece):
-                on_stroke(index, stroke)
+                if on_stroke is not None:
+                    on_stroke(index, stroke)
+                if loops is not None and loops.add(stroke):
+                    raise StopReply(stopped_note(loops.count))
 
     return grown
 

@@ -23,6 +23,7 @@ from ..shared.repair import Change, repair, summarize
 from ..shared.results.score import Score
 from ..shared.sketch import Sketch
 from . import agent
+from .loops import DEFAULT_LOOP_LIMIT
 
 MAX_STORED_REPLY_CHARS = 256 * 1024  # per raw reply in a run record
 REPAIR_WHAT = (
@@ -54,6 +55,7 @@ class DrawConfig:
     max_tokens: int | None = None  # None: the provider kind's default
     seed: int | None = None  # candidate i samples with seed + i
     repair: bool = True  # deliver drawings with their near-miss joints repaired (shared.repair)
+    loop_limit: int = DEFAULT_LOOP_LIMIT  # stop a streamed reply this many strokes into a loop; 0: off
 
     @classmethod
     def from_options(cls, options: object) -> DrawConfig:
@@ -276,6 +278,7 @@ def _adraw(
         seed=draw.seed,
         on_stroke=on_stroke,
         on_text=on_text,
+        loop_limit=draw.loop_limit,
     )
 
 

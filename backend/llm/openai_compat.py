@@ -30,6 +30,7 @@ option to raise.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import json
 import logging
@@ -47,10 +48,12 @@ from . import adapt
 from .base import (
     MAX_TIMEOUT_S,
     REASONING_EFFORTS,
+    STOPPED,
     ChatRequest,
     Completion,
     OnText,
     ProviderError,
+    StopReply,
     Usage,
     image_data_url,
 )
@@ -246,7 +249,8 @@ class OpenAICompatProvider:
                         self._settle(probe)
                     _check_not_all_thinking(comp, request.max_tokens, self.model)
                     if heard is not None and plain:
-                        heard(comp.text)
+                        with contextlib.suppress(StopReply):  # a whole reply is kept whole
+                            heard(comp.text)
                     comp.latency_s = time.monotonic() - start
                     comp.attempts = attempts
                     return comp
@@ -399,7 +403,10 @@ class OpenAICompatProvider:
                 if isinstance(piece, str) and piece:
                     parts.append(piece)
                     if on_text is not None:
-                        on_text(piece)
+                        try:
+                            on_text(piece)
+                        except StopReply:  # leaving the stream closes its connection
+                            return Completion("".join(parts), self._usage(usage), model, STOPPED)
                 finish = str(choice.get("finish_reason") or finish)
         if not done and not finish:
             raise ProviderError(
