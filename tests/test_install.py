@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -123,6 +124,13 @@ def test_the_core_commands_run_from_the_wheel(core, tmp_path):
     repaired = _run(core, "repair", "sketch.json", "--out", "fixed.json", cwd=tmp_path)
     assert repaired.returncode == 0, repaired.stderr
     assert json.loads((tmp_path / "fixed.json").read_text())["strokes"]
+    # A command of a layer the core lacks says in one line which extra to install.
+    for command, layer in ((["score"], "clip"), (["blend", "--out", "x.blend"], "blender")):
+        needs = _run(core, *command, "fixed.json", cwd=tmp_path)
+        assert needs.returncode == 2, (command, needs.stdout, needs.stderr)
+        assert needs.stderr.count("\n") == 1 and f"pip install 'threedraw[{layer}]'" in needs.stderr, (
+            needs.stderr
+        )
     schema = _run(core, "serve", "--openapi", cwd=tmp_path)
     assert schema.returncode == 0, schema.stderr
     assert "/v1/jobs" in json.loads(schema.stdout)["paths"]
@@ -137,6 +145,12 @@ def test_the_core_serves_a_draw_job_and_its_docs(core, llm, tmp_path):  # noqa: 
             done = wait_job(client, job.json()["id"], timeout=120)
             assert done["state"] == "succeeded", done
             assert done["result"], done
+            # The server says CLIP is not installed (the add-on's Backend panel shows /v1/info's clip).
+            deadline = time.monotonic() + 30
+            while (clip := client.get("/v1/info").json()["clip"])["state"] == "starting":
+                assert time.monotonic() < deadline, clip
+                time.sleep(0.1)
+            assert clip["state"] == "none" and "CLIP is not installed" in clip["message"], clip
         with srv.client(token=None) as browser:
             assert browser.get("/docs/static/swagger-ui-bundle.js").status_code == 200
     finally:
