@@ -1,4 +1,4 @@
-"""The built wheel installs (not editable) with the core layer alone, on Python 3.11 and 3.13, and its
+"""The built wheel installs (not editable) with the core layer alone, on Python 3.11, 3.12 and 3.13, and its
 commands run: --help, parse, repair, serve --openapi, and a served draw job against the scripted API.
 Nothing from the source tree is importable there, so a package missing from the wheel fails here."""
 
@@ -23,20 +23,25 @@ pytestmark = pytest.mark.slow
 SOURCES = {"threedraw": "backend", "threedraw/shared": "shared", "threedraw/addon": "blender_addon"}
 
 
-def python313() -> str:
-    """Python 3.13 found as the Makefile finds it: PATH, then pyenv's versions folder; each candidate
-    must run (pyenv's shim is on PATH even where 3.13 is not the active version)."""
+def python_at(version: str) -> str:
+    """Python VERSION (e.g. "3.13") found as the Makefile finds 3.13: PATH, then pyenv's versions
+    folder; each candidate must run (pyenv's shim is on PATH even where VERSION is not active)."""
     root = subprocess.run(
         ["sh", "-c", "pyenv root 2>/dev/null"], capture_output=True, text=True
     ).stdout.strip()
-    pyenv = sorted(glob.glob(f"{root or os.path.expanduser('~/.pyenv')}/versions/3.13*/bin/python3.13"))
-    for candidate in [os.environ.get("PYTHON313") or "python3.13", *pyenv]:
+    pyenv = sorted(
+        glob.glob(f"{root or os.path.expanduser('~/.pyenv')}/versions/{version}*/bin/python{version}")
+    )
+    own = os.environ.get("PYTHON" + version.replace(".", ""))
+    for candidate in [own or f"python{version}", *pyenv]:
         try:
             if subprocess.run([candidate, "-c", ""], capture_output=True).returncode == 0:
                 return candidate
         except OSError:
             continue
-    pytest.fail("no Python 3.13 found (python3.13 on PATH or under $(pyenv root)/versions/3.13*)")
+    pytest.fail(
+        f"no Python {version} found (python{version} on PATH or under $(pyenv root)/versions/{version}*)"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +86,9 @@ def _core_venv(base_python: str, wheel: Path, where: Path) -> Path:
     return python
 
 
-@pytest.fixture(scope="module", params=["3.11", "3.13"])
+@pytest.fixture(scope="module", params=["3.11", "3.12", "3.13"])
 def core(request, wheel, tmp_path_factory) -> Path:
-    base = sys.executable if request.param == "3.11" else python313()
+    base = sys.executable if request.param == "3.11" else python_at(request.param)
     python = _core_venv(base, wheel, tmp_path_factory.mktemp(f"core{request.param}") / "venv")
     version = subprocess.run(
         [str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
