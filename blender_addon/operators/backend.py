@@ -64,6 +64,9 @@ def describe_backend() -> str:
     version = (info.get("versions") or {}).get("threedraw", "?")
     clip_name = clip.get("model") or clip.get("pretrained") or "none"
     llm = f"LLM {prov.get('kind', '?')} {prov.get('model') or ''}"
+    if "torch" in (info.get("versions") or {}) and info["versions"]["torch"] is None:
+        # A core install (no 'clip' layer): drawings are scored by their structure alone.
+        return f"threedraw {version}, {llm}, CLIP not installed (structure score only)"
     return f"threedraw {version}, {llm}, CLIP {clip_name} ({clip.get('state', '?')})"
 
 
