@@ -52,6 +52,10 @@ class BackendStatus:
         clip_name = clip.get("model") or clip.get("pretrained") or "none"
         llm = f"LLM {prov.get('kind', '?')} {prov.get('model') or ''}"
         check = f"; {self.check}" if self.check else ""
+        versions = info.get("versions") or {}
+        if "torch" in versions and versions["torch"] is None:
+            # A core install (no 'clip' layer): drawings are scored by their structure alone.
+            return f"threedraw {version}, {llm}, CLIP not installed (structure score only){check}"
         return f"threedraw {version}, {llm}, CLIP {clip_name} ({clip.get('state', '?')}){check}"
 
 

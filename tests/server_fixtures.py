@@ -133,16 +133,20 @@ def server_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def start_server(
-    home: Path, *args: str, data_dir: Path | None = None, env: dict[str, str] | None = None
+    home: Path,
+    *args: str,
+    data_dir: Path | None = None,
+    env: dict[str, str] | None = None,
+    python: str = sys.executable,
 ) -> Server:
-    """Start `threedraw serve --port 0 ...` and wait until it answers /v1/health."""
+    """Start `threedraw serve --port 0 ...` (under ``python``) and wait until it answers /v1/health."""
     home.mkdir(parents=True, exist_ok=True)
     data_dir = data_dir or home / "data"
     log = home / f"serve-{time.monotonic_ns()}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [
-                sys.executable,
+                python,
                 "-m",
                 "threedraw.cli",
                 "serve",

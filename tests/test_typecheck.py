@@ -13,6 +13,7 @@ BLENDER_WORKER = ROOT / "backend" / "blender" / "worker.py"
 # library -> storage, shared) and nothing imports the CLI.
 LAYERS = {
     "shared": 0,
+    "layers": 0,  # which extra installs which heavy module (imports nothing)
     "storage": 1,
     "prompts": 1,
     "llm": 1,

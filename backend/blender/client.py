@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import importlib.util
 import json
 import os
 import queue
@@ -18,6 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ..layers import install_hint
 from ..shared.sketch import Sketch
 from .protocol import PREVIEW_SIZE, REPLY_PREFIX, WORKER_MODULE
 
@@ -33,6 +35,8 @@ class BlenderProcess:
     """A Blender worker process: started at once, then asked to write sketches, one at a time."""
 
     def __init__(self, timeout: float = 180.0):
+        if importlib.util.find_spec("bpy") is None:  # the core install: say which layer, not a traceback
+            raise BlenderError(f"the .blend writer and preview need Blender: {install_hint('bpy')}")
         self.timeout = timeout
         self._chatter: collections.deque[str] = collections.deque(maxlen=CHATTER_LINES)
         env = dict(os.environ)

@@ -14,6 +14,7 @@ import os
 import sys
 
 from .. import __version__
+from ..layers import install_hint, missing_layer
 
 # name -> module in threedraw.cli
 COMMANDS = {
@@ -71,7 +72,7 @@ def _help_line(name: str) -> str:
     try:
         return str(_load(name).HELP)
     except ModuleNotFoundError as e:
-        return f"(not available in this installation: {e.name} is missing)"
+        return f"(not available in this installation: {install_hint(e.name or '?')})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser(argv)
     except ModuleNotFoundError as e:
-        print(f"threedraw: this command is not available in this installation ({e.name})", file=sys.stderr)
+        print(
+            f"threedraw: this command is not available here: {install_hint(e.name or '?')}", file=sys.stderr
+        )
         return 2
     args = parser.parse_args(argv)
     if getattr(args, "_parser", None) is not None:
@@ -91,6 +94,12 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._run(args) or 0)
     except UserError as e:
         print(f"threedraw {args.command}: {e}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as e:
+        hint = missing_layer(e)
+        if hint is None:
+            raise
+        print(f"threedraw {args.command}: {hint}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         # Work in flight was abandoned on the way here (a local generation stops at its next token).

@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from ..shared.files import FileReadError, read_text
+from .errors import ClipError, ClipUnavailable  # noqa: F401  (re-exported: callers import them here)
 
 HOW_TO = (
     "give CLIP weights with --clip-pretrained TAG (an open_clip pretrained tag, e.g. "
@@ -43,14 +44,6 @@ IMAGE_BATCH = 64  # images encoded at once: bounds memory, not results
 MAX_CONFIG_BYTES = 1 << 20
 REACH_TIMEOUT_S = 5.0  # to open a connection to the weights' host before a download is tried
 _CONFIG_KEYS = ("embed_dim", "vision_cfg", "text_cfg")
-
-
-class ClipError(RuntimeError):
-    """CLIP cannot be used as configured; the message says what and how to fix it."""
-
-
-class ClipUnavailable(ClipError):
-    """No CLIP weights: none configured, the download failed, or the checkpoint file is missing."""
 
 
 @dataclass

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from .. import __version__
+from .docs import add_docs
 from .errors import install_error_handlers
 from .guard import PUBLIC, RequestGuard
 from .routes import check, jobs, libraries, runs, server_info, sketches
@@ -35,8 +36,12 @@ def api() -> FastAPI:
         "page and its schema need none: give the token to Authorize to try the routes.",
         # "/v1/jobs/" is not a route: answer the error envelope, not a bare redirect.
         redirect_slashes=False,
+        # Served by add_docs from the server's own files (offline), not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
+    add_docs(app)
     for r in (server_info, check, jobs, runs, sketches, libraries):
         app.include_router(r.router)
     app.openapi = lambda: _with_bearer(app)  # type: ignore[method-assign]

@@ -31,7 +31,12 @@ PUBLIC = {("GET", "/v1/health")}  # API routes that need no token
 # The docs page and its schema hold no secret and a browser cannot add a header to open them;
 # the page's Authorize button takes the token for the routes it tries.
 DOCS = {("GET", "/docs"), ("GET", "/docs/oauth2-redirect"), ("GET", "/openapi.json"), ("GET", "/redoc")}
+DOCS_ASSETS = "/docs/static/"  # the docs page's own script, style and icons (threedraw.server.docs)
 MAX_SHOWN_HOST = 80
+
+
+def _is_docs_asset(scope: Scope) -> bool:
+    return scope["method"] in ("GET", "HEAD") and scope["path"].startswith(DOCS_ASSETS)
 
 
 class RequestGuard:
@@ -57,7 +62,7 @@ class RequestGuard:
                 f"{', '.join(sorted(self.host_names))} (protection against DNS rebinding)",
             )
             return
-        if (scope["method"], scope["path"]) not in PUBLIC | DOCS:
+        if (scope["method"], scope["path"]) not in PUBLIC | DOCS and not _is_docs_asset(scope):
             problem = self._auth_problem(headers.get("authorization"))
             if problem:
                 await _refuse(send, 401, "unauthorized", problem, ((b"www-authenticate", b"Bearer"),))

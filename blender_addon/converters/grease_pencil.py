@@ -20,7 +20,9 @@ def uses_legacy_api() -> bool:
 
 
 def _datablocks() -> Any:
-    return getattr(bpy.data, "grease_pencils_v3", None) or bpy.data.grease_pencils
+    # Not `or`: an empty collection is falsy, and 4.3-4.5's grease_pencils is the legacy API's.
+    v3 = getattr(bpy.data, "grease_pencils_v3", None)
+    return bpy.data.grease_pencils if v3 is None else v3
 
 
 def _material(name: str) -> bpy.types.Material:

@@ -54,7 +54,7 @@ PREVIEW_VIEWS = 4
 @contextlib.contextmanager
 def job_errors() -> Iterator[None]:
     """The project's exceptions, as the job failures a client sees (Cancelled passes through)."""
-    from ...scoring.clip import ClipError
+    from ...scoring.errors import ClipError  # not scoring.clip: the core install has no torch
 
     try:
         yield

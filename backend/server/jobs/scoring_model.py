@@ -20,8 +20,19 @@ class ScoringModel:
     def warm_up(self) -> None:
         """Import torch and load CLIP now, so the first job does not pay for it."""
         try:
-            import torch
-
+            try:
+                import torch
+            except ModuleNotFoundError as e:
+                if e.name != "torch":
+                    raise
+                # The core install (no CLIP layer): draws and refines are scored by structure alone.
+                self._set(
+                    "error" if self.config.has_clip else "none",
+                    "CLIP is not installed: rewards are the structure score alone (for CLIP: "
+                    "pip install 'threedraw[clip]')",
+                    None,
+                )
+                return
             device = "cuda" if torch.cuda.is_available() else "cpu"
             if not self.config.has_clip:
                 self._set("none", "no CLIP weights configured: rewards are the structure score alone", device)
