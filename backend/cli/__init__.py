@@ -22,6 +22,7 @@ COMMANDS = {
     "blend": "blend",
     "render": "render",
     "score": "score",
+    "polish": "polish",
     "bench": "bench",
     "draw": "draw",
     "learn": "learn",
