@@ -11,4 +11,5 @@ BENCHMARKS = {
     "repair": "threedraw.bench.repair",  # structure repair on a jittered corpus: parts, moves, IoU, speed
     "learn": "threedraw.bench.learn",  # batched learning and concurrent eval against the LLM's floor
     "stream": "threedraw.bench.stream",  # live strokes: first and last stroke of a streamed reply
+    "polish": "threedraw.bench.polish",  # one polish step vs CLIP, the default run, joints kept on a corpus
 }
