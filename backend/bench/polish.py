@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -47,16 +46,6 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     return figures
 
 
-def _median(fn, repeats: int = 3) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
 def timing(views: int = 8, size: int = 224, strokes: int = 30) -> dict[str, Any]:
     import open_clip
     import torch
@@ -65,7 +54,7 @@ def timing(views: int = 8, size: int = 224, strokes: int = 30) -> dict[str, Any]
     from ..rendering.camera import CameraRig
     from ..rendering.rasteriser import RenderConfig, render, sketches_to_tensor
     from ..scoring.clip import quiet_logs, reduced_dtype, wrap_model
-    from .scoring import random_sketch
+    from .scoring import _median_time, random_sketch
 
     device = torch.device("cpu")
     with quiet_logs():
@@ -93,7 +82,7 @@ def timing(views: int = 8, size: int = 224, strokes: int = 30) -> dict[str, Any]
         im = _augment(render(p, cameras, config)[0].unsqueeze(1), gen)
         (-clip.similarity(im, "a chair", "auto").mean()).backward()
 
-    t_render, t_clip, t_step = _median(render_fb), _median(clip_fb), _median(step)
+    t_render, t_clip, t_step = (_median_time(f, 3) for f in (render_fb, clip_fb, step))
     start = time.perf_counter()
     polish(sketch, "a chair", clip, PolishConfig(views=views, size=size))
     total = time.perf_counter() - start

@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 
 from ..runtime import Progress
-from ..shared.sketch import MAX_PROMPT_CHARS
 from . import UserError
-from .options import add_clip_arguments, config_from_args, load_sketch
+from .options import add_clip_arguments, config_from_args, load_sketch, sketch_prompt
 from .output import ProgressPrinter, add_force_argument, check_outputs, write_text
 
 HELP = "polish a sketch's control points towards a prompt by gradient through CLIP; joints stay joined"
@@ -54,11 +53,7 @@ def run(args: argparse.Namespace) -> int:
 
         raise UserError(f"polish needs CLIP weights (it optimises the CLIP reward): {HOW_TO}")
     sketch = load_sketch(args.sketch, "polish")
-    prompt = sketch.prompt if args.prompt is None else args.prompt
-    if not prompt.strip():
-        raise UserError("no prompt: give --prompt TEXT (the sketch has none)")
-    if len(prompt) > MAX_PROMPT_CHARS:
-        raise UserError(f"--prompt: {len(prompt)} characters, at most {MAX_PROMPT_CHARS} allowed")
+    prompt = sketch_prompt(sketch, args.prompt)
     check_outputs([("--out", Path(args.out))], inputs=[args.sketch], force=args.force)
     from ..polish.optimise import PolishConfig, polish
     from ..scoring.clip import ClipError, load_clip
