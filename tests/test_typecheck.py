@@ -9,7 +9,7 @@ from conftest import ROOT
 
 BLENDER_WORKER = ROOT / "backend" / "blender" / "worker.py"
 # The backend's packages, lowest first: a module may import its own package and lower ranks only,
-# so dependencies run one way (cli -> server -> cke -> draw -> scoring/rendering/llm/prompts/
+# so dependencies run one way (cli -> server -> cke -> draw -> polish -> scoring/rendering/llm/prompts/
 # library -> storage, shared) and nothing imports the CLI.
 LAYERS = {
     "shared": 0,
@@ -23,11 +23,12 @@ LAYERS = {
     "library": 2,
     "scoring": 2,
     "blender": 2,
-    "draw": 3,
-    "cke": 4,
-    "server": 5,
-    "bench": 6,
-    "cli": 7,
+    "polish": 3,
+    "draw": 4,
+    "cke": 5,
+    "server": 6,
+    "bench": 7,
+    "cli": 8,
 }
 
 

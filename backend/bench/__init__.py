@@ -13,4 +13,5 @@ BENCHMARKS = {
     "stream": "threedraw.bench.stream",  # live strokes: first and last stroke of a streamed reply
     "cost": "threedraw.bench.cost",  # prompt-cache hits and DeepSeek cost of a learning epoch
     "loops": "threedraw.bench.loops",  # loop cut-off: how soon a looping reply stops, and nothing else
+    "polish": "threedraw.bench.polish",  # one polish step vs CLIP, the default run, joints kept on a corpus
 }

@@ -23,6 +23,7 @@ COMMANDS = {
     "blend": "blend",
     "render": "render",
     "score": "score",
+    "polish": "polish",
     "bench": "bench",
     "draw": "draw",
     "learn": "learn",

@@ -182,6 +182,18 @@ def load_sketch(path: str, doing: str) -> Any:
     return sketch
 
 
+def sketch_prompt(sketch: Any, given: str | None) -> str:
+    """The prompt to score or polish against: --prompt, else the sketch's own (checked)."""
+    from ..shared.sketch import MAX_PROMPT_CHARS
+
+    prompt = sketch.prompt if given is None else given
+    if not prompt.strip():
+        raise UserError("no prompt: give --prompt TEXT (the sketch has none)")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise UserError(f"--prompt: {len(prompt)} characters, at most {MAX_PROMPT_CHARS} allowed")
+    return prompt
+
+
 # -- CLIP and structure scoring ---------------------------------------------------
 def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
     """The scoring options shared by score, draw, learn, eval and serve."""

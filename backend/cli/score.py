@@ -7,9 +7,8 @@ import json
 import sys
 
 from ..scoring.reward import score_sketches
-from ..shared.sketch import MAX_PROMPT_CHARS
 from . import UserError
-from .options import add_clip_arguments, config_from_args, load_sketch
+from .options import add_clip_arguments, config_from_args, load_sketch, sketch_prompt
 
 HELP = "score a sketch: CLIP similarity to a prompt over several views, its structure, and the reward"
 
@@ -28,11 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from ..scoring.clip import HOW_TO, ClipError
 
     sketch = load_sketch(args.sketch, "score")
-    prompt = sketch.prompt if args.prompt is None else args.prompt
-    if not prompt.strip():
-        raise UserError("no prompt: give --prompt TEXT (the sketch has none)")
-    if len(prompt) > MAX_PROMPT_CHARS:
-        raise UserError(f"--prompt: {len(prompt)} characters, at most {MAX_PROMPT_CHARS} allowed")
+    prompt = sketch_prompt(sketch, args.prompt)
     try:
         [score] = score_sketches([sketch], prompt, config)
     except ClipError as e:

@@ -1,0 +1,93 @@
+"""`threedraw polish SKETCH.json --prompt TEXT --out OUT.json`: CLIP-guided polish that keeps joints."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..runtime import Progress
+from . import UserError
+from .options import add_clip_arguments, config_from_args, load_sketch, sketch_prompt
+from .output import ProgressPrinter, add_force_argument, check_outputs, write_text
+
+HELP = "polish a sketch's control points towards a prompt by gradient through CLIP; joints stay joined"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from ..polish.optimise import DEFAULT_LR, DEFAULT_STEPS, MAX_STEPS
+
+    p.add_argument("sketch", metavar="SKETCH.json", help="a threedraw sketch file")
+    p.add_argument(
+        "--prompt", metavar="TEXT", help="text to polish towards (default: the sketch's own prompt)"
+    )
+    p.add_argument("--out", metavar="FILE", required=True, help="write the polished sketch here")
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=DEFAULT_STEPS,
+        help=f"optimiser steps, 0-{MAX_STEPS} (default: %(default)s)",
+    )
+    p.add_argument(
+        "--lr", type=float, default=DEFAULT_LR, help="Adam's step in cube units (default: %(default)s)"
+    )
+    p.add_argument("--size", type=int, default=224, help="render size, px (default: %(default)s)")
+    p.add_argument(
+        "--trust-radius",
+        type=float,
+        default=None,
+        metavar="R",
+        help="no control point moves farther than R (default: 5%% of the sketch's bounding-box diagonal)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="random views and augmentations (default: %(default)s)"
+    )
+    add_clip_arguments(p)
+    add_force_argument(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    score_config = config_from_args(args)
+    if not score_config.has_clip:
+        from ..scoring.clip import HOW_TO
+
+        raise UserError(f"polish needs CLIP weights (it optimises the CLIP reward): {HOW_TO}")
+    sketch = load_sketch(args.sketch, "polish")
+    prompt = sketch_prompt(sketch, args.prompt)
+    check_outputs([("--out", Path(args.out))], inputs=[args.sketch], force=args.force)
+    from ..polish.optimise import PolishConfig, polish
+    from ..scoring.clip import ClipError, load_clip
+
+    try:
+        config = PolishConfig(
+            steps=args.steps,
+            lr=args.lr,
+            views=score_config.views,
+            size=args.size,
+            trust_radius=args.trust_radius,
+            seed=args.seed,
+            precision=score_config.precision,
+        )
+        clip = load_clip(score_config.clip_model, score_config.clip_pretrained, score_config.clip_checkpoint)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    except ClipError as e:
+        raise UserError(str(e)) from None
+    printer = ProgressPrinter("polish")
+
+    def on_step(step: int, steps: int, train: float, best: float) -> None:
+        printer(Progress("polish", f"step {step}/{steps} reward {train:.4f} best {best:.4f}", step, steps))
+
+    result = polish(sketch, prompt, clip, config, on_step=on_step)
+    write_text(args.out, result.sketch.to_json(indent=1), "--out")
+    stopped = f" (interrupted after {result.steps_done} steps: the best so far)" if result.interrupted else ""
+    print(file=sys.stderr)
+    print(f"reward before  {result.reward_before:.4f}  (mean CLIP cosine over {config.views} views)")
+    print(f"reward after   {result.reward_after:.4f}  (best at step {result.best_step}){stopped}")
+    print(
+        f"train views    {result.train_reward_first:.4f} -> {result.train_reward_last:.4f}  (jittered, augmented)"
+    )
+    print(f"largest move   {result.largest_move:.4g}  (trust radius {result.trust_radius:.4g})")
+    print(f"joints kept    {result.joints} joints, {result.t_joints} T-joints, {result.tangents} tangents")
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 130 if result.interrupted else 0

@@ -1,0 +1,1 @@
+"""CLIP-guided polish of a sketch's control points that never opens a joint (see optimise.py)."""
