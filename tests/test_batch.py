@@ -185,7 +185,9 @@ def test_a_batch_draws_and_judges_its_prompts_at_once_and_makes_one_version(tmp_
     first = [r for r in requests if lessons_in(r) == 0]
     assert len(first) == 4 * 2 + 4 and all(lessons_in(r) == 1 for r in requests[len(first) :])
     drawn = sorted(r.received_at for r in first if not is_judge(r))
-    assert drawn[-1] - drawn[0] < delay  # the 8 drawings of the batch went out together
+    # The 8 drawings of the batch went out together, but for the endpoint's first request, which
+    # goes alone until its reply begins (openai_compat: an adaptation is learned once, not K times).
+    assert drawn[-1] - drawn[1] < delay
     assert wall < 5 * 2 * delay  # well under one prompt after another (10 LLM latencies)
     # Four judges proposed the same lesson: merged into one with their support; then batch 2's.
     assert [(x.text, x.support) for x in lessons] == [(LESSONS[0], 4), (LESSONS[1], 1)]
@@ -271,7 +273,8 @@ def test_validation_and_evaluation_draw_their_prompts_at_once(tmp_path):
         run = lr.start("lib", LearnConfig(prompts=PROMPTS[:1], validation=PROMPTS, epochs=1, k=2, seed=0))
         lr.run(run.id)
         val = sorted(r.received_at for r in srv.requests if not is_judge(r) and r.body["temperature"] == 0.3)
-        assert len(val) == 2 * len(PROMPTS) and val[len(PROMPTS) - 1] - val[0] < delay  # epoch 0's, together
+        # Epoch 0's together (but for the endpoint's first request, which goes alone until it is answered).
+        assert len(val) == 2 * len(PROMPTS) and val[len(PROMPTS) - 1] - val[1] < delay
         assert [s.index for s in RunStore(db).steps(run.id, "val") if s.epoch == 0] == list(
             range(len(PROMPTS))
         )

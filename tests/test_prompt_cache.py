@@ -59,13 +59,3 @@ def test_two_judge_requests_of_a_batch_share_everything_up_to_the_object_and_ske
     assert shared.endswith("Prompt: a ") and "[G1] Share end points exactly where parts meet." in shared
     assert "BETTER sketch" not in shared
     assert a.index("Prompt: a chair") < a.index("BETTER sketch") < a.index("WORSE sketch")
-
-
-def test_the_cost_bench_counts_a_shared_prefix_as_cache_hits_in_whole_units():
-    from threedraw.bench.cost import CACHE_UNIT, CHARS_PER_TOKEN, cache_hits
-
-    first = "x" * (CHARS_PER_TOKEN * CACHE_UNIT * 3 + 10)
-    second = first[:-20] + "y" * 40  # shares 2 whole units and a part of the third
-    (t1, h1), (t2, h2) = cache_hits([first, second])
-    assert h1 == 0 and t1 == len(first) // CHARS_PER_TOKEN
-    assert h2 == 2 * CACHE_UNIT and t2 == len(second) // CHARS_PER_TOKEN

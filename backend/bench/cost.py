@@ -2,43 +2,39 @@
 
 One `learn` epoch of the 40 ModelNet40 prompts, K=5, batch 8, 8 validation prompts, against the
 scripted chat-completions server (drawings and judges as ``bench learn``'s, no delay) and the tiny
-CLIP. The server's requests are then billed the way DeepSeek caches: a request's prompt is a cache
-hit for its longest prefix shared with an earlier request's prompt, counted in whole units of
-CACHE_UNIT tokens (about 4 characters a token here: the scripted server has no tokenizer). Run
-twice: with the prompts as shipped (what the batch shares first, the object last) and with the
-order before issue 22 (the object's name before the lessons; OLD_TEMPLATES). Target: at least 60%
-of the prompt tokens are cache hits. Cost at DeepSeek's list prices (deepseek-chat, USD per
-million tokens: cache hit 0.028, cache miss 0.28, output 0.42; published September 2025).
-
-H5's scripted-server prefix cache (``prefix_cache=True``) was not merged when this was written: the
-cache is modelled here, from the requests the server recorded.
+CLIP. The server reports cache hits the way DeepSeek does (``mimic="deepseek"``,
+``prefix_cache=True``: the longest prefix shared with an earlier prompt, in 64-token units), and the
+provider reads them as it reads a real API's usage. Run twice: with the prompts as shipped (what the
+batch shares first, the object last) and with the order before issue 22 (the object's name before the
+lessons; OLD_TEMPLATES). Target: at least 60% of the prompt tokens are cache hits. Cost at DeepSeek's
+list prices (deepseek-chat, USD per million tokens: cache hit 0.028, cache miss 0.28, output 0.42;
+published September 2025).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import tempfile
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .. import prompts
 from ..cke.learner import LearnConfig, Learner
 from ..draw.prompt_sets import load_prompt_set
+from ..llm.base import Usage
 from ..llm.openai_compat import OpenAICompatProvider
 from ..scoring.clip import quiet_logs
 from ..scoring.reward import ScoreConfig, score_groups
 from ..storage import DB_FILE, Database
-from ..testing.scripted_server import RecordedRequest, ScriptedServer
+from ..testing.scripted_server import ScriptedServer
 from ..testing.tiny_clip import TINY_CLIP_CONFIG, make_tiny_clip
 from .learn import VALIDATION, K, ScriptedLLM
 from .scoring import random_sketch
 
 BATCH = 8
-CHARS_PER_TOKEN = 4
-CACHE_UNIT = 64  # tokens: DeepSeek stores prefixes in units of 64 tokens
 PRICES = {"input": 0.28, "cached_input": 0.028, "output": 0.42}  # USD per million tokens
 HIT_TARGET = 0.60
 # The drawing and judging user messages before issue 22: the object first, the lessons after it.
@@ -51,20 +47,19 @@ OLD_TEMPLATES = {
 }
 
 
-def prompt_text(req: RecordedRequest) -> str:
-    """A request's prompt as a cache sees it: its messages in order."""
-    return "".join(f"<{m.get('role')}>{m.get('content')}" for m in req.messages)
+class _CountingProvider(OpenAICompatProvider):
+    """The provider as shipped, adding up the usage it reads from every reply."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.total = Usage()
+        self._count_lock = threading.Lock()
 
-def cache_hits(prompts_in_order: Sequence[str]) -> list[tuple[int, int]]:
-    """(prompt tokens, of which cache hits) per prompt, each hit the longest prefix shared with an
-    earlier prompt, in whole CACHE_UNITs."""
-    out = []
-    for i, text in enumerate(prompts_in_order):
-        shared = max((len(os.path.commonprefix([text, e])) for e in prompts_in_order[:i]), default=0)
-        tokens = len(text) // CHARS_PER_TOKEN
-        out.append((tokens, shared // CHARS_PER_TOKEN // CACHE_UNIT * CACHE_UNIT))
-    return out
+    def _usage(self, usage: Any, thought_chars: int = 0) -> Usage:
+        u = super()._usage(usage, thought_chars)
+        with self._count_lock:
+            self.total += u
+        return u
 
 
 @contextlib.contextmanager
@@ -82,8 +77,8 @@ def epoch(folder: Path, score: ScoreConfig) -> dict[str, Any]:
     """One epoch against a fresh scripted server: prompt tokens, cache hits, output tokens, cost."""
     train = list(load_prompt_set("modelnet40").prompts)
     val = list(load_prompt_set("fine-grained").prompts[:VALIDATION])
-    with ScriptedServer(ScriptedLLM(0.0)) as srv:
-        provider = OpenAICompatProvider(srv.base_url, "bench", api_key="", concurrency=64, max_retries=0)
+    with ScriptedServer(ScriptedLLM(0.0), mimic="deepseek", prefix_cache=True) as srv:
+        provider = _CountingProvider(srv.base_url, "bench", api_key="", concurrency=64, max_retries=0)
         folder.mkdir(parents=True)
         with Database(folder / DB_FILE) as db:
             learner = Learner(db, provider, score)
@@ -91,27 +86,19 @@ def epoch(folder: Path, score: ScoreConfig) -> dict[str, Any]:
                 "bench", LearnConfig(prompts=train, validation=val, epochs=1, k=K, batch=BATCH, seed=0)
             )
             learner.run(run.id)
-        requests = [r for r in srv.requests if r.messages]
-    counted = cache_hits([prompt_text(r) for r in requests])
-    prompt_tokens = sum(t for t, _ in counted)
-    hits = sum(h for _, h in counted)
-    output = sum(_reply_tokens(r) for r in requests)
-    cost = ((prompt_tokens - hits) * PRICES["input"] + hits * PRICES["cached_input"]) / 1e6
-    cost += output * PRICES["output"] / 1e6
+        requests = len([r for r in srv.requests if r.messages])
+    u = provider.total
+    hits, misses = u.cached_prompt_tokens, u.prompt_tokens - u.cached_prompt_tokens
+    cost = (
+        misses * PRICES["input"] + hits * PRICES["cached_input"] + u.completion_tokens * PRICES["output"]
+    ) / 1e6
     return {
-        "requests": len(requests),
-        "prompt_tokens": prompt_tokens,
+        "requests": requests,
+        "prompt_tokens": u.prompt_tokens,
         "cache_hit_tokens": hits,
-        "hit_share": hits / prompt_tokens if prompt_tokens else 0.0,
+        "hit_share": hits / u.prompt_tokens if u.prompt_tokens else 0.0,
         "cost_usd": cost,
     }
-
-
-def _reply_tokens(req: RecordedRequest) -> int:
-    """An estimate: the scripted drawings have 4 to 24 strokes (14 on average, about 30 tokens
-    each), a judge's reply about 120 tokens; the same in both orders."""
-    judge = "judge of 3D sketches" in str(req.messages[0].get("content", ""))
-    return 120 if judge else 14 * 30
 
 
 def run_benchmark(args: argparse.Namespace | None = None) -> dict[str, Any]:
