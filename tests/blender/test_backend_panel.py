@@ -43,24 +43,13 @@ def chairs_library(backend, tmp_path_factory):
 
 
 def test_the_backend_line_says_when_the_backend_has_no_clip_layer(installed):
-    props, backend_ops = addon("properties"), addon("operators.backend")
-    saved = dict(props.backend_status)
-    try:
-        info = {
-            "versions": {"threedraw": "0.1.0", "torch": None},
-            "provider": {"kind": "openai", "model": "m"},
-        }
-        props.backend_status.update(up=True, info=info, error=None)
-        assert (
-            backend_ops.describe_backend()
-            == "threedraw 0.1.0, LLM openai m, CLIP not installed (structure score only)"
-        )
-        info["versions"]["torch"] = "2.14.1"
-        info["clip"] = {"model": None, "pretrained": None, "state": "none"}
-        assert backend_ops.describe_backend().endswith("CLIP none (none)")
-    finally:
-        props.backend_status.clear()
-        props.backend_status.update(saved)
+    status = addon("state").BackendStatus
+    info = {"versions": {"threedraw": "0.1.0", "torch": None}, "provider": {"kind": "openai", "model": "m"}}
+    backend = status(up=True, info=info)
+    assert backend.describe() == "threedraw 0.1.0, LLM openai m, CLIP not installed (structure score only)"
+    info["versions"]["torch"] = "2.14.1"
+    info["clip"] = {"model": None, "pretrained": None, "state": "none"}
+    assert backend.describe().endswith("CLIP none (none)")
 
 
 def test_refresh_lessons_delete_export_and_draw_with_a_library(connected, backend, chairs_library, tmp_path):
