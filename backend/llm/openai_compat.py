@@ -58,6 +58,7 @@ from .base import (
     image_data_url,
 )
 from .pricing import PriceTable
+from .redact import redact, shown
 
 log = logging.getLogger("threedraw.llm")
 
@@ -69,6 +70,8 @@ MAX_RETRIES_LIMIT = 10
 NO_STREAM_STATUSES = frozenset({400, 404, 422, 501})
 # How long the requests after an endpoint's first wait for its first reply to begin (seconds).
 FIRST_TURN_WAIT_S = 1.0
+# How much of a remote text an error shows: an API's own error message, or any other body.
+MESSAGE_CHARS, SNIPPET_CHARS = 300, 120
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 
 
@@ -456,14 +459,14 @@ class OpenAICompatProvider:
         await asyncio.sleep(delay)
 
     def _final(self, err: ProviderError, attempts: int) -> ProviderError:
-        msg = self._redact(str(err))
+        msg = redact(str(err), self._api_key)
         if attempts > 1:
             msg += f" (gave up after {attempts} attempts)"
         return ProviderError(msg, status=err.status, retryable=False)
 
-    def _redact(self, text: str) -> str:
-        # An API echoing our own key back into an error body must not leak it further.
-        return text.replace(self._api_key, "***") if self._api_key else text
+    def _shown(self, remote: str, limit: int) -> str:
+        # An API echoing our own key back into an error body must not leak it further, not even in part.
+        return shown(remote, self._api_key, limit)
 
     # -- request and response shapes -----------------------------------------
     def _body(self, request: ChatRequest, stream: bool = False) -> dict[str, Any]:
@@ -502,7 +505,7 @@ class OpenAICompatProvider:
             content = choice["message"].get("content")
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             raise ProviderError(
-                f"{self.host}: the reply is not a chat completion ({_snippet(self._redact(_text(raw)))})"
+                f"{self.host}: the reply is not a chat completion ({self._shown(_text(raw), SNIPPET_CHARS)})"
             ) from None
         if isinstance(content, list):  # some servers return content parts
             content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
@@ -515,6 +518,7 @@ class OpenAICompatProvider:
 
     def _http_error(self, status: int, raw: bytes) -> ProviderError:
         detail = _error_detail(raw)
+        detail = self._shown(detail[0], detail[1]) if detail else ""
         if status == 401:
             msg = f"{self.host}: HTTP 401, the API rejected the key (set {API_KEY_ENV} to a valid key)"
         elif status == 403:
@@ -524,7 +528,7 @@ class OpenAICompatProvider:
         else:
             msg = f"{self.host}: HTTP {status}"
         if detail:
-            msg += f": {self._redact(detail)}"
+            msg += f": {detail}"
         # A validation error about response_format is deterministic: asking again gets it again.
         transient = (status in RETRY_STATUSES or status >= 500) and "response_format" not in detail
         return ProviderError(msg, status=status, retryable=transient)
@@ -613,20 +617,16 @@ def _text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def _snippet(text: str, n: int = 120) -> str:
-    text = " ".join(text.split())
-    return (text[:n] + "...") if len(text) > n else (text or "empty body")
-
-
-def _error_detail(raw: bytes) -> str:
-    """The API's own error message when it sent one (OpenAI style), else a short snippet."""
+def _error_detail(raw: bytes) -> tuple[str, int] | None:
+    """The API's own error message when it sent one (OpenAI style), else its body, uncut (``shown``
+    cuts it, after taking the key out), with how many characters of it to show."""
     try:
         data = json.loads(raw)
         err = data.get("error") if isinstance(data, dict) else None
         if isinstance(err, dict) and isinstance(err.get("message"), str):
-            return _snippet(err["message"], 300)
+            return err["message"], MESSAGE_CHARS
         if isinstance(err, str):
-            return _snippet(err, 300)
+            return err, MESSAGE_CHARS
     except ValueError:
         pass
-    return _snippet(_text(raw)) if raw.strip() else ""
+    return (_text(raw), SNIPPET_CHARS) if raw.strip() else None
