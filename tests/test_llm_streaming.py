@@ -45,6 +45,19 @@ def test_a_streamed_reply_grows_in_on_text_and_costs_what_a_plain_one_does(serve
     assert comp.usage == plain.usage and comp.usage.cost_usd == pytest.approx(1200e-6 + 600e-6)
 
 
+def test_streamed_content_parts_read_as_unstreamed_ones(server):
+    # Some servers send a delta's content as a list of parts, as they do a whole message's.
+    server.push(
+        Reply.completion(GOOD_ACTIONS, chunk_chars=10, content_parts=True),
+        Reply.completion(GOOD_ACTIONS, content_parts=True),
+    )
+    seen: list[str] = []
+    comp = complete(fast_provider(server), seen)
+    assert server.requests[0].body["stream"] is True and comp.finish_reason == "stop"
+    assert comp.text == GOOD_ACTIONS and "".join(seen) == GOOD_ACTIONS
+    assert complete(fast_provider(server, stream=False)).text == GOOD_ACTIONS
+
+
 def test_a_server_that_refuses_streaming_is_asked_plainly_once_and_remembered(server):
     server.push(Reply.error(400, "stream not supported"), Reply.completion("one"), Reply.completion("two"))
     provider = fast_provider(server)

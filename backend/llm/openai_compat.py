@@ -401,9 +401,9 @@ class OpenAICompatProvider:
                 if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                     continue
                 delta = choice.get("delta") or {}
-                piece = delta.get("content") if isinstance(delta, dict) else None
+                piece = _content_text(delta.get("content")) if isinstance(delta, dict) else ""
                 thought += _reasoning_chars(delta)
-                if isinstance(piece, str) and piece:
+                if piece:
                     parts.append(piece)
                     if on_text is not None:
                         try:
@@ -502,15 +502,13 @@ class OpenAICompatProvider:
         try:
             data = json.loads(raw)
             choice = data["choices"][0]
-            content = choice["message"].get("content")
+            content = _content_text(choice["message"].get("content"))
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             raise ProviderError(
                 f"{self.host}: the reply is not a chat completion ({self._shown(_text(raw), SNIPPET_CHARS)})"
             ) from None
-        if isinstance(content, list):  # some servers return content parts
-            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
         return Completion(
-            text=content if isinstance(content, str) else "",
+            text=content,
             usage=self._usage(data.get("usage")),
             model=str(data.get("model") or self.model),
             finish_reason=str(choice.get("finish_reason") or ""),
@@ -587,6 +585,14 @@ def _about_streaming(status: int, raw: bytes) -> bool:
         return True
     param, message = adapt.error_fields(raw)
     return "stream" in param.lower() or "stream" in message.lower()
+
+
+def _content_text(content: Any) -> str:
+    """A message's or a streamed delta's text: a string, or a list of content parts (some servers send
+    ``[{"type": "text", "text": ...}]``) joined; anything else is no text."""
+    if isinstance(content, list):
+        return "".join(t for p in content if isinstance(p, dict) and isinstance(t := p.get("text"), str))
+    return content if isinstance(content, str) else ""
 
 
 def _reasoning_chars(delta: Any) -> int:

@@ -77,6 +77,7 @@ class Reply:
     reasoning: str = ""  # a reasoning model's thinking (deepseek-reasoner's reasoning_content)
     reasoning_tokens: int = 0  # of the completion tokens, spent thinking (OpenAI's count)
     think_all: bool = False  # spend the request's whole budget thinking: no content, "length"
+    content_parts: bool = False  # content as a list of text parts ({"type": "text", "text": ...})
 
     @classmethod
     def completion(cls, text: str, **kw: Any) -> Reply:
@@ -329,6 +330,7 @@ def completion_body(
     usage: tuple[int, int] | dict[str, Any] | None,
     prompt_chars: int = 0,
     reasoning: str = "",
+    content_parts: bool = False,
 ) -> bytes:
     # Default usage: ~4 characters per token, like real tokenizers on English.
     if not isinstance(usage, dict):
@@ -336,7 +338,7 @@ def completion_body(
         usage = {"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct}
     message = {
         "role": "assistant",
-        "content": text,
+        "content": _content(text, content_parts),
         **({"reasoning_content": reasoning} if reasoning else {}),
     }
     return json.dumps(
@@ -355,6 +357,15 @@ def completion_body(
             "usage": usage,
         }
     ).encode()
+
+
+def _content(text: str, parts: bool) -> str | list[dict[str, str]]:
+    """A message's or a delta's content: the text, or the text as parts (two when it can be split)."""
+    if not parts:
+        return text
+    return [
+        {"type": "text", "text": piece} for piece in (text[: len(text) // 2], text[len(text) // 2 :]) if piece
+    ]
 
 
 def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
@@ -405,7 +416,9 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             data = (
                 reply.body
                 if reply.body is not None
-                else completion_body(text, str(model), reply.finish_reason, usage, len(prompt), reasoning)
+                else completion_body(
+                    text, str(model), reply.finish_reason, usage, len(prompt), reasoning, reply.content_parts
+                )
             )
             streamed = server.streaming and isinstance(body, dict) and body.get("stream") is True
             if streamed and ok and usage is not None:
@@ -442,7 +455,8 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                     return
                 if at and reply.chunk_delay and server._stop.wait(reply.chunk_delay):
                     return
-                self._event({"choices": [{"index": 0, "delta": {"content": text[at : at + step]}}]}, model)
+                delta = {"content": _content(text[at : at + step], reply.content_parts)}
+                self._event({"choices": [{"index": 0, "delta": delta}]}, model)
             if reply.cut:
                 return  # the stream ends without its last chunk: a cut reply
             self._event({"choices": [{"index": 0, "delta": {}, "finish_reason": reply.finish_reason}]}, model)
