@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
 from llm_fixtures import GOOD_ACTIONS, fast_provider, running_server
 from threedraw.llm import ChatRequest, Message, ProviderError
+from threedraw.llm.openai_compat import MAX_RESPONSE_BYTES
 from threedraw.llm.pricing import Price, PriceTable
 from threedraw.testing.scripted_server import Reply, ScriptedServer
 
@@ -56,6 +58,18 @@ def test_streamed_content_parts_read_as_unstreamed_ones(server):
     assert server.requests[0].body["stream"] is True and comp.finish_reason == "stop"
     assert comp.text == GOOD_ACTIONS and "".join(seen) == GOOD_ACTIONS
     assert complete(fast_provider(server, stream=False)).text == GOOD_ACTIONS
+
+
+def test_a_streamed_line_that_never_ends_is_refused_at_the_cap_as_it_arrives(server):
+    # 64 MiB of one line, then silence: read line by line, the cap would wait for a line end that never
+    # comes (and hold all of it); counted as bytes arrive, it stops the reply at once.
+    server.push(Reply.completion("x", endless_line=True))
+    t0 = time.monotonic()
+    with pytest.raises(
+        ProviderError, match=f"response larger than {MAX_RESPONSE_BYTES // 1024} KiB; refused"
+    ):
+        complete(fast_provider(server, max_retries=0, idle_timeout=5.0, timeout=5.0))
+    assert time.monotonic() - t0 < 4 and len(server.requests) == 1
 
 
 def test_a_server_that_refuses_streaming_is_asked_plainly_once_and_remembered(server):

@@ -36,8 +36,9 @@ import json
 import logging
 import os
 import random
+import re
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -72,6 +73,7 @@ NO_STREAM_STATUSES = frozenset({400, 404, 422, 501})
 FIRST_TURN_WAIT_S = 1.0
 # How much of a remote text an error shows: an API's own error message, or any other body.
 MESSAGE_CHARS, SNIPPET_CHARS = 300, 120
+_EOL = re.compile(rb"\r\n|\r|\n")
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 
 
@@ -342,14 +344,7 @@ class OpenAICompatProvider:
                     sse = resp.headers.get("content-type", "").startswith("text/event-stream")
                     if body.get("stream") and resp.status_code == 200 and sse:
                         return resp.status_code, resp.headers, b"", await self._read_stream(resp, on_text)
-                    chunks, size = [], 0
-                    async for chunk in resp.aiter_bytes():
-                        size += len(chunk)
-                        if size > MAX_RESPONSE_BYTES:
-                            raise ProviderError(
-                                f"{self.host}: response larger than {MAX_RESPONSE_BYTES // 1024} KiB; refused"
-                            )
-                        chunks.append(chunk)
+                    chunks = [chunk async for chunk in self._capped(resp)]
                     return resp.status_code, resp.headers, b"".join(chunks), None
         except (TimeoutError, httpx.TimeoutException):
             raise ProviderError(f"{self.host}: no reply within {self.timeout:g} s", retryable=True) from None
@@ -363,12 +358,24 @@ class OpenAICompatProvider:
                 f"{self.host}: connection failed ({type(e).__name__})", retryable=True
             ) from None
 
+    async def _capped(self, resp: httpx.Response) -> AsyncIterator[bytes]:
+        """A reply's bytes as they arrive, refused once they pass ``MAX_RESPONSE_BYTES`` (a line that
+        never ends included: the cap never waits for a line to be complete)."""
+        size = 0
+        async for chunk in resp.aiter_bytes():
+            size += len(chunk)
+            if size > MAX_RESPONSE_BYTES:
+                raise ProviderError(
+                    f"{self.host}: response larger than {MAX_RESPONSE_BYTES // 1024} KiB; refused"
+                )
+            yield chunk
+
     async def _read_stream(self, resp: httpx.Response, on_text: OnText | None) -> Completion:
         """The text of an SSE chat-completion stream; a cut or silent stream is retryable."""
         parts: list[str] = []
         thought = 0  # characters of reasoning deltas: never the reply's text, still tokens spent
-        size, usage, model, finish, done = 0, None, self.model, "", False
-        lines = resp.aiter_lines()
+        usage, model, finish, done = None, self.model, "", False
+        lines = _lines(self._capped(resp))
         while True:
             try:
                 line = await asyncio.wait_for(anext(lines), self.idle_timeout)
@@ -378,11 +385,6 @@ class OpenAICompatProvider:
                 raise ProviderError(
                     f"{self.host}: the stream sent nothing for {self.idle_timeout:g} s", retryable=True
                 ) from None
-            size += len(line)
-            if size > MAX_RESPONSE_BYTES:
-                raise ProviderError(
-                    f"{self.host}: response larger than {MAX_RESPONSE_BYTES // 1024} KiB; refused"
-                )
             if not line.startswith("data:"):
                 continue  # comments, event names, blank separators
             data = line[5:].strip()
@@ -585,6 +587,21 @@ def _about_streaming(status: int, raw: bytes) -> bool:
         return True
     param, message = adapt.error_fields(raw)
     return "stream" in param.lower() or "stream" in message.lower()
+
+
+async def _lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
+    """The lines of a byte stream (ended by CR, LF or CRLF, as server-sent events may be). A CRLF split
+    between two chunks gives one empty line more, which a reader of ``data:`` lines ignores."""
+    pending: list[bytes] = []
+    async for chunk in chunks:
+        *ended, rest = _EOL.split(chunk)
+        for i, line in enumerate(ended):
+            yield (b"".join(pending) + line if i == 0 else line).decode("utf-8", errors="replace")
+        if ended:
+            pending.clear()
+        pending.append(rest)
+    if last := b"".join(pending):
+        yield last.decode("utf-8", errors="replace")
 
 
 def _content_text(content: Any) -> str:

@@ -13,7 +13,8 @@ Retry-After, hang until the server closes, or cut the connection mid-body.
 A request asking for ``"stream": true`` gets its text as server-sent events, as
 OpenAI streams (``chunk_chars`` characters per event, ``chunk_delay`` seconds apart,
 usage in the last chunk); ``cut`` then drops the stream halfway and ``stall_after``
-stops sending after that many characters. A server made with ``streaming=False``
+stops sending after that many characters; ``endless_line`` sends one line that never ends,
+``content_parts`` content as a list of parts. A server made with ``streaming=False``
 ignores the flag and answers with plain JSON, like servers that cannot stream.
 
 A server can also behave like a particular API, per test (``mimic``), as its documentation says
@@ -57,6 +58,9 @@ from typing import Any
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 # A hung reply still ends eventually, so a forgotten server cannot pin a thread forever.
 MAX_HANG_S = 600.0
+# How much of a line that never ends is sent before the server falls silent (a bound, for a client
+# that would read it all).
+ENDLESS_LINE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -78,6 +82,7 @@ class Reply:
     reasoning_tokens: int = 0  # of the completion tokens, spent thinking (OpenAI's count)
     think_all: bool = False  # spend the request's whole budget thinking: no content, "length"
     content_parts: bool = False  # content as a list of text parts ({"type": "text", "text": ...})
+    endless_line: bool = False  # streamed: one line that never ends (ENDLESS_LINE_BYTES, then silence)
 
     @classmethod
     def completion(cls, text: str, **kw: Any) -> Reply:
@@ -444,6 +449,13 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Connection", "close")
             self.end_headers()
             self.close_connection = True
+            if reply.endless_line:
+                self.wfile.write(b'data: {"choices": [{"index": 0, "delta": {"content": "')
+                block = b"x" * 65536
+                for _ in range(ENDLESS_LINE_BYTES // len(block)):
+                    self.wfile.write(block)  # a client that leaves makes this raise: the reply ends
+                server._stop.wait(MAX_HANG_S)
+                return
             step = max(1, reply.chunk_chars)
             for at in range(0, len(reasoning), step):  # deepseek-reasoner thinks before it answers
                 delta = {"content": None, "reasoning_content": reasoning[at : at + step]}
