@@ -11,16 +11,21 @@ import contextlib
 import json
 import math
 import os
+import random
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 DB_FILE = "threedraw.sqlite3"
+# How long a statement waits for another process's lock, opening included (seconds).
+BUSY_TIMEOUT_S = 30.0
 DATA_DIR_ENV = "THREEDRAW_DATA_DIR"
+T = TypeVar("T")
 
 
 class StorageError(RuntimeError):
@@ -60,12 +65,14 @@ class Database:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            self.conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S
+            )
             self.conn.row_factory = sqlite3.Row
-            self.conn.execute("PRAGMA journal_mode=WAL")
+            _while_busy(lambda: self.conn.execute("PRAGMA journal_mode=WAL"))
             self.conn.execute("PRAGMA synchronous=FULL")  # a committed lesson survives a power cut too
             self.conn.execute("PRAGMA foreign_keys=ON")
-            self.damage = _quick_check(self.conn)
+            self.damage = _while_busy(lambda: _quick_check(self.conn))
         except sqlite3.DatabaseError as e:
             raise StorageError(f"{self.path}: cannot open the threedraw database ({e})") from None
         except OSError as e:
@@ -173,11 +180,34 @@ class Database:
         self.close()
 
 
+def _while_busy(step: Callable[[], T]) -> T:
+    """``step``, tried again while another process holds the lock it needs, for up to BUSY_TIMEOUT_S.
+
+    Processes opening a new file together all switch it to WAL: SQLite answers "database is locked"
+    to all but one at once, without waiting (its busy timeout does not cover that switch)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as e:
+            if not _busy(e) or time.monotonic() > deadline:
+                raise
+        time.sleep(random.uniform(0.005, 0.05))  # jittered, so the contenders do not retry in step
+
+
+def _busy(e: sqlite3.Error) -> bool:
+    text = str(e).lower()
+    return "database is locked" in text or "busy" in text
+
+
 def _quick_check(conn: sqlite3.Connection) -> str | None:
-    """None when SQLite's quick check passes, else what it found (its first problems)."""
+    """None when SQLite's quick check passes, else what it found (its first problems); a lock held by
+    another process is no damage: raised."""
     try:
         found = [str(r[0]) for r in conn.execute("PRAGMA quick_check(3)").fetchall()]
     except sqlite3.DatabaseError as e:
+        if isinstance(e, sqlite3.OperationalError) and _busy(e):
+            raise
         return str(e)
     if found == ["ok"]:
         return None

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
 from llm_fixtures import GOOD_ACTIONS, fast_provider, running_server
 from threedraw.llm import ChatRequest, Message, ProviderError
+from threedraw.llm.openai_compat import MAX_RESPONSE_BYTES
 from threedraw.llm.pricing import Price, PriceTable
 from threedraw.testing.scripted_server import Reply, ScriptedServer
 
@@ -43,6 +45,31 @@ def test_a_streamed_reply_grows_in_on_text_and_costs_what_a_plain_one_does(serve
     plain = complete(fast_provider(server, prices=prices, stream=False))
     assert server.requests[1].body["stream"] is False
     assert comp.usage == plain.usage and comp.usage.cost_usd == pytest.approx(1200e-6 + 600e-6)
+
+
+def test_streamed_content_parts_read_as_unstreamed_ones(server):
+    # Some servers send a delta's content as a list of parts, as they do a whole message's.
+    server.push(
+        Reply.completion(GOOD_ACTIONS, chunk_chars=10, content_parts=True),
+        Reply.completion(GOOD_ACTIONS, content_parts=True),
+    )
+    seen: list[str] = []
+    comp = complete(fast_provider(server), seen)
+    assert server.requests[0].body["stream"] is True and comp.finish_reason == "stop"
+    assert comp.text == GOOD_ACTIONS and "".join(seen) == GOOD_ACTIONS
+    assert complete(fast_provider(server, stream=False)).text == GOOD_ACTIONS
+
+
+def test_a_streamed_line_that_never_ends_is_refused_at_the_cap_as_it_arrives(server):
+    # 64 MiB of one line, then silence: read line by line, the cap would wait for a line end that never
+    # comes (and hold all of it); counted as bytes arrive, it stops the reply at once.
+    server.push(Reply.completion("x", endless_line=True))
+    t0 = time.monotonic()
+    with pytest.raises(
+        ProviderError, match=f"response larger than {MAX_RESPONSE_BYTES // 1024} KiB; refused"
+    ):
+        complete(fast_provider(server, max_retries=0, idle_timeout=5.0, timeout=5.0))
+    assert time.monotonic() - t0 < 4 and len(server.requests) == 1
 
 
 def test_a_server_that_refuses_streaming_is_asked_plainly_once_and_remembered(server):

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import sqlite3
+import subprocess
+import sys
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -149,3 +153,43 @@ def test_the_job_database_is_backed_up_before_its_schema_is_upgraded(tmp_path):
         assert backup.execute("PRAGMA user_version").fetchone()[0] == 1
     finally:
         backup.close()
+
+
+def _open_when_released(path: str, barrier: Any, said: Any) -> None:
+    barrier.wait()  # all at once, as the add-on's Start Backend and a terminal command on first use
+    try:
+        Database.open(path).close()
+        said.put("ok")
+    except StorageError as e:
+        said.put(str(e))
+
+
+def test_processes_opening_a_new_data_folder_together_all_succeed(tmp_path):
+    ctx = multiprocessing.get_context("fork")
+    for attempt in range(25):
+        barrier, said = ctx.Barrier(6), ctx.Queue()
+        folder = str(tmp_path / f"new{attempt}" / "data")
+        procs = [ctx.Process(target=_open_when_released, args=(folder, barrier, said)) for _ in range(6)]
+        for p in procs:
+            p.start()
+        answers = [said.get(timeout=60) for _ in procs]
+        for p in procs:
+            p.join(timeout=60)
+        assert answers == ["ok"] * 6, attempt
+
+
+def test_threedraw_commands_started_together_on_a_new_data_folder_all_succeed(tmp_path):
+    for attempt in range(2):
+        folder = tmp_path / f"new{attempt}" / "data"
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "threedraw.cli", "library", "list", "--data-dir", str(folder)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(6)
+        ]
+        done = [p.communicate(timeout=120) for p in procs]
+        assert [p.returncode for p in procs] == [0] * 6, [err for _, err in done]
+        assert (folder / DB_FILE).is_file()

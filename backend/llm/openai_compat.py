@@ -36,8 +36,9 @@ import json
 import logging
 import os
 import random
+import re
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -58,6 +59,7 @@ from .base import (
     image_data_url,
 )
 from .pricing import PriceTable
+from .redact import redact, shown
 
 log = logging.getLogger("threedraw.llm")
 
@@ -69,6 +71,9 @@ MAX_RETRIES_LIMIT = 10
 NO_STREAM_STATUSES = frozenset({400, 404, 422, 501})
 # How long the requests after an endpoint's first wait for its first reply to begin (seconds).
 FIRST_TURN_WAIT_S = 1.0
+# How much of a remote text an error shows: an API's own error message, or any other body.
+MESSAGE_CHARS, SNIPPET_CHARS = 300, 120
+_EOL = re.compile(rb"\r\n|\r|\n")
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 
 
@@ -339,14 +344,7 @@ class OpenAICompatProvider:
                     sse = resp.headers.get("content-type", "").startswith("text/event-stream")
                     if body.get("stream") and resp.status_code == 200 and sse:
                         return resp.status_code, resp.headers, b"", await self._read_stream(resp, on_text)
-                    chunks, size = [], 0
-                    async for chunk in resp.aiter_bytes():
-                        size += len(chunk)
-                        if size > MAX_RESPONSE_BYTES:
-                            raise ProviderError(
-                                f"{self.host}: response larger than {MAX_RESPONSE_BYTES // 1024} KiB; refused"
-                            )
-                        chunks.append(chunk)
+                    chunks = [chunk async for chunk in self._capped(resp)]
                     return resp.status_code, resp.headers, b"".join(chunks), None
         except (TimeoutError, httpx.TimeoutException):
             raise ProviderError(f"{self.host}: no reply within {self.timeout:g} s", retryable=True) from None
@@ -360,12 +358,24 @@ class OpenAICompatProvider:
                 f"{self.host}: connection failed ({type(e).__name__})", retryable=True
             ) from None
 
+    async def _capped(self, resp: httpx.Response) -> AsyncIterator[bytes]:
+        """A reply's bytes as they arrive, refused once they pass ``MAX_RESPONSE_BYTES`` (a line that
+        never ends included: the cap never waits for a line to be complete)."""
+        size = 0
+        async for chunk in resp.aiter_bytes():
+            size += len(chunk)
+            if size > MAX_RESPONSE_BYTES:
+                raise ProviderError(
+                    f"{self.host}: response larger than {MAX_RESPONSE_BYTES // 1024} KiB; refused"
+                )
+            yield chunk
+
     async def _read_stream(self, resp: httpx.Response, on_text: OnText | None) -> Completion:
         """The text of an SSE chat-completion stream; a cut or silent stream is retryable."""
         parts: list[str] = []
         thought = 0  # characters of reasoning deltas: never the reply's text, still tokens spent
-        size, usage, model, finish, done = 0, None, self.model, "", False
-        lines = resp.aiter_lines()
+        usage, model, finish, done = None, self.model, "", False
+        lines = _lines(self._capped(resp))
         while True:
             try:
                 line = await asyncio.wait_for(anext(lines), self.idle_timeout)
@@ -375,11 +385,6 @@ class OpenAICompatProvider:
                 raise ProviderError(
                     f"{self.host}: the stream sent nothing for {self.idle_timeout:g} s", retryable=True
                 ) from None
-            size += len(line)
-            if size > MAX_RESPONSE_BYTES:
-                raise ProviderError(
-                    f"{self.host}: response larger than {MAX_RESPONSE_BYTES // 1024} KiB; refused"
-                )
             if not line.startswith("data:"):
                 continue  # comments, event names, blank separators
             data = line[5:].strip()
@@ -398,9 +403,9 @@ class OpenAICompatProvider:
                 if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                     continue
                 delta = choice.get("delta") or {}
-                piece = delta.get("content") if isinstance(delta, dict) else None
+                piece = _content_text(delta.get("content")) if isinstance(delta, dict) else ""
                 thought += _reasoning_chars(delta)
-                if isinstance(piece, str) and piece:
+                if piece:
                     parts.append(piece)
                     if on_text is not None:
                         try:
@@ -456,14 +461,14 @@ class OpenAICompatProvider:
         await asyncio.sleep(delay)
 
     def _final(self, err: ProviderError, attempts: int) -> ProviderError:
-        msg = self._redact(str(err))
+        msg = redact(str(err), self._api_key)
         if attempts > 1:
             msg += f" (gave up after {attempts} attempts)"
         return ProviderError(msg, status=err.status, retryable=False)
 
-    def _redact(self, text: str) -> str:
-        # An API echoing our own key back into an error body must not leak it further.
-        return text.replace(self._api_key, "***") if self._api_key else text
+    def _shown(self, remote: str, limit: int) -> str:
+        # An API echoing our own key back into an error body must not leak it further, not even in part.
+        return shown(remote, self._api_key, limit)
 
     # -- request and response shapes -----------------------------------------
     def _body(self, request: ChatRequest, stream: bool = False) -> dict[str, Any]:
@@ -499,15 +504,13 @@ class OpenAICompatProvider:
         try:
             data = json.loads(raw)
             choice = data["choices"][0]
-            content = choice["message"].get("content")
+            content = _content_text(choice["message"].get("content"))
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             raise ProviderError(
-                f"{self.host}: the reply is not a chat completion ({_snippet(self._redact(_text(raw)))})"
+                f"{self.host}: the reply is not a chat completion ({self._shown(_text(raw), SNIPPET_CHARS)})"
             ) from None
-        if isinstance(content, list):  # some servers return content parts
-            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
         return Completion(
-            text=content if isinstance(content, str) else "",
+            text=content,
             usage=self._usage(data.get("usage")),
             model=str(data.get("model") or self.model),
             finish_reason=str(choice.get("finish_reason") or ""),
@@ -515,6 +518,7 @@ class OpenAICompatProvider:
 
     def _http_error(self, status: int, raw: bytes) -> ProviderError:
         detail = _error_detail(raw)
+        detail = self._shown(detail[0], detail[1]) if detail else ""
         if status == 401:
             msg = f"{self.host}: HTTP 401, the API rejected the key (set {API_KEY_ENV} to a valid key)"
         elif status == 403:
@@ -524,7 +528,7 @@ class OpenAICompatProvider:
         else:
             msg = f"{self.host}: HTTP {status}"
         if detail:
-            msg += f": {self._redact(detail)}"
+            msg += f": {detail}"
         # A validation error about response_format is deterministic: asking again gets it again.
         transient = (status in RETRY_STATUSES or status >= 500) and "response_format" not in detail
         return ProviderError(msg, status=status, retryable=transient)
@@ -585,6 +589,29 @@ def _about_streaming(status: int, raw: bytes) -> bool:
     return "stream" in param.lower() or "stream" in message.lower()
 
 
+async def _lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
+    """The lines of a byte stream (ended by CR, LF or CRLF, as server-sent events may be). A CRLF split
+    between two chunks gives one empty line more, which a reader of ``data:`` lines ignores."""
+    pending: list[bytes] = []
+    async for chunk in chunks:
+        *ended, rest = _EOL.split(chunk)
+        for i, line in enumerate(ended):
+            yield (b"".join(pending) + line if i == 0 else line).decode("utf-8", errors="replace")
+        if ended:
+            pending.clear()
+        pending.append(rest)
+    if last := b"".join(pending):
+        yield last.decode("utf-8", errors="replace")
+
+
+def _content_text(content: Any) -> str:
+    """A message's or a streamed delta's text: a string, or a list of content parts (some servers send
+    ``[{"type": "text", "text": ...}]``) joined; anything else is no text."""
+    if isinstance(content, list):
+        return "".join(t for p in content if isinstance(p, dict) and isinstance(t := p.get("text"), str))
+    return content if isinstance(content, str) else ""
+
+
 def _reasoning_chars(delta: Any) -> int:
     """Characters of a streamed delta's thinking: DeepSeek's ``reasoning_content``, others' ``reasoning``."""
     if not isinstance(delta, dict):
@@ -613,20 +640,16 @@ def _text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def _snippet(text: str, n: int = 120) -> str:
-    text = " ".join(text.split())
-    return (text[:n] + "...") if len(text) > n else (text or "empty body")
-
-
-def _error_detail(raw: bytes) -> str:
-    """The API's own error message when it sent one (OpenAI style), else a short snippet."""
+def _error_detail(raw: bytes) -> tuple[str, int] | None:
+    """The API's own error message when it sent one (OpenAI style), else its body, uncut (``shown``
+    cuts it, after taking the key out), with how many characters of it to show."""
     try:
         data = json.loads(raw)
         err = data.get("error") if isinstance(data, dict) else None
         if isinstance(err, dict) and isinstance(err.get("message"), str):
-            return _snippet(err["message"], 300)
+            return err["message"], MESSAGE_CHARS
         if isinstance(err, str):
-            return _snippet(err, 300)
+            return err, MESSAGE_CHARS
     except ValueError:
         pass
-    return _snippet(_text(raw)) if raw.strip() else ""
+    return (_text(raw), SNIPPET_CHARS) if raw.strip() else None

@@ -13,7 +13,8 @@ Retry-After, hang until the server closes, or cut the connection mid-body.
 A request asking for ``"stream": true`` gets its text as server-sent events, as
 OpenAI streams (``chunk_chars`` characters per event, ``chunk_delay`` seconds apart,
 usage in the last chunk); ``cut`` then drops the stream halfway and ``stall_after``
-stops sending after that many characters. A server made with ``streaming=False``
+stops sending after that many characters; ``endless_line`` sends one line that never ends,
+``content_parts`` content as a list of parts. A server made with ``streaming=False``
 ignores the flag and answers with plain JSON, like servers that cannot stream.
 
 A server can also behave like a particular API, per test (``mimic``), as its documentation says
@@ -57,6 +58,9 @@ from typing import Any
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 # A hung reply still ends eventually, so a forgotten server cannot pin a thread forever.
 MAX_HANG_S = 600.0
+# How much of a line that never ends is sent before the server falls silent (a bound, for a client
+# that would read it all).
+ENDLESS_LINE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -77,6 +81,8 @@ class Reply:
     reasoning: str = ""  # a reasoning model's thinking (deepseek-reasoner's reasoning_content)
     reasoning_tokens: int = 0  # of the completion tokens, spent thinking (OpenAI's count)
     think_all: bool = False  # spend the request's whole budget thinking: no content, "length"
+    content_parts: bool = False  # content as a list of text parts ({"type": "text", "text": ...})
+    endless_line: bool = False  # streamed: one line that never ends (ENDLESS_LINE_BYTES, then silence)
 
     @classmethod
     def completion(cls, text: str, **kw: Any) -> Reply:
@@ -329,6 +335,7 @@ def completion_body(
     usage: tuple[int, int] | dict[str, Any] | None,
     prompt_chars: int = 0,
     reasoning: str = "",
+    content_parts: bool = False,
 ) -> bytes:
     # Default usage: ~4 characters per token, like real tokenizers on English.
     if not isinstance(usage, dict):
@@ -336,7 +343,7 @@ def completion_body(
         usage = {"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct}
     message = {
         "role": "assistant",
-        "content": text,
+        "content": _content(text, content_parts),
         **({"reasoning_content": reasoning} if reasoning else {}),
     }
     return json.dumps(
@@ -355,6 +362,15 @@ def completion_body(
             "usage": usage,
         }
     ).encode()
+
+
+def _content(text: str, parts: bool) -> str | list[dict[str, str]]:
+    """A message's or a delta's content: the text, or the text as parts (two when it can be split)."""
+    if not parts:
+        return text
+    return [
+        {"type": "text", "text": piece} for piece in (text[: len(text) // 2], text[len(text) // 2 :]) if piece
+    ]
 
 
 def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
@@ -405,7 +421,9 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             data = (
                 reply.body
                 if reply.body is not None
-                else completion_body(text, str(model), reply.finish_reason, usage, len(prompt), reasoning)
+                else completion_body(
+                    text, str(model), reply.finish_reason, usage, len(prompt), reasoning, reply.content_parts
+                )
             )
             streamed = server.streaming and isinstance(body, dict) and body.get("stream") is True
             if streamed and ok and usage is not None:
@@ -431,6 +449,13 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Connection", "close")
             self.end_headers()
             self.close_connection = True
+            if reply.endless_line:
+                self.wfile.write(b'data: {"choices": [{"index": 0, "delta": {"content": "')
+                block = b"x" * 65536
+                for _ in range(ENDLESS_LINE_BYTES // len(block)):
+                    self.wfile.write(block)  # a client that leaves makes this raise: the reply ends
+                server._stop.wait(MAX_HANG_S)
+                return
             step = max(1, reply.chunk_chars)
             for at in range(0, len(reasoning), step):  # deepseek-reasoner thinks before it answers
                 delta = {"content": None, "reasoning_content": reasoning[at : at + step]}
@@ -442,7 +467,8 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                     return
                 if at and reply.chunk_delay and server._stop.wait(reply.chunk_delay):
                     return
-                self._event({"choices": [{"index": 0, "delta": {"content": text[at : at + step]}}]}, model)
+                delta = {"content": _content(text[at : at + step], reply.content_parts)}
+                self._event({"choices": [{"index": 0, "delta": delta}]}, model)
             if reply.cut:
                 return  # the stream ends without its last chunk: a cut reply
             self._event({"choices": [{"index": 0, "delta": {}, "finish_reason": reply.finish_reason}]}, model)
