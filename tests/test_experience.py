@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 
@@ -9,7 +10,7 @@ import pytest
 
 from threedraw.library.lessons import LibraryError, Operation, apply_operations, similarity
 from threedraw.library.store import LibraryStore
-from threedraw.storage import DB_FILE, Database, default_data_dir
+from threedraw.storage import DB_FILE, Database, StorageError, default_data_dir
 
 LEG = "Join every leg to the seat corner so the end points coincide exactly."
 BACK = "Draw the backrest as two posts and a curved top rail above the seat."
@@ -239,13 +240,19 @@ def test_default_data_dir_follows_the_environment(monkeypatch, tmp_path):
 # -- the CLI ---------------------------------------------------------------------------
 
 
-def test_library_cli_export_import_restore(cli, tmp_path):
+def _chairs(tmp_path):
+    """A data folder holding library chairs: version 1 with LEG, version 2 (the head) with BACK too."""
     data = tmp_path / "data"
     with Database.open(data) as db:
         store = LibraryStore(db)
         store.create("chairs")
         store.apply("chairs", [Operation("add", text=LEG)])
         store.apply("chairs", [Operation("add", text=BACK)])
+    return data
+
+
+def test_library_cli_export_import_restore(cli, tmp_path):
+    data = _chairs(tmp_path)
     d = ["--data-dir", str(data)]
     r = cli("library", "list", *d)
     assert r.returncode == 0 and "chairs" in r.stdout and "2" in r.stdout.splitlines()[1]
@@ -272,3 +279,51 @@ def test_library_cli_export_import_restore(cli, tmp_path):
     assert r.returncode == 2 and "bad.json: not valid JSON" in r.stderr
     with Database.open(data) as db:
         assert LibraryStore(db).info("chairs").latest == 3
+
+
+# -- lessons verified by their checksums --------------------------------------------------
+
+
+def _tamper(data, old: str, new: str) -> None:
+    """Change a lesson's text in the file itself, as an editor or a flipped byte would."""
+    assert len(old) == len(new)  # same length: SQLite's own checks see nothing
+    with contextlib.closing(sqlite3.connect(data / DB_FILE)) as conn, conn:
+        assert conn.execute("UPDATE lessons SET text = replace(text, ?, ?)", (old, new)).rowcount
+
+
+def test_a_lesson_altered_in_place_is_never_shown_or_exported_as_learned(cli, tmp_path):
+    data = _chairs(tmp_path)
+    _tamper(data, "backrest", "backdoor")
+    d = ["--data-dir", str(data)]
+    with Database.open(data) as db:
+        assert db.damage is None  # SQLite's quick check passes: only the checksum tells
+        store = LibraryStore(db)
+        with pytest.raises(StorageError, match="library chairs version 2, lesson L2: .*does not match"):
+            store.lessons("chairs")
+        assert texts(store.lessons("chairs", 1)) == [LEG]  # the version before it is whole
+    for args in (("library", "show", "chairs"), ("library", "export", "chairs", str(tmp_path / "c.json"))):
+        r = cli(*args, *d)
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert "library chairs version 2, lesson L2" in r.stderr and "library restore chairs" in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1 and "backdoor" not in r.stdout + r.stderr
+    assert not (tmp_path / "c.json").exists()
+    r = cli("library", "restore", "chairs", "1", *d)  # the way back the message gives
+    assert r.returncode == 0 and cli("library", "show", "chairs", *d).returncode == 0
+
+
+def test_a_library_from_before_checksums_opens_gets_them_and_is_then_verified(tmp_path):
+    data = tmp_path / "data"
+    with Database.open(data) as db:
+        store = LibraryStore(db)
+        store.create("chairs")
+        store.apply("chairs", [Operation("add", text=LEG), Operation("add", text=BACK)])
+    with contextlib.closing(sqlite3.connect(data / DB_FILE)) as conn:
+        conn.execute("ALTER TABLE lessons DROP COLUMN checksum")  # as an older threedraw wrote it
+    with Database.open(data) as db:
+        assert texts(LibraryStore(db).lessons("chairs")) == [LEG, BACK]
+    assert (data / f"{DB_FILE}.checksums.bak").is_file()  # a way back, as before any upgrade
+    with contextlib.closing(sqlite3.connect(data / DB_FILE)) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM lessons WHERE checksum IS NULL").fetchone() == (0,)
+    _tamper(data, "backrest", "backdoor")
+    with Database.open(data) as db, pytest.raises(StorageError, match="lesson L2"):
+        LibraryStore(db).lessons("chairs")

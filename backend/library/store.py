@@ -21,6 +21,7 @@ together: a crash never leaves one without the other.
 from __future__ import annotations
 
 import builtins
+import hashlib
 import json
 import re
 import sqlite3
@@ -80,6 +81,7 @@ CREATE TABLE IF NOT EXISTS lessons (
     updated_at TEXT NOT NULL,
     support INTEGER NOT NULL,
     provenance TEXT NOT NULL,
+    checksum TEXT,
     PRIMARY KEY (library, version, position),
     FOREIGN KEY (library, version) REFERENCES library_versions(library, version) ON DELETE CASCADE
 );
@@ -129,6 +131,7 @@ class LibraryStore:
     def __init__(self, db: Database):
         self.db = db
         db.ensure_schema(_SCHEMA)
+        self._add_checksums()
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None) -> LibraryStore:
@@ -185,17 +188,17 @@ class LibraryStore:
         rows = self.db.query(
             "SELECT * FROM lessons WHERE library = ? AND version = ? ORDER BY position", (name, v)
         )
-        return [
-            Lesson(
-                r["id"],
-                r["text"],
-                r["created_at"],
-                r["updated_at"],
-                r["support"],
-                tuple(json.loads(r["provenance"])),
-            )
-            for r in rows
-        ]
+        lessons = [_lesson(r) for r in rows]
+        for r, x in zip(rows, lessons, strict=True):
+            stored = r["checksum"] if "checksum" in r.keys() else None  # a damaged file not yet upgraded
+            if stored is not None and stored != lesson_checksum(x):
+                raise StorageError(
+                    f"library {name} version {v}, lesson {x.id}: its text does not match the checksum "
+                    "stored with it (changed outside threedraw, or the file is damaged), so it is not "
+                    f"used. To recover: threedraw library restore {name} N (an earlier version, see "
+                    f"threedraw library show {name}), or threedraw library import FILE from an export"
+                )
+        return lessons
 
     def next_lesson_id(self, name: str) -> int:
         """The number the library's next new lesson gets (L<n>)."""
@@ -275,7 +278,7 @@ class LibraryStore:
                 (name, version, parent, when, note[:MAX_NOTE_CHARS], json.dumps(source or {})),
             )
             c.executemany(
-                "INSERT INTO lessons VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO lessons VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         name,
@@ -287,6 +290,7 @@ class LibraryStore:
                         x.updated_at,
                         x.support,
                         json.dumps(list(x.provenance)),
+                        lesson_checksum(x),
                     )
                     for pos, x in enumerate(lessons)
                 ],
@@ -412,6 +416,22 @@ class LibraryStore:
             return name, version
 
     # -- helpers ---------------------------------------------------------------
+    def _add_checksums(self) -> None:
+        """A database from before lesson checksums gets them, computed from its lessons as they are
+        (after a backup beside it, as before any schema upgrade); a damaged one is only read."""
+        if self.db.damage or _has_checksums(self.db.query("PRAGMA table_info(lessons)")):
+            return
+        self.db.backup("checksums")  # outside the transaction: SQLite cannot copy a file it is writing
+        with self.db.transaction() as c:
+            if _has_checksums(c.execute("PRAGMA table_info(lessons)").fetchall()):
+                return  # another process upgraded it meanwhile
+            c.execute("ALTER TABLE lessons ADD COLUMN checksum TEXT")
+            rows = c.execute("SELECT rowid AS at, * FROM lessons").fetchall()
+            c.executemany(
+                "UPDATE lessons SET checksum = ? WHERE rowid = ?",
+                [(lesson_checksum(_lesson(r)), r["at"]) for r in rows],
+            )
+
     def _row(self, name: str) -> sqlite3.Row:
         rows = self.db.query("SELECT * FROM libraries WHERE name = ?", (name,))
         if not rows:
@@ -466,6 +486,22 @@ def read_export_file(path: str | Path) -> Any:
         raise LibraryError(
             f"{p.name}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})"
         ) from None
+
+
+def lesson_checksum(x: Lesson) -> str:
+    """A lesson's checksum (SHA-256 of all it holds), stored with it and checked when it is read."""
+    fields = [x.id, x.text, x.created_at, x.updated_at, x.support, list(x.provenance)]
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def _lesson(r: sqlite3.Row) -> Lesson:
+    return Lesson(
+        r["id"], r["text"], r["created_at"], r["updated_at"], r["support"], tuple(json.loads(r["provenance"]))
+    )
+
+
+def _has_checksums(table_info: Sequence[sqlite3.Row]) -> bool:
+    return any(col["name"] == "checksum" for col in table_info)
 
 
 def _next_free_id(lessons: Sequence[Lesson]) -> int:
