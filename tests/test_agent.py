@@ -142,7 +142,7 @@ def test_prompt_sections_lessons_and_current_sketch(server):
     assert (
         "draw_bezier[(-0.9, -0.6, 0.3), (-0.3, -0.6, 0.3)" in system
     )  # the worked example, in the action format
-    # The batch's shared part (lessons) first, the object's name last: prompt caching (issue 22).
+    # The batch's shared part (lessons) first, the object's name last: prompt caching.
     assert user.index("1. Connect every leg") < user.index("Draw: a chair")
     assert "1. Connect every leg to the seat.\n2. Keep the back upright." in user
     assert "draw_bezier[(0, 0, 0), (0.1, 0, 0), (0.2, 0, 0), (0.3, 0, 0)]  # seat edge" in user

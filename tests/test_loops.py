@@ -1,4 +1,4 @@
-"""Loop cut-off (issue 22, item 5): a streamed reply repeating itself is stopped, its strokes kept."""
+"""Loop cut-off: a streamed reply repeating itself is stopped, its strokes kept."""
 
 from __future__ import annotations
 

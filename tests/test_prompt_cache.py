@@ -1,4 +1,4 @@
-"""Prompts ordered for prompt caching (issue 22, item 4): what the requests of one batch share comes
+"""Prompts ordered for prompt caching: what the requests of one batch share comes
 first (role, format, example, rules, the library's lessons), the object and the sketches last."""
 
 from __future__ import annotations

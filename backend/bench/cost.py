@@ -1,11 +1,11 @@
-"""`threedraw bench cost`: the prompt-cache share and the price of one learning epoch (issue 22, item 4).
+"""`threedraw bench cost`: the prompt-cache share and the price of one learning epoch.
 
 One `learn` epoch of the 40 ModelNet40 prompts, K=5, batch 8, 8 validation prompts, against the
 scripted chat-completions server (drawings and judges as ``bench learn``'s, no delay) and the tiny
 CLIP. The server reports cache hits the way DeepSeek does (``mimic="deepseek"``,
 ``prefix_cache=True``: the longest prefix shared with an earlier prompt, in 64-token units), and the
 provider reads them as it reads a real API's usage. Run twice: with the prompts as shipped (what the
-batch shares first, the object last) and with the order before issue 22 (the object's name before the
+batch shares first, the object last) and with the old order (the object's name before the
 lessons; OLD_TEMPLATES). Target: at least 60% of the prompt tokens are cache hits. Cost at DeepSeek's
 list prices (deepseek-chat, USD per million tokens: cache hit 0.028, cache miss 0.28, output 0.42;
 published September 2025).
@@ -37,7 +37,7 @@ from .scoring import random_sketch
 BATCH = 8
 PRICES = {"input": 0.28, "cached_input": 0.028, "output": 0.42}  # USD per million tokens
 HIT_TARGET = 0.60
-# The drawing and judging user messages before issue 22: the object first, the lessons after it.
+# The drawing and judging user messages as they were first written: the object first, the lessons after it.
 OLD_TEMPLATES = {
     "draw_user.md": "Draw: {{prompt}}\n{{experience}}{{current_sketch}}\n"
     "Reply with the complete sketch in the required format.\n",
@@ -64,7 +64,7 @@ class _CountingProvider(OpenAICompatProvider):
 
 @contextlib.contextmanager
 def old_order() -> Iterator[None]:
-    """The prompts as ordered before issue 22, for the comparison."""
+    """The prompts in the old order, for the comparison."""
     load = prompts.load
     prompts.load = lambda name: OLD_TEMPLATES.get(name) or load(name)  # type: ignore[assignment]
     try:

@@ -1,4 +1,4 @@
-"""Loop cut-off (issue 22, item 5): how soon a looping streamed reply is stopped, and that nothing
+"""Loop cut-off: how soon a looping streamed reply is stopped, and that nothing
 else is.
 
 The scripted server streams at 40 tokens/s (16 characters every 0.1 s, about 4 characters a
