@@ -15,7 +15,7 @@ HELP = "polish a sketch's control points towards a prompt by gradient through CL
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from ..polish.optimise import DEFAULT_LR, DEFAULT_STEPS, MAX_STEPS
+    from ..polish.optimise import DEFAULT_LR, DEFAULT_STEPS, MAX_STEPS, PolishConfig
 
     p.add_argument("sketch", metavar="SKETCH.json", help="a threedraw sketch file")
     p.add_argument(
@@ -31,7 +31,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--lr", type=float, default=DEFAULT_LR, help="Adam's step in cube units (default: %(default)s)"
     )
-    p.add_argument("--size", type=int, default=224, help="render size, px (default: %(default)s)")
+    p.add_argument(
+        "--size", type=int, default=PolishConfig.size, help="render size, px (default: %(default)s)"
+    )
     p.add_argument(
         "--trust-radius",
         type=float,
@@ -40,7 +42,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="no control point moves farther than R (default: 5%% of the sketch's bounding-box diagonal)",
     )
     p.add_argument(
-        "--seed", type=int, default=0, help="random views and augmentations (default: %(default)s)"
+        "--seed",
+        type=int,
+        default=PolishConfig.seed,
+        help="random views and augmentations (default: %(default)s)",
     )
     add_clip_arguments(p)
     add_force_argument(p)
