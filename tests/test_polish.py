@@ -170,3 +170,32 @@ def _score(sketch, tiny_clip):
     )
     torch.manual_seed(0)
     return [s.clip_mean for s in score_sketches([sketch], "a chair", cfg)]
+
+
+def test_each_step_optimises_a_few_jittered_views():
+    from threedraw.polish.optimise import _jittered
+
+    with pytest.raises(ValueError, match="train views"):
+        PolishConfig(train_views=0)
+    gen = torch.Generator().manual_seed(0)
+    some = [_jittered(2, gen, "cpu").world_to_camera for _ in range(3)]
+    assert all(w.shape == (2, 4, 4) for w in some) and not torch.equal(some[0], some[1])
+    eyes = [-(w[:, :3, :3].transpose(1, 2) @ w[:, :3, 3:])[..., 0] for w in some]  # camera positions
+    assert all(torch.allclose(e[0, :2], -e[1, :2], atol=1e-5) for e in eyes)  # opposite sides
+
+
+def test_reduced_precision_polish_after_an_evaluation_under_inference_mode(tiny_clip):
+    """The bfloat16 tower and the text embedding are first made inside the evaluation (inference
+    mode); the steps' backward passes must still go through them."""
+    import open_clip
+
+    from threedraw.scoring.clip import wrap_model
+
+    config, checkpoint = tiny_clip
+    fresh = wrap_model(
+        config.stem, open_clip.create_model(config.stem, pretrained=str(checkpoint)), torch.device("cpu")
+    )
+    result = polish(
+        chair(), "a chair", fresh, PolishConfig(**{**FAST.__dict__, "steps": 2, "precision": "bf16"})
+    )
+    assert result.steps_done == 2 and math.isfinite(result.train_reward_last)

@@ -34,6 +34,7 @@ import torch.nn.functional as F
 
 from ..shared.files import FileReadError, read_text
 from .errors import ClipError, ClipUnavailable  # noqa: F401  (re-exported: callers import them here)
+from .fast_vit import speed_up
 
 HOW_TO = (
     "give CLIP weights with --clip-pretrained TAG (an open_clip pretrained tag, e.g. "
@@ -96,8 +97,9 @@ class ClipModel:
     def _reduced_tower(self, dtype: torch.dtype) -> Any:
         """A copy of the image tower with its weights in ``dtype``, made once: autocast alone would
         cast every weight again on every call (more than half the time on a CPU)."""
-        with self._lock:
+        with self._lock, torch.inference_mode(False):  # normal tensors, even if first used under it
             if dtype not in self._reduced:
+                # (the copy keeps fast_vit's forwards: deepcopy binds them to the copied modules)
                 self._reduced[dtype] = copy.deepcopy(self.model.visual).to(dtype)
             return self._reduced[dtype]
 
@@ -114,7 +116,8 @@ class ClipModel:
         with self._lock:
             cached = self._text_cache.get(text)
         if cached is None:
-            with torch.no_grad():
+            # a normal tensor even when called under inference_mode: the cache serves autograd too
+            with torch.inference_mode(False), torch.no_grad():
                 tokens = self.tokenizer([text]).to(self.device)
                 cached = F.normalize(self.model.encode_text(tokens), dim=-1)[0]
             with self._lock:
@@ -310,12 +313,16 @@ def _reachable(host: str, port: int = 443, timeout: float = REACH_TIMEOUT_S) -> 
 
 
 def wrap_model(name: str, model: Any, device: torch.device) -> ClipModel:
-    """A ClipModel around an open_clip model already built (frozen, in eval mode, on ``device``)."""
+    """A ClipModel around an open_clip model already built (frozen, in eval mode, on ``device``).
+
+    Its image tower gets the copy-free attention and patch embedding of ``fast_vit`` (the same function).
+    """
     import open_clip
 
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
+    speed_up(model.visual)
     cfg = model.visual.preprocess_cfg
     size = cfg["size"]
     if isinstance(size, (tuple, list)):
