@@ -2,16 +2,16 @@
 
 Timing uses the ViT-B-32 architecture with random weights (the same compute as trained ones,
 nothing to download) on a 30-stroke sketch at 224 px and ``--precision auto``: one default step
-(``PolishConfig.train_views`` jittered views rendered, augmented and scored, forward + backward) and
-the same step on all 8 evaluation views, each split into the rasteriser's forward + backward and
-CLIP's; the 8-view evaluation pass; the default run (``DEFAULT_STEPS`` with its evaluations) as one
-whole. Beside them, the floor physics puts under the 8-view step: CLIP's counted FLOPs over this
-machine's measured matrix-product speed. Then a corpus of joined sketches
+(3 of the 8 jittered views, ``optimise.train_views``, rendered, augmented and scored, forward +
+backward) and the same step on all 8 evaluation views, each split into the rasteriser's forward +
+backward and CLIP's; the 8-view evaluation pass; the default run (``DEFAULT_STEPS`` with its
+evaluations) as one whole. Beside them, the floor physics puts under the 8-view step: CLIP's
+counted FLOPs over this machine's measured matrix-product speed. Then a corpus of joined sketches
 (backend/testing/sketch_corpus.py) is polished with a tiny CLIP (polish's defaults, at the tiny
-model's 64 px): the evaluation-view reward must
-rise on each, every joint that met must still meet exactly, no point may move beyond the trust
-radius or leave the cube. The load average is printed at the start and the end: the machine may be
-shared, and every figure is only as good as the load allows.
+model's 64 px): the evaluation-view reward must rise on each, every joint that met must still meet
+exactly, no point may move beyond the trust radius or leave the cube. The load average is printed
+at the start and the end: the machine may be shared, and every figure is only as good as the load
+allows.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def timing(views: int = 8, size: int = 224, strokes: int = 30, repeats: int = 3)
     import open_clip
     import torch
 
-    from ..polish.optimise import DEFAULT_STEPS, PolishConfig, _augment, polish
+    from ..polish.optimise import DEFAULT_STEPS, PolishConfig, _augment, polish, train_views
     from ..rendering.camera import CameraRig
     from ..rendering.rasteriser import RenderConfig, render, sketches_to_tensor
     from ..scoring.clip import quiet_logs, reduced_dtype, wrap_model
@@ -82,7 +82,7 @@ def timing(views: int = 8, size: int = 224, strokes: int = 30, repeats: int = 3)
     points, _ = sketches_to_tensor([sketch])
     gen = torch.Generator().manual_seed(0)
     defaults = PolishConfig(views=views, size=size)
-    train_views = min(defaults.train_views, views)
+    per_step = train_views(defaults)
 
     def parts(cameras) -> tuple[float, float, float]:
         """Median seconds of the rasteriser's forward + backward, CLIP's, and the whole step."""
@@ -107,7 +107,7 @@ def timing(views: int = 8, size: int = 224, strokes: int = 30, repeats: int = 3)
         return tuple(_median_time(f, repeats) for f in (render_fb, clip_fb, step))  # type: ignore[return-value]
 
     all_cameras = CameraRig(views=views).cameras()
-    t_render, t_clip, t_step = parts(CameraRig(views=train_views).cameras())
+    t_render, t_clip, t_step = parts(CameraRig(views=per_step).cameras())
     t_render8, t_clip8, t_step8 = parts(all_cameras)
 
     def evaluate() -> None:
@@ -126,7 +126,7 @@ def timing(views: int = 8, size: int = 224, strokes: int = 30, repeats: int = 3)
         "load_average_end": round(os.getloadavg()[0], 2),
         "threads": torch.get_num_threads(),
         "auto_dtype": str(dtype).replace("torch.", "") if dtype else "float32",
-        "train_views": train_views,
+        "train_views": per_step,
         "step_seconds": t_step,
         "render_fwd_bwd_seconds": t_render,
         "clip_fwd_bwd_seconds": t_clip,
