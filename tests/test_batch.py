@@ -12,6 +12,7 @@ from test_cke import LESSONS, Teacher, is_judge, learner, lessons_in
 from threedraw.cke.batch import Proposal, apply_batch
 from threedraw.cke.learner import LearnConfig
 from threedraw.draw.concurrent import group_scorer
+from threedraw.draw.pipeline import DrawConfig
 from threedraw.library.lessons import Lesson, Operation
 from threedraw.library.runs import RunStore
 from threedraw.library.store import LibraryStore
@@ -145,7 +146,10 @@ def test_batch_1_reproduces_the_sequential_sequence_of_library_versions(tmp_path
     with ScriptedServer(teacher) as srv, Database.open(tmp_path) as db:
         lr = learner(db, srv)
         run = lr.start(
-            "lib", LearnConfig(prompts=PROMPTS[:3], epochs=2, k=2, seed=0, keep_best=False, batch=1)
+            "lib",
+            LearnConfig(
+                prompts=PROMPTS[:3], epochs=2, keep_best=False, batch=1, draw=DrawConfig(k=2, seed=0)
+            ),
         )
         lr.run(run.id)
         draws = [lessons_in(r) for r in srv.requests if not is_judge(r)]
@@ -171,7 +175,10 @@ def test_a_batch_draws_and_judges_its_prompts_at_once_and_makes_one_version(tmp_
 
     with ScriptedServer(slow) as srv, Database.open(tmp_path) as db:
         lr = learner(db, srv, group_scorer=counting)
-        run = lr.start("lib", LearnConfig(prompts=PROMPTS, epochs=1, k=2, seed=0, keep_best=False, batch=4))
+        run = lr.start(
+            "lib",
+            LearnConfig(prompts=PROMPTS, epochs=1, keep_best=False, batch=4, draw=DrawConfig(k=2, seed=0)),
+        )
         start = time.monotonic()
         lr.run(run.id)
         wall = time.monotonic() - start
@@ -231,7 +238,10 @@ def test_judges_of_a_batch_that_modify_and_delete_the_same_lesson(tmp_path):
         store.commit("lib", BASE, parent=0, note="seeded")
         lr = learner(db, srv)
         run = lr.start(
-            "lib", LearnConfig(prompts=PROMPTS[:3], epochs=1, k=2, seed=0, keep_best=False, batch=3)
+            "lib",
+            LearnConfig(
+                prompts=PROMPTS[:3], epochs=1, keep_best=False, batch=3, draw=DrawConfig(k=2, seed=0)
+            ),
         )
         lr.run(run.id)
         steps = RunStore(db).steps(run.id, "learn")
@@ -270,7 +280,10 @@ def test_validation_and_evaluation_draw_their_prompts_at_once(tmp_path):
     teacher, slow = slow_teacher(delay)
     with ScriptedServer(slow) as srv, Database.open(tmp_path) as db:
         lr = learner(db, srv)
-        run = lr.start("lib", LearnConfig(prompts=PROMPTS[:1], validation=PROMPTS, epochs=1, k=2, seed=0))
+        run = lr.start(
+            "lib",
+            LearnConfig(prompts=PROMPTS[:1], validation=PROMPTS, epochs=1, draw=DrawConfig(k=2, seed=0)),
+        )
         lr.run(run.id)
         val = sorted(r.received_at for r in srv.requests if not is_judge(r) and r.body["temperature"] == 0.3)
         # Epoch 0's together (but for the endpoint's first request, which goes alone until it is answered).

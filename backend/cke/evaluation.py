@@ -27,12 +27,13 @@ from ..shared.sketch import Sketch
 class EvalConfig:
     """The defaults of an evaluation (``threedraw eval`` reads them from here)."""
 
-    k: int = 1  # candidates per prompt; the best by reward counts
-    temperature: float = agent.DRAW_TEMPERATURE  # the paper draws with the library at this
+    # One candidate per prompt (the best by reward counts when more), at the temperature the paper
+    # draws with the library; the provider's sizes, no seed.
+    draw: DrawConfig = DrawConfig(k=1, temperature=agent.DRAW_TEMPERATURE)
 
 
-# How an evaluation draws unless told otherwise (the provider's sizes, no seed).
-EVAL_DRAW = DrawConfig(k=EvalConfig.k, temperature=EvalConfig.temperature)
+# How an evaluation draws unless told otherwise.
+EVAL_DRAW = EvalConfig.draw
 
 
 @dataclass

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,12 @@ from .pairing import MIN_GAP, PAIRINGS, JudgeOutcome, ajudge_round, round_usage
 MAX_EPOCHS = 20
 
 
+# How a run draws its K candidates unless told otherwise: the paper's K=5 at temperature 0.7.
+LEARN_DRAW = DrawConfig(k=5, temperature=agent.SAMPLE_TEMPERATURE)
+# The drawing's fields a run record keeps, flat in its "learn" part (as before the nesting).
+_DRAW_KEYS = ("k", "temperature", "seed", "max_strokes", "max_tokens")
+
+
 @dataclass
 class LearnConfig:
     prompts: list[str]
@@ -48,15 +54,13 @@ class LearnConfig:
     validation: list[str] | None = None  # None: the training prompts stand in
     validation_set: str | None = None
     epochs: int = 3
-    k: int = 5
-    temperature: float = agent.SAMPLE_TEMPERATURE  # sampling the K candidates (the paper)
+    # How the K candidates of a prompt are drawn: k, temperature, seed, sizes (the run record keeps
+    # these, flat, as _DRAW_KEYS; repair and the loop cut-off are always the drawing defaults).
+    draw: DrawConfig = LEARN_DRAW
     draw_temperature: float = agent.DRAW_TEMPERATURE  # drawing with the library, for validation
     val_k: int = 1
     pairing: str = PAIRINGS[0]
     keep_best: bool = True
-    seed: int | None = None
-    max_strokes: int | None = None
-    max_tokens: int | None = None
     judge_images: bool = False
     judge_temperature: float = JUDGE_TEMPERATURE
     judge_max_tokens: int = JUDGE_MAX_TOKENS
@@ -65,11 +69,9 @@ class LearnConfig:
     # applied in prompt order as one version (threedraw.cke.batch); 1 is the sequential loop.
     batch: int = 8
 
-    def draw(self, k: int, temperature: float, seed: int | None) -> DrawConfig:
-        """How one drawing of this run is asked for: its K, temperature and seed, these sizes."""
-        return DrawConfig(
-            k=k, temperature=temperature, max_strokes=self.max_strokes, max_tokens=self.max_tokens, seed=seed
-        )
+    def drawing(self, k: int, temperature: float, seed: int | None) -> DrawConfig:
+        """How one drawing of this run is asked for: its K, temperature and seed, this run's sizes."""
+        return replace(self.draw, k=k, temperature=temperature, seed=seed)
 
     def check(self) -> LearnConfig:
         if not self.prompts or len(self.prompts) > MAX_PROMPTS:
@@ -78,17 +80,22 @@ class LearnConfig:
             raise ValueError(f"validation prompts: expected 1 to {MAX_PROMPTS}")
         if not 1 <= self.epochs <= MAX_EPOCHS:
             raise ValueError(f"epochs={self.epochs}: expected 1 to {MAX_EPOCHS}")
-        if not 2 <= self.k <= agent.MAX_K:
+        if not 2 <= self.draw.k <= agent.MAX_K:
             raise ValueError(
-                f"k={self.k}: expected 2 to {agent.MAX_K} (CKE compares two candidates at least)"
+                f"k={self.draw.k}: expected 2 to {agent.MAX_K} (CKE compares two candidates at least)"
             )
         if not 1 <= self.val_k <= agent.MAX_K:
             raise ValueError(f"validation k={self.val_k}: expected 1 to {agent.MAX_K}")
         if self.pairing not in PAIRINGS:
             raise ValueError(f"pairing {self.pairing!r}: expected one of {', '.join(PAIRINGS)}")
-        for name in ("temperature", "draw_temperature", "judge_temperature"):
-            if not 0.0 <= getattr(self, name) <= 2.0:
-                raise ValueError(f"{name.replace('_', ' ')} {getattr(self, name)}: expected 0 to 2")
+        temperatures = {
+            "temperature": self.draw.sampling_temperature,
+            "draw_temperature": self.draw_temperature,
+            "judge_temperature": self.judge_temperature,
+        }
+        for name, value in temperatures.items():
+            if not 0.0 <= value <= 2.0:
+                raise ValueError(f"{name.replace('_', ' ')} {value}: expected 0 to 2")
         if (
             isinstance(self.batch, bool)
             or not isinstance(self.batch, int)
@@ -104,13 +111,21 @@ class LearnConfig:
         return list(self.validation if self.validation is not None else self.prompts)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        """The run record's "learn" part: flat, the drawing's fields beside the others."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name == "draw":
+                out.update({key: getattr(self.draw, key) for key in _DRAW_KEYS})
+            else:
+                out[f.name] = getattr(self, f.name)
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LearnConfig:
-        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__ and k != "draw"}
         known.setdefault("batch", 1)  # a run recorded before batches learned one prompt at a time
-        return cls(**known)
+        draw = replace(LEARN_DRAW, **{k: d[k] for k in _DRAW_KEYS if k in d})
+        return cls(**known, draw=draw)
 
 
 def score_config_record(config: ScoreConfig) -> dict[str, Any]:
@@ -203,7 +218,7 @@ class Learner:
         self._total = cfg.epochs * len(queries) + val_rounds * len(val)
         self._done = len([s for s in self.runs.steps(run_id) if s.status == "done"])
         finished = {e.epoch for e in self.runs.epochs(run_id)}
-        self._say("start", f"run {run_id}: {len(queries)} prompts x {cfg.epochs} epochs, k={cfg.k}")
+        self._say("start", f"run {run_id}: {len(queries)} prompts x {cfg.epochs} epochs, k={cfg.draw.k}")
         if cfg.keep_best and 0 not in finished:
             self._finish_epoch(run_id, 0, run.start_version)
         for epoch in range(1, cfg.epochs + 1):
@@ -260,14 +275,14 @@ class Learner:
             if (rec := saved(i, "scored")) is not None:
                 rnd = Round.from_dict(rec["round"])
             else:
-                self._say("draw", f"{where}: drawing {cfg.k} candidates", epoch, i)
+                self._say("draw", f"{where}: drawing {cfg.draw.k} candidates", epoch, i)
                 check_cancel(self.cancel)
                 rnd = await adraw_round(
                     self.provider,
                     prompt,
                     [x.text for x in lessons],
                     batcher.score,
-                    cfg.draw(cfg.k, cfg.temperature, _seed(cfg.seed, epoch, i)),
+                    cfg.drawing(cfg.draw.k, cfg.draw.sampling_temperature, _seed(cfg.draw.seed, epoch, i)),
                 )
                 self.runs.save_step(
                     run_id, "learn", epoch, i, prompt, "scored", {"round": rnd.to_dict()}, base_version=base
@@ -281,12 +296,12 @@ class Learner:
                 rnd,
                 lessons,
                 pairing=cfg.pairing,
-                rng=random.Random(f"{cfg.seed}:{epoch}:{i}"),
+                rng=random.Random(f"{cfg.draw.seed}:{epoch}:{i}"),
                 cap=cap,
                 temperature=cfg.judge_temperature,
                 max_tokens=cfg.judge_max_tokens,
                 images=cfg.judge_images,
-                seed=_seed(cfg.seed, epoch, i),
+                seed=_seed(cfg.draw.seed, epoch, i),
             )
             self.runs.save_step(
                 run_id,
@@ -411,7 +426,7 @@ class Learner:
                 val[i],
                 lessons,
                 batcher.score,
-                cfg.draw(cfg.val_k, cfg.draw_temperature, _seed(cfg.seed, 1000 + epoch, i)),
+                cfg.drawing(cfg.val_k, cfg.draw_temperature, _seed(cfg.draw.seed, 1000 + epoch, i)),
             )
             best = rnd.best()
             record = {

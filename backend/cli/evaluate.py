@@ -55,13 +55,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-k",
         type=int,
-        default=EvalConfig.k,
+        default=EvalConfig.draw.k,
         help="candidates per prompt; the best by reward counts (default: %(default)s)",
     )
     p.add_argument(
         "--temperature",
         type=float,
-        default=EvalConfig.temperature,
+        default=EvalConfig.draw.temperature,
         help="drawing temperature (default: %(default)s, the paper's)",
     )
     p.add_argument("--seed", type=int, help="sampling seed, for providers that honour one")

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..cke.learner import LearnConfig
 from ..cke.pairing import JUDGE_IMAGES, PAIRINGS
+from ..draw.pipeline import DrawConfig
 from ..library.lessons import DEFAULT_CAP
 from ..llm.base import Usage
 from . import UserError
@@ -53,7 +54,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--epochs", type=int, default=d.epochs, help="passes over the prompts (default: %(default)s)"
     )
-    p.add_argument("-k", type=int, default=d.k, help="candidates per prompt and epoch (default: %(default)s)")
+    p.add_argument(
+        "-k", type=int, default=d.draw.k, help="candidates per prompt and epoch (default: %(default)s)"
+    )
     p.add_argument(
         "--pairing",
         choices=PAIRINGS,
@@ -63,8 +66,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--temperature",
         type=float,
-        default=d.temperature,
-        help=f"sampling temperature of the K candidates ({d.temperature})",
+        default=d.draw.temperature,
+        help=f"sampling temperature of the K candidates ({d.draw.temperature})",
     )
     p.add_argument(
         "--draw-temperature",
@@ -150,15 +153,11 @@ def run(args: argparse.Namespace) -> int:
                     validation=list(val.prompts) if val else None,
                     validation_set=val.name if val else None,
                     epochs=args.epochs,
-                    k=args.k,
-                    temperature=args.temperature,
+                    draw=DrawConfig.from_options(args),
                     draw_temperature=args.draw_temperature,
                     val_k=args.val_k,
                     pairing=args.pairing,
                     keep_best=not args.no_keep_best,
-                    seed=args.seed,
-                    max_strokes=args.max_strokes,
-                    max_tokens=args.max_tokens,
                     judge_images=args.judge_images,
                     batch=args.batch,
                 ).check()

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
-from ..cke.learner import MAX_EPOCHS, LearnConfig
+from ..cke.learner import LEARN_DRAW, MAX_EPOCHS, LearnConfig
 from ..cke.pairing import JUDGE_IMAGES, PAIRINGS
 from ..cke.refine import MAX_ROUNDS, RefineConfig
 from ..draw.agent import DRAW_TEMPERATURE, MAX_K, MAX_LESSONS, SAMPLE_TEMPERATURE
@@ -213,8 +213,8 @@ class LearnJob(LlmOptions, ScoringOptions):
     )
     validation: list[Prompt] | None = Field(None, min_length=1, max_length=MAX_LEARN_PROMPTS)
     epochs: int = Field(LearnConfig.epochs, ge=1, le=MAX_EPOCHS)
-    k: int = Field(LearnConfig.k, ge=2, le=MAX_K)
-    temperature: float = Field(LearnConfig.temperature, ge=0.0, le=2.0)
+    k: int = Field(LEARN_DRAW.k, ge=2, le=MAX_K)
+    temperature: float = Field(LEARN_DRAW.temperature, ge=0.0, le=2.0)
     draw_temperature: float = Field(LearnConfig.draw_temperature, ge=0.0, le=2.0)
     val_k: int = Field(LearnConfig.val_k, ge=1, le=MAX_K)
     pairing: Literal[PAIRINGS] = LearnConfig.pairing  # type: ignore[valid-type]
@@ -266,6 +266,18 @@ KINDS = ("draw", "score", "render", "refine", "learn")
 
 
 # -- what the server answers ---------------------------------------------------------
+# A JSON object passed through as its owner wrote it: a result's parts (typed in shared/results/,
+# documented here by description), a library's lesson or change event, a run's epoch or cost record,
+# the camera rig, a job's accepted request. Results are documented, not narrowed: a field added later
+# reaches the client unchanged, and nothing is added on the way (no defaults filled in).
+Passthrough = dict[str, Any]
+USAGE = (
+    "prompt_tokens, completion_tokens, cost_usd (null: the provider's price is unknown), and "
+    "cached_prompt_tokens (served from the API's prefix cache), reasoning_tokens (spent thinking): "
+    "these two 0 or absent from older servers"
+)
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     api: str
@@ -338,8 +350,8 @@ class SketchItem(_Result):
     strokes, onto, distance} (empty with ``"repair": false``)."""
 
     id: str
-    sketch: dict[str, Any] = Field(description=f"the canonical sketch JSON ({FORMAT})")
-    score: dict[str, Any] | None = Field(
+    sketch: Passthrough = Field(description=f"the canonical sketch JSON ({FORMAT})")
+    score: Passthrough | None = Field(
         description="clip_mean, clip_per_view, structure {total, terms, details}, reward"
     )
 
@@ -351,26 +363,26 @@ class DrawResult(_Result):
     provider: str
     model: str
     sketches: list[SketchItem]
-    candidates: list[dict[str, Any]] = Field(
+    candidates: list[Passthrough] = Field(
         description="each candidate: index, ok, error, problems, repaired, usage, latency_s"
     )
-    usage: dict[str, Any]
+    usage: Passthrough = Field(description=USAGE)
 
 
 class ScoreResult(_Result):
     """score: one score per given sketch, in order, and the index of the best (and preview, when asked for)."""
 
     prompt: str | None
-    scores: list[dict[str, Any]]
+    scores: list[Passthrough]
     best: int
 
 
 class RenderResult(_Result):
     """render: one image per view, a contact sheet of them, and the cameras."""
 
-    views: list[dict[str, Any]] = Field(description="each view: index, azimuth, elevation, image")
+    views: list[Passthrough] = Field(description="each view: index, azimuth, elevation, image")
     contact_sheet: Image
-    cameras: dict[str, Any]
+    cameras: Passthrough
 
 
 class RefineResult(_Result):
@@ -378,14 +390,12 @@ class RefineResult(_Result):
 
     prompt: str
     sketches: list[SketchItem]
-    lessons: list[dict[str, Any]]
-    learned: list[dict[str, Any]]
+    lessons: list[Passthrough]
+    learned: list[Passthrough]
     library: str | None
     version: int | None
-    rounds: list[dict[str, Any]] = Field(
-        description="each round: rewards, best_reward, pair, skipped, events"
-    )
-    usage: dict[str, Any]
+    rounds: list[Passthrough] = Field(description="each round: rewards, best_reward, pair, skipped, events")
+    usage: Passthrough = Field(description=USAGE)
     calls: int
 
 
@@ -394,18 +404,26 @@ class LearnResult(_Result):
 
     run_id: str
     library: str
-    epochs: list[dict[str, Any]]
+    epochs: list[Passthrough]
     best_epoch: int | None
     best_version: int | None
     head: int
-    cost: dict[str, Any]
+    cost: Passthrough
 
 
 class Job(JobSummary):
-    request: dict[str, Any] = Field(description="the request as accepted (defaults filled in)")
+    request: Passthrough = Field(description="the request as accepted (defaults filled in)")
     result: DrawResult | ScoreResult | RenderResult | RefineResult | LearnResult | None = Field(
         None, description="when succeeded: the result of the job's kind"
     )
+
+
+class StrokeJSON(BaseModel):
+    """One stroke of the canonical sketch JSON, and "label" when given."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    points: list[list[float]] = Field(description="4 control points, each [x, y, z]")
 
 
 class LiveStroke(BaseModel):
@@ -413,7 +431,7 @@ class LiveStroke(BaseModel):
 
     candidate: int = Field(description="the candidate's index in its round, from 0")
     seq: int = Field(description="1, 2, ... in the order the job received its strokes")
-    stroke: dict[str, Any] = Field(description='{"id", "points" (4 of [x, y, z]), "label" (when given)}')
+    stroke: StrokeJSON
     reply: int = Field(
         description="the candidate's reply within the job, from 1: a stroke with a higher reply "
         "than the candidate's last starts that candidate over (a retried stream, "

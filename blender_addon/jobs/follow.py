@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..client import BackendClient, BackendError
-from ..shared.sketch import FORMAT, MAX_STROKES, Sketch, SketchError, Stroke
+from ..shared.results import JobProgress, LiveStroke, ResultError
+from ..shared.sketch import MAX_STROKES, SketchError
 
 POLL_S = 0.25
 MAX_EVENTS = 64  # progress beyond this is dropped (the next poll carries the latest anyway)
@@ -42,16 +43,6 @@ MAX_POLL_ERRORS = 8  # consecutive failed polls before giving up on following
 MAX_LIVE_PENDING = 16 * MAX_STROKES  # the backend keeps no more per job either
 
 
-@dataclass(frozen=True)
-class LiveStroke:
-    """A stroke of a reply still being written: candidate ``candidate``'s reply number ``reply``
-    (a higher number than before starts that candidate over: a retried stream, the next round)."""
-
-    candidate: int
-    reply: int
-    stroke: Stroke
-
-
 @dataclass
 class Event:
     kind: str  # "submitted", "progress", "done" (payload: prepared result), "failed", "cancelled"
@@ -63,18 +54,20 @@ class Event:
 
 def progress_text(job: dict[str, Any]) -> tuple[str, float]:
     """The job's stage as a short line ("drawing 3/5: ...") and its fraction done."""
-    p = job.get("progress") or {}
-    phase = str(p.get("phase") or job.get("state") or "")
+    try:
+        p = JobProgress.from_dict(job.get("progress") or {})
+    except ResultError:  # progress is only shown: a malformed one shows the job's state
+        p = JobProgress("")
+    phase = p.phase or str(job.get("state") or "")
     text = PHASE_TEXT.get(phase, phase)
-    step, total = p.get("step"), p.get("total")
     fraction = 0.0
-    if isinstance(step, int) and isinstance(total, int) and total > 0:
-        text += f" {min(step, total)}/{total}"
-        fraction = max(0.0, min(1.0, step / total))
-    if p.get("epoch") is not None:
-        text = f"round {p['epoch']}: {text}"
-    if p.get("message"):
-        text += f": {str(p['message'])[:80]}"
+    if p.step is not None and p.total is not None and p.total > 0:
+        text += f" {min(p.step, p.total)}/{p.total}"
+        fraction = max(0.0, min(1.0, p.step / p.total))
+    if p.epoch is not None:
+        text = f"round {p.epoch}: {text}"
+    if p.message:
+        text += f": {p.message[:80]}"
     return text, fraction
 
 
@@ -209,9 +202,8 @@ class JobFollower:
                 continue
             self.seq = seq
             try:
-                stroke = Sketch.from_dict({"format": FORMAT, "strokes": [item["stroke"]]}).strokes[0]
-                got.append(LiveStroke(int(item["candidate"]), int(item.get("reply", 1)), stroke))
-            except (KeyError, TypeError, ValueError, SketchError):
+                got.append(LiveStroke.from_dict(item))
+            except (ResultError, SketchError):
                 continue  # a live stroke is only a preview; the result is checked on its own
         with self._strokes_lock:
             self._strokes.extend(got[: max(0, MAX_LIVE_PENDING - len(self._strokes))])

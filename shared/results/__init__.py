@@ -11,8 +11,11 @@ What each job kind returns (``GET /v1/jobs/{id}``'s ``result``):
     refine  refine_result.RefineResult  the best sketch, lessons, one RoundSummary per round
     learn   learn_result.LearnResult    the run's epochs, the kept version, the library head
 
+While a job runs: progress.JobProgress (where it stands), live_stroke.LiveStroke (a stroke of a
+draw or refine job's reply as it streams in).
+
 The parts: score.Score (reward, CLIP per view, StructureScore), sketch_item.SketchItem,
-candidate.CandidateSummary, image.Image, usage.UsageRecord; fields.py reads JSON fields.
+candidate.CandidateSummary, image.Image, usage.Usage; fields.py reads JSON fields.
 """
 
 from .candidate import CandidateSummary
@@ -20,12 +23,14 @@ from .draw_result import DrawResult
 from .fields import ResultError
 from .image import Image
 from .learn_result import LearnResult
+from .live_stroke import LiveStroke
+from .progress import JobProgress
 from .refine_result import RefineResult, RoundSummary
 from .render_result import RenderResult, RenderView
 from .score import Score, StructureScore
 from .score_result import ScoreResult
 from .sketch_item import SketchItem
-from .usage import UsageRecord
+from .usage import Usage
 
 # The result of any job kind (``manager.JobKind.run`` returns one; the job stores its to_dict()).
 JobResult = DrawResult | ScoreResult | RenderResult | RefineResult | LearnResult
@@ -34,8 +39,10 @@ __all__ = [
     "CandidateSummary",
     "DrawResult",
     "Image",
+    "JobProgress",
     "JobResult",
     "LearnResult",
+    "LiveStroke",
     "RefineResult",
     "RenderResult",
     "RenderView",
@@ -45,5 +52,5 @@ __all__ = [
     "ScoreResult",
     "SketchItem",
     "StructureScore",
-    "UsageRecord",
+    "Usage",
 ]

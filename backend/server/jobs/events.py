@@ -36,8 +36,8 @@ async def job_events(state: Any, job_id: str, request: Any) -> AsyncIterator[byt
             if not items:
                 break
             for item in items:
-                yield event("stroke", item)
-            cursor = items[-1]["seq"]
+                yield event("stroke", item.to_dict())
+            cursor = items[-1].seq
         if job["state"] in ("succeeded", "failed", "cancelled"):
             if job["state"] == "succeeded":
                 yield event("result", job)

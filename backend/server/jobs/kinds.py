@@ -22,7 +22,7 @@ from ...cke import learner, refine
 from ...draw.pipeline import DrawConfig, Entry, GroupScorer, Scorer, draw_round, rank
 from ...draw.prompt_sets import load_prompt_set
 from ...library.store import LibraryError, LibraryStore
-from ...llm.base import Provider, ProviderError, Usage
+from ...llm.base import Provider, ProviderError
 from ...runtime import Cancelled, Progress, StepError
 from ...scoring.reward import ScoreConfig, score_groups, score_sketches
 from ...shared.repair import Change
@@ -38,7 +38,6 @@ from ...shared.results import (
     Score,
     ScoreResult,
     SketchItem,
-    UsageRecord,
 )
 from ...shared.sketch import Sketch
 from ...storage import Database, StorageError
@@ -253,21 +252,17 @@ def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], DrawResult
             provider.model,
             sketches,
             [_candidate(c) for c in rnd.candidates],
-            _usage(rnd.usage),
+            rnd.usage,
             shown,
         )
 
     return run_draw
 
 
-def _usage(u: Usage) -> UsageRecord:
-    return UsageRecord(u.prompt_tokens, u.completion_tokens, u.cost_usd)
-
-
 def _candidate(c: Any) -> CandidateSummary:
     """A candidate without its sketch (that is in sketches) and raw replies (large)."""
     return CandidateSummary(
-        c.index, c.ok, c.error, list(c.problems), c.repaired, _usage(c.usage), round(c.latency_s, 3)
+        c.index, c.ok, c.error, list(c.problems), c.repaired, c.usage, round(c.latency_s, 3)
     )
 
 
@@ -303,7 +298,7 @@ def make_refine(store: LibraryStore) -> Callable[[JobContext, RefineJob], Refine
             req.library,
             res.version,
             [_round_summary(r) for r in res.rounds],
-            _usage(res.usage),
+            res.usage,
             res.calls,
             shown,
         )
@@ -377,15 +372,11 @@ def make_learn(db: Database) -> Callable[[JobContext, LearnJob], LearnResult]:
                     prompt_set=req.prompt_set or "prompts",
                     validation=req.validation,
                     epochs=req.epochs,
-                    k=req.k,
-                    temperature=req.temperature,
+                    draw=DrawConfig.from_options(req),
                     draw_temperature=req.draw_temperature,
                     val_k=req.val_k,
                     pairing=req.pairing,
                     keep_best=req.keep_best,
-                    seed=req.seed,
-                    max_strokes=req.max_strokes,
-                    max_tokens=req.max_tokens,
                     judge_images=req.judge_images,
                     batch=req.batch,
                 )

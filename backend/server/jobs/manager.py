@@ -29,11 +29,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ...runtime import CANCEL_POLL_S, Cancelled, Progress
-from ...shared.results import JobResult
+from ...shared.results import JobProgress, JobResult
 from ...shared.sketch import Stroke
 from ..settings import ServerSettings
 from .live import LiveBoard
@@ -81,16 +81,8 @@ def now_iso() -> str:
     return iso(time.time())
 
 
-def empty_progress(message: str = "waiting to start") -> dict[str, Any]:
-    return {
-        "phase": "queued",
-        "epoch": None,
-        "step": 0,
-        "total": None,
-        "scores": None,
-        "message": message,
-        "updated_at": now_iso(),
-    }
+def empty_progress(message: str = "waiting to start") -> JobProgress:
+    return JobProgress("queued", message=message, updated_at=now_iso())
 
 
 @dataclass
@@ -100,7 +92,7 @@ class _Job:
     lane: str
     request: Any
     cancel: threading.Event = field(default_factory=threading.Event)
-    progress: dict[str, Any] = field(default_factory=empty_progress)
+    progress: JobProgress = field(default_factory=empty_progress)
     interrupted: bool = False  # cancelled because the server stops, not by the client
     run_id: str | None = None  # a learn job's run, once it exists
 
@@ -132,16 +124,16 @@ class JobContext:
         """The job's progress as the API shows it (phase, step, total, epoch, scores, message).
 
         Scores, when a report has none, stay as the last report gave them."""
-        fields: dict[str, Any] = {
-            "phase": p.stage,
-            "step": p.done,
-            "total": p.total or None,
-            "epoch": p.epoch,
-            "message": p.message,
-        }
-        if p.scores is not None:
-            fields["scores"] = p.scores
-        self._job.progress = {**self._job.progress, **fields, "updated_at": now_iso()}
+        self._job.progress = replace(
+            self._job.progress,
+            phase=p.stage,
+            step=p.done,
+            total=p.total or None,
+            epoch=p.epoch,
+            message=p.message,
+            scores=self._job.progress.scores if p.scores is None else p.scores,
+            updated_at=now_iso(),
+        )
         self._manager.store.set_progress(self.id, self._job.progress)
 
     def on_stroke(self, candidate: int, stroke: Stroke | None) -> None:
@@ -151,7 +143,7 @@ class JobContext:
         if stroke is None:
             live.restart(candidate)
         else:
-            live.add(candidate, stroke.to_dict())
+            live.add(candidate, stroke)
 
     def on_scorer(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run ``fn`` on the scoring worker (the model's owner) and wait for it, or for a cancel."""
@@ -321,7 +313,7 @@ class JobManager:
             if job.interrupted:
                 error = interrupted_error(job.run_id, e.detail)
             else:
-                state, error = "cancelled", _cancelled_error(f"during {job.progress.get('phase')}", e.detail)
+                state, error = "cancelled", _cancelled_error(f"during {job.progress.phase}", e.detail)
         except JobFailed as e:
             error = {"code": e.code, "message": e.message, "detail": e.detail}
         except Exception as e:  # the job fails, the server carries on; the log has the traceback

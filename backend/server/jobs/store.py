@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ...shared.results import JobProgress
 from ...storage import Database, StorageError, dumps_finite
 
 SCHEMA_VERSION = 2  # 2: jobs.run_id
@@ -103,10 +104,10 @@ class JobStore:
     def set_run(self, job_id: str, run_id: str) -> None:
         self._exec("UPDATE jobs SET run_id=? WHERE id=?", (run_id, job_id))
 
-    def insert(self, job_id: str, kind: str, request: dict[str, Any], progress: dict[str, Any]) -> None:
+    def insert(self, job_id: str, kind: str, request: dict[str, Any], progress: JobProgress) -> None:
         self._exec(
             "INSERT INTO jobs (id, kind, state, request, progress, created_at) VALUES (?,?,?,?,?,?)",
-            (job_id, kind, "queued", dumps_finite(request), dumps_finite(progress), time.time()),
+            (job_id, kind, "queued", dumps_finite(request), dumps_finite(progress.to_dict()), time.time()),
         )
 
     def mark_running(self, job_id: str) -> bool:
@@ -119,10 +120,10 @@ class JobStore:
             == 1
         )
 
-    def set_progress(self, job_id: str, progress: dict[str, Any]) -> None:
+    def set_progress(self, job_id: str, progress: JobProgress) -> None:
         self._exec(
             "UPDATE jobs SET progress=? WHERE id=? AND state IN ('queued','running')",
-            (dumps_finite(progress), job_id),
+            (dumps_finite(progress.to_dict()), job_id),
         )
 
     def finish(

@@ -100,7 +100,9 @@ def get_job(
         return job
     seq, strokes = s.jobs.live.since(job_id, since)
     return JSONResponse(
-        JobStrokes.model_validate({**job, "seq": seq, "strokes": strokes}).model_dump(mode="json")
+        JobStrokes.model_validate(
+            {**job, "seq": seq, "strokes": [item.to_dict() for item in strokes]}
+        ).model_dump(mode="json")
     )
 
 
