@@ -54,14 +54,16 @@ def test_a_lesson_deleted_earlier_in_the_batch_cannot_be_modified_or_deleted_aga
         merge_threshold=0.6,
     )
     assert [x.id for x in out.lessons] == ["L2", "L3"] and out.lessons[0].text == LESSONS[6]
-    assert out.events[0] == [{"event": "delete", "id": "L1", "text": LESSONS[0]}]
+    assert [e.to_dict() for e in out.events[0]] == [{"event": "delete", "id": "L1", "text": LESSONS[0]}]
     rejected = out.rejected()
-    assert [r["op"] for r in rejected] == [
+    assert [r.op.to_dict() for r in rejected if r.op] == [
         {"op": "modify", "id": "L1", "text": LESSONS[5]},
         {"op": "delete", "id": "L1"},
     ]
-    assert all("L1: deleted earlier in this batch by prompt 1 'a chair'" in r["reason"] for r in rejected)
-    assert out.changed and [e["event"] for e in out.learned(1)] == ["modify"]
+    assert all(
+        "L1: deleted earlier in this batch by prompt 1 'a chair'" in (r.reason or "") for r in rejected
+    )
+    assert out.changed and [e.event for e in out.learned(1)] == ["modify"]
 
 
 def test_a_lesson_changes_once_per_batch_the_first_prompt_wins():
@@ -77,8 +79,8 @@ def test_a_lesson_changes_once_per_batch_the_first_prompt_wins():
         merge_threshold=0.6,
     )
     assert [x.text for x in out.lessons] == [LESSONS[0], LESSONS[6], LESSONS[2]]
-    assert [r["reason"].split(":")[0] for r in out.rejected()] == ["delete L2", "modify L2"]
-    assert "modified earlier in this batch by prompt 1" in out.rejected()[0]["reason"]
+    assert [(r.reason or "").split(":")[0] for r in out.rejected()] == ["delete L2", "modify L2"]
+    assert "modified earlier in this batch by prompt 1" in (out.rejected()[0].reason or "")
 
 
 def test_near_duplicate_adds_of_a_batch_merge_and_the_cap_evicts():
@@ -94,8 +96,8 @@ def test_near_duplicate_adds_of_a_batch_merge_and_the_cap_evicts():
         cap=4,
         merge_threshold=0.6,
     )
-    assert out.events[1][0]["event"] == "merge" and out.events[1][0]["id"] == "L1"
-    assert [e["event"] for e in out.events[2]] == ["add", "evict"]
+    assert out.events[1][0].event == "merge" and out.events[1][0].id == "L1"
+    assert [e.event for e in out.events[2]] == ["add", "evict"]
     assert len(out.lessons) == 4 and out.next_id == 6 and not out.rejected()
 
 

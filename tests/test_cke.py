@@ -393,9 +393,7 @@ def test_refine_improves_an_artist_sketch_and_returns_the_lessons(tmp_path):
         prov = store.lessons("studio")[0].provenance[0]
     assert result.best_score.reward > start_score.reward and result.best_round == 1
     assert len(result.best) == len(chair()) and result.best.prompt == "a chair"
-    assert [e["text"] for e in result.learned] == LESSONS[:2] and [x.text for x in result.lessons] == LESSONS[
-        :2
-    ]
+    assert [e.text for e in result.learned] == LESSONS[:2] and [x.text for x in result.lessons] == LESSONS[:2]
     assert stored == LESSONS[:2] and result.version == 2 and prov["source"] == "refine"
     assert result.calls == 6 and teacher.counts == {"draw": 4, "judge": 2, "val": 0}
     draws = [r for r in requests if not is_judge(r)]

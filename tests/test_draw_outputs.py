@@ -141,7 +141,7 @@ def test_finalise_drops_duplicate_strokes_and_says_so():
     sketch = Sketch.from_points("a stool", [LEG, SEAT, LEG, reversed_leg])
     kept, repairs = finalise(sketch)
     assert [s.id for s in kept.strokes] == ["s1", "s2"]
-    assert [(r["kind"], r["strokes"], r["onto"]) for r in repairs if r["kind"] == "duplicate"] == [
+    assert [(r.kind, list(r.strokes), list(r.onto)) for r in repairs if r.kind == "duplicate"] == [
         ("duplicate", ["s3"], ["s1"]),
         ("duplicate", ["s4"], ["s1"]),
     ]

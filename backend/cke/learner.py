@@ -374,7 +374,7 @@ class Learner:
                 records[i] = {
                     "round": rnd.to_dict(),
                     "judge": outcome.to_dict(),
-                    "events": out.events[j],
+                    "events": [e.to_dict() for e in out.events[j]],
                     "usage": round_usage(rnd, outcome),
                     "lessons": len(out.lessons),
                     "batch": {**batch, "version": version},
@@ -385,10 +385,8 @@ class Learner:
             self.runs.set_work_version(run_id, version)
         for j, i in enumerate(todo):
             self._done += 1
-            changes = (
-                ", ".join(f"{e['event']} {e.get('id', '')}".strip() for e in out.learned(j)) or "no change"
-            )
-            rejected = sum(e["event"] == "reject" for e in out.events[j])
+            changes = ", ".join(f"{e.event} {e.id or ''}".strip() for e in out.learned(j)) or "no change"
+            rejected = len([e for e in out.events[j] if e.event == "reject"])
             note = f" ({rejected} rejected: conflicts within the batch)" if rejected else ""
             prompt = cfg.prompts[i]
             self._say(

@@ -197,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
     total_s = time.monotonic() - started
     report.update(
         chosen=chosen.index,
-        repairs=chosen.repairs,
+        repairs=[c.to_dict() for c in chosen.repairs],
         chosen_because=why,
         usage=usage.to_dict(),
         timings={
@@ -364,7 +364,7 @@ def _write_report(path: str | None, report: dict[str, Any]) -> None:
 
 def _duplicates_note(chosen: Any) -> str:
     """Small models repeat one curve many times: say how many repeats repair dropped, or kept."""
-    n = sum(r["kind"] == "duplicate" for r in chosen.repairs)
+    n = sum(r.kind == "duplicate" for r in chosen.repairs)
     if n:
         return f" ({n} duplicate strokes the model drew were dropped)"
     from ..scoring.structure import duplicate_strokes

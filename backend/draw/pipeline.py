@@ -88,11 +88,11 @@ class Entry:
     score: Score | None
     candidate: dict[str, Any] | None = None  # the agent's record: raw replies, problems, usage
     error: str | None = None
-    repairs: list[dict[str, Any]] = field(default_factory=list)  # shared.repair's changes to the drawing
+    repairs: list[Change] = field(default_factory=list)  # shared.repair's changes to the drawing
 
     @property
     def repair_summary(self) -> str:
-        return summarize([Change.from_dict(r) for r in self.repairs])
+        return summarize(self.repairs)
 
     @property
     def reward(self) -> float | None:
@@ -106,7 +106,7 @@ class Entry:
             "score": self.score.to_dict() if self.score is not None else None,
             "candidate": self.candidate,
             "error": self.error,
-            "repairs": self.repairs,
+            "repairs": [c.to_dict() for c in self.repairs],
         }
 
     @classmethod
@@ -118,7 +118,7 @@ class Entry:
             Score.from_dict(d["score"]) if d.get("score") is not None else None,
             d.get("candidate"),
             d.get("error"),
-            d.get("repairs") or [],
+            [Change.from_dict(r) for r in d.get("repairs") or []],
         )
 
 
@@ -185,7 +185,7 @@ class Round:
         )
 
 
-def finalise(sketch: Sketch, repair_joints: bool = True) -> tuple[Sketch, list[dict[str, Any]]]:
+def finalise(sketch: Sketch, repair_joints: bool = True) -> tuple[Sketch, list[Change]]:
     """The sketch a drawing delivers, made from what the parser read, and the changes made to it:
     the one place where a drawn sketch is changed. Near-miss joints meet and repeated strokes go
     (shared.repair, at its default tolerance), so rewards score what the artist gets; the raw
@@ -195,7 +195,7 @@ def finalise(sketch: Sketch, repair_joints: bool = True) -> tuple[Sketch, list[d
     fixed, changes = repair(sketch)
     if not fixed.strokes:  # nothing left would be no drawing at all: deliver it as drawn
         return sketch, []
-    return fixed, [c.to_dict() for c in changes]
+    return fixed, changes
 
 
 def draw_round(

@@ -25,6 +25,7 @@ from ..library.lessons import MAX_CAP, MAX_LESSON_CHARS, check_name
 from ..llm.base import MAX_TOKENS_LIMIT
 from ..rendering.camera import MAX_SIZE, MAX_VIEWS, MIN_SIZE
 from ..scoring.reward import MAX_STRUCTURE_WEIGHT
+from ..shared.results.fields import Record
 from ..shared.sketch import FORMAT, MAX_PROMPT_CHARS, MAX_STROKES, Sketch, SketchError
 
 MAX_SCORE_SKETCHES = 64  # sketches in one score job
@@ -266,11 +267,8 @@ KINDS = ("draw", "score", "render", "refine", "learn")
 
 
 # -- what the server answers ---------------------------------------------------------
-# A JSON object passed through as its owner wrote it: a result's parts (typed in shared/results/,
-# documented here by description), a library's lesson or change event, a run's epoch or cost record,
-# the camera rig, a job's accepted request. Results are documented, not narrowed: a field added later
-# reaches the client unchanged, and nothing is added on the way (no defaults filled in).
-Passthrough = dict[str, Any]
+# Results are documented, not narrowed: their parts (typed in shared/results/, described here) and
+# the records other parts own (fields.Record) pass through unchanged, nothing filled in on the way.
 USAGE = (
     "prompt_tokens, completion_tokens, cost_usd (null: the provider's price is unknown), and "
     "cached_prompt_tokens (served from the API's prefix cache), reasoning_tokens (spent thinking): "
@@ -350,8 +348,8 @@ class SketchItem(_Result):
     strokes, onto, distance} (empty with ``"repair": false``)."""
 
     id: str
-    sketch: Passthrough = Field(description=f"the canonical sketch JSON ({FORMAT})")
-    score: Passthrough | None = Field(
+    sketch: Record = Field(description=f"the canonical sketch JSON ({FORMAT})")
+    score: Record | None = Field(
         description="clip_mean, clip_per_view, structure {total, terms, details}, reward"
     )
 
@@ -363,26 +361,26 @@ class DrawResult(_Result):
     provider: str
     model: str
     sketches: list[SketchItem]
-    candidates: list[Passthrough] = Field(
+    candidates: list[Record] = Field(
         description="each candidate: index, ok, error, problems, repaired, usage, latency_s"
     )
-    usage: Passthrough = Field(description=USAGE)
+    usage: Record = Field(description=USAGE)
 
 
 class ScoreResult(_Result):
     """score: one score per given sketch, in order, and the index of the best (and preview, when asked for)."""
 
     prompt: str | None
-    scores: list[Passthrough]
+    scores: list[Record]
     best: int
 
 
 class RenderResult(_Result):
     """render: one image per view, a contact sheet of them, and the cameras."""
 
-    views: list[Passthrough] = Field(description="each view: index, azimuth, elevation, image")
+    views: list[Record] = Field(description="each view: index, azimuth, elevation, image")
     contact_sheet: Image
-    cameras: Passthrough
+    cameras: Record
 
 
 class RefineResult(_Result):
@@ -390,12 +388,12 @@ class RefineResult(_Result):
 
     prompt: str
     sketches: list[SketchItem]
-    lessons: list[Passthrough]
-    learned: list[Passthrough]
+    lessons: list[Record]
+    learned: list[Record]
     library: str | None
     version: int | None
-    rounds: list[Passthrough] = Field(description="each round: rewards, best_reward, pair, skipped, events")
-    usage: Passthrough = Field(description=USAGE)
+    rounds: list[Record] = Field(description="each round: rewards, best_reward, pair, skipped, events")
+    usage: Record = Field(description=USAGE)
     calls: int
 
 
@@ -404,15 +402,15 @@ class LearnResult(_Result):
 
     run_id: str
     library: str
-    epochs: list[Passthrough]
+    epochs: list[Record]
     best_epoch: int | None
     best_version: int | None
     head: int
-    cost: Passthrough
+    cost: Record
 
 
 class Job(JobSummary):
-    request: Passthrough = Field(description="the request as accepted (defaults filled in)")
+    request: Record = Field(description="the request as accepted (defaults filled in)")
     result: DrawResult | ScoreResult | RenderResult | RefineResult | LearnResult | None = Field(
         None, description="when succeeded: the result of the job's kind"
     )

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..client import BackendClient, BackendError
-from ..shared.results import JobProgress, LiveStroke, ResultError
+from ..shared.results import JobError, JobProgress, LiveStroke, ResultError
 from ..shared.sketch import MAX_STROKES, SketchError
 
 POLL_S = 0.25
@@ -186,8 +186,11 @@ class JobFollower:
         elif state == "cancelled":
             self._put(Event("cancelled", self.job_id, "cancelled on the backend"), final=True)
         else:
-            err = job.get("error") or {}
-            message = " ".join(str(err.get("message") or "the job failed").split())
+            try:
+                message = JobError.from_dict(job.get("error") or {}).message
+            except ResultError:
+                message = "the job failed"
+            message = " ".join(message.split())
             self._put(Event("failed", self.job_id, f"backend: {message}"), final=True)
 
     def _keep_strokes(self, items: Any) -> None:

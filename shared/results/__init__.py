@@ -12,7 +12,7 @@ What each job kind returns (``GET /v1/jobs/{id}``'s ``result``):
     learn   learn_result.LearnResult    the run's epochs, the kept version, the library head
 
 While a job runs: progress.JobProgress (where it stands), live_stroke.LiveStroke (a stroke of a
-draw or refine job's reply as it streams in).
+draw or refine job's reply as it streams in); job_error.JobError: why it did not succeed.
 
 The parts: score.Score (reward, CLIP per view, StructureScore), sketch_item.SketchItem,
 candidate.CandidateSummary, image.Image, usage.Usage; fields.py reads JSON fields.
@@ -22,6 +22,7 @@ from .candidate import CandidateSummary
 from .draw_result import DrawResult
 from .fields import ResultError
 from .image import Image
+from .job_error import JobError
 from .learn_result import LearnResult
 from .live_stroke import LiveStroke
 from .progress import JobProgress
@@ -39,6 +40,7 @@ __all__ = [
     "CandidateSummary",
     "DrawResult",
     "Image",
+    "JobError",
     "JobProgress",
     "JobResult",
     "LearnResult",

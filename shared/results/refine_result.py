@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .fields import ResultError, as_optional_number, integer, items, mapping, number, optional, text
+from .fields import Record, ResultError, as_optional_number, integer, items, mapping, number, optional, text
 from .image import Image
 from .sketch_item import SketchItem
 from .usage import Usage
@@ -27,7 +27,7 @@ class RoundSummary:
     best_reward: float | None
     pair: tuple[int, int] | None  # the judged entries (better, worse)
     skipped: str | None  # why no judge was asked, or why its answer was not used
-    events: list[dict[str, Any]] = field(default_factory=list)  # the library's change events
+    events: list[Record] = field(default_factory=list)  # the library's change events
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,8 +61,8 @@ class RoundSummary:
 class RefineResult:
     prompt: str
     sketches: list[SketchItem]
-    lessons: list[dict[str, Any]] = field(default_factory=list)
-    learned: list[dict[str, Any]] = field(default_factory=list)
+    lessons: list[Record] = field(default_factory=list)
+    learned: list[Record] = field(default_factory=list)
     library: str | None = None
     version: int | None = None
     rounds: list[RoundSummary] = field(default_factory=list)

@@ -123,13 +123,12 @@ def preview(sketch: Sketch, size: int) -> Image:
 def sketch_item(
     sketch: Sketch,
     score: Score | None,
-    repairs: list[dict[str, Any]],
+    repairs: list[Change],
     candidate: int | None = None,
     round: int | None = None,
 ) -> SketchItem:
     """One drawing of a result: stored under ``id`` for GET /v1/sketches/{id}."""
-    changes = [Change.from_dict(r) for r in repairs]
-    return SketchItem(new_sketch_id(), sketch, score, candidate=candidate, round=round, repairs=changes)
+    return SketchItem(new_sketch_id(), sketch, score, candidate=candidate, round=round, repairs=list(repairs))
 
 
 def _provider(ctx: JobContext, model: str | None) -> Provider:
@@ -294,7 +293,7 @@ def make_refine(store: LibraryStore) -> Callable[[JobContext, RefineJob], Refine
             res.prompt,
             [sketch_item(res.best, res.best_score, res.best_repairs, round=res.best_round)],
             [x.to_dict() for x in res.lessons],
-            res.learned,
+            [e.to_dict() for e in res.learned],
             req.library,
             res.version,
             [_round_summary(r) for r in res.rounds],

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ...runtime import CANCEL_POLL_S, Cancelled, Progress
-from ...shared.results import JobProgress, JobResult
+from ...shared.results import JobError, JobProgress, JobResult
 from ...shared.sketch import Stroke
 from ..settings import ServerSettings
 from .live import LiveBoard
@@ -301,13 +301,17 @@ class JobManager:
                 return  # cancelled while queued
             self._running[job.id] = job
         started = time.monotonic()
-        state, result, error = "failed", None, None
+        state: str = "failed"
+        result: JobResult | None = None
+        error: JobError | None = None
+        wire = None  # the result's JSON
         try:
             if not self.store.mark_running(job.id):
                 return
             ctx = JobContext(self, job)
             ctx.report(Progress("starting", "started"))
-            result = self.kinds[job.kind].run(ctx, job.request).to_dict()
+            result = self.kinds[job.kind].run(ctx, job.request)
+            wire = result.to_dict()
             state = "succeeded"
         except Cancelled as e:
             if job.interrupted:
@@ -315,21 +319,20 @@ class JobManager:
             else:
                 state, error = "cancelled", _cancelled_error(f"during {job.progress.phase}", e.detail)
         except JobFailed as e:
-            error = {"code": e.code, "message": e.message, "detail": e.detail}
+            error = JobError(e.code, e.message, e.detail)
         except Exception as e:  # the job fails, the server carries on; the log has the traceback
             log.exception("job %s (%s) failed unexpectedly", job.id, job.kind)
-            error = {
-                "code": "internal_error",
-                "message": f"the job hit an unexpected error ({type(e).__name__}); the server log has the details",
-                "detail": None,
-            }
+            error = JobError(
+                "internal_error",
+                f"the job hit an unexpected error ({type(e).__name__}); the server log has the details",
+            )
         finally:
             with self._lock:
                 self._running.pop(job.id, None)
                 self._durations[job.lane].append(time.monotonic() - started)
-        if state == "succeeded":
-            self.store.add_sketches(job.id, (result or {}).get("sketches", []))
-        self.store.finish(job.id, state, result, error)
+        if state == "succeeded":  # a kind whose result has sketches (draw, refine) keeps them
+            self.store.add_sketches(job.id, getattr(result, "sketches", []))
+        self.store.finish(job.id, state, wire, error)
         self._finished += 1
         if self._finished % PRUNE_EVERY == 0:
             self.store.prune(self.settings.keep_jobs)
@@ -347,5 +350,5 @@ def new_sketch_id() -> str:
     return secrets.token_hex(8)
 
 
-def _cancelled_error(when: str, detail: Any = None) -> dict[str, Any]:
-    return {"code": "cancelled", "message": f"cancelled on request {when}", "detail": detail}
+def _cancelled_error(when: str, detail: Any = None) -> JobError:
+    return JobError("cancelled", f"cancelled on request {when}", detail)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ...shared.results import JobProgress
+from ...shared.results import JobError, JobProgress, SketchItem
 from ...storage import Database, StorageError, dumps_finite
 
 SCHEMA_VERSION = 2  # 2: jobs.run_id
@@ -97,7 +97,10 @@ class JobStore:
             rows = c.execute("SELECT id, run_id FROM jobs WHERE state IN ('queued','running')").fetchall()
             c.executemany(
                 "UPDATE jobs SET state='failed', error=?, finished_at=? WHERE id=?",
-                [(dumps_finite(interrupted_error(r["run_id"])), time.time(), r["id"]) for r in rows],
+                [
+                    (dumps_finite(interrupted_error(r["run_id"]).to_dict()), time.time(), r["id"])
+                    for r in rows
+                ],
             )
             return len(rows)
 
@@ -126,10 +129,8 @@ class JobStore:
             (dumps_finite(progress.to_dict()), job_id),
         )
 
-    def finish(
-        self, job_id: str, state: str, result: Any = None, error: dict[str, Any] | None = None
-    ) -> bool:
-        """Move an unfinished job to a finished state; False if it had already finished."""
+    def finish(self, job_id: str, state: str, result: Any = None, error: JobError | None = None) -> bool:
+        """Move an unfinished job to a finished state (``result``: its JSON); False if it had already finished."""
         assert state in FINISHED
         return (
             self._exec(
@@ -138,7 +139,7 @@ class JobStore:
                 (
                     state,
                     None if result is None else dumps_finite(result),
-                    None if error is None else dumps_finite(error),
+                    None if error is None else dumps_finite(error.to_dict()),
                     time.time(),
                     job_id,
                 ),
@@ -186,17 +187,17 @@ class JobStore:
             return len(ids)
 
     # -- sketches -------------------------------------------------------------
-    def add_sketches(self, job_id: str, items: list[dict[str, Any]]) -> None:
-        """Store sketches a job made: each item {id, sketch (canonical dict), score (dict or None)}."""
+    def add_sketches(self, job_id: str, items: list[SketchItem]) -> None:
+        """Store the sketches a job made (each kept under its id, with its score)."""
         now = time.time()
         rows = [
             (
-                it["id"],
+                it.id,
                 job_id,
-                it["sketch"].get("prompt", ""),
-                len(it["sketch"].get("strokes", [])),
-                dumps_finite(it["sketch"]),
-                None if it.get("score") is None else dumps_finite(it["score"]),
+                it.sketch.prompt,
+                len(it.sketch.strokes),
+                dumps_finite(it.sketch.to_dict()),
+                None if it.score is None else dumps_finite(it.score.to_dict()),
                 now,
             )
             for it in items
@@ -227,20 +228,16 @@ class JobStore:
         return [_sketch_summary(r) for r in self._query(sql, args)]
 
 
-def interrupted_error(run_id: str | None, detail: Any = None) -> dict[str, Any]:
+def interrupted_error(run_id: str | None, detail: Any = None) -> JobError:
     """The error of a job the server stopped; a learn job's says how to go on with its run."""
     if run_id is None:
-        return {
-            "code": "interrupted",
-            "message": "the server stopped before this job finished; submit it again",
-            "detail": detail,
-        }
-    return {
-        "code": "interrupted",
-        "message": f"the server stopped before this job finished; its learning run {run_id} keeps every finished "
+        return JobError("interrupted", "the server stopped before this job finished; submit it again", detail)
+    return JobError(
+        "interrupted",
+        f"the server stopped before this job finished; its learning run {run_id} keeps every finished "
         f"step: resume it with POST /v1/runs/{run_id}/resume",
-        "detail": {"run_id": run_id, "resume": f"POST /v1/runs/{run_id}/resume"},
-    }
+        {"run_id": run_id, "resume": f"POST /v1/runs/{run_id}/resume"},
+    )
 
 
 def _unusable(path: Path, e: StorageError) -> StorageError:
