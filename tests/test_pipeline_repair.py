@@ -73,6 +73,7 @@ def test_threedraw_draw_says_what_it_repaired_and_no_repair_turns_it_off(server,
 def test_the_addon_reports_what_the_backend_repaired(server):
     """The add-on reads a draw result's change records (bpy-free, on its worker thread)."""
     from threedraw.addon.jobs.prepare import sketches
+    from threedraw.addon.shared.results import JobStatus
 
     (entry,) = _round(server).entries
     job = {
@@ -89,6 +90,6 @@ def test_the_addon_reports_what_the_backend_repaired(server):
             ],
         },
     }
-    assert sketches(job).repaired == "snapped 1 joint, removed 1 duplicate stroke"
+    assert sketches(JobStatus.from_dict(job)).repaired == "snapped 1 joint, removed 1 duplicate stroke"
     del job["result"]["sketches"][0]["repairs"]  # an older backend
-    assert sketches(job).repaired == ""
+    assert sketches(JobStatus.from_dict(job)).repaired == ""

@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from ..shared.results import JobStatus, ResultError
 from ..shared.token_path import DEFAULT_PORT, token_file, token_file_for_url
 
 DEFAULT_URL = "http://127.0.0.1:8765"
@@ -84,16 +85,25 @@ class BackendClient:
         """Whether drawing works with the backend's configured LLM (a few tiny requests to it)."""
         return self.request("GET", "/check")
 
-    def submit(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self.request("POST", "/jobs", body)
+    def submit(self, body: dict[str, Any]) -> JobStatus:
+        return self._job("POST", "/jobs", body)
 
-    def job(self, job_id: str, since: int | None = None) -> dict[str, Any]:
-        """The job; with ``since``, also ``seq`` and the live ``strokes`` after that sequence number."""
+    def job(self, job_id: str, since: int | None = None) -> JobStatus:
+        """The job; with ``since``, also the live ``strokes`` after that sequence number."""
         query = "" if since is None else f"?since={int(since)}"
-        return self.request("GET", f"/jobs/{_q(job_id)}{query}")
+        return self._job("GET", f"/jobs/{_q(job_id)}{query}")
 
-    def cancel(self, job_id: str) -> dict[str, Any]:
-        return self.request("POST", f"/jobs/{_q(job_id)}/cancel")
+    def cancel(self, job_id: str) -> JobStatus:
+        return self._job("POST", f"/jobs/{_q(job_id)}/cancel")
+
+    def _job(self, method: str, path: str, body: dict[str, Any] | None = None) -> JobStatus:
+        answer = self.request(method, path, body)
+        try:
+            return JobStatus.from_dict(answer)
+        except ResultError as e:
+            raise BackendError(
+                f"the backend's job is not one this add-on reads: {e}", "bad_response"
+            ) from None
 
     def libraries(self) -> list[dict[str, Any]]:
         return list(self.request("GET", "/libraries").get("libraries", []))

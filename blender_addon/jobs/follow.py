@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..client import BackendClient, BackendError
-from ..shared.results import JobError, JobProgress, LiveStroke, ResultError
-from ..shared.sketch import MAX_STROKES, SketchError
+from ..shared.results import JobStatus, LiveStroke
+from ..shared.sketch import MAX_STROKES
 
 POLL_S = 0.25
 MAX_EVENTS = 64  # progress beyond this is dropped (the next poll carries the latest anyway)
-FINISHED = ("succeeded", "failed", "cancelled")
 PHASE_TEXT = {
     "queued": "queued",
     "starting": "starting",
@@ -52,13 +51,10 @@ class Event:
     payload: Any = None
 
 
-def progress_text(job: dict[str, Any]) -> tuple[str, float]:
+def progress_text(job: JobStatus) -> tuple[str, float]:
     """The job's stage as a short line ("drawing 3/5: ...") and its fraction done."""
-    try:
-        p = JobProgress.from_dict(job.get("progress") or {})
-    except ResultError:  # progress is only shown: a malformed one shows the job's state
-        p = JobProgress("")
-    phase = p.phase or str(job.get("state") or "")
+    p = job.progress
+    phase = p.phase or job.state
     text = PHASE_TEXT.get(phase, phase)
     fraction = 0.0
     if p.step is not None and p.total is not None and p.total > 0:
@@ -76,7 +72,7 @@ class JobFollower:
         self,
         client: BackendClient,
         request: dict[str, Any],
-        prepare: Callable[[dict[str, Any]], Any],
+        prepare: Callable[[JobStatus], Any],
         poll_s: float = POLL_S,
         live: bool = False,
     ):
@@ -146,7 +142,7 @@ class JobFollower:
 
     def _follow(self) -> None:
         job = self.client.submit(self.request)
-        self.job_id = str(job["id"])
+        self.job_id = job.id
         self._put(Event("submitted", self.job_id, *progress_text(job)))
         cancel_sent = False
         errors = 0
@@ -159,7 +155,7 @@ class JobFollower:
                 except BackendError as e:
                     if e.code != "job_finished":  # finished meanwhile: the next poll says how
                         raise
-            if job.get("state") in FINISHED:
+            if job.finished:
                 break
             self._stop.wait(self.poll_s)
             if self._stop.is_set():
@@ -173,41 +169,26 @@ class JobFollower:
                     raise
                 continue
             if self.live:
-                self._keep_strokes(job.get("strokes"))
+                self._keep_strokes(job)
             text, fraction = progress_text(job)
             if text != last_text:
                 last_text = text
                 self._put(Event("progress", self.job_id, text, fraction))
         if self._stop.is_set():
             return
-        state = job["state"]
+        state = job.state
         if state == "succeeded":
             self._put(Event("done", self.job_id, "finished", 1.0, self.prepare(job)), final=True)
         elif state == "cancelled":
             self._put(Event("cancelled", self.job_id, "cancelled on the backend"), final=True)
         else:
-            try:
-                message = JobError.from_dict(job.get("error") or {}).message
-            except ResultError:
-                message = "the job failed"
-            message = " ".join(message.split())
+            message = " ".join((job.error.message if job.error else "the job failed").split())
             self._put(Event("failed", self.job_id, f"backend: {message}"), final=True)
 
-    def _keep_strokes(self, items: Any) -> None:
-        """Parse the new live strokes of one poll (a backend without them sends none)."""
-        got = []
-        for item in items if isinstance(items, list) else ():
-            try:
-                seq = int(item["seq"])
-            except (KeyError, TypeError, ValueError):
-                return  # not the live contract: stop reading this answer
-            if seq <= self.seq:
-                continue
-            self.seq = seq
-            try:
-                got.append(LiveStroke.from_dict(item))
-            except (ResultError, SketchError):
-                continue  # a live stroke is only a preview; the result is checked on its own
+    def _keep_strokes(self, job: JobStatus) -> None:
+        """Keep the new live strokes of one poll (a backend without them sends none)."""
+        got = [s for s in job.strokes if s.seq > self.seq]
+        self.seq = max(self.seq, job.strokes_until)
         with self._strokes_lock:
             self._strokes.extend(got[: max(0, MAX_LIVE_PENDING - len(self._strokes))])
 

@@ -21,6 +21,7 @@ from ..jobs import poller, prepare, results
 from ..jobs.follow import JobFollower
 from ..jobs.live import LiveView
 from ..properties import NO_LIBRARY, scene_settings
+from ..shared.results import JobStatus
 from ..shared.sketch import Sketch, SketchError
 from .common import Result, selected_curves
 
@@ -67,7 +68,7 @@ class _JobOperator(bpy.types.Operator):
         kind: str,
         label: str,
         request: dict[str, Any],
-        ready: Callable[[dict[str, Any]], Any],
+        ready: Callable[[JobStatus], Any],
         apply: poller.Apply,
         live: bool = False,
     ) -> Result:

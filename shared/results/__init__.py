@@ -11,6 +11,7 @@ What each job kind returns (``GET /v1/jobs/{id}``'s ``result``):
     refine  refine_result.RefineResult  the best sketch, lessons, one RoundSummary per round
     learn   learn_result.LearnResult    the run's epochs, the kept version, the library head
 
+A job as the add-on reads it: job.JobStatus (read only: the server's job store writes the JSON).
 While a job runs: progress.JobProgress (where it stands), live_stroke.LiveStroke (a stroke of a
 draw or refine job's reply as it streams in); job_error.JobError: why it did not succeed.
 
@@ -22,6 +23,7 @@ from .candidate import CandidateSummary
 from .draw_result import DrawResult
 from .fields import ResultError
 from .image import Image
+from .job import JobStatus
 from .job_error import JobError
 from .learn_result import LearnResult
 from .live_stroke import LiveStroke
@@ -42,6 +44,7 @@ __all__ = [
     "Image",
     "JobError",
     "JobProgress",
+    "JobStatus",
     "JobResult",
     "LearnResult",
     "LiveStroke",

@@ -81,7 +81,7 @@ def test_refresh_lessons_delete_export_and_draw_with_a_library(connected, backen
     assert bpy.ops.threedraw.draw(prompt="a chair", k=1) == {"FINISHED"}
     client = addon("client").BackendClient(backend["url"], backend["token_file"])
     job = client.request("GET", "/jobs?kind=draw&limit=1")["jobs"][0]
-    assert client.job(job["id"])["request"]["library"] == chairs_library
+    assert client.job(job["id"]).request["library"] == chairs_library
 
 
 def test_library_operators_name_what_failed(connected, backend):
