@@ -59,8 +59,8 @@ def test_the_token_file_is_the_one_the_server_at_the_url_writes(monkeypatch, tmp
 
 
 def test_info_libraries_and_a_draw_job(client):
-    assert client.health()["status"] == "ok"
-    assert client.info()["provider"]["model"] == "scripted-model"
+    assert client.health() == "ok"
+    assert client.info().provider.model == "scripted-model"
     assert client.libraries() == []
     job = client.submit({"kind": "draw", "prompt": "a chair", "k": 1})
     for _ in range(600):
@@ -134,7 +134,7 @@ def test_token_is_read_at_request_time_and_a_wrong_one_is_named(server, tmp_path
     assert e.value.message.startswith("token rejected: the backend was restarted")
     assert "token" in e.value.message and "\n" not in e.value.message
     token_file.write_text(server.token)  # as a restarted server rewrites it
-    assert c.info()["api"] == "v1"
+    assert c.info().api == "v1"
     token_file.unlink()
     with pytest.raises(BackendError, match=r"no token file token in .*start it with `threedraw serve`"):
         c.info()

@@ -30,6 +30,7 @@ from ..library.store import LibraryStore
 from ..llm.base import Provider
 from ..runtime import Cancelled, Progress, ProgressFn, check_cancel, no_progress
 from ..scoring.reward import ScoreConfig, score_sketches
+from ..shared.results.fields import Record
 from ..shared.results.learn_result import LearnResult
 from ..shared.results.score import Score
 from ..storage import Database
@@ -128,7 +129,7 @@ class LearnConfig:
         return cls(**known, draw=draw)
 
 
-def score_config_record(config: ScoreConfig) -> dict[str, Any]:
+def score_config_record(config: ScoreConfig) -> Record:
     """The scoring settings for a run record: file names only, never machine paths."""
     return {
         "clip_model": Path(config.clip_model).name if config.clip_model else None,
@@ -242,11 +243,11 @@ class Learner:
             self.runs.cost(run_id),
         )
 
-    def learn_step(self, run_id: str, epoch: int, index: int) -> dict[str, Any]:
+    def learn_step(self, run_id: str, epoch: int, index: int) -> Record:
         """One query of one epoch (a batch of one): draw K, score, pair, judge, update. Idempotent once done."""
         return self.learn_batch(run_id, epoch, [index])[0]
 
-    def learn_batch(self, run_id: str, epoch: int, indices: list[int]) -> list[dict[str, Any]]:
+    def learn_batch(self, run_id: str, epoch: int, indices: list[int]) -> list[Record]:
         """One batch of an epoch's queries: drawn, scored and judged concurrently against the same
         library version, their operations then applied in prompt order (``threedraw.cke.batch``) in
         one transaction with the steps' records: one library version per batch. Idempotent once done.
@@ -264,7 +265,7 @@ class Learner:
         lessons = self.store.lessons(run.library, base)
         cap = self.store.info(run.library).cap
 
-        def saved(i: int, status: str) -> dict[str, Any] | None:
+        def saved(i: int, status: str) -> Record | None:
             row = rows[i]
             ok = row is not None and row.base_version == base and row.status in ("judged", status)
             return row.record if ok else None  # type: ignore[union-attr]
@@ -397,13 +398,13 @@ class Learner:
             )
         return [records[i] if i in records else rows[i].record for i in indices]  # type: ignore[union-attr]
 
-    def validate_step(self, run_id: str, epoch: int, index: int, version: int) -> dict[str, Any]:
+    def validate_step(self, run_id: str, epoch: int, index: int, version: int) -> Record:
         """Draw one validation prompt with library ``version`` at the drawing temperature and score it."""
         return self.validate_all(run_id, epoch, version, [index])[0]
 
     def validate_all(
         self, run_id: str, epoch: int, version: int, indices: list[int] | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[Record]:
         """Draw the validation prompts (default: all) with library ``version`` at once, each saved as it
         is scored (finished ones are not drawn again), scoring several prompts' drawings together."""
         run = self.runs.get(run_id)
@@ -413,7 +414,7 @@ class Learner:
         lessons = [x.text for x in self.store.lessons(run.library, version)]
         rows = {i: self.runs.step(run_id, "val", epoch, i) for i in indices}
 
-        async def one(i: int, batcher: ScoreBatcher) -> dict[str, Any]:
+        async def one(i: int, batcher: ScoreBatcher) -> Record:
             row = rows[i]
             if row is not None and row.status == "done" and row.base_version == version:
                 return row.record
@@ -449,7 +450,7 @@ class Learner:
     def _finish_epoch(self, run_id: str, epoch: int, version: int) -> None:
         run = self.runs.get(run_id)
         cfg = LearnConfig.from_dict(run.config["learn"])
-        detail: dict[str, Any] = {"lessons": len(self.store.lessons(run.library, version))}
+        detail: Record = {"lessons": len(self.store.lessons(run.library, version))}
         train = [
             s.record for s in self.runs.steps(run_id, "learn") if s.epoch == epoch and s.status == "done"
         ]

@@ -21,6 +21,7 @@ from ..llm.base import Provider, Usage
 from ..runtime import Progress, ProgressFn, StepError, check_cancel, no_progress
 from ..scoring.reward import ScoreConfig, score_sketches
 from ..shared.repair import Change
+from ..shared.results.fields import Record
 from ..shared.results.score import Score
 from ..shared.sketch import Sketch
 from ..storage import now_utc
@@ -52,7 +53,7 @@ class RefineResult:
     best_round: int  # 0: the start sketch was never beaten
     lessons: list[Lesson]  # the lessons after the last round
     learned: list[Event]  # what changed in them: add, modify, delete, merge, evict events
-    rounds: list[dict[str, Any]]  # every round's candidates, scores, judge reply and events
+    rounds: list[Record]  # every round's candidates, scores, judge reply and events
     usage: Usage
     calls: int
     version: int | None = None  # the library version written (commit=True)
@@ -130,7 +131,7 @@ def refine(
     best_repairs: list[Change] = []
     if start is not None and not start.strokes:
         start = None
-    record: list[dict[str, Any]] = []
+    record: list[Record] = []
     learned: list[Event] = []
     usage, calls = Usage(), 0
     written: int | None = None

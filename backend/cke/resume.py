@@ -19,6 +19,7 @@ from typing import Any
 
 from ..llm.factory import ProviderConfig
 from ..scoring.reward import ScoreConfig
+from ..shared.results.fields import Record
 
 # The settings that must stay as recorded, with the flag a user gives for each.
 FLAGS = {
@@ -40,7 +41,7 @@ class ResumeConflict(ValueError):
 
 def resume_settings(
     run_id: str,
-    record: dict[str, Any],
+    record: Record,
     provider: ProviderConfig,
     score: ScoreConfig,
     given: Collection[str],
@@ -77,7 +78,7 @@ def _conflict(run_id: str, what: str, recorded: Any, name: str, value: Any) -> R
 
 
 def _provider(
-    run_id: str, rec: dict[str, Any], cfg: ProviderConfig, given: Collection[str], default_local: str | None
+    run_id: str, rec: Record, cfg: ProviderConfig, given: Collection[str], default_local: str | None
 ) -> ProviderConfig:
     kind, model = rec.get("kind"), rec.get("model")
     if kind is None:
@@ -109,7 +110,7 @@ def _provider(
     return replace(cfg, kind=kind, model=model, adaptations=pairs or cfg.adaptations)
 
 
-def _score(run_id: str, rec: dict[str, Any], cfg: ScoreConfig, given: Collection[str]) -> ScoreConfig:
+def _score(run_id: str, rec: Record, cfg: ScoreConfig, given: Collection[str]) -> ScoreConfig:
     if not rec:
         return cfg
     out: dict[str, Any] = {}

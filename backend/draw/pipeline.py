@@ -20,6 +20,7 @@ from ..llm.factory import defaults_for
 from ..runtime import StepError, check_cancel, run_llm
 from ..scoring.reward import ScoreConfig, SketchScore, score_sketches
 from ..shared.repair import Change, repair, summarize
+from ..shared.results.fields import Record
 from ..shared.results.score import Score
 from ..shared.sketch import Sketch
 from . import agent
@@ -86,7 +87,7 @@ class Entry:
     source: str  # "drawn" | "given"
     sketch: Sketch | None
     score: Score | None
-    candidate: dict[str, Any] | None = None  # the agent's record: raw replies, problems, usage
+    candidate: Record | None = None  # the agent's record: raw replies, problems, usage
     error: str | None = None
     repairs: list[Change] = field(default_factory=list)  # shared.repair's changes to the drawing
 
@@ -315,7 +316,7 @@ def set_scores(entries: Sequence[Entry], scores: Sequence[SketchScore]) -> None:
         e.score = s.finite()
 
 
-def _candidate_record(c: agent.Candidate) -> dict[str, Any]:
+def _candidate_record(c: agent.Candidate) -> Record:
     d = c.to_dict()
     d.pop("sketch", None)  # kept once, in the entry
     # A runaway reply is junk past this point; the record keeps its start and says so.

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ..shared.results.fields import Record
 from ..storage import Database, dumps_finite, now_utc
 from .lessons import LibraryError
 
@@ -89,7 +90,7 @@ class RunInfo:
     status: str  # running | done | cancelled | interrupted | failed
     created_at: str
     updated_at: str
-    config: dict[str, Any]
+    config: Record  # the run's settings: learn (LearnConfig.to_dict), provider, scoring
     start_version: int
     work_version: int  # the library version the next learn step builds on
     best_epoch: int | None
@@ -115,7 +116,7 @@ class StepRow:
     result_version: int | None
     created_at: str
     updated_at: str
-    record: dict[str, Any]
+    record: Record  # the step's own record (a round, the judge's reply, events, usage)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -127,7 +128,7 @@ class EpochRow:
     version: int
     score: float | None
     finished_at: str
-    detail: dict[str, Any]
+    detail: Record  # the epoch's scores and notes
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -176,7 +177,7 @@ class RunStore:
         db.ensure_schema(_SCHEMA)
 
     # -- runs ------------------------------------------------------------------
-    def create(self, library: str, config: dict[str, Any], start_version: int) -> RunInfo:
+    def create(self, library: str, config: Record, start_version: int) -> RunInfo:
         run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
         when = now_utc()
         with self.db.transaction() as c:
@@ -309,7 +310,7 @@ class RunStore:
         index: int,
         prompt: str,
         status: str,
-        record: dict[str, Any],
+        record: Record,
         base_version: int | None = None,
         result_version: int | None = None,
     ) -> None:
@@ -334,7 +335,7 @@ class RunStore:
 
     # -- epochs ----------------------------------------------------------------
     def finish_epoch(
-        self, run_id: str, epoch: int, version: int, score: float | None, detail: dict[str, Any]
+        self, run_id: str, epoch: int, version: int, score: float | None, detail: Record
     ) -> None:
         with self.db.transaction() as c:
             c.execute(

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..shared.files import FileReadError, read_text
+from ..shared.results.fields import Record
 from ..storage import Database, StorageError, now_utc
 from .lessons import (
     DEFAULT_CAP,
@@ -115,7 +116,7 @@ class VersionInfo:
     parent: int | None
     created_at: str
     note: str
-    source: dict[str, Any]
+    source: Record  # what made the version: a run's or refine's provenance, an import
     lessons: int
 
     def to_dict(self) -> dict[str, Any]:
@@ -260,7 +261,7 @@ class LibraryStore:
         *,
         parent: int | None,
         note: str,
-        source: dict[str, Any] | None = None,
+        source: Record | None = None,
         next_id: int | None = None,
         publish: bool = True,
     ) -> int:
@@ -307,7 +308,7 @@ class LibraryStore:
         ops: Iterable[Operation],
         *,
         base: int | None = None,
-        provenance: dict[str, Any] | None = None,
+        provenance: Record | None = None,
         note: str = "operations",
         publish: bool = True,
         merge_threshold: float = DEFAULT_MERGE_THRESHOLD,

@@ -14,10 +14,12 @@ import socket
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from ..shared.results import JobStatus, ResultError
+from ..shared.results import JobStatus, LibraryView, ResultError, ServerInfo, library_names
+from ..shared.results.fields import Record
 from ..shared.token_path import DEFAULT_PORT, token_file, token_file_for_url
 
 DEFAULT_URL = "http://127.0.0.1:8765"
@@ -26,6 +28,7 @@ TIMEOUT_S = 10.0
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # a result with preview images is a few MiB at most
 MAX_TOKEN_BYTES = 4096
 START_HINT = "start it with `threedraw serve` or the Start button"
+T = TypeVar("T")
 
 
 def default_token_file() -> Path:
@@ -75,17 +78,18 @@ class BackendClient:
         self.timeout = timeout
 
     # -- the routes the add-on uses ---------------------------------------------
-    def health(self) -> dict[str, Any]:
-        return self.request("GET", "/health", auth=False)
+    def health(self) -> str:
+        """The backend's status ("ok"), without a token: whether it runs at all."""
+        return str(self.request("GET", "/health", auth=False).get("status", ""))
 
-    def info(self) -> dict[str, Any]:
-        return self.request("GET", "/info")
+    def info(self) -> ServerInfo:
+        return self._read(ServerInfo.from_dict, self.request("GET", "/info"))
 
-    def check(self) -> dict[str, Any]:
-        """Whether drawing works with the backend's configured LLM (a few tiny requests to it)."""
-        return self.request("GET", "/check")
+    def check(self) -> str:
+        """One line: whether drawing works with the backend's configured LLM (a few tiny requests to it)."""
+        return str(self.request("GET", "/check").get("verdict") or "")
 
-    def submit(self, body: dict[str, Any]) -> JobStatus:
+    def submit(self, body: Record) -> JobStatus:
         return self._job("POST", "/jobs", body)
 
     def job(self, job_id: str, since: int | None = None) -> JobStatus:
@@ -96,31 +100,35 @@ class BackendClient:
     def cancel(self, job_id: str) -> JobStatus:
         return self._job("POST", f"/jobs/{_q(job_id)}/cancel")
 
-    def _job(self, method: str, path: str, body: dict[str, Any] | None = None) -> JobStatus:
-        answer = self.request(method, path, body)
+    def _job(self, method: str, path: str, body: Record | None = None) -> JobStatus:
+        return self._read(JobStatus.from_dict, self.request(method, path, body))
+
+    @staticmethod
+    def _read(read: Callable[[Any], T], answer: Record) -> T:
+        """An answer read as its type; one this add-on cannot read is a BackendError naming the field."""
         try:
-            return JobStatus.from_dict(answer)
+            return read(answer)
         except ResultError as e:
             raise BackendError(
-                f"the backend's job is not one this add-on reads: {e}", "bad_response"
+                f"the backend answered what this add-on cannot read: {e}", "bad_response"
             ) from None
 
-    def libraries(self) -> list[dict[str, Any]]:
-        return list(self.request("GET", "/libraries").get("libraries", []))
+    def libraries(self) -> list[str]:
+        """The names of the backend's libraries."""
+        return self._read(library_names, self.request("GET", "/libraries"))
 
-    def library(self, name: str) -> dict[str, Any]:
-        return self.request("GET", f"/libraries/{_q(name)}")
+    def library(self, name: str) -> LibraryView:
+        return self._read(LibraryView.from_dict, self.request("GET", f"/libraries/{_q(name)}"))
 
-    def delete_lesson(self, name: str, lesson_id: str) -> dict[str, Any]:
-        return self.request("DELETE", f"/libraries/{_q(name)}/lessons/{_q(lesson_id)}")
+    def delete_lesson(self, name: str, lesson_id: str) -> None:
+        self.request("DELETE", f"/libraries/{_q(name)}/lessons/{_q(lesson_id)}")
 
-    def export_library(self, name: str) -> dict[str, Any]:
+    def export_library(self, name: str) -> Record:
+        """The library's export file (``threedraw.library/1``): written out as it comes."""
         return self.request("GET", f"/libraries/{_q(name)}/export")
 
     # -- one request ----------------------------------------------------------
-    def request(
-        self, method: str, path: str, body: dict[str, Any] | None = None, auth: bool = True
-    ) -> dict[str, Any]:
+    def request(self, method: str, path: str, body: Record | None = None, auth: bool = True) -> Record:
         """One JSON request; the decoded JSON object, or BackendError."""
         data = None if body is None else json.dumps(body).encode("utf-8")
         try:
@@ -159,7 +167,7 @@ class BackendClient:
             raise BackendError(f"the token file {path} holds no token; restart the backend", "no_token")
         return token
 
-    def _send(self, method: str, path: str, data: bytes | None, token: str | None) -> dict[str, Any]:
+    def _send(self, method: str, path: str, data: bytes | None, token: str | None) -> Record:
         headers = {"Accept": "application/json"}
         if data is not None:
             headers["Content-Type"] = "application/json"
@@ -195,7 +203,7 @@ class BackendClient:
     def _timeout(self) -> BackendError:
         return BackendError(f"the backend at {self.url} did not answer within {self.timeout:g} s", "timeout")
 
-    def _decode(self, raw: bytes, status: int) -> dict[str, Any]:
+    def _decode(self, raw: bytes, status: int) -> Record:
         if len(raw) > MAX_RESPONSE_BYTES:
             raise BackendError(
                 f"the backend's answer is larger than {MAX_RESPONSE_BYTES >> 20} MiB", "bad_response", status

@@ -11,7 +11,8 @@ What each job kind returns (``GET /v1/jobs/{id}``'s ``result``):
     refine  refine_result.RefineResult  the best sketch, lessons, one RoundSummary per round
     learn   learn_result.LearnResult    the run's epochs, the kept version, the library head
 
-A job as the add-on reads it: job.JobStatus (read only: the server's job store writes the JSON).
+Read only, by the add-on (the server writes their JSON): job.JobStatus (a job as the add-on
+follows it), server_info.ServerInfo (GET /v1/info) and LibraryView (a library's lessons).
 While a job runs: progress.JobProgress (where it stands), live_stroke.LiveStroke (a stroke of a
 draw or refine job's reply as it streams in); job_error.JobError: why it did not succeed.
 
@@ -32,6 +33,7 @@ from .refine_result import RefineResult, RoundSummary
 from .render_result import RenderResult, RenderView
 from .score import Score, StructureScore
 from .score_result import ScoreResult
+from .server_info import ClipInfo, LessonView, LibraryView, ProviderInfo, ServerInfo, library_names
 from .sketch_item import SketchItem
 from .usage import Usage
 
@@ -40,6 +42,7 @@ JobResult = DrawResult | ScoreResult | RenderResult | RefineResult | LearnResult
 
 __all__ = [
     "CandidateSummary",
+    "ClipInfo",
     "DrawResult",
     "Image",
     "JobError",
@@ -47,7 +50,10 @@ __all__ = [
     "JobStatus",
     "JobResult",
     "LearnResult",
+    "LessonView",
+    "LibraryView",
     "LiveStroke",
+    "ProviderInfo",
     "RefineResult",
     "RenderResult",
     "RenderView",
@@ -55,7 +61,9 @@ __all__ = [
     "ResultError",
     "Score",
     "ScoreResult",
+    "ServerInfo",
     "SketchItem",
     "StructureScore",
     "Usage",
+    "library_names",
 ]

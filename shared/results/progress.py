@@ -39,12 +39,12 @@ class JobProgress:
     def from_dict(cls, d: Any, where: str = "progress") -> JobProgress:
         """Tolerant: what is missing is its default (an unknown phase is kept as it is)."""
         d = mapping(d, where)
+        counts = {key: integer(d, key, where, None) for key in ("epoch", "step", "total")}
+        scores = items(d, "scores", where, as_optional_number) if d.get("scores") is not None else None
         return cls(
-            text(d, "phase", where, ""),
-            integer(d, "epoch", where, None),
-            integer(d, "step", where, None),
-            integer(d, "total", where, None),
-            items(d, "scores", where, as_optional_number) if d.get("scores") is not None else None,
-            text(d, "message", where, None),
-            text(d, "updated_at", where, ""),
+            phase=text(d, "phase", where, ""),
+            scores=scores,
+            message=text(d, "message", where, None),
+            updated_at=text(d, "updated_at", where, ""),
+            **counts,
         )
