@@ -9,9 +9,12 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 _MISSING = object()
 
-# A JSON object another part of threedraw owns and documents (a library's lesson or change event, a
-# learning run's epoch or cost record, the camera rig, a job's accepted request): carried through as
-# its owner wrote it and opaque to whoever carries it, so a field the owner adds needs no change here.
+# A JSON object another part of threedraw owns and documents, carried through as its owner wrote it
+# and opaque to whoever carries it, so a field the owner adds needs no change there: a library's
+# lesson or change event, a learning run's record (its config, each step's record, an epoch's
+# detail, its cost), the camera rig, a job's accepted request, an HTTP answer before it is read as
+# its type, and a typed result's parts in the API schema (backend/server/schemas.py documents them
+# there without narrowing them: a result passes through unchanged).
 Record = dict[str, Any]
 # A JSON object as read from the wire: every value is checked (by the readers below) before use.
 Fields = Mapping[str, object]
