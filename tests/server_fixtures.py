@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from clip_fixtures import clip_args as clip_args  # re-exported for the server tests
 from llm_fixtures import GOOD_ACTIONS
 from threedraw.shared.token_path import token_file_for_url
 from threedraw.testing.scripted_server import RecordedRequest, Reply, ScriptedServer
@@ -196,10 +197,6 @@ def llm_args(llm: ScriptedServer, *extra: str) -> list[str]:
         "20",
         *extra,
     ]
-
-
-def clip_args(config: Path, checkpoint: Path, *extra: str) -> list[str]:
-    return ["--clip-model", str(config), "--clip-checkpoint", str(checkpoint), "--views", "2", *extra]
 
 
 def wait_job(client: httpx.Client, job_id: str, timeout: float = 60) -> dict[str, Any]:
