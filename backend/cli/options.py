@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import fields, replace
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -312,3 +313,35 @@ def given_options(args: argparse.Namespace) -> set[str]:
     ns = argparse.Namespace(**{a.dest: unset for a in parser._actions if a.dest != argparse.SUPPRESS})
     parsed, _ = parser.parse_known_args(argv, ns)
     return {k for k, v in vars(parsed).items() if v is not unset and not k.startswith("_")}
+
+
+# -- options that set a config's fields ----------------------------------------
+@dataclass(frozen=True)
+class Setting:
+    """A command-line option that sets one field of a config object: a row of a command's table,
+    from which both its ``add_argument`` call and the config's keyword arguments are made."""
+
+    flag: str  # "--trust-radius"; its dest (trust_radius) is argparse's, from the flag
+    field: str  # the config's field it sets
+    type: Callable[[str], Any] | None
+    default: Any
+    help: str  # "(default: %(default)s)" is appended unless it speaks of its default itself
+    metavar: str | None = None
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+def add_settings(parser: argparse.ArgumentParser, settings: tuple[Setting, ...]) -> None:
+    for s in settings:
+        help = s.help if "default" in s.help else f"{s.help} (default: %(default)s)"
+        parser.add_argument(
+            s.flag, type=s.type, default=s.default, metavar=s.metavar, choices=s.choices, help=help
+        )
+
+
+def settings_from_args(args: argparse.Namespace, settings: tuple[Setting, ...]) -> dict[str, Any]:
+    """The config's keyword arguments the options of ``settings`` give."""
+    return {s.field: getattr(args, s.dest) for s in settings}
