@@ -23,7 +23,7 @@ from typing import Any
 from ..rendering.camera import MAX_SIZE, MAX_VIEWS, MIN_SIZE
 from ..scoring.reward import ScoreConfig
 from ..server.settings import Limits, ServerSettings, default_config_file, is_loopback
-from ..shared.files import FileReadError, read_text
+from ..shared.files import FileReadError, read_document
 from ..storage import default_data_dir
 from . import UserError
 from .options import add_clip_arguments, add_provider_arguments, config_from_args, provider_config
@@ -247,11 +247,9 @@ def read_config(path: Path, required: bool) -> dict[str, Any]:
     if not required and not path.exists():
         return {}
     try:
-        data = tomllib.loads(read_text(path, MAX_CONFIG_BYTES))
+        data = read_document(path, MAX_CONFIG_BYTES, tomllib.loads, "valid TOML")
     except FileReadError as e:
         raise UserError(f"config {e}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise UserError(f"config {path.name}: not valid TOML ({e})") from None
     settings = {k.replace("-", "_"): v for k, v in data.items()}
     if any(k in ("key", "apikey") or k.endswith("_key") for k in settings):
         raise UserError(
