@@ -22,6 +22,7 @@ from server_fixtures import (
     wait_job,
     wait_state,
 )
+from test_server_jobs import submit
 from threedraw.cli import main
 from threedraw.draw import pipeline
 from threedraw.polish import optimise
@@ -47,12 +48,6 @@ def server(tmp_path_factory, tiny_clip):
 def client(server):
     with server.client() as c:
         yield c
-
-
-def submit(client: httpx.Client, body: dict) -> dict:
-    resp = client.post("/v1/jobs", json=body)
-    assert resp.status_code == 202, resp.text
-    return resp.json()
 
 
 def events(client: httpx.Client, job_id: str) -> list[tuple[str, dict]]:
@@ -178,3 +173,21 @@ def test_draw_and_eval_refuse_polish_without_clip_before_drawing(tmp_path, capsy
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 2 and all("--polish needs CLIP weights" in x for x in lines), lines
     assert not (tmp_path / "t.json").exists() and not (tmp_path / "e").exists()
+
+
+def test_eval_polish_polishes_each_prompts_best_and_says_so_in_the_table(tmp_path, tiny_clip, capsys):
+    config, checkpoint = tiny_clip
+    (tmp_path / "set.txt").write_text("a chair\na table\n")
+    with ScriptedServer(DrawingLLM()) as llm:
+        args = ["eval", "--prompts", str(tmp_path / "set.txt"), "--data-dir", str(tmp_path / "data")]
+        args += ["--base-url", llm.base_url, "--model", "scripted", "--retries", "0", "--views", "2"]
+        args += ["--clip-model", str(config), "--clip-checkpoint", str(checkpoint), "--score-size", "64"]
+        args += ["--sheet-size", "64", "--seed", "0"]
+        assert main([*args, "--out", str(tmp_path / "plain")]) == 0
+        assert main([*args, "--out", str(tmp_path / "polished"), "--polish", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "threedraw, no experience, polish 3 |" in out
+    plain, polished = (json.loads((tmp_path / d / "results.json").read_text()) for d in ("plain", "polished"))
+    rows = [r for m in polished["methods"] for r in m["results"]]
+    assert len(rows) == 2 and all(r["polish_steps"] == 3 and r["clip_st"] is not None for r in rows)
+    assert all(r["polish_steps"] == 0 for m in plain["methods"] for r in m["results"])
