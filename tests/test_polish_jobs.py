@@ -113,7 +113,7 @@ def test_cancel_stops_between_steps_and_keeps_the_best_so_far(client):
     assert client.post(f"/v1/jobs/{job['id']}/cancel").status_code == 409  # finished
 
 
-def test_a_draw_job_polishes_its_best_candidate_and_scores_it_again(client):
+def test_draw_and_refine_jobs_polish_the_sketch_they_deliver_and_score_it_again(client):
     job = submit(client, {"kind": "draw", "prompt": "a chair", "k": 2, "polish": 4, "size": SIZE})
     done = wait_job(client, job["id"], timeout=120)
     assert done["state"] == "succeeded", done["error"]
@@ -121,6 +121,12 @@ def test_a_draw_job_polishes_its_best_candidate_and_scores_it_again(client):
     best, other = res.sketches
     assert best.score.polish_steps == 4 and other.score.polish_steps == 0
     assert "polish_steps" not in done["result"]["sketches"][1]["score"]  # additive on the wire
+    # A refine polishes the best sketch of its last round, once.
+    job = submit(client, {"kind": "refine", "prompt": "a chair", "k": 2, "polish": 3, "size": SIZE})
+    done = wait_job(client, job["id"], timeout=120)
+    assert done["state"] == "succeeded", done["error"]
+    (item,) = done["result"]["sketches"]
+    assert item["score"]["polish_steps"] == 3
 
 
 def test_without_clip_a_polish_is_refused_naming_what_is_missing(tmp_path):

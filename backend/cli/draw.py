@@ -125,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
 
     options = provider_config(args)
     kind = options.resolved_kind
-    check_polish(args.polish, config_from_args(args))
+    score_config = config_from_args(args)
+    check_polish(args.polish, score_config)
     draw = DrawConfig.from_options(args)
     max_strokes, max_tokens = draw.sizes(kind)
 
@@ -137,7 +138,6 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise UserError(str(e)) from None
     provider = make_provider(options)
-    score_config = config_from_args(args)
     # Ranking k > 1 candidates, or polishing, with CLIP needs torch and the model: load them while
     # the LLM works.
     clip_ready = (

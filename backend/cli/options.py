@@ -271,9 +271,17 @@ def polish_progress(doing: str) -> Any:
 def printing_polisher(doing: str) -> Any:
     """A draw.pipeline.Polisher that prints each step (``polish_progress``)."""
     from ..draw.pipeline import polish_sketch
+    from ..scoring.errors import ClipError
 
     on_step = polish_progress(doing)
-    return lambda sketch, prompt, config, steps: polish_sketch(sketch, prompt, config, steps, on_step)
+
+    def polisher(sketch: Any, prompt: str, config: ScoreConfig, steps: int) -> Any:
+        try:
+            return polish_sketch(sketch, prompt, config, steps, on_step)
+        except ClipError as e:  # a CLIP that loaded for nothing else: a bad weights file, a missing layer
+            raise UserError(f"cannot polish: {e}") from None
+
+    return polisher
 
 
 def add_score_size_argument(parser: argparse.ArgumentParser) -> None:
