@@ -235,6 +235,56 @@ def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_polish_argument(parser: argparse.ArgumentParser) -> None:
+    """--polish STEPS (draw, eval): CLIP-guided polish of the delivered sketch, after the repair."""
+    from ..draw.pipeline import POLISH_HELP, DrawConfig
+
+    parser.add_argument(
+        "--polish", type=int, default=DrawConfig.polish, metavar="STEPS", help=f"{POLISH_HELP} (default: 0)"
+    )
+
+
+def check_polish(steps: int, score_config: ScoreConfig) -> None:
+    """Refuse --polish, before anything is drawn, when it is out of range or there is no CLIP to polish with."""
+    from ..draw.pipeline import POLISH_MAX_STEPS
+
+    if not 0 <= steps <= POLISH_MAX_STEPS:
+        raise UserError(f"--polish {steps}: expected 0 to {POLISH_MAX_STEPS} steps")
+    if steps and not score_config.has_clip:
+        from ..scoring.clip import HOW_TO
+
+        raise UserError(f"--polish needs CLIP weights (it optimises the CLIP reward): {HOW_TO}")
+
+
+def polish_progress(doing: str) -> Any:
+    """A polish on_step callback printing each step on the terminal (``threedraw DOING: step 3/30 ...``)."""
+    from ..runtime import Progress
+    from .output import ProgressPrinter
+
+    printer = ProgressPrinter(doing)
+
+    def on_step(step: int, steps: int, reward: float, best: float) -> None:
+        printer(Progress(doing, f"step {step}/{steps} reward {reward:.4f} best {best:.4f}", step, steps))
+
+    return on_step
+
+
+def printing_polisher(doing: str) -> Any:
+    """A draw.pipeline.Polisher that prints each step (``polish_progress``)."""
+    from ..draw.pipeline import polish_sketch
+    from ..scoring.errors import ClipError
+
+    on_step = polish_progress(doing)
+
+    def polisher(sketch: Any, prompt: str, config: ScoreConfig, steps: int) -> Any:
+        try:
+            return polish_sketch(sketch, prompt, config, steps, on_step)
+        except ClipError as e:  # a CLIP that loaded for nothing else: a bad weights file, a missing layer
+            raise UserError(f"cannot polish: {e}") from None
+
+    return polisher
+
+
 def add_score_size_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--score-size",

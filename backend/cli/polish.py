@@ -6,7 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..runtime import Progress
 from . import UserError
 from .options import (
     Setting,
@@ -14,10 +13,11 @@ from .options import (
     add_settings,
     config_from_args,
     load_sketch,
+    polish_progress,
     settings_from_args,
     sketch_prompt,
 )
-from .output import ProgressPrinter, add_force_argument, check_outputs, write_text
+from .output import add_force_argument, check_outputs, write_text
 
 HELP = "polish a sketch's control points towards a prompt by gradient through CLIP; joints stay joined"
 
@@ -76,12 +76,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(e)) from None
     except ClipError as e:
         raise UserError(str(e)) from None
-    printer = ProgressPrinter("polish")
-
-    def on_step(step: int, steps: int, train: float, best: float) -> None:
-        printer(Progress("polish", f"step {step}/{steps} reward {train:.4f} best {best:.4f}", step, steps))
-
-    result = polish(sketch, prompt, clip, config, on_step=on_step)
+    result = polish(sketch, prompt, clip, config, on_step=polish_progress("polish"))
     write_text(args.out, result.sketch.to_json(indent=1), "--out")
     stopped = f" (interrupted after {result.steps_done} steps: the best so far)" if result.interrupted else ""
     print(file=sys.stderr)

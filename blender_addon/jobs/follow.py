@@ -36,6 +36,7 @@ PHASE_TEXT = {
     "validate": "validating",
     "epoch": "epoch",
     "render": "rendering",
+    "polish": "polishing",
     "done": "finishing",
 }
 MAX_POLL_ERRORS = 8  # consecutive failed polls before giving up on following

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..shared.repair import summarize
-from ..shared.results import Image, ResultError, Score, ScoreResult, SketchItem
+from ..shared.results import Image, PolishResult, ResultError, Score, ScoreResult, SketchItem
 from ..shared.sketch import SketchError
 from ..state import SESSION
 
@@ -61,6 +61,14 @@ def score(job: dict[str, Any]) -> ScoreToApply:
         raise ValueError("the score job finished without a score")
     path = write_png(res.preview, str(job["id"])) if res.preview else None
     return ScoreToApply(str(job["id"]), res.scores[0], path)
+
+
+def polish(job: dict[str, Any]) -> PolishResult:
+    """A polish job's result, its sketch checked (a SketchError or ResultError says what is wrong)."""
+    res = PolishResult.from_dict(job.get("result") or {})
+    if not res.sketches:
+        raise SketchError("the polish job finished without a sketch")
+    return res
 
 
 def write_png(image: Image, name: str) -> str | None:

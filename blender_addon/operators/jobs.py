@@ -137,8 +137,11 @@ class _JobOperator(bpy.types.Operator):
         chosen = self.option("library", "") or scene_settings(context.scene).library  # type: ignore[arg-type]
         return None if chosen in ("", NO_LIBRARY, "none") else str(chosen)
 
-    def selected_sketch(self, context: bpy.types.Context, prompt: str) -> Sketch | None:
-        """The selected curves as a sketch (None, with a report, when there is none)."""
+    def selected_sketch(
+        self, context: bpy.types.Context, prompt: str, in_cube: bool = False
+    ) -> Sketch | None:
+        """The selected curves as a sketch (None, with a report, when there is none); ``in_cube``:
+        refuse curves that had to be scaled into the cube (a result would come back scaled)."""
         curves = selected_curves(context)
         if not curves:
             self.report({"ERROR"}, "select the sketch's curves first (nothing of type Curve is selected)")
@@ -152,6 +155,11 @@ class _JobOperator(bpy.types.Operator):
             self.report({"WARNING"}, w)
         if not read.sketch.strokes:
             self.report({"ERROR"}, "the selected curves hold no Bezier or poly segment")
+            return None
+        if in_cube and read.scale != 1.0:
+            self.report(
+                {"ERROR"}, "the selected curves reach outside the cube [-1, 1]: scale them into it first"
+            )
             return None
         return read.sketch
 

@@ -70,6 +70,7 @@ class THREEDRAW_PT_refine(_Panel):
         col.prop(s, "rounds")
         col.prop(s, "from_selected")
         col.operator(ids.OP_REFINE, text="Refine", icon="MOD_SMOOTH")
+        col.operator(ids.OP_POLISH, text="Polish", icon="SMOOTHCURVE")
         layout.operator(ids.OP_SNAP_JOINTS, text="Snap Joints", icon="SNAP_ON")
         button_row(
             layout,

@@ -10,6 +10,7 @@ What each job kind returns (``GET /v1/jobs/{id}``'s ``result``):
     render  render_result.RenderResult  one RenderView per camera, a contact sheet (Image)
     refine  refine_result.RefineResult  the best sketch, lessons, one RoundSummary per round
     learn   learn_result.LearnResult    the run's epochs, the kept version, the library head
+    polish  polish_result.PolishResult  the polished sketch, rewards before and after, its largest move
 
 The parts: score.Score (reward, CLIP per view, StructureScore), sketch_item.SketchItem,
 candidate.CandidateSummary, image.Image, usage.UsageRecord; fields.py reads JSON fields.
@@ -20,6 +21,7 @@ from .draw_result import DrawResult
 from .fields import ResultError
 from .image import Image
 from .learn_result import LearnResult
+from .polish_result import PolishResult
 from .refine_result import RefineResult, RoundSummary
 from .render_result import RenderResult, RenderView
 from .score import Score, StructureScore
@@ -28,7 +30,7 @@ from .sketch_item import SketchItem
 from .usage import UsageRecord
 
 # The result of any job kind (``manager.JobKind.run`` returns one; the job stores its to_dict()).
-JobResult = DrawResult | ScoreResult | RenderResult | RefineResult | LearnResult
+JobResult = DrawResult | ScoreResult | RenderResult | RefineResult | LearnResult | PolishResult
 
 __all__ = [
     "CandidateSummary",
@@ -36,6 +38,7 @@ __all__ = [
     "Image",
     "JobResult",
     "LearnResult",
+    "PolishResult",
     "RefineResult",
     "RenderResult",
     "RenderView",
