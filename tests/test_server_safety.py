@@ -15,6 +15,7 @@ from clip_fixtures import make_tiny_clip
 from server_fixtures import (
     ROOT,
     clip_args,
+    closed_within,
     llm_args,
     server_env,
     start_server,
@@ -163,19 +164,6 @@ def test_a_killed_learn_job_names_its_run_which_resumes_over_the_api(tmp_path, l
         second.stop()
 
 
-def _closed_within(sock: socket.socket, seconds: float) -> bool:
-    """True when the server closes ``sock`` within ``seconds`` (recv sees the end, or a reset)."""
-    sock.settimeout(seconds)
-    try:
-        while sock.recv(4096):
-            pass
-        return True
-    except (ConnectionResetError, BrokenPipeError):
-        return True
-    except TimeoutError:
-        return False
-
-
 def test_slow_clients_are_dropped_and_others_served(tmp_path):
     srv = start_server(
         tmp_path,
@@ -212,11 +200,11 @@ def test_slow_clients_are_dropped_and_others_served(tmp_path):
                     assert c.get("/v1/info").status_code == 200  # others are served meanwhile
                 time.sleep(0.1)
             assert dropped_after is not None and 1.0 < dropped_after < 5, dropped_after
-            assert all(_closed_within(s, 3) for s in silent)
+            assert all(closed_within(s, 3) for s in silent)
             # Beyond the connection cap a new connection is closed at once; below it all is well.
             held = [socket.create_connection((host, int(port)), timeout=5) for _ in range(10)]
             try:
-                assert sum(_closed_within(s, 0.5) for s in held) >= 2
+                assert sum(closed_within(s, 0.5) for s in held) >= 2
             finally:
                 for s in held:
                     s.close()
