@@ -184,6 +184,18 @@ def start_server(
     )
 
 
+def serve_once(home: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """`threedraw serve` expected to stop by itself (a refusal at start)."""
+    return subprocess.run(
+        [sys.executable, "-m", "threedraw.cli", "serve", "--port", "0", *args],
+        cwd=ROOT,
+        env=server_env(home),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def llm_args(llm: ScriptedServer, *extra: str) -> list[str]:
     """Provider options for a server that calls the scripted LLM, with test-sized retries."""
     return [

@@ -1,5 +1,6 @@
 """A backend no local process can lock out: half-sent requests are dropped within a couple of
-seconds and never keep /v1/health or the add-on waiting, however many there are."""
+seconds and never keep /v1/health or the add-on waiting, however many there are; event streams
+replaying a long job take turns with every other request."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ import time
 import httpx
 import pytest
 
-from server_fixtures import closed_within, start_server
+from server_fixtures import closed_within, llm_args, start_server
+from threedraw.bench.server import REPLIES, STREAMS, STROKES_PER_REPLY, LongJobLLM, long_job, replay
+from threedraw.testing.scripted_server import ScriptedServer
 
 HALF_OPEN = 200  # more than the server's 128 connections
 ANSWER_WITHIN_S = 2.0  # generous: `threedraw bench server` measures the real figure
+STROKES = REPLIES * STROKES_PER_REPLY  # 2,000
 
 
 @pytest.fixture
@@ -52,3 +56,19 @@ def test_half_sent_requests_never_lock_out_health_or_the_add_on(server):
     finally:
         for s in half:
             s.close()
+
+
+def test_health_is_answered_while_twenty_streams_replay_a_long_job(tmp_path):
+    """Each stream gives the event loop back between strokes: health is answered again and again
+    while 20 clients replay 2,000 live strokes, not once they are done."""
+    with ScriptedServer(LongJobLLM()) as llm:
+        srv = start_server(tmp_path, *llm_args(llm, "--timeout", "120"))
+        try:
+            job_id = long_job(srv.url, srv.token)
+            streams = replay(srv.url, srv.token, job_id, STROKES)
+            assert streams.strokes == [STROKES] * STREAMS
+            assert len(streams.health_ms) >= 3, streams
+            with srv.client() as c:
+                assert c.post(f"/v1/jobs/{job_id}/cancel").status_code == 200
+        finally:
+            srv.stop()
