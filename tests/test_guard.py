@@ -67,7 +67,7 @@ def test_health_is_answered_while_twenty_streams_replay_a_long_job(tmp_path):
             job_id = long_job(srv.url, srv.token)
             streams = replay(srv.url, srv.token, job_id, STROKES)
             assert streams.strokes == [STROKES] * STREAMS
-            assert len(streams.health_ms) >= 3, streams
+            assert streams.answered_during >= 3, streams
             with srv.client() as c:
                 assert c.post(f"/v1/jobs/{job_id}/cancel").status_code == 200
         finally:
