@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import selectors
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -35,6 +32,7 @@ import httpx
 
 from ..shared.token_path import token_file_for_url
 from ..testing.scripted_server import RecordedRequest, Reply, ScriptedServer
+from ..testing.serve_process import launch, wait_listening
 
 STREAMS = 20
 STROKES_PER_REPLY = 250
@@ -42,7 +40,6 @@ REPLIES = 8  # 2,000 live strokes
 HALF_OPEN = 200
 HEALTH_EVERY_S = 0.01
 IDLE_ASKS = 100  # health asked with no stream open: what this machine gives anyway
-START_TIMEOUT_S = 60
 MARK = b"event: stroke\n"
 
 MEANINGS = {
@@ -92,47 +89,14 @@ def serving(llm: ScriptedServer, folder: Path) -> Iterator[tuple[str, str]]:
     """A `threedraw serve` on a free port calling ``llm``: (its URL, its token)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("THREEDRAW_")}
     env.update(XDG_CONFIG_HOME=str(folder / "config"), PYTHONUNBUFFERED="1")
-    log = folder / "serve.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "threedraw.cli",
-                "serve",
-                "--port",
-                "0",
-                "--data-dir",
-                str(folder / "data"),
-            ]
-            + ["--base-url", llm.base_url, "--model", "scripted", "--retries", "0", "--timeout", "600"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
+    llm_args = ["--base-url", llm.base_url, "--model", "scripted", "--retries", "0", "--timeout", "600"]
+    proc = launch(folder / "data", llm_args, env, folder / "serve.log")
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not (found := re.search(r"listening on (http://\S+)/v1", log.read_text(errors="replace"))):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"threedraw serve did not start:\n{log.read_text(errors='replace')}")
-            time.sleep(0.1)
-        url = found.group(1)
-        while not _answers(url):  # the line comes just before uvicorn listens
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"threedraw serve did not answer:\n{log.read_text(errors='replace')}")
-            time.sleep(0.1)
-        token = token_file_for_url(url, folder / "config" / "threedraw").read_text().strip()
-        yield url, token
+        url = wait_listening(proc, folder / "serve.log")
+        yield url, token_file_for_url(url, folder / "config" / "threedraw").read_text().strip()
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url + "/v1/health", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def health_ms(url: str) -> float:
