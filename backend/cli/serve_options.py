@@ -77,6 +77,12 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         "port 8765, token-PORT for any other port)",
     )
     g.add_argument(
+        "--allow-shared-token-dir",
+        action="store_true",
+        help="write the token even where other users can write to its folder (they could replace the "
+        "token file; without this flag serve refuses such a folder)",
+    )
+    g.add_argument(
         "--data-dir",
         metavar="DIR",
         default=None,
@@ -221,6 +227,7 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
         host=a.host,
         port=a.port,
         token_file=Path(a.token_file).expanduser() if a.token_file else None,
+        allow_shared_token_dir=a.allow_shared_token_dir,
         data_dir=Path(a.data_dir).expanduser() if a.data_dir else default_data_dir(),
         allow_remote=a.allow_remote,
         allowed_hosts=tuple(h.lower() for h in a.allowed_host),
