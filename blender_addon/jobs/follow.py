@@ -177,7 +177,7 @@ class JobFollower:
                 errors = 0
             except BackendError as e:
                 errors += 1
-                if errors >= MAX_POLL_ERRORS or e.code in ("job_not_found", "token_rejected"):
+                if errors >= MAX_POLL_ERRORS or e.code in ("job_not_found", "token_rejected", "token_unsafe"):
                     raise
                 continue
             if self.live:
