@@ -76,7 +76,9 @@ def test_a_polish_job_streams_its_steps_and_returns_the_polished_sketch(client):
     job = submit(client, {"kind": "polish", "sketch": given.to_dict(), "steps": steps, "size": SIZE})
     seen = events(client, job["id"])
     polish_steps = [d["step"] for name, d in seen if name == "progress" and d["phase"] == "polish"]
-    assert polish_steps[0] == 0 and polish_steps[-1] == steps and len(set(polish_steps)) >= 3, polish_steps
+    # Progress is sampled by the stream (the latest at each poll), so a loaded machine may skip steps.
+    assert polish_steps == sorted(polish_steps) and polish_steps[-1] == steps, polish_steps
+    assert len(set(polish_steps)) >= 2, polish_steps
     rewards = [d["scores"] for name, d in seen if name == "progress" and d["phase"] == "polish" and d["step"]]
     assert rewards and all(len(r) == 2 for r in rewards)  # this step's reward, the best so far
     name, finished = seen[-1]
