@@ -127,6 +127,7 @@ def test_backend_down_is_one_actionable_line(server):
 def test_token_is_read_at_request_time_and_a_wrong_one_is_named(server, tmp_path):
     token_file = tmp_path / "token"
     token_file.write_text("wrong\n")
+    token_file.chmod(0o600)  # owner-only, as threedraw serve writes it (the client refuses others)
     c = BackendClient(server.url + "/v1", token_file)  # the address as `threedraw serve` prints it
     with pytest.raises(BackendError) as e:
         c.info()

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from llm_fixtures import GOOD_ACTIONS, GOOD_STROKES, running_server
+from llm_fixtures import GOOD_ACTIONS, GOOD_STROKES, running_server, scripted_args
 from threedraw.cli import main
 from threedraw.draw.pipeline import finalise
 from threedraw.shared.sketch import Sketch
@@ -31,10 +31,7 @@ def draw(srv, out, *extra: str) -> int:
             "a simple table",
             "--out",
             str(out),
-            "--base-url",
-            srv.base_url,
-            "--model",
-            "scripted",
+            *scripted_args(srv),
             "--data-dir",
             str(out.parent / "data"),
             *extra,

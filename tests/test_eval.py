@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clip_fixtures import chair, make_tiny_clip
-from llm_fixtures import fast_provider
+from clip_fixtures import chair, clip_args, make_tiny_clip
+from llm_fixtures import fast_provider, scripted_args
 from test_cke import Teacher, legs_only
 from threedraw.cke.evaluation import Method, PromptResult, evaluate
 from threedraw.cke.learner import LearnConfig, Learner
@@ -60,18 +60,8 @@ def test_eval_writes_table_plot_sheets_and_report(tmp_path, capsys):
             str(out),
             "--data-dir",
             str(data),
-            "--base-url",
-            srv.base_url,
-            "--model",
-            "scripted",
-            "--retries",
-            "0",
-            "--clip-model",
-            str(config),
-            "--clip-checkpoint",
-            str(checkpoint),
-            "--views",
-            "2",
+            *scripted_args(srv, "--retries", "0"),
+            *clip_args(config, checkpoint),
             "--score-size",
             "64",
             "--sheet-size",

@@ -28,12 +28,15 @@ from . import UserError
 from .options import (
     add_clip_arguments,
     add_data_dir_argument,
+    add_polish_argument,
     add_provider_arguments,
     add_size_arguments,
     check_image_size,
+    check_polish,
     config_from_args,
     make_provider,
     open_database,
+    printing_polisher,
     provider_config,
 )
 from .output import LiveDrawPrinter, add_force_argument, check_outputs, log_to_stderr, say_written, write_json
@@ -105,6 +108,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_provider_arguments(p)
     # Ranking k > 1 candidates: CLIP when weights are configured, else the structure score.
     add_clip_arguments(p)
+    add_polish_argument(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -121,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
 
     options = provider_config(args)
     kind = options.resolved_kind
+    score_config = config_from_args(args)
+    check_polish(args.polish, score_config)
     draw = DrawConfig.from_options(args)
     max_strokes, max_tokens = draw.sizes(kind)
 
@@ -132,10 +138,12 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise UserError(str(e)) from None
     provider = make_provider(options)
-    score_config = config_from_args(args)
-    # Ranking k > 1 candidates with CLIP needs torch and the model: load them while the LLM works.
+    # Ranking k > 1 candidates, or polishing, with CLIP needs torch and the model: load them while
+    # the LLM works.
     clip_ready = (
-        _Background(lambda: _load_clip(score_config)) if args.k > 1 and score_config.has_clip else None
+        _Background(lambda: _load_clip(score_config))
+        if (args.k > 1 or draw.polish) and score_config.has_clip
+        else None
     )
     try:
         blender = BlenderProcess()  # starts loading bpy now, in parallel with the LLM
@@ -158,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
                 require_reply=False,
                 on_stroke=live.on_stroke,
                 on_text=live.on_text,
+                polisher=printing_polisher("draw"),
             )
         except ValueError as e:
             raise UserError(str(e)) from None
@@ -176,6 +185,8 @@ def run(args: argparse.Namespace) -> int:
         assert sketch is not None
         if draw.repair:
             print(f"repaired: {chosen.repair_summary}", file=sys.stderr)
+        if chosen.polish is not None:
+            _say_polished(chosen)
         try:
             sketch.save(json_path)
         except OSError as e:
@@ -198,6 +209,11 @@ def run(args: argparse.Namespace) -> int:
     report.update(
         chosen=chosen.index,
         repairs=[c.to_dict() for c in chosen.repairs],
+        **(
+            {"polish": chosen.polish, "score": chosen.score.to_dict()}
+            if chosen.polish and chosen.score
+            else {}
+        ),
         chosen_because=why,
         usage=usage.to_dict(),
         timings={
@@ -360,6 +376,15 @@ class _Background:
 def _write_report(path: str | None, report: dict[str, Any]) -> None:
     if path:
         write_json(path, report, "--report")
+
+
+def _say_polished(chosen: Any) -> None:
+    p = chosen.polish
+    print(
+        f"\npolished {p['steps_done']} steps: CLIP reward {p['reward_before']:.4f} -> {p['reward_after']:.4f} "
+        f"on the evaluation views, largest move {p['largest_move']:.4g} (trust radius {p['trust_radius']:.4g})",
+        file=sys.stderr,
+    )
 
 
 def _duplicates_note(chosen: Any) -> str:

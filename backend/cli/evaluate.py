@@ -18,9 +18,11 @@ from . import UserError
 from .options import (
     add_clip_arguments,
     add_data_dir_argument,
+    add_polish_argument,
     add_provider_arguments,
     add_score_size_argument,
     add_size_arguments,
+    check_polish,
     open_database,
     preload_clip,
     provider_from_args,
@@ -73,6 +75,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_data_dir_argument(p)
     add_provider_arguments(p)
     add_clip_arguments(p)
+    add_polish_argument(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0.0 <= args.temperature <= 2.0:
         raise UserError(f"--temperature {args.temperature}: expected 0 to 2")
     score_config = score_config_from_args(args)
+    check_polish(args.polish, score_config)
     try:
         sets = [load_prompt_set(s) for s in args.prompts]
     except ValueError as e:
@@ -117,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
                 methods.insert(0, Method("threedraw, no experience", []))
         except (LibraryError, StorageError) as e:
             raise UserError(str(e)) from None
+        for m in methods if args.polish else ():  # the table says which rows were polished
+            m.label += f", polish {args.polish}"
         out = Path(args.out or f"eval-{args.library or 'baseline'}")
         # A finished report is replaced only with --force, and the folder is proven writable before any drawing.
         check_outputs([("--out", out / "report.md")], inputs=args.prompts, force=args.force)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import fields, replace
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +235,56 @@ def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_polish_argument(parser: argparse.ArgumentParser) -> None:
+    """--polish STEPS (draw, eval): CLIP-guided polish of the delivered sketch, after the repair."""
+    from ..draw.pipeline import POLISH_HELP, DrawConfig
+
+    parser.add_argument(
+        "--polish", type=int, default=DrawConfig.polish, metavar="STEPS", help=f"{POLISH_HELP} (default: 0)"
+    )
+
+
+def check_polish(steps: int, score_config: ScoreConfig) -> None:
+    """Refuse --polish, before anything is drawn, when it is out of range or there is no CLIP to polish with."""
+    from ..draw.pipeline import POLISH_MAX_STEPS
+
+    if not 0 <= steps <= POLISH_MAX_STEPS:
+        raise UserError(f"--polish {steps}: expected 0 to {POLISH_MAX_STEPS} steps")
+    if steps and not score_config.has_clip:
+        from ..scoring.clip import HOW_TO
+
+        raise UserError(f"--polish needs CLIP weights (it optimises the CLIP reward): {HOW_TO}")
+
+
+def polish_progress(doing: str) -> Any:
+    """A polish on_step callback printing each step on the terminal (``threedraw DOING: step 3/30 ...``)."""
+    from ..runtime import Progress
+    from .output import ProgressPrinter
+
+    printer = ProgressPrinter(doing)
+
+    def on_step(step: int, steps: int, reward: float, best: float) -> None:
+        printer(Progress(doing, f"step {step}/{steps} reward {reward:.4f} best {best:.4f}", step, steps))
+
+    return on_step
+
+
+def printing_polisher(doing: str) -> Any:
+    """A draw.pipeline.Polisher that prints each step (``polish_progress``)."""
+    from ..draw.pipeline import polish_sketch
+    from ..scoring.errors import ClipError
+
+    on_step = polish_progress(doing)
+
+    def polisher(sketch: Any, prompt: str, config: ScoreConfig, steps: int) -> Any:
+        try:
+            return polish_sketch(sketch, prompt, config, steps, on_step)
+        except ClipError as e:  # a CLIP that loaded for nothing else: a bad weights file, a missing layer
+            raise UserError(f"cannot polish: {e}") from None
+
+    return polisher
+
+
 def add_score_size_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--score-size",
@@ -312,3 +363,35 @@ def given_options(args: argparse.Namespace) -> set[str]:
     ns = argparse.Namespace(**{a.dest: unset for a in parser._actions if a.dest != argparse.SUPPRESS})
     parsed, _ = parser.parse_known_args(argv, ns)
     return {k for k, v in vars(parsed).items() if v is not unset and not k.startswith("_")}
+
+
+# -- options that set a config's fields ----------------------------------------
+@dataclass(frozen=True)
+class Setting:
+    """A command-line option that sets one field of a config object: a row of a command's table,
+    from which both its ``add_argument`` call and the config's keyword arguments are made."""
+
+    flag: str  # "--trust-radius"; its dest (trust_radius) is argparse's, from the flag
+    field: str  # the config's field it sets
+    type: Callable[[str], Any] | None
+    default: Any
+    help: str  # "(default: %(default)s)" is appended unless it speaks of its default itself
+    metavar: str | None = None
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+def add_settings(parser: argparse.ArgumentParser, settings: tuple[Setting, ...]) -> None:
+    for s in settings:
+        help = s.help if "default" in s.help else f"{s.help} (default: %(default)s)"
+        parser.add_argument(
+            s.flag, type=s.type, default=s.default, metavar=s.metavar, choices=s.choices, help=help
+        )
+
+
+def settings_from_args(args: argparse.Namespace, settings: tuple[Setting, ...]) -> dict[str, Any]:
+    """The config's keyword arguments the options of ``settings`` give."""
+    return {s.field: getattr(args, s.dest) for s in settings}

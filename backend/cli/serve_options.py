@@ -23,7 +23,7 @@ from typing import Any
 from ..rendering.camera import MAX_SIZE, MAX_VIEWS, MIN_SIZE
 from ..scoring.reward import ScoreConfig
 from ..server.settings import Limits, ServerSettings, default_config_file, is_loopback
-from ..shared.files import FileReadError, read_text
+from ..shared.files import FileReadError, read_document
 from ..storage import default_data_dir
 from . import UserError
 from .options import add_clip_arguments, add_provider_arguments, config_from_args, provider_config
@@ -75,6 +75,12 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="where the access token is written, owner-only (default: in the user's config dir, token for "
         "port 8765, token-PORT for any other port)",
+    )
+    g.add_argument(
+        "--allow-shared-token-dir",
+        action="store_true",
+        help="write the token even where other users can write to its folder (they could replace the "
+        "token file; without this flag serve refuses such a folder)",
     )
     g.add_argument(
         "--data-dir",
@@ -221,6 +227,7 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
         host=a.host,
         port=a.port,
         token_file=Path(a.token_file).expanduser() if a.token_file else None,
+        allow_shared_token_dir=a.allow_shared_token_dir,
         data_dir=Path(a.data_dir).expanduser() if a.data_dir else default_data_dir(),
         allow_remote=a.allow_remote,
         allowed_hosts=tuple(h.lower() for h in a.allowed_host),
@@ -247,11 +254,9 @@ def read_config(path: Path, required: bool) -> dict[str, Any]:
     if not required and not path.exists():
         return {}
     try:
-        data = tomllib.loads(read_text(path, MAX_CONFIG_BYTES))
+        data = read_document(path, MAX_CONFIG_BYTES, tomllib.loads, "valid TOML")
     except FileReadError as e:
         raise UserError(f"config {e}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise UserError(f"config {path.name}: not valid TOML ({e})") from None
     settings = {k.replace("-", "_"): v for k, v in data.items()}
     if any(k in ("key", "apikey") or k.endswith("_key") for k in settings):
         raise UserError(

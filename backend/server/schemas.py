@@ -19,7 +19,13 @@ from ..cke.learner import LEARN_DRAW, MAX_EPOCHS, LearnConfig
 from ..cke.pairing import JUDGE_IMAGES, PAIRINGS
 from ..cke.refine import MAX_ROUNDS, RefineConfig
 from ..draw.agent import DRAW_TEMPERATURE, MAX_K, MAX_LESSONS, SAMPLE_TEMPERATURE
-from ..draw.pipeline import REPAIR_HELP, DrawConfig
+from ..draw.pipeline import (
+    POLISH_DEFAULT_STEPS,
+    POLISH_HELP,
+    POLISH_MAX_STEPS,
+    REPAIR_HELP,
+    DrawConfig,
+)
 from ..draw.prompt_sets import BUILTIN_SETS
 from ..library.lessons import MAX_CAP, MAX_LESSON_CHARS, check_name
 from ..llm.base import MAX_TOKENS_LIMIT
@@ -139,6 +145,7 @@ class DrawJob(LlmOptions, ScoringOptions):
     library: LibraryName | None = Field(None, description="draw with the lessons of this library's head")
     sketch: SketchJSON | None = Field(None, description="an existing sketch to refine in this one call")
     repair: bool = Field(DrawConfig.repair, description=REPAIR_HELP)
+    polish: int = Field(DrawConfig.polish, ge=0, le=POLISH_MAX_STEPS, description=POLISH_HELP)
 
     @model_validator(mode="after")
     def _one_source(self) -> DrawJob:
@@ -193,6 +200,12 @@ class RefineJob(LlmOptions, ScoringOptions):
     pairing: Literal[PAIRINGS] = RefineConfig.pairing  # type: ignore[valid-type]
     judge_images: bool = Field(RefineConfig.judge_images, description=JUDGE_IMAGES)
     repair: bool = Field(DrawConfig.repair, description=REPAIR_HELP)
+    polish: int = Field(
+        DrawConfig.polish,
+        ge=0,
+        le=POLISH_MAX_STEPS,
+        description=POLISH_HELP.replace("the delivered sketch", "the best sketch of the last round"),
+    )
 
     @model_validator(mode="after")
     def _sources(self) -> RefineJob:
@@ -200,6 +213,35 @@ class RefineJob(LlmOptions, ScoringOptions):
             raise ValueError("give library or lessons, not both")
         if self.commit and not self.library:
             raise ValueError("commit needs a library")
+        return self
+
+
+class PolishJob(ScoringOptions):
+    """CLIP-guided polish of a given sketch: its control points move a little to raise the CLIP reward,
+    joints stay joined; progress per step, and cancel stops it between steps with the best so far
+    (the job then succeeds with ``interrupted``). Needs CLIP weights on the server."""
+
+    kind: Literal["polish"]
+    sketch: SketchJSON
+    prompt: Prompt | None = Field(
+        None, description="text to polish towards (default: the sketch's own prompt)"
+    )
+    steps: int = Field(POLISH_DEFAULT_STEPS, ge=1, le=POLISH_MAX_STEPS, description="optimiser steps")
+    trust_radius: float | None = Field(
+        None,
+        gt=0.0,
+        le=2.0,
+        description="no control point moves farther than this (default: 5% of the sketch's bounding-box "
+        "diagonal)",
+    )
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="random views and augmentations")
+
+    @model_validator(mode="after")
+    def _has_prompt(self) -> PolishJob:
+        if self.prompt is None and not self.sketch["prompt"].strip():
+            raise ValueError("the sketch has no prompt; give prompt to polish towards")
+        if not self.sketch["strokes"]:
+            raise ValueError("the sketch has no strokes, nothing to polish")
         return self
 
 
@@ -262,8 +304,10 @@ class LearnJob(LlmOptions, ScoringOptions):
         return self
 
 
-JobRequest = Annotated[DrawJob | ScoreJob | RenderJob | RefineJob | LearnJob, Field(discriminator="kind")]
-KINDS = ("draw", "score", "render", "refine", "learn")
+JobRequest = Annotated[
+    DrawJob | ScoreJob | RenderJob | RefineJob | LearnJob | PolishJob, Field(discriminator="kind")
+]
+KINDS = ("draw", "score", "render", "refine", "learn", "polish")
 
 
 # -- what the server answers ---------------------------------------------------------
@@ -297,12 +341,16 @@ class CheckReport(BaseModel):
 
 class Progress(BaseModel):
     phase: str = Field(
-        description="queued, starting, draw, score, judge, update, validate, epoch, render, done"
+        description="queued, starting, draw, score, judge, update, validate, epoch, render, polish, done"
     )
     epoch: int | None = None
     step: int | None = Field(None, description="finished units of work, out of total")
     total: int | None = None
-    scores: list[float | None] | None = Field(None, description="latest rewards, best first where ranked")
+    scores: list[float | None] | None = Field(
+        None,
+        description="latest rewards, best first where ranked; polish: [this step's reward on its jittered "
+        "views, the best evaluation-view reward so far]",
+    )
     message: str | None = None
     updated_at: str
 
@@ -350,7 +398,8 @@ class SketchItem(_Result):
     id: str
     sketch: Record = Field(description=f"the canonical sketch JSON ({FORMAT})")
     score: Record | None = Field(
-        description="clip_mean, clip_per_view, structure {total, terms, details}, reward"
+        description="clip_mean, clip_per_view, structure {total, terms, details}, reward, and "
+        "polish_steps when polish changed the sketch (absent: 0)"
     )
 
 
@@ -409,10 +458,26 @@ class LearnResult(_Result):
     cost: Record
 
 
+class PolishResult(_Result):
+    """polish: the polished sketch (its score with polish_steps), the mean CLIP cosine over the evaluation
+    views before and after, the largest move (and preview, when asked for)."""
+
+    prompt: str
+    sketches: list[SketchItem]
+    reward_before: float
+    reward_after: float
+    largest_move: float = Field(description="the farthest any control point moved, cube units")
+    trust_radius: float
+    steps: int
+    steps_done: int
+    best_step: int = Field(description="the step whose sketch is the result (0: the sketch as given)")
+    interrupted: bool = Field(description="cancelled between steps: the best sketch so far")
+
+
 class Job(JobSummary):
     request: Record = Field(description="the request as accepted (defaults filled in)")
-    result: DrawResult | ScoreResult | RenderResult | RefineResult | LearnResult | None = Field(
-        None, description="when succeeded: the result of the job's kind"
+    result: DrawResult | ScoreResult | RenderResult | RefineResult | LearnResult | PolishResult | None = (
+        Field(None, description="when succeeded: the result of the job's kind")
     )
 
 

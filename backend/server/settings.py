@@ -40,6 +40,7 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     token_file: Path | None = None  # None: one per port in the user's config dir (shared.token_path)
+    allow_shared_token_dir: bool = False  # write the token where other users could replace it
     data_dir: Path = field(default_factory=default_data_dir)
     allow_remote: bool = False
     allowed_hosts: tuple[str, ...] = ()  # extra Host names accepted besides loopback ones

@@ -3,7 +3,8 @@
 Every failure, whether the server's error envelope, a refused connection or a missing token
 file, comes out as one ``BackendError`` whose message is one line a user can act on. The
 token is read from the server's token file at request time and re-read once when the server
-answers 401 (it makes a new token at every start); it is never kept anywhere else.
+answers 401 (it makes a new token at every start); it is never kept anywhere else. A token file
+that is not the user's own, owner-only file is refused (another user may have swapped it).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, TypeVar
 
 from ..shared.results import JobStatus, LibraryView, ResultError, ServerInfo, library_names
 from ..shared.results.fields import Record
-from ..shared.token_path import DEFAULT_PORT, token_file, token_file_for_url
+from ..shared.token_path import DEFAULT_PORT, token_file, token_file_for_url, token_file_problem
 
 DEFAULT_URL = "http://127.0.0.1:8765"
 API = "/v1"
@@ -38,7 +39,7 @@ def default_token_file() -> Path:
 
 class BackendError(Exception):
     """What went wrong talking to the backend, as one line; ``code`` is the server's error code
-    (or the client's own: not_running, no_token, token_rejected, timeout, bad_response)."""
+    (or the client's own: not_running, no_token, token_unsafe, token_rejected, timeout, bad_response)."""
 
     def __init__(
         self, message: str, code: str = "backend_error", status: int | None = None, detail: Any = None
@@ -154,6 +155,14 @@ class BackendClient:
         path = self.token_file
         try:
             with open(path, "rb") as f:
+                # The open file's owner and mode, so the file checked is the file read.
+                problem = token_file_problem(os.fstat(f.fileno()))
+                if problem:
+                    raise BackendError(
+                        f"the token file {path} is not used: {problem}; stop whatever wrote it and restart "
+                        "the backend, which writes a new one",
+                        "token_unsafe",
+                    )
                 raw = f.read(MAX_TOKEN_BYTES + 1)
         except FileNotFoundError:
             raise BackendError(

@@ -36,6 +36,7 @@ PHASE_TEXT = {
     "validate": "validating",
     "epoch": "epoch",
     "render": "rendering",
+    "polish": "polishing",
     "done": "finishing",
 }
 MAX_POLL_ERRORS = 8  # consecutive failed polls before giving up on following
@@ -165,7 +166,7 @@ class JobFollower:
                 errors = 0
             except BackendError as e:
                 errors += 1
-                if errors >= MAX_POLL_ERRORS or e.code in ("job_not_found", "token_rejected"):
+                if errors >= MAX_POLL_ERRORS or e.code in ("job_not_found", "token_rejected", "token_unsafe"):
                     raise
                 continue
             if self.live:

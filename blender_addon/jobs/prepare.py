@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..shared.repair import summarize
-from ..shared.results import Image, JobStatus, ResultError, Score, ScoreResult, SketchItem
+from ..shared.results import Image, JobStatus, PolishResult, ResultError, Score, ScoreResult, SketchItem
 from ..shared.sketch import SketchError
 from ..state import SESSION
 
@@ -60,6 +60,14 @@ def score(job: JobStatus) -> ScoreToApply:
         raise ValueError("the score job finished without a score")
     path = write_png(res.preview, job.id) if res.preview else None
     return ScoreToApply(job.id, res.scores[0], path)
+
+
+def polish(job: JobStatus) -> PolishResult:
+    """A polish job's result, its sketch checked (a SketchError or ResultError says what is wrong)."""
+    res = PolishResult.from_dict(job.result or {})
+    if not res.sketches:
+        raise SketchError("the polish job finished without a sketch")
+    return res
 
 
 def write_png(image: Image, name: str) -> str | None:

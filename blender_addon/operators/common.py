@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Literal
 
 import bpy
 
-from .. import preferences
+from .. import ids, preferences
 from ..client import BackendClient, BackendError
+from ..curves import build_sketch
+from ..shared.sketch import Sketch
 
 if TYPE_CHECKING:
     from bpy.stub_internal.rna_enums import OperatorReturnItems
@@ -28,6 +31,24 @@ def home_collection(context: bpy.types.Context, objects: list[bpy.types.Object])
     scene = context.scene
     assert scene is not None
     return scene.collection
+
+
+def replace_curves(
+    scene: bpy.types.Scene, curves: list[bpy.types.Object], sketch: Sketch
+) -> tuple[bpy.types.Collection, list[bpy.types.Object]]:
+    """Replace ``curves`` (one sketch's) by ``sketch`` built in their collection, which loses the
+    score it kept of them; (that collection, the new objects). Orphaned curve data goes too."""
+    home = curves[0].users_collection[0] if curves[0].users_collection else scene.collection
+    for obj in curves:
+        data = obj.data
+        bpy.data.objects.remove(obj)
+        if isinstance(data, bpy.types.Curve) and data.users == 0:
+            bpy.data.curves.remove(data)
+    for key in (ids.PROP_SCORE, ids.PROP_REWARD):  # they scored the curves as they were
+        home.pop(key, None)
+    before = set(home.objects)
+    build_sketch(sketch, SimpleNamespace(scene=scene), into=home)  # type: ignore[arg-type]
+    return home, [obj for obj in home.objects if obj not in before]
 
 
 def client_or_report(

@@ -6,11 +6,11 @@ import bpy
 from bpy.props import FloatProperty
 
 from .. import ids
-from ..curves import build_sketch, read_sketch
+from ..curves import read_sketch
 from ..shared.meets import MAX_TOLERANCE, tolerance_for
 from ..shared.repair import repair, summarize
 from ..shared.sketch import SketchError
-from .common import Result, home_collection, poll_selected_curves, selected_curves
+from .common import Result, poll_selected_curves, replace_curves, selected_curves
 
 
 class THREEDRAW_OT_snap_joints(bpy.types.Operator):
@@ -54,19 +54,9 @@ class THREEDRAW_OT_snap_joints(bpy.types.Operator):
         if not changes:
             self.report({"INFO"}, f"Nothing to repair (tolerance {tol:.4g})")
             return {"FINISHED"}
-        home = home_collection(context, curves)
-        for obj in curves:
-            data = obj.data
-            bpy.data.objects.remove(obj)
-            if isinstance(data, bpy.types.Curve) and data.users == 0:
-                bpy.data.curves.remove(data)
-        for key in (ids.PROP_SCORE, ids.PROP_REWARD):  # they scored the curves as they were
-            home.pop(key, None)
-        before = set(home.objects)
-        build_sketch(fixed, context, into=home)
-        for obj in home.objects:
-            if obj not in before:
-                obj.select_set(True)
+        assert context.scene is not None
+        for obj in replace_curves(context.scene, curves, fixed)[1]:
+            obj.select_set(True)
         self.report({"INFO"}, f"{summarize(changes)} (tolerance {tol:.4g})")
         return {"FINISHED"}
 

@@ -10,6 +10,7 @@ What each job kind returns (``GET /v1/jobs/{id}``'s ``result``):
     render  render_result.RenderResult  one RenderView per camera, a contact sheet (Image)
     refine  refine_result.RefineResult  the best sketch, lessons, one RoundSummary per round
     learn   learn_result.LearnResult    the run's epochs, the kept version, the library head
+    polish  polish_result.PolishResult  the polished sketch, rewards before and after, its largest move
 
 Read only, by the add-on (the server writes their JSON): job.JobStatus (a job as the add-on
 follows it), server_info.ServerInfo (GET /v1/info) and LibraryView (a library's lessons).
@@ -28,6 +29,7 @@ from .job import JobStatus
 from .job_error import JobError
 from .learn_result import LearnResult
 from .live_stroke import LiveStroke
+from .polish_result import PolishResult
 from .progress import JobProgress
 from .refine_result import RefineResult, RoundSummary
 from .render_result import RenderResult, RenderView
@@ -38,7 +40,7 @@ from .sketch_item import SketchItem
 from .usage import Usage
 
 # The result of any job kind (``manager.JobKind.run`` returns one; the job stores its to_dict()).
-JobResult = DrawResult | ScoreResult | RenderResult | RefineResult | LearnResult
+JobResult = DrawResult | ScoreResult | RenderResult | RefineResult | LearnResult | PolishResult
 
 __all__ = [
     "CandidateSummary",
@@ -53,6 +55,7 @@ __all__ = [
     "LessonView",
     "LibraryView",
     "LiveStroke",
+    "PolishResult",
     "ProviderInfo",
     "RefineResult",
     "RenderResult",

@@ -172,6 +172,7 @@ def test_backend_down_and_wrong_token_are_one_line_reports(connected, tmp_path):
     prefs.backend_url = good_url
     wrong = tmp_path / "token"
     wrong.write_text("not-the-token\n")
+    wrong.chmod(0o600)  # owner-only, as threedraw serve writes it (the client refuses others)
     prefs.token_file = str(wrong)
     with pytest.raises(RuntimeError, match=r"token rejected: the backend was restarted") as rejected:
         bpy.ops.threedraw.draw(prompt="a chair", k=1)

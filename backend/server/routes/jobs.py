@@ -8,13 +8,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from ..errors import ApiError, ErrorEnvelope
+from ..errors import ApiError
 from ..jobs.events import job_events
 from ..jobs.manager import JobFailed, QueueFull
 from ..jobs.store import STATES
 from ..schemas import KINDS, Job, JobList, JobRequest, JobStrokes, LiveStroke
 from ..state import ServerState, server_state
-from . import API, ERRORS
+from . import API, ERRORS, QUEUE_FULL, errors
 
 router = APIRouter(prefix=f"/{API}/jobs", tags=["jobs"])
 
@@ -31,14 +31,7 @@ _SUBMIT_STATUS = {
     "",
     status_code=202,
     response_model=Job,
-    responses={
-        **ERRORS,
-        429: {"model": ErrorEnvelope, "description": "queue full; see Retry-After"},
-        503: {
-            "model": ErrorEnvelope,
-            "description": "the LLM provider or the server's storage cannot be used",
-        },
-    },
+    responses=errors(QUEUE_FULL, (503, "the LLM provider or the server's storage cannot be used")),
 )
 def submit(request: Request, response: Response, job: Annotated[JobRequest, Body()]) -> dict[str, Any]:
     """Start a job of one of the kinds draw, score, render, refine, learn; poll it with GET."""
@@ -133,7 +126,7 @@ def job_events_stream(request: Request, job_id: str) -> StreamingResponse:
 @router.post(
     "/{job_id}/cancel",
     response_model=Job,
-    responses={**ERRORS, 409: {"model": ErrorEnvelope, "description": "the job already finished"}},
+    responses=errors((409, "the job already finished")),
 )
 def cancel_job(request: Request, job_id: str) -> dict[str, Any]:
     """Stop a job: a queued one at once, a running one at its next check (within a second of
