@@ -64,7 +64,7 @@ class StepUsage:
         fields = mapping(d, where)
         cost = fields.get("cost_usd")
         return cls(
-            *(_count(fields, key) for key in COUNTS),
+            **{key: _count(fields, key) for key in COUNTS},
             cost_usd=float(cost) if isinstance(cost, (int, float)) else None,
         )
 
