@@ -69,8 +69,8 @@ class JobRow:
             started_at=row["started_at"],
             finished_at=row["finished_at"],
             full=full,
-            request=json.loads(row["request"]) if full else None,
-            result=json.loads(row["result"]) if full and row["result"] else None,
+            request=_json(row["request"]) if full else None,
+            result=_json(row["result"]) if full else None,
         )
 
 
@@ -99,19 +99,18 @@ class SketchRow:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row, whole: bool) -> SketchRow:
-        return cls(
-            id=row["id"],
-            job_id=row["job_id"],
-            prompt=row["prompt"],
-            strokes=row["strokes"],
-            score=json.loads(row["score"]) if row["score"] else None,
-            created_at=row["created_at"],
-            sketch=json.loads(row["sketch"]) if whole else None,
-        )
+        columns = ("id", "job_id", "prompt", "strokes")
+        sketch = _json(row["sketch"]) if whole else None
+        return cls(*(row[c] for c in columns), _json(row["score"]), row["created_at"], sketch)
 
 
 def iso(t: float | None) -> str | None:
     return None if t is None else datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds")
+
+
+def _json(stored: str | None) -> Any:
+    """A JSON column's value (an empty or NULL column: None)."""
+    return json.loads(stored) if stored else None
 
 
 def _progress(stored: str) -> JobProgress:
