@@ -37,7 +37,7 @@ from .judge import DEFAULT_MAX_TOKENS as JUDGE_MAX_TOKENS
 from .judge import DEFAULT_TEMPERATURE as JUDGE_TEMPERATURE
 from .pairing import MIN_GAP, PAIRINGS, JudgeOutcome, ajudge_round, round_usage
 from .run_record import ProviderRecord, ScoreRecord
-from .step_records import BatchInfo, LearnStep, ValStep
+from .step_records import BatchInfo, EpochDetail, LearnStep, ValStep
 
 MAX_EPOCHS = 20
 
@@ -445,31 +445,25 @@ class Learner:
     def _finish_epoch(self, run_id: str, epoch: int, version: int) -> None:
         run = self.runs.get(run_id)
         cfg = LearnConfig.from_dict(run.config["learn"])
-        detail: Record = {"lessons": len(self.store.lessons(run.library, version))}
+        detail = EpochDetail(len(self.store.lessons(run.library, version)))
         train = [
             LearnStep.from_dict(s.record)
             for s in self.runs.steps(run_id, "learn")
             if s.epoch == epoch and s.status == "done"
         ]
         if train:
-            bests = [
+            detail.train_bests = [
                 b.reward for b in (r.round.best() for r in train) if b is not None and b.reward is not None
             ]
-            detail["train_best_mean"] = sum(bests) / len(bests) if bests else None
         score = None
         if cfg.keep_best:
             check_cancel(self.cancel)
             records = self.validate_all(run_id, epoch, version)
-            rewards = [float(r.reward) for r in records]
-            score = sum(rewards) / len(rewards)
+            detail.val_rewards = [float(r.reward) for r in records]
+            score = sum(detail.val_rewards) / len(detail.val_rewards)
             scores = [r.score for r in records if r.score]
-            clips = [s.clip_mean for s in scores if s.clip_mean is not None]
-            structs = [s.structure.total for s in scores if s.structure is not None]
-            detail.update(
-                val_rewards=rewards,
-                val_clip_mean=sum(clips) / len(clips) if clips else None,
-                val_structure_mean=sum(structs) / len(structs) if structs else None,
-            )
+            detail.val_clips = [s.clip_mean for s in scores if s.clip_mean is not None]
+            detail.val_structures = [s.structure.total for s in scores if s.structure is not None]
         with self.db.transaction():
             run = self.runs.get(run_id)
             ours = self._head_set_by(run)  # read before this epoch's row is written
@@ -484,19 +478,19 @@ class Learner:
             head = self.store.info(run.library).head
             if reason is not None and head != ours:
                 # Another run (or a restore) moved the head since this run last set it: never undo that silently.
-                detail["head_kept"] = (
+                detail.head_kept = (
                     f"library {run.library} head stays at version {head}, set elsewhere since this "
                     f"run last moved it; this run's version is {version} "
                     f"(threedraw library restore {run.library} {version} to use it)"
                 )
             elif reason is not None:
                 self.store.set_head(run.library, version, reason)
-            self.runs.finish_epoch(run_id, epoch, version, score, detail)
+            self.runs.finish_epoch(run_id, epoch, version, score, detail.to_dict())
         best = self.runs.get(run_id)
         note = f"validation {score:.4f}, best epoch {best.best_epoch}" if score is not None else "done"
         self._say(
             "epoch",
-            f"epoch {epoch} finished: {note}" + (f"; {detail['head_kept']}" if "head_kept" in detail else ""),
+            f"epoch {epoch} finished: {note}" + (f"; {detail.head_kept}" if detail.head_kept else ""),
             epoch,
         )
 

@@ -5,11 +5,15 @@ its candidates are scored, ``{"round", "judge"}`` once the judge replied, and on
 ``{"round", "judge", "events", "usage", "lessons", "batch"}``. A validation step's record is
 ``{"round", "best", "score", "reward", "usage"}``. ``to_dict`` writes exactly these; ``from_dict``
 reads them back, records of earlier versions included (a missing part is None).
+
+An epoch's detail (``EpochDetail``, kept with the epoch and returned in the learn result's epochs) is
+``{"lessons", "train_best_mean"?, "val_rewards"?, "val_clip_mean"?, "val_structure_mean"?,
+"head_kept"?}``: the parts the epoch had.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..draw.pipeline import Round
@@ -104,3 +108,29 @@ class ValStep:
             float(d["reward"]),
             StepUsage.from_dict(d.get("usage") or {}),
         )
+
+
+@dataclass
+class EpochDetail:
+    lessons: int  # the library's lessons at the epoch's version
+    train_bests: list[float] | None = None  # each finished learn step's best reward (None: none ran)
+    val_rewards: list[float] | None = None  # keep-best: each validation prompt's reward
+    val_clips: list[float] = field(default_factory=list)  # their best sketches' CLIP means, where measured
+    val_structures: list[float] = field(default_factory=list)  # and structure totals
+    head_kept: str | None = None  # why the library's head stayed (another run moved it)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"lessons": self.lessons}
+        if self.train_bests is not None:
+            out["train_best_mean"] = mean(self.train_bests)
+        if self.val_rewards is not None:
+            out["val_rewards"] = list(self.val_rewards)
+            out["val_clip_mean"] = mean(self.val_clips)
+            out["val_structure_mean"] = mean(self.val_structures)
+        if self.head_kept is not None:
+            out["head_kept"] = self.head_kept
+        return out
+
+
+def mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
