@@ -252,8 +252,8 @@ def test_keep_best_restores_the_best_epoch_when_a_later_one_scores_lower(tmp_pat
     assert scores[0] < scores[1] < scores[2] and scores[3] < scores[2]
     assert result.best_epoch == 2 and info.head == result.epochs[2]["version"] == 2
     assert head_lessons == LESSONS[:2] and latest == LESSONS[:3]
-    assert "keep-best" in history[-1]["reason"] and "epoch 2" in history[-1]["reason"]
-    assert [h["version"] for h in history] == [0, 1, 2]  # epoch 3 never became the head
+    assert "keep-best" in history[-1].reason and "epoch 2" in history[-1].reason
+    assert [h.version for h in history] == [0, 1, 2]  # epoch 3 never became the head
 
 
 def test_without_keep_best_the_last_epoch_is_the_head(tmp_path):
@@ -506,6 +506,6 @@ def test_two_runs_on_one_library_never_race_on_the_head(tmp_path):
         kept = [e["detail"].get("head_kept", "") for e in result_b.epochs]
         assert all(f"head stays at version {head_a}, set elsewhere" in k for k in kept), kept
         assert result_b.best_epoch == 1  # keep-best still compares within run B
-        assert not any(run_b.id in h["reason"] for h in store.head_history("lib"))
+        assert not any(run_b.id in h.reason for h in store.head_history("lib"))
         # Once A is done, a new run needs no flag.
         assert learner(db, srv).start("lib", config).status == "running"

@@ -143,7 +143,7 @@ def test_every_change_is_a_version_and_any_version_can_be_restored(store):
     assert [x.id for x in store.lessons("chairs")][-1] == "L3"
     assert [v.version for v in store.versions("chairs")] == [0, 1, 2, 3, 4, 5]
     assert store.versions("chairs")[4].note == "restored from version 2"
-    assert [h["version"] for h in store.head_history("chairs")] == [0, 1, 2, 3, 4, 5]
+    assert [h.version for h in store.head_history("chairs")] == [0, 1, 2, 3, 4, 5]
 
 
 def test_unpublished_versions_do_not_move_the_head(store):
@@ -152,7 +152,7 @@ def test_unpublished_versions_do_not_move_the_head(store):
     assert store.info("lib").head == 0 and store.info("lib").latest == v == 1
     assert store.lessons("lib") == [] and texts(store.lessons("lib", 1)) == [LEG]
     store.set_head("lib", 1, "keep-best")
-    assert texts(store.lessons("lib")) == [LEG] and store.head_history("lib")[-1]["reason"] == "keep-best"
+    assert texts(store.lessons("lib")) == [LEG] and store.head_history("lib")[-1].reason == "keep-best"
 
 
 def test_a_failed_transaction_leaves_nothing_half_applied(store):

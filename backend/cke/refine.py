@@ -206,7 +206,7 @@ def refine(
                 "draw": rnd.to_dict(),
                 "judge": outcome.to_dict(),
                 "events": [e.to_dict() for e in applied.events],
-                "usage": round_usage(rnd, outcome),
+                "usage": round_usage(rnd, outcome).to_dict(),
             }
         )
         report(

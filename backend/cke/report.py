@@ -32,6 +32,7 @@ from ..shared.files import write_text_atomic
 from ..shared.results.fields import Record
 from ..shared.sketch import Sketch
 from .evaluation import Method, PromptResult
+from .run_record import ScoreRecord
 
 # Published CLIP-ST (the paper's headline table); shown beside ours, never mixed with it.
 PUBLISHED = (
@@ -284,12 +285,13 @@ def _usage_line(methods: Sequence[Method]) -> str:
 
 
 def _score_note(score: Record | None) -> str:
-    if not score:
+    rec = ScoreRecord.from_dict(score)
+    if rec is None:
         return ""
-    if not score.get("clip_model") or not (score.get("clip_pretrained") or score.get("clip_checkpoint")):
+    weights = rec.clip_pretrained or rec.clip_checkpoint
+    if not rec.clip_model or not weights:
         return "No CLIP weights were configured: CLIP-ST is not measured; methods are ranked by structure."
-    weights = score.get("clip_pretrained") or score.get("clip_checkpoint")
-    return f"CLIP {score['clip_model']} ({weights}), {score['views']} views of {score['size']} px."
+    return f"CLIP {rec.clip_model} ({weights}), {rec.views} views of {rec.size} px."
 
 
 def _cost_rows(run: Record) -> list[list[str]]:

@@ -136,6 +136,17 @@ class Event:
             d["reason"] = self.reason
         return d
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Event:
+        """An event as ``to_dict`` stored it (in a run record)."""
+        op = d.get("op")
+        return cls(
+            str(d["event"]),
+            *(d.get(key) for key in ("id", "merged_id", "text", "into", "previous")),
+            op=Operation.from_dict(op) if op else None,
+            reason=d.get("reason"),
+        )
+
 
 @dataclass
 class Applied:

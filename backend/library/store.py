@@ -123,6 +123,19 @@ class VersionInfo:
         return dict(self.__dict__)
 
 
+@dataclass(frozen=True)
+class HeadChange:
+    """One move of a library's head (``library show --json``'s ``heads``)."""
+
+    at: str
+    version: int
+    previous: int | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
 class LibraryStore:
     """Named experience libraries in a ``Database``; see the module docstring.
 
@@ -219,13 +232,11 @@ class LibraryStore:
             for r in rows
         ]
 
-    def head_history(self, name: str) -> builtins.list[dict[str, Any]]:
+    def head_history(self, name: str) -> builtins.list[HeadChange]:
+        """Every move of the library's head, oldest first."""
         self._row(name)
         rows = self.db.query("SELECT * FROM library_heads WHERE library = ? ORDER BY rowid", (name,))
-        return [
-            {"at": r["at"], "version": r["version"], "previous": r["previous"], "reason": r["reason"]}
-            for r in rows
-        ]
+        return [HeadChange(r["at"], r["version"], r["previous"], r["reason"]) for r in rows]
 
     # -- writing ---------------------------------------------------------------
     def create(self, name: str, cap: int = DEFAULT_CAP) -> LibraryInfo:

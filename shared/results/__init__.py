@@ -18,7 +18,8 @@ While a job runs: progress.JobProgress (where it stands), live_stroke.LiveStroke
 draw or refine job's reply as it streams in); job_error.JobError: why it did not succeed.
 
 The parts: score.Score (reward, CLIP per view, StructureScore), sketch_item.SketchItem,
-candidate.CandidateSummary, image.Image, usage.Usage; fields.py reads JSON fields.
+candidate.CandidateSummary, image.Image, usage.Usage, step_usage.StepUsage (a learning or refine
+step's calls and tokens); fields.py reads JSON fields.
 """
 
 from .candidate import CandidateSummary

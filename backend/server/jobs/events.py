@@ -16,6 +16,8 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from ...shared.results import JobProgress
+
 POLL_S = 0.1
 # A comment line now and then, so proxies and clients see a quiet job is still alive.
 KEEPALIVE_S = 15.0
@@ -27,15 +29,16 @@ def event(name: str, data: Any) -> bytes:
 
 async def job_events(state: Any, job_id: str, request: Any) -> AsyncIterator[bytes]:
     """Events until the job finishes (or the client goes): a late client first gets the strokes so far."""
-    cursor, progress, quiet = 0, None, 0.0
+    cursor, quiet = 0, 0.0
+    progress: JobProgress | None = None
     while True:
         job = state.store.get(job_id)
         if job is None:
             yield event("error", {"code": "job_not_found", "message": f"job {job_id[:64]!r} is gone"})
             return
-        if job["progress"] != progress:
-            progress = job["progress"]
-            yield event("progress", progress)
+        if job.progress != progress:
+            progress = job.progress
+            yield event("progress", progress.to_dict())
         while True:  # drain what is new (256 at a time)
             _, items = state.jobs.live.since(job_id, cursor)
             if not items:
@@ -46,13 +49,11 @@ async def job_events(state: Any, job_id: str, request: Any) -> AsyncIterator[byt
                 # client keeps up, so without this a replay would hold the event loop to its end.
                 await asyncio.sleep(0)
             cursor = items[-1].seq
-        if job["state"] in ("succeeded", "failed", "cancelled"):
-            if job["state"] == "succeeded":
-                yield event("result", job)
+        if job.finished:
+            if job.state == "succeeded":
+                yield event("result", job.to_dict())
             else:
-                yield event(
-                    "error", job["error"] or {"code": job["state"], "message": f"the job {job['state']}"}
-                )
+                yield event("error", job.error.to_dict() if job.error else _state_error(job.state))
             return
         if await request.is_disconnected():
             return
@@ -61,3 +62,8 @@ async def job_events(state: Any, job_id: str, request: Any) -> AsyncIterator[byt
         if quiet >= KEEPALIVE_S:
             quiet = 0.0
             yield b": keep-alive\n\n"
+
+
+def _state_error(state: str) -> dict[str, str]:
+    """The error event of a job that ended without an error of its own (none today: a safeguard)."""
+    return {"code": state, "message": f"the job {state}"}

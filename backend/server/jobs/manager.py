@@ -37,7 +37,8 @@ from ...shared.results import JobError, JobProgress, JobResult
 from ...shared.sketch import Stroke
 from ..settings import ServerSettings
 from .live import LiveBoard
-from .store import JobStore, interrupted_error, iso
+from .row import JobRow, iso
+from .store import JobStore, interrupted_error
 
 log = logging.getLogger("threedraw.server")
 
@@ -252,7 +253,7 @@ class JobManager:
         self.store.recover()
 
     # -- the API's operations ---------------------------------------------------
-    def submit(self, request: Any) -> dict[str, Any]:
+    def submit(self, request: Any) -> JobRow:
         """Queue a job (request: a threedraw.server.schemas model); QueueFull or JobFailed when refused."""
         kind = self.kinds[request.kind]
         kind.check(self.settings, request)
@@ -266,9 +267,11 @@ class JobManager:
             self.scorer.submit(JOB_PRIORITY, lambda: self._execute(job))
         else:
             self._llm_queue.put(job)
-        return self.store.get(job.id)  # type: ignore[return-value]
+        row = self.store.get(job.id)
+        assert row is not None  # inserted above; pruning removes finished jobs only
+        return row
 
-    def cancel(self, job_id: str) -> dict[str, Any] | None:
+    def cancel(self, job_id: str) -> JobRow | None:
         """Ask a job to stop; the job as it is now (None when there is no such job)."""
         with self._lock:
             job = self._queued.pop(job_id, None) or self._running.get(job_id)

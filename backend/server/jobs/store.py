@@ -7,20 +7,19 @@ the API returns, so a job read after a restart is the job the client saw before 
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ...shared.results import JobError, JobProgress, SketchItem
+from ...shared.results.fields import Record
 from ...storage import Database, StorageError, dumps_finite
+from .row import FINISHED, JobRow, SketchRow
 
 SCHEMA_VERSION = 2  # 2: jobs.run_id
 STATES = ("queued", "running", "succeeded", "failed", "cancelled")
-FINISHED = ("succeeded", "failed", "cancelled")
 MAX_LIST = 500
 
 _SCHEMA = """
@@ -107,7 +106,7 @@ class JobStore:
     def set_run(self, job_id: str, run_id: str) -> None:
         self._exec("UPDATE jobs SET run_id=? WHERE id=?", (run_id, job_id))
 
-    def insert(self, job_id: str, kind: str, request: dict[str, Any], progress: JobProgress) -> None:
+    def insert(self, job_id: str, kind: str, request: Record, progress: JobProgress) -> None:
         self._exec(
             "INSERT INTO jobs (id, kind, state, request, progress, created_at) VALUES (?,?,?,?,?,?)",
             (job_id, kind, "queued", dumps_finite(request), dumps_finite(progress.to_dict()), time.time()),
@@ -129,7 +128,9 @@ class JobStore:
             (dumps_finite(progress.to_dict()), job_id),
         )
 
-    def finish(self, job_id: str, state: str, result: Any = None, error: JobError | None = None) -> bool:
+    def finish(
+        self, job_id: str, state: str, result: Record | None = None, error: JobError | None = None
+    ) -> bool:
         """Move an unfinished job to a finished state (``result``: its JSON); False if it had already finished."""
         assert state in FINISHED
         return (
@@ -147,17 +148,15 @@ class JobStore:
             == 1
         )
 
-    def get(self, job_id: str) -> dict[str, Any] | None:
+    def get(self, job_id: str) -> JobRow | None:
         rows = self._query("SELECT * FROM jobs WHERE id=?", (job_id,))
-        return _job(rows[0], full=True) if rows else None
+        return JobRow.from_row(rows[0], full=True) if rows else None
 
     def state(self, job_id: str) -> str | None:
         rows = self._query("SELECT state FROM jobs WHERE id=?", (job_id,))
         return str(rows[0]["state"]) if rows else None
 
-    def list_jobs(
-        self, kind: str | None = None, state: str | None = None, limit: int = 50
-    ) -> list[dict[str, Any]]:
+    def list_jobs(self, kind: str | None = None, state: str | None = None, limit: int = 50) -> list[JobRow]:
         sql = "SELECT * FROM jobs WHERE 1=1"
         args: list[Any] = []
         if kind:
@@ -168,7 +167,7 @@ class JobStore:
             args.append(state)
         sql += " ORDER BY seq DESC LIMIT ?"
         args.append(min(limit, MAX_LIST))
-        return [_job(r, full=False) for r in self._query(sql, args)]
+        return [JobRow.from_row(r, full=False) for r in self._query(sql, args)]
 
     def count(self, state: str) -> int:
         return int(self._query("SELECT COUNT(*) FROM jobs WHERE state=?", (state,))[0][0])
@@ -209,15 +208,11 @@ class JobStore:
                 rows,
             )
 
-    def sketch(self, sketch_id: str) -> dict[str, Any] | None:
+    def sketch(self, sketch_id: str) -> SketchRow | None:
         rows = self._query("SELECT * FROM sketches WHERE id=?", (sketch_id,))
-        if not rows:
-            return None
-        out = _sketch_summary(rows[0])
-        out["sketch"] = json.loads(rows[0]["sketch"])
-        return out
+        return SketchRow.from_row(rows[0], whole=True) if rows else None
 
-    def list_sketches(self, job_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    def list_sketches(self, job_id: str | None = None, limit: int = 50) -> list[SketchRow]:
         sql = "SELECT * FROM sketches"
         args: list[Any] = []
         if job_id:
@@ -225,7 +220,7 @@ class JobStore:
             args.append(job_id)
         sql += " ORDER BY seq DESC LIMIT ?"
         args.append(min(limit, MAX_LIST))
-        return [_sketch_summary(r) for r in self._query(sql, args)]
+        return [SketchRow.from_row(r, whole=False) for r in self._query(sql, args)]
 
 
 def interrupted_error(run_id: str | None, detail: Any = None) -> JobError:
@@ -245,36 +240,3 @@ def _unusable(path: Path, e: StorageError) -> StorageError:
         f"{path.name} in the data dir cannot be used as the job database ({e}); "
         "move it away or choose another --data-dir"
     )
-
-
-def iso(t: float | None) -> str | None:
-    return None if t is None else datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds")
-
-
-def _job(row: sqlite3.Row, full: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": row["id"],
-        "kind": row["kind"],
-        "state": row["state"],
-        "created_at": iso(row["created_at"]),
-        "started_at": iso(row["started_at"]),
-        "finished_at": iso(row["finished_at"]),
-        "progress": json.loads(row["progress"]),
-        "error": json.loads(row["error"]) if row["error"] else None,
-        "run_id": row["run_id"],
-    }
-    if full:
-        out["request"] = json.loads(row["request"])
-        out["result"] = json.loads(row["result"]) if row["result"] else None
-    return out
-
-
-def _sketch_summary(row: sqlite3.Row) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "job_id": row["job_id"],
-        "prompt": row["prompt"],
-        "strokes": row["strokes"],
-        "score": json.loads(row["score"]) if row["score"] else None,
-        "created_at": iso(row["created_at"]),
-    }

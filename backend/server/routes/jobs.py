@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from ..errors import ApiError
 from ..jobs.events import job_events
 from ..jobs.manager import JobFailed, QueueFull
+from ..jobs.row import JobRow
 from ..jobs.store import STATES
 from ..schemas import KINDS, Job, JobList, JobRequest, JobStrokes, LiveStroke
 from ..state import ServerState, server_state
@@ -52,8 +53,8 @@ def submit_job(request: Request, response: Response, job: Any) -> dict[str, Any]
         ) from None
     except JobFailed as e:
         raise ApiError(_SUBMIT_STATUS.get(e.code, 422), e.code, e.message, e.detail) from None
-    response.headers["Location"] = f"/{API}/jobs/{out['id']}"
-    return out
+    response.headers["Location"] = f"/{API}/jobs/{out.id}"
+    return out.to_dict()
 
 
 @router.get("", response_model=JobList, responses=ERRORS)
@@ -64,7 +65,7 @@ def list_jobs(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """Jobs, newest first, without their results."""
-    return {"jobs": server_state(request).store.list_jobs(kind, state, limit)}
+    return {"jobs": [job.to_dict() for job in server_state(request).store.list_jobs(kind, state, limit)]}
 
 
 @router.get(
@@ -90,11 +91,11 @@ def get_job(
     s = server_state(request)
     job = _job_or_404(s, job_id)
     if since is None:
-        return job
+        return job.to_dict()
     seq, strokes = s.jobs.live.since(job_id, since)
     return JSONResponse(
         JobStrokes.model_validate(
-            {**job, "seq": seq, "strokes": [item.to_dict() for item in strokes]}
+            {**job.to_dict(), "seq": seq, "strokes": [item.to_dict() for item in strokes]}
         ).model_dump(mode="json")
     )
 
@@ -133,14 +134,12 @@ def cancel_job(request: Request, job_id: str) -> dict[str, Any]:
     the LLM call in flight returning). Cancelling a cancelled job is harmless."""
     s = server_state(request)
     job = _job_or_404(s, job_id)
-    if job["state"] in ("succeeded", "failed"):
-        raise ApiError(
-            409, "job_finished", f"job {job_id} already {job['state']}; there is nothing to cancel"
-        )
-    return s.jobs.cancel(job_id) or job
+    if job.state in ("succeeded", "failed"):
+        raise ApiError(409, "job_finished", f"job {job_id} already {job.state}; there is nothing to cancel")
+    return (s.jobs.cancel(job_id) or job).to_dict()
 
 
-def _job_or_404(state: ServerState, job_id: str) -> dict[str, Any]:
+def _job_or_404(state: ServerState, job_id: str) -> JobRow:
     job = state.store.get(job_id)
     if job is None:
         raise ApiError(
