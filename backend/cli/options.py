@@ -146,20 +146,30 @@ def provider_from_args(args: argparse.Namespace) -> Any:
     return make_provider(provider_config(args))
 
 
+def size_settings(reply: str = "reply") -> tuple[Setting, ...]:
+    """--max-strokes and --max-tokens (DrawConfig's), whose defaults depend on the kind of provider."""
+    return (
+        Setting(
+            "--max-strokes",
+            "max_strokes",
+            int,
+            None,
+            f"most curves to ask for (default: {kind_defaults_help('max_strokes')})",
+            "N",
+        ),
+        Setting(
+            "--max-tokens",
+            "max_tokens",
+            int,
+            None,
+            f"most tokens per {reply} (default: {kind_defaults_help('max_tokens')})",
+            "N",
+        ),
+    )
+
+
 def add_size_arguments(parser: argparse.ArgumentParser, reply: str = "reply") -> None:
-    """--max-strokes and --max-tokens, whose defaults depend on the kind of provider."""
-    parser.add_argument(
-        "--max-strokes",
-        type=int,
-        metavar="N",
-        help=f"most curves to ask for (default: {kind_defaults_help('max_strokes')})",
-    )
-    parser.add_argument(
-        "--max-tokens",
-        type=int,
-        metavar="N",
-        help=f"most tokens per {reply} (default: {kind_defaults_help('max_tokens')})",
-    )
+    add_settings(parser, size_settings(reply))
 
 
 # -- pictures and sketch files ----------------------------------------------------
@@ -375,23 +385,64 @@ class Setting:
     field: str  # the config's field it sets
     type: Callable[[str], Any] | None
     default: Any
-    help: str  # "(default: %(default)s)" is appended unless it speaks of its default itself
+    help: str  # "(default: %(default)s)" is appended unless it speaks of its default itself or has none
     metavar: str | None = None
     choices: tuple[str, ...] | None = None
+    action: str | None = None  # "store_true" / "store_false": a switch, whose default goes unsaid
+    name: str | None = None  # its dest where not the flag's (a config read by name needs the field's)
 
     @property
     def dest(self) -> str:
-        return self.flag.lstrip("-").replace("-", "_")
+        return self.name or self.flag.lstrip("-").replace("-", "_")
 
 
-def add_settings(parser: argparse.ArgumentParser, settings: tuple[Setting, ...]) -> None:
+def add_settings(parser: argparse.ArgumentParser | Any, settings: tuple[Setting, ...]) -> None:
+    """Each row's option, on a parser or an argument group."""
     for s in settings:
-        help = s.help if "default" in s.help else f"{s.help} (default: %(default)s)"
+        said = s.action or s.default is None or "default" in s.help  # a switch or no default: unsaid
+        help = s.help if said else f"{s.help} (default: %(default)s)"
+        given = {"type": s.type, "metavar": s.metavar, "choices": s.choices, "action": s.action}
         parser.add_argument(
-            s.flag, type=s.type, default=s.default, metavar=s.metavar, choices=s.choices, help=help
+            s.flag,
+            default=s.default,
+            help=help,
+            **({"dest": s.name} if s.name else {}),
+            **{k: v for k, v in given.items() if v is not None},
         )
 
 
 def settings_from_args(args: argparse.Namespace, settings: tuple[Setting, ...]) -> dict[str, Any]:
     """The config's keyword arguments the options of ``settings`` give."""
     return {s.field: getattr(args, s.dest) for s in settings}
+
+
+def draw_config_from_args(args: argparse.Namespace) -> Any:
+    """The drawing options (read by name) as a DrawConfig, its loop limit checked; bad values: UserError."""
+    from ..draw.loops import check_loop_limit
+    from ..draw.pipeline import DrawConfig
+
+    try:
+        draw = DrawConfig.from_options(args)
+        check_loop_limit(draw.loop_limit)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    return draw
+
+
+# --seed of learn and eval (draw's says how its candidates use it).
+SEED = Setting("--seed", "seed", int, None, "sampling seed, for providers that honour one")
+
+
+def loop_limit_setting() -> Setting:
+    """--loop-limit N (draw, learn, eval, serve): DrawConfig.loop_limit, the streamed-reply loop cut-off."""
+    from ..draw.pipeline import DrawConfig
+
+    return Setting(
+        "--loop-limit",
+        "loop_limit",
+        int,
+        DrawConfig.loop_limit,
+        "stop a streamed reply once N strokes in a row added nothing new, keeping the strokes so "
+        f"far (default: {DrawConfig.loop_limit}; 0: never stop)",
+        metavar="N",
+    )
