@@ -110,18 +110,44 @@ def _paren(help: str) -> str:
     return f"{help} (%(default)s)"
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
+# What a new run learns from and into (LearnConfig's prompt sets, read as given, and the library).
+_INPUTS = (
+    Setting(
         "--prompts",
-        metavar="FILE|SET",
-        help="training prompts: a text file (one prompt a line) or a built-in set: modelnet40, fine-grained",
-    )
-    p.add_argument("--library", metavar="NAME", help="the library to learn into (made when missing)")
-    p.add_argument(
+        "prompts",
+        None,
+        None,
+        "training prompts: a text file (one prompt a line) or a built-in set: modelnet40, fine-grained",
+        "FILE|SET",
+    ),
+    Setting("--library", "library", None, None, "the library to learn into (made when missing)", "NAME"),
+    Setting(
         "--validation",
-        metavar="FILE|SET",
-        help="held-out prompts that pick the best epoch (default: the training prompts)",
-    )
+        "validation",
+        None,
+        None,
+        "held-out prompts that pick the best epoch (default: the training prompts)",
+        "FILE|SET",
+    ),
+)
+# Where the run's record also goes, and whether it may share its library with another run.
+_OUTPUTS = (
+    Setting(
+        "--record", "record", None, None, "also write the whole run record to this JSON file", "FILE.json"
+    ),
+    Setting(
+        "--allow-concurrent",
+        "allow_concurrent",
+        None,
+        False,
+        "start even while another run learns this library (the head stays with whoever set it)",
+        action="store_true",
+    ),
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_settings(p, _INPUTS)
     add_settings(p, _settings())
     add_size_arguments(p, reply="drawing reply")
     add_settings(p, (loop_limit_setting(),))
@@ -132,12 +158,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="RUN_ID",
         help="go on with a stopped run (default: the library's latest unfinished run)",
     )
-    p.add_argument("--record", metavar="FILE.json", help="also write the whole run record to this JSON file")
-    p.add_argument(
-        "--allow-concurrent",
-        action="store_true",
-        help="start even while another run learns this library (the head stays with whoever set it)",
-    )
+    add_settings(p, _OUTPUTS)
     add_score_size_argument(p)
     add_data_dir_argument(p)
     add_provider_arguments(p)

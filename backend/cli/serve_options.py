@@ -55,6 +55,9 @@ class _Unset:
     def __str__(self) -> str:  # what --help shows as the default
         return str(self.value)
 
+    def __float__(self) -> float:  # for help that shows a number as "%(default)g"
+        return float(self.value)
+
 
 def _defaults() -> dict[str, Any]:
     return {f.name: f.default for f in dataclasses.fields(ServerSettings)}
