@@ -400,8 +400,8 @@ class Setting:
         return self.name or self.flag.lstrip("-").replace("-", "_")
 
 
-def add_settings(parser: argparse.ArgumentParser | Any, settings: tuple[Setting, ...]) -> None:
-    """Each row's option, on a parser or an argument group."""
+def add_settings(parser: Any, settings: tuple[Setting, ...]) -> None:
+    """Each row's option, on ``parser``: an argparse parser, argument group or mutually exclusive group."""
     for s in settings:
         said = s.action or s.default is None or "default" in s.help  # a switch or no default: unsaid
         help = s.help if said else f"{s.help} (default: %(default)s)"

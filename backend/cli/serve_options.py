@@ -73,7 +73,7 @@ def _listening() -> tuple[Setting, ...]:
             "--allow-remote",
             "allow_remote",
             None,
-            False,
+            d["allow_remote"],
             "allow listening on a non-loopback address (anyone who can reach it and has the token "
             "can run jobs)",
             action="store_true",
@@ -82,7 +82,7 @@ def _listening() -> tuple[Setting, ...]:
 
 
 def _capacity() -> tuple[Setting, ...]:
-    """ServerSettings fields that bound its work and its connections, and the loop cut-off of its jobs."""
+    """ServerSettings fields that bound its work and its connections."""
     d = _defaults()
     return (
         Setting(
