@@ -87,6 +87,13 @@ def llm(script):
         yield srv
 
 
+@pytest.fixture
+def client(server):
+    """An HTTP client of the test module's ``server`` fixture, sending its token."""
+    with server.client() as c:
+        yield c
+
+
 @dataclass
 class Server:
     proc: subprocess.Popen

@@ -135,6 +135,11 @@ def replay(db, run_id):
     return versions
 
 
+def start_run(lr, prompts, **config):
+    """A learning run on library "lib" drawing K=2 candidates from seed 0, otherwise as ``config`` says."""
+    return lr.start("lib", LearnConfig(prompts=prompts, draw=DrawConfig(k=2, seed=0), **config))
+
+
 def learned_versions(db, library):
     store = LibraryStore(db)
     return [
@@ -147,12 +152,7 @@ def test_batch_1_reproduces_the_sequential_sequence_of_library_versions(tmp_path
     teacher = Teacher()
     with ScriptedServer(teacher) as srv, Database.open(tmp_path) as db:
         lr = learner(db, srv)
-        run = lr.start(
-            "lib",
-            LearnConfig(
-                prompts=PROMPTS[:3], epochs=2, keep_best=False, batch=1, draw=DrawConfig(k=2, seed=0)
-            ),
-        )
+        run = start_run(lr, PROMPTS[:3], epochs=2, keep_best=False, batch=1)
         lr.run(run.id)
         draws = [lessons_in(r) for r in srv.requests if not is_judge(r)]
         versions = learned_versions(db, "lib")
@@ -177,10 +177,7 @@ def test_a_batch_draws_and_judges_its_prompts_at_once_and_makes_one_version(tmp_
 
     with ScriptedServer(slow) as srv, Database.open(tmp_path) as db:
         lr = learner(db, srv, group_scorer=counting)
-        run = lr.start(
-            "lib",
-            LearnConfig(prompts=PROMPTS, epochs=1, keep_best=False, batch=4, draw=DrawConfig(k=2, seed=0)),
-        )
+        run = start_run(lr, PROMPTS, epochs=1, keep_best=False, batch=4)
         start = time.monotonic()
         lr.run(run.id)
         wall = time.monotonic() - start
@@ -239,12 +236,7 @@ def test_judges_of_a_batch_that_modify_and_delete_the_same_lesson(tmp_path):
         store.create("lib")
         store.commit("lib", BASE, parent=0, note="seeded")
         lr = learner(db, srv)
-        run = lr.start(
-            "lib",
-            LearnConfig(
-                prompts=PROMPTS[:3], epochs=1, keep_best=False, batch=3, draw=DrawConfig(k=2, seed=0)
-            ),
-        )
+        run = start_run(lr, PROMPTS[:3], epochs=1, keep_best=False, batch=3)
         lr.run(run.id)
         steps = RunStore(db).steps(run.id, "learn")
         final = store.lessons("lib", RunStore(db).get(run.id).work_version)
@@ -282,10 +274,7 @@ def test_validation_and_evaluation_draw_their_prompts_at_once(tmp_path):
     teacher, slow = slow_teacher(delay)
     with ScriptedServer(slow) as srv, Database.open(tmp_path) as db:
         lr = learner(db, srv)
-        run = lr.start(
-            "lib",
-            LearnConfig(prompts=PROMPTS[:1], validation=PROMPTS, epochs=1, draw=DrawConfig(k=2, seed=0)),
-        )
+        run = start_run(lr, PROMPTS[:1], validation=PROMPTS, epochs=1)
         lr.run(run.id)
         val = sorted(r.received_at for r in srv.requests if not is_judge(r) and r.body["temperature"] == 0.3)
         # Epoch 0's together (but for the endpoint's first request, which goes alone until it is answered).

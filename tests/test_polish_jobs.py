@@ -44,12 +44,6 @@ def server(tmp_path_factory, tiny_clip):
         srv.stop()
 
 
-@pytest.fixture
-def client(server):
-    with server.client() as c:
-        yield c
-
-
 def events(client: httpx.Client, job_id: str) -> list[tuple[str, dict]]:
     """The job's server-sent events, read until the stream closes."""
     out, name = [], None

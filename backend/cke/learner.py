@@ -45,7 +45,7 @@ MAX_EPOCHS = 20
 # How a run draws its K candidates unless told otherwise: the paper's K=5 at temperature 0.7.
 LEARN_DRAW = DrawConfig(k=5, temperature=agent.SAMPLE_TEMPERATURE)
 # The drawing's fields a run record keeps, flat in its "learn" part (as before the nesting).
-_DRAW_KEYS = ("k", "temperature", "seed", "max_strokes", "max_tokens")
+_DRAW_KEYS = ("k", "temperature", "seed", "max_strokes", "max_tokens", "loop_limit")
 
 
 @dataclass
@@ -56,7 +56,8 @@ class LearnConfig:
     validation_set: str | None = None
     epochs: int = 3
     # How the K candidates of a prompt are drawn: k, temperature, seed, sizes (the run record keeps
-    # these, flat, as _DRAW_KEYS; repair and the loop cut-off are always the drawing defaults).
+    # these, flat, as _DRAW_KEYS; repair is always the drawing default, and a record from before
+    # the loop cut-off was a setting has the default's).
     draw: DrawConfig = LEARN_DRAW
     draw_temperature: float = agent.DRAW_TEMPERATURE  # drawing with the library, for validation
     val_k: int = 1
@@ -69,6 +70,19 @@ class LearnConfig:
     # Prompts drawn and judged at once against the same library version, their operations then
     # applied in prompt order as one version (threedraw.cke.batch); 1 is the sequential loop.
     batch: int = 8
+
+    @classmethod
+    def from_options(cls, options: object, **given: Any) -> LearnConfig:
+        """A run's config from ``given`` fields and any object carrying the others as attributes of
+        their names (the CLI's parsed arguments, a server request): the one place options become a
+        LearnConfig. Its drawing, unless given, is ``DrawConfig.from_options``; what the options do
+        not carry keeps its default."""
+        named = {
+            f.name: getattr(options, f.name)
+            for f in fields(cls)
+            if f.name not in given and f.name != "draw" and hasattr(options, f.name)
+        }
+        return cls(**named, **{"draw": DrawConfig.from_options(options), **given})
 
     def drawing(self, k: int, temperature: float, seed: int | None) -> DrawConfig:
         """How one drawing of this run is asked for: its K, temperature and seed, this run's sizes."""

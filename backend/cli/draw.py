@@ -26,14 +26,18 @@ from ..llm.base import ChatRequest, Message
 from ..shared.files import FileReadError, read_text
 from . import UserError
 from .options import (
+    Setting,
     add_clip_arguments,
     add_data_dir_argument,
     add_polish_argument,
     add_provider_arguments,
+    add_settings,
     add_size_arguments,
     check_image_size,
     check_polish,
     config_from_args,
+    draw_config_from_args,
+    loop_limit_setting,
     make_provider,
     open_database,
     printing_polisher,
@@ -45,6 +49,38 @@ HELP = "draw a 3D sketch from a text prompt with an LLM and save it as Blender c
 
 MAX_LESSONS_FILE_BYTES = 256 * 1024
 _NUMBERING = re.compile(r"^\s*(?:[-*]|\[?G?\d+[.):\]]?)\s+")
+
+
+# The DrawConfig fields the options set, read back by name (DrawConfig.from_options).
+_CANDIDATES = (
+    Setting(
+        "-k",
+        "k",
+        int,
+        DrawConfig.k,
+        f"candidates to draw; the best one is kept (default {DrawConfig.k})",
+        "N",
+    ),
+    Setting(
+        "--temperature",
+        "temperature",
+        float,
+        DrawConfig.temperature,
+        f"sampling temperature (default {SAMPLE_TEMPERATURE} when k > 1, as the paper samples; "
+        f"else {DRAW_TEMPERATURE})",
+        "T",
+    ),
+)
+_SEED = Setting("--seed", "seed", int, DrawConfig.seed, "sampling seed (candidate i uses seed + i)", "N")
+_NO_REPAIR = Setting(
+    "--no-repair",
+    "repair",
+    None,
+    DrawConfig.repair,
+    "keep the drawing as the LLM wrote it; by default it is repaired " + REPAIR_WHAT,
+    action="store_false",
+    name="repair",
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -63,20 +99,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="PX",
         help=f"preview size in pixels ({MIN_PREVIEW_SIZE}..{MAX_PREVIEW_SIZE}, default {PREVIEW_SIZE})",
     )
-    p.add_argument(
-        "-k",
-        type=int,
-        default=DrawConfig.k,
-        metavar="N",
-        help=f"candidates to draw; the best one is kept (default {DrawConfig.k})",
-    )
-    p.add_argument(
-        "--temperature",
-        type=float,
-        metavar="T",
-        help=f"sampling temperature (default {SAMPLE_TEMPERATURE} when k > 1, as the paper samples; "
-        f"else {DRAW_TEMPERATURE})",
-    )
+    add_settings(p, _CANDIDATES)
     lessons = p.add_mutually_exclusive_group()
     lessons.add_argument("--lessons", metavar="FILE", help="experience: a text file of lessons, one per line")
     lessons.add_argument(
@@ -85,25 +108,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_data_dir_argument(p)
     p.add_argument("--from", dest="current", metavar="SKETCH.json", help="refine an existing sketch")
     add_size_arguments(p)
-    p.add_argument("--seed", type=int, metavar="N", help="sampling seed (candidate i uses seed + i)")
+    add_settings(p, (_SEED,))
     p.add_argument(
         "--report", metavar="FILE.json", help="write a JSON report: candidates, raw replies, usage, timings"
     )
-    p.add_argument(
-        "--no-repair",
-        dest="repair",
-        action="store_false",
-        default=DrawConfig.repair,
-        help="keep the drawing as the LLM wrote it; by default it is repaired " + REPAIR_WHAT,
-    )
-    p.add_argument(
-        "--loop-limit",
-        type=int,
-        metavar="N",
-        default=DrawConfig.loop_limit,
-        help="stop a streamed reply once N strokes in a row added nothing new, keeping the strokes so "
-        f"far (default: {DrawConfig.loop_limit}; 0: never stop)",
-    )
+    add_settings(p, (_NO_REPAIR, loop_limit_setting()))
     add_force_argument(p)
     add_provider_arguments(p)
     # Ranking k > 1 candidates: CLIP when weights are configured, else the structure score.
@@ -120,20 +129,18 @@ def run(args: argparse.Namespace) -> int:
     current = _load_sketch(args.current) if args.current else None
     from ..blender.client import BlenderError, BlenderProcess
     from ..draw import agent
-    from ..draw.loops import check_loop_limit
     from ..draw.pipeline import draw_round
 
     options = provider_config(args)
     kind = options.resolved_kind
     score_config = config_from_args(args)
     check_polish(args.polish, score_config)
-    draw = DrawConfig.from_options(args)
+    draw = draw_config_from_args(args)
     max_strokes, max_tokens = draw.sizes(kind)
 
     # Every option is checked before Blender starts or a token is spent.
     try:
         agent.check_inputs(args.prompt, lessons, args.k, max_strokes)
-        check_loop_limit(draw.loop_limit)
         ChatRequest((Message("user", "check"),), temperature=draw.sampling_temperature, max_tokens=max_tokens)
     except ValueError as e:
         raise UserError(str(e)) from None

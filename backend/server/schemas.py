@@ -19,6 +19,7 @@ from ..cke.learner import LEARN_DRAW, MAX_EPOCHS, LearnConfig
 from ..cke.pairing import JUDGE_IMAGES, PAIRINGS
 from ..cke.refine import MAX_ROUNDS, RefineConfig
 from ..draw.agent import DRAW_TEMPERATURE, MAX_K, MAX_LESSONS, SAMPLE_TEMPERATURE
+from ..draw.loops import MAX_LOOP_LIMIT
 from ..draw.pipeline import (
     POLISH_DEFAULT_STEPS,
     POLISH_HELP,
@@ -93,6 +94,10 @@ LibraryName = Annotated[
     Field(description="an experience library's name (letters, digits, '.', '_', '-')"),
 ]
 Prompt = Annotated[str, Field(min_length=1, max_length=MAX_PROMPT_CHARS, description="what to draw")]
+LOOP_LIMIT_HELP = (
+    "stop a streamed reply once this many strokes in a row added nothing new, keeping the strokes so far "
+    "(default: the server's --loop-limit; 0: never stop)"
+)
 Lesson = Annotated[str, Field(min_length=1, max_length=MAX_LESSON_CHARS)]
 
 
@@ -125,6 +130,7 @@ class LlmOptions(_Request):
     max_strokes: int | None = Field(None, ge=1, le=MAX_STROKES)
     max_tokens: int | None = Field(None, ge=1, le=MAX_TOKENS_LIMIT)
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="sampling seed, for reproducible runs")
+    loop_limit: int | None = Field(None, ge=0, le=MAX_LOOP_LIMIT, description=LOOP_LIMIT_HELP)
 
 
 class DrawJob(LlmOptions, ScoringOptions):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import bpy
 
@@ -62,8 +62,19 @@ def client_or_report(
         return None
 
 
-def poll_selected_curves(cls: type[bpy.types.Operator], context: bpy.types.Context) -> bool:
+def poll_selected_curves(cls: Any, context: bpy.types.Context) -> bool:
+    """``cls`` (an operator class) may run: some curves are selected; else it says so."""
     if not selected_curves(context):
         cls.poll_message_set("select the sketch's curves first")
         return False
     return True
+
+
+class OnSelectedCurves:
+    """Mixed in before an operator's Blender base class: the operator works on the selected curves,
+    so it is available only while some are selected (and says so), besides what its base asks."""
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        base = getattr(super(), "poll", None)  # a job operator's; bpy.types.Operator has none
+        return (base is None or base(context)) and poll_selected_curves(cls, context)

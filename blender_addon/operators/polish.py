@@ -16,13 +16,13 @@ from ..jobs.poller import Apply
 from ..jobs.results import keep_score, score_target
 from ..properties import scene_settings
 from ..shared.results import PolishResult
-from .common import Result, poll_selected_curves, replace_curves, selected_curves
+from .common import OnSelectedCurves, Result, replace_curves, selected_curves
 from .jobs import _SKIP, _JobOperator
 
 MAX_STEPS = 2000  # the backend's bound (its polish job refuses more)
 
 
-class THREEDRAW_OT_polish(_JobOperator):
+class THREEDRAW_OT_polish(OnSelectedCurves, _JobOperator):
     """Polish the selected sketch towards its prompt with CLIP on the backend; joints stay joined"""
 
     bl_idname = ids.OP_POLISH
@@ -39,10 +39,6 @@ class THREEDRAW_OT_polish(_JobOperator):
         default=30,
         description="Optimiser steps (default: the backend's)",
     )
-
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        return super().poll(context) and poll_selected_curves(cls, context)
 
     def execute(self, context: bpy.types.Context) -> Result:
         scene = context.scene

@@ -10,10 +10,10 @@ from ..curves import read_sketch
 from ..shared.meets import MAX_TOLERANCE, tolerance_for
 from ..shared.repair import repair, summarize
 from ..shared.sketch import SketchError
-from .common import Result, poll_selected_curves, replace_curves, selected_curves
+from .common import OnSelectedCurves, Result, replace_curves, selected_curves
 
 
-class THREEDRAW_OT_snap_joints(bpy.types.Operator):
+class THREEDRAW_OT_snap_joints(OnSelectedCurves, bpy.types.Operator):
     """Make ends of the selected curves that nearly meet meet, and remove repeated strokes"""
 
     bl_idname = ids.OP_SNAP_JOINTS
@@ -28,10 +28,6 @@ class THREEDRAW_OT_snap_joints(bpy.types.Operator):
         precision=4,
         description="How close counts as meeting, in the cube's units; 0: 3% of the sketch's bounding-box diagonal",
     )
-
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        return poll_selected_curves(cls, context)
 
     def execute(self, context: bpy.types.Context) -> Result:
         curves = selected_curves(context)

@@ -31,6 +31,18 @@ def mapping(d: Any, where: str) -> Record:
     return d
 
 
+# How a result class reads its JSON object, whose keys are its fields' names: key -> (reader, *args),
+# read as ``reader(d, key, where, *args)``: ``number``, ``integer``, ``text`` or ``flag`` with the
+# field's default (none: required), ``items`` with an item's reader, ``optional`` with a reader.
+Readers = Mapping[str, tuple[Any, ...]]
+
+
+def read_object(cls: Callable[..., T], d: Any, where: str, readers: Readers) -> T:
+    """``cls`` from the JSON object ``d``, each field read as ``readers`` says."""
+    d = mapping(d, where)
+    return cls(**{key: reader(d, key, where, *args) for key, (reader, *args) in readers.items()})
+
+
 def _read(d: Fields, key: str, where: str, default: Any, ok: Callable[[Any], bool], kind: str) -> Any:
     """``d[key]`` when ``ok`` says it is a ``kind``; ``default`` when missing or null (no default: an error)."""
     value = d.get(key)

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .fields import as_number, integer, items, mapping, number, optional
+from .fields import Readers, as_number, integer, items, mapping, number, optional, read_object
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,16 @@ class StructureScore:
         )
 
 
+# The wire format, read tolerantly: a missing reward is 0, missing CLIP or structure parts are none.
+_READERS: Readers = {
+    "clip_mean": (number, None),
+    "clip_per_view": (items, as_number),
+    "structure": (optional, StructureScore.from_dict),
+    "reward": (number, 0.0),
+    "polish_steps": (integer, 0),
+}
+
+
 @dataclass(frozen=True)
 class Score:
     clip_mean: float | None
@@ -62,14 +72,7 @@ class Score:
     @classmethod
     def from_dict(cls, d: Any, where: str = "score") -> Score:
         """Tolerant: a missing reward is 0, missing CLIP or structure parts are none."""
-        d = mapping(d, where)
-        return cls(
-            number(d, "clip_mean", where, None),
-            items(d, "clip_per_view", where, as_number),
-            optional(d, "structure", where, StructureScore.from_dict),
-            number(d, "reward", where, 0.0),
-            integer(d, "polish_steps", where, 0),
-        )
+        return read_object(cls, d, where, _READERS)
 
     def finite(self) -> Score:
         """This score with a NaN or infinite reward as 0: a degenerate render must not win or poison

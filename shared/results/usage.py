@@ -11,7 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .fields import integer, mapping, number
+from .fields import Readers, integer, number, read_object
+
+# The wire format, read tolerantly: a missing count is 0, a missing cost None (unknown).
+_READERS: Readers = {
+    "prompt_tokens": (integer, 0),
+    "completion_tokens": (integer, 0),
+    "cost_usd": (number, None),
+    "cached_prompt_tokens": (integer, 0),
+    "reasoning_tokens": (integer, 0),
+}
 
 
 @dataclass(frozen=True)
@@ -51,14 +60,7 @@ class Usage:
     @classmethod
     def from_dict(cls, d: Any, where: str = "usage") -> Usage:
         """Tolerant: a missing count is 0, a missing cost None (unknown)."""
-        d = mapping(d, where)
-        return cls(
-            integer(d, "prompt_tokens", where, 0),
-            integer(d, "completion_tokens", where, 0),
-            number(d, "cost_usd", where, None),
-            integer(d, "cached_prompt_tokens", where, 0),
-            integer(d, "reasoning_tokens", where, 0),
-        )
+        return read_object(cls, d, where, _READERS)
 
     def describe(self) -> str:
         """ "1200+300 tokens (800 cached, 120 reasoning)": the usage line every command prints."""

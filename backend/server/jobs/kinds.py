@@ -157,6 +157,15 @@ def sketch_item(
     return SketchItem(new_sketch_id(), sketch, score, candidate=candidate, round=round, repairs=list(repairs))
 
 
+def _drawing(ctx: JobContext, req: Any) -> DrawConfig:
+    """A draw, refine or learn request's drawing (DrawConfig's fields, by name); a loop limit it does
+    not give is the server's --loop-limit."""
+    given = req.loop_limit
+    return dataclasses.replace(
+        DrawConfig.from_options(req), loop_limit=ctx.settings.loop_limit if given is None else given
+    )
+
+
 def _provider(ctx: JobContext, model: str | None) -> Provider:
     try:
         return ctx.settings.make_provider(model)
@@ -284,7 +293,7 @@ def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], DrawResult
     def run_draw(ctx: JobContext, req: DrawJob) -> DrawResult:
         provider = _provider(ctx, req.model)
         config = score_config(ctx.settings, req)
-        draw = DrawConfig.from_options(req)
+        draw = _drawing(ctx, req)
         on_worker = _worker_scorer(ctx)
 
         def scorer(sketches: list[Sketch], prompt: str, cfg: ScoreConfig) -> Any:
@@ -364,7 +373,7 @@ def make_refine(store: LibraryStore) -> Callable[[JobContext, RefineJob], Refine
                 lessons=req.lessons,
                 commit=req.commit,
                 rounds=req.rounds,
-                draw=dataclasses.replace(DrawConfig.from_options(req), polish=0),  # the last best only
+                draw=dataclasses.replace(_drawing(ctx, req), polish=0),  # the last best only
                 start=Sketch.from_dict(req.sketch) if req.sketch else None,
                 pairing=req.pairing,
                 judge_images=req.judge_images,
@@ -466,18 +475,12 @@ def make_learn(db: Database) -> Callable[[JobContext, LearnJob], LearnResult]:
                 run = lrn.resume(req.resume)
             else:
                 prompts = req.prompts or list(load_prompt_set(req.prompt_set).prompts)  # type: ignore[arg-type]
-                cfg = learner.LearnConfig(
+                cfg = learner.LearnConfig.from_options(
+                    req,
                     prompts=prompts,
                     prompt_set=req.prompt_set or "prompts",
                     validation=req.validation,
-                    epochs=req.epochs,
-                    draw=DrawConfig.from_options(req),
-                    draw_temperature=req.draw_temperature,
-                    val_k=req.val_k,
-                    pairing=req.pairing,
-                    keep_best=req.keep_best,
-                    judge_images=req.judge_images,
-                    batch=req.batch,
+                    draw=_drawing(ctx, req),
                 )
                 run = lrn.start(req.library, cfg, req.cap, req.allow_concurrent)  # type: ignore[arg-type]
                 ctx.set_run(run.id)
