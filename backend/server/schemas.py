@@ -457,11 +457,13 @@ class LearnResult(_Result):
 
     run_id: str
     library: str
-    epochs: list[Record]
-    best_epoch: int | None
-    best_version: int | None
-    head: int
-    cost: Record
+    epochs: list[Record] = Field(description="each epoch: epoch, version, validation score, lessons")
+    best_epoch: int | None = Field(description="the epoch kept as the head (null: none validated)")
+    best_version: int | None = Field(description="the library version of the kept epoch")
+    head: int = Field(description="the library's head version after the run")
+    cost: Record = Field(
+        description="LLM calls, tokens and cost_usd per epoch (and per object) and for validation"
+    )
 
 
 class PolishResult(_Result):

@@ -157,17 +157,7 @@ class JobStore:
         return str(rows[0]["state"]) if rows else None
 
     def list_jobs(self, kind: str | None = None, state: str | None = None, limit: int = 50) -> list[JobRow]:
-        sql = "SELECT * FROM jobs WHERE 1=1"
-        args: list[Any] = []
-        if kind:
-            sql += " AND kind=?"
-            args.append(kind)
-        if state:
-            sql += " AND state=?"
-            args.append(state)
-        sql += " ORDER BY seq DESC LIMIT ?"
-        args.append(min(limit, MAX_LIST))
-        return [JobRow.from_row(r, full=False) for r in self._query(sql, args)]
+        return [JobRow.from_row(r, full=False) for r in self._newest("jobs", limit, kind=kind, state=state)]
 
     def count(self, state: str) -> int:
         return int(self._query("SELECT COUNT(*) FROM jobs WHERE state=?", (state,))[0][0])
@@ -213,14 +203,15 @@ class JobStore:
         return SketchRow.from_row(rows[0], whole=True) if rows else None
 
     def list_sketches(self, job_id: str | None = None, limit: int = 50) -> list[SketchRow]:
-        sql = "SELECT * FROM sketches"
-        args: list[Any] = []
-        if job_id:
-            sql += " WHERE job_id=?"
-            args.append(job_id)
-        sql += " ORDER BY seq DESC LIMIT ?"
-        args.append(min(limit, MAX_LIST))
-        return [SketchRow.from_row(r, whole=False) for r in self._query(sql, args)]
+        return [SketchRow.from_row(r, whole=False) for r in self._newest("sketches", limit, job_id=job_id)]
+
+    def _newest(self, table: str, limit: int, **equal: str | None) -> list[sqlite3.Row]:
+        """A table's newest rows (at most MAX_LIST) whose columns equal the values given (None: any)."""
+        given = {col: v for col, v in equal.items() if v}  # column names come from code, never a request
+        where = " WHERE " + " AND ".join(f"{col}=?" for col in given) if given else ""
+        return self._query(
+            f"SELECT * FROM {table}{where} ORDER BY seq DESC LIMIT ?", [*given.values(), min(limit, MAX_LIST)]
+        )
 
 
 def interrupted_error(run_id: str | None, detail: Any = None) -> JobError:
