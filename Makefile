@@ -30,7 +30,7 @@ BLENDER_JOBS ?= 3
 ADDON_TESTS := tests/blender/test_addon.py tests/blender/test_sidebar.py tests/blender/test_backend_panel.py \
                tests/blender/test_panels.py tests/blender/test_convert.py tests/blender/test_snap_joints.py \
                tests/blender/test_parser_import.py tests/blender/test_export_fit.py \
-               tests/blender/test_live.py
+               tests/blender/test_live.py tests/blender/test_polish_button.py
 # llama-cpp-python's default build crashes on CPUs with AMX; these flags build
 # a portable AVX2 binary (compiled once per machine; pip caches the wheel).
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON

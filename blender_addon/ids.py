@@ -18,6 +18,7 @@ OP_EXPORT_LIBRARY = "threedraw.export_library"
 OP_TO_GREASE_PENCIL = "threedraw.to_grease_pencil"
 OP_TO_MESH = "threedraw.to_mesh"
 OP_SNAP_JOINTS = "threedraw.snap_joints"
+OP_POLISH = "threedraw.polish"
 
 PANEL_DRAW = "THREEDRAW_PT_draw"
 PANEL_REFINE = "THREEDRAW_PT_refine"

@@ -46,49 +46,36 @@ def _libraries(self: Any, context: bpy.types.Context | None) -> list[EnumItem]:
     return SESSION.library_items or [_NONE_ITEM]
 
 
+def _count(name: str, description: str, default: int, lo: int, hi: int) -> Any:
+    """A whole-number setting from ``lo`` to ``hi``."""
+    return IntProperty(name=name, description=description, default=default, min=lo, max=hi)
+
+
+def _switch(name: str, description: str, default: bool = False) -> Any:
+    """An on/off setting."""
+    return BoolProperty(name=name, description=description, default=default)
+
+
 class ThreedrawSceneSettings(bpy.types.PropertyGroup):
     prompt: StringProperty(name="Prompt", description="What to draw", default="a wooden chair")
-    k: IntProperty(
-        name="Candidates",
-        description="Sketches drawn and scored; the best is kept",
-        default=3,
-        min=1,
-        max=MAX_K,
-    )
-    max_strokes: IntProperty(
-        name="Max Strokes",
-        description="Most curves one sketch may have (0: the model's default)",
-        default=0,
-        min=0,
-        max=256,
-    )
+    k: _count("Candidates", "Sketches drawn and scored; the best is kept", 3, 1, MAX_K)
+    max_strokes: _count("Max Strokes", "Most curves one sketch may have (0: the model's default)", 0, 0, 256)
     library: EnumProperty(
         name="Library",
         description="Experience library whose lessons guide the drawing",
         items=_libraries,
     )
-    keep_candidates: BoolProperty(
-        name="Keep Other Candidates",
-        default=False,
-        description="Also add the other candidates, hidden, each in its own collection",
+    keep_candidates: _switch(
+        "Keep Other Candidates", "Also add the other candidates, hidden, each in its own collection"
     )
-    rounds: IntProperty(
-        name="Rounds",
-        description="CKE rounds: draw, score, judge, update lessons",
-        default=1,
-        min=1,
-        max=5,
-    )
-    keep_partial: BoolProperty(
-        name="Keep Partial",
-        default=False,
-        description="When a draw or refine is cancelled or fails, keep the strokes drawn "
+    rounds: _count("Rounds", "CKE rounds: draw, score, judge, update lessons", 1, 1, 5)
+    keep_partial: _switch(
+        "Keep Partial",
+        "When a draw or refine is cancelled or fails, keep the strokes drawn "
         "so far as a sketch (the longest candidate) instead of removing them",
     )
-    from_selected: BoolProperty(
-        name="From Selected Curves",
-        default=True,
-        description="Refine the selected (edited) curves rather than drawing from scratch",
+    from_selected: _switch(
+        "From Selected Curves", "Refine the selected (edited) curves rather than drawing from scratch", True
     )
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .shared.results import ServerInfo
+
 if TYPE_CHECKING:
     from .jobs.poller import Active
 
@@ -31,7 +33,7 @@ class BackendStatus:
     """The backend as last seen (GET /v1/info on a worker thread)."""
 
     up: bool | None = None  # None: not asked yet
-    info: dict[str, Any] | None = None  # the answer of GET /v1/info
+    info: ServerInfo | None = None  # the answer of GET /v1/info
     error: str | None = None  # why it is down, or why the last library call failed
     pid: int | None = None  # the backend process Start Backend launched in this session, if it did
     check: str | None = None  # Test Connection's one-line verdict on the backend's LLM (GET /v1/check)
@@ -46,17 +48,16 @@ class BackendStatus:
             return "not checked yet"
         if not self.up:
             return str(self.error)
-        info = self.info or {}
-        prov, clip = info.get("provider") or {}, info.get("clip") or {}
-        version = (info.get("versions") or {}).get("threedraw", "?")
-        clip_name = clip.get("model") or clip.get("pretrained") or "none"
-        llm = f"LLM {prov.get('kind', '?')} {prov.get('model') or ''}"
+        info = self.info or ServerInfo()
+        prov, clip = info.provider, info.clip
+        version = info.versions.get("threedraw") or "?"
+        clip_name = clip.model or clip.pretrained or "none"
+        llm = f"LLM {prov.kind} {prov.model}"
         check = f"; {self.check}" if self.check else ""
-        versions = info.get("versions") or {}
-        if "torch" in versions and versions["torch"] is None:
+        if "torch" in info.versions and info.versions["torch"] is None:
             # A core install (no 'clip' layer): drawings are scored by their structure alone.
             return f"threedraw {version}, {llm}, CLIP not installed (structure score only){check}"
-        return f"threedraw {version}, {llm}, CLIP {clip_name} ({clip.get('state', '?')}){check}"
+        return f"threedraw {version}, {llm}, CLIP {clip_name} ({clip.state}){check}"
 
 
 @dataclass

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 class FileReadError(ValueError):
@@ -27,6 +29,16 @@ def read_text(path: str | Path, max_bytes: int) -> str:
         raise FileReadError(f"{p}: cannot read ({e.strerror or e})") from None
     except UnicodeDecodeError:
         raise FileReadError(f"{p.name}: not UTF-8 text") from None
+
+
+def read_document(path: str | Path, max_bytes: int, loads: Callable[[str], Any], valid: str) -> Any:
+    """A small config document, `read_text` decoded by ``loads`` (json.loads, tomllib.loads); text it
+    cannot decode is a FileReadError too, "NAME: not ``valid`` (why)" ("not valid TOML (...)")."""
+    text = read_text(path, max_bytes)
+    try:
+        return loads(text)
+    except ValueError as e:  # json.JSONDecodeError and tomllib.TOMLDecodeError are ValueErrors
+        raise FileReadError(f"{Path(path).expanduser().name}: not {valid} ({e})") from None
 
 
 def write_text_atomic(path: str | Path, text: str, *, private: bool = False) -> None:

@@ -4,12 +4,16 @@
 otherwise; a client finds it with ``token_file_for_url(url)`` for the URL it talks to. The
 default port keeps the historic name ``token``, so existing setups and the README stay right;
 any other port gets ``token-PORT``, so a second server never overwrites the first one's token.
-Pure standard library: the Blender add-on vendors this module.
+A client uses the file only when ``token_file_problem`` finds nothing wrong with it: the server
+writes it owner-only, so one that belongs to another user, or that others may read or write, was
+not written by our server (or was swapped). Pure standard library: the Blender add-on vendors this
+module.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -45,3 +49,19 @@ def token_file_for_url(url: str, folder: Path | None = None) -> Path:
     if port is None:
         raise ValueError(f"server URL {url!r}: no port, and {parts.scheme!r} has no default one")
     return token_file(port, folder)
+
+
+def token_file_problem(info: os.stat_result) -> str | None:
+    """Why a token file with this ``os.stat`` result must not be used (None: it may be).
+
+    `threedraw serve` writes its token file owner-only (mode 0600) as the user it runs as; a file
+    that belongs to someone else, or that others may read or write, was swapped or has leaked. On
+    Windows, where POSIX owners and modes mean nothing, every file passes."""
+    if os.name == "nt" or not hasattr(os, "getuid"):
+        return None
+    if info.st_uid != os.getuid():
+        return f"it belongs to another user (uid {info.st_uid}), not to you"
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & 0o077:
+        return f"other users may read or write it (mode {mode:o}; threedraw serve writes it 600)"
+    return None

@@ -6,6 +6,8 @@ Importing this module loads neither torch nor bpy (the Blender tests use the ske
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from threedraw.bench.scoring import random_sketch as random_sketch  # re-exported for the tests
@@ -51,6 +53,11 @@ def chair() -> Sketch:
     ]
     labels = ["leg"] * 4 + ["seat"] * 4 + ["back post", "back post", "top rail", "back rail"]
     return Sketch.from_points("a chair", legs + seat + back, labels)
+
+
+def clip_args(config: Path, checkpoint: Path, *extra: str) -> list[str]:
+    """A command's scoring options for the tiny CLIP, on 2 views."""
+    return ["--clip-model", str(config), "--clip-checkpoint", str(checkpoint), "--views", "2", *extra]
 
 
 @pytest.fixture(scope="module")

@@ -38,6 +38,11 @@ def server() -> Iterator[ScriptedServer]:
     yield from running_server()
 
 
+def scripted_args(srv: ScriptedServer, *extra: str) -> list[str]:
+    """A command's provider options for the scripted server (the model it answers as "scripted")."""
+    return ["--base-url", srv.base_url, "--model", "scripted", *extra]
+
+
 def fast_provider(srv: ScriptedServer, **options) -> OpenAICompatProvider:
     """A provider with test-sized timeouts and backoff, so failures take fractions of a second."""
     kw = dict(

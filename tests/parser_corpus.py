@@ -11,6 +11,10 @@ B = [(0.5, -0.5, -1.0), (0.5, -0.5, -0.5), (0.5, -0.5, 0.0), (0.5, -0.5, 0.5)]
 C = [(-0.5, -0.5, 0.5), (-0.2, -0.6, 0.55), (0.2, -0.6, 0.55), (0.5, -0.5, 0.5)]
 D = [(0.0, 0.5, 0.5), (0.0, 0.5, 0.7), (0.0, 0.5, 0.8), (0.0, 0.5, 1.0)]
 
+# The paper's action keyword and the brackets every format is built from: the first pieces of
+# the property tests' random replies.
+ACTION_PIECES = ["draw_bezier", "[", "]", "(", ")", "{", "}", ","]
+
 CASES = [
     (
         "paper_actions_in_curves_tags",

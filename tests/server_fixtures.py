@@ -8,8 +8,8 @@ import io
 import itertools
 import json
 import os
-import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,9 +20,11 @@ from typing import Any
 import httpx
 import pytest
 
+from clip_fixtures import clip_args as clip_args  # re-exported for the server tests
 from llm_fixtures import GOOD_ACTIONS
 from threedraw.shared.token_path import token_file_for_url
 from threedraw.testing.scripted_server import RecordedRequest, Reply, ScriptedServer
+from threedraw.testing.serve_process import launch, wait_listening
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 60
@@ -85,6 +87,13 @@ def llm(script):
         yield srv
 
 
+@pytest.fixture
+def client(server):
+    """An HTTP client of the test module's ``server`` fixture, sending its token."""
+    with server.client() as c:
+        yield c
+
+
 @dataclass
 class Server:
     proc: subprocess.Popen
@@ -143,43 +152,21 @@ def start_server(
     home.mkdir(parents=True, exist_ok=True)
     data_dir = data_dir or home / "data"
     log = home / f"serve-{time.monotonic_ns()}.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [
-                python,
-                "-m",
-                "threedraw.cli",
-                "serve",
-                "--port",
-                "0",
-                "--data-dir",
-                str(data_dir),
-                *args,
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            env=env or server_env(home),
-        )
-    deadline = time.monotonic() + START_TIMEOUT_S
-    url = None
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"threedraw serve exited with {proc.returncode}:\n{log.read_text()}")
-        found = re.search(r"listening on (http://\S+)/v1", log.read_text(errors="replace"))
-        if found:
-            url = found.group(1)
-            try:
-                if httpx.get(url + "/v1/health", timeout=2).status_code == 200:
-                    # Where a client finds the token of the server at this URL (one file per port).
-                    token_file = token_file_for_url(url, home / "config" / "threedraw")
-                    return Server(proc, url, token_file, data_dir, log)
-            except httpx.TransportError:
-                pass
-        time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(
-        f"threedraw serve did not answer at {url} within {START_TIMEOUT_S} s:\n{log.read_text()}"
+    proc = launch(data_dir, list(args), env or server_env(home), log, python, cwd=ROOT)
+    url = wait_listening(proc, log, START_TIMEOUT_S)
+    # Where a client finds the token of the server at this URL (one file per port).
+    return Server(proc, url, token_file_for_url(url, home / "config" / "threedraw"), data_dir, log)
+
+
+def serve_once(home: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """`threedraw serve` expected to stop by itself (a refusal at start)."""
+    return subprocess.run(
+        [sys.executable, "-m", "threedraw.cli", "serve", "--port", "0", *args],
+        cwd=ROOT,
+        env=server_env(home),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -196,10 +183,6 @@ def llm_args(llm: ScriptedServer, *extra: str) -> list[str]:
         "20",
         *extra,
     ]
-
-
-def clip_args(config: Path, checkpoint: Path, *extra: str) -> list[str]:
-    return ["--clip-model", str(config), "--clip-checkpoint", str(checkpoint), "--views", "2", *extra]
 
 
 def wait_job(client: httpx.Client, job_id: str, timeout: float = 60) -> dict[str, Any]:
@@ -241,3 +224,16 @@ def assert_envelope(resp: httpx.Response, status: int, code: str | None = None) 
     if code is not None:
         assert err["code"] == code, err
     return err
+
+
+def closed_within(sock: socket.socket, seconds: float) -> bool:
+    """True when the server closes ``sock`` within ``seconds`` (recv sees the end, or a reset)."""
+    sock.settimeout(seconds)
+    try:
+        while sock.recv(4096):
+            pass
+        return True
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except TimeoutError:
+        return False

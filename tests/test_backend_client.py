@@ -14,6 +14,7 @@ from llm_fixtures import GOOD_ACTIONS
 from server_fixtures import llm_args, start_server
 from threedraw.addon.client import BackendClient, BackendError, default_token_file
 from threedraw.addon.jobs.follow import JobFollower, progress_text, wait_for
+from threedraw.addon.shared.results import JobStatus
 from threedraw.testing.scripted_server import RecordedRequest, Reply, ScriptedServer
 
 
@@ -58,17 +59,17 @@ def test_the_token_file_is_the_one_the_server_at_the_url_writes(monkeypatch, tmp
 
 
 def test_info_libraries_and_a_draw_job(client):
-    assert client.health()["status"] == "ok"
-    assert client.info()["provider"]["model"] == "scripted-model"
+    assert client.health() == "ok"
+    assert client.info().provider.model == "scripted-model"
     assert client.libraries() == []
     job = client.submit({"kind": "draw", "prompt": "a chair", "k": 1})
     for _ in range(600):
-        job = client.job(job["id"])
-        if job["state"] == "succeeded":
+        job = client.job(job.id)
+        if job.state == "succeeded":
             break
         time.sleep(0.05)
-    assert job["state"] == "succeeded"
-    assert job["result"]["sketches"][0]["sketch"]["format"] == "threedraw.sketch/1"
+    assert job.state == "succeeded"
+    assert job.result is not None and job.result["sketches"][0]["sketch"]["format"] == "threedraw.sketch/1"
 
 
 def test_follower_streams_progress_then_the_prepared_result(client):
@@ -76,7 +77,7 @@ def test_follower_streams_progress_then_the_prepared_result(client):
     follower = JobFollower(
         client,
         {"kind": "draw", "prompt": "a lamp", "k": 2},
-        lambda job: len(job["result"]["sketches"]),
+        lambda job: len(job.result["sketches"]),
         poll_s=0.02,
     ).start()
     wait_for(follower, lambda ev: events.append(ev) or ev.kind in ("done", "failed", "cancelled"), timeout=60)
@@ -94,18 +95,23 @@ def test_follower_cancel_cancels_the_job_on_the_server(client):
     follower.cancel()
     wait_for(follower, lambda ev: events.append(ev) or ev.kind in ("done", "failed", "cancelled"), timeout=30)
     assert events[-1].kind == "cancelled"
-    assert client.job(follower.job_id)["state"] == "cancelled"
+    assert client.job(follower.job_id).state == "cancelled"
 
 
 def test_progress_text_reads_stage_and_fraction():
     text, fraction = progress_text(
-        {
-            "state": "running",
-            "progress": {"phase": "draw", "step": 3, "total": 5, "message": "with scripted-model"},
-        }
+        JobStatus.from_dict(
+            {
+                "state": "running",
+                "progress": {"phase": "draw", "step": 3, "total": 5, "message": "with scripted-model"},
+            }
+        )
     )
     assert text == "drawing 3/5: with scripted-model" and fraction == pytest.approx(0.6)
-    assert progress_text({"state": "queued", "progress": {"phase": "judge"}}) == ("judging", 0.0)
+    assert progress_text(JobStatus.from_dict({"state": "queued", "progress": {"phase": "judge"}})) == (
+        "judging",
+        0.0,
+    )
 
 
 def test_backend_down_is_one_actionable_line(server):
@@ -121,6 +127,7 @@ def test_backend_down_is_one_actionable_line(server):
 def test_token_is_read_at_request_time_and_a_wrong_one_is_named(server, tmp_path):
     token_file = tmp_path / "token"
     token_file.write_text("wrong\n")
+    token_file.chmod(0o600)  # owner-only, as threedraw serve writes it (the client refuses others)
     c = BackendClient(server.url + "/v1", token_file)  # the address as `threedraw serve` prints it
     with pytest.raises(BackendError) as e:
         c.info()
@@ -128,7 +135,7 @@ def test_token_is_read_at_request_time_and_a_wrong_one_is_named(server, tmp_path
     assert e.value.message.startswith("token rejected: the backend was restarted")
     assert "token" in e.value.message and "\n" not in e.value.message
     token_file.write_text(server.token)  # as a restarted server rewrites it
-    assert c.info()["api"] == "v1"
+    assert c.info().api == "v1"
     token_file.unlink()
     with pytest.raises(BackendError, match=r"no token file token in .*start it with `threedraw serve`"):
         c.info()

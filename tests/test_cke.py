@@ -24,7 +24,7 @@ from threedraw import prompts
 from threedraw.cke.learner import LearnConfig, Learner, learn
 from threedraw.cke.pairing import pick_pair
 from threedraw.cke.refine import REFINE_DRAW, refine
-from threedraw.draw.pipeline import Entry, Round, rank
+from threedraw.draw.pipeline import DrawConfig, Entry, Round, rank
 from threedraw.draw.prompt_sets import load_prompt_set
 from threedraw.library.runs import RunStore
 from threedraw.library.store import LibraryStore
@@ -182,7 +182,11 @@ def test_learn_runs_end_to_end_with_a_tiny_clip(tmp_path, tiny_clip):
         run = lr.start(
             "chairs",
             LearnConfig(
-                prompts=["a chair", "a stool"], validation=["a bench"], epochs=2, k=3, seed=0, batch=1
+                prompts=["a chair", "a stool"],
+                validation=["a bench"],
+                epochs=2,
+                batch=1,
+                draw=DrawConfig(k=3, seed=0),
             ),
         )
         result = lr.run(run.id)
@@ -234,7 +238,10 @@ def test_keep_best_restores_the_best_epoch_when_a_later_one_scores_lower(tmp_pat
     teacher = Teacher(validation=lambda n: by_lessons.get(n, random_sketch(6, 0)))
     with ScriptedServer(teacher) as srv, Database.open(tmp_path) as db:
         lr = learner(db, srv)
-        run = lr.start("lib", LearnConfig(prompts=["a chair"], validation=["a chair"], epochs=3, k=2, seed=0))
+        run = lr.start(
+            "lib",
+            LearnConfig(prompts=["a chair"], validation=["a chair"], epochs=3, draw=DrawConfig(k=2, seed=0)),
+        )
         result = lr.run(run.id)
         store = LibraryStore(db)
         info = store.info("lib")
@@ -245,14 +252,16 @@ def test_keep_best_restores_the_best_epoch_when_a_later_one_scores_lower(tmp_pat
     assert scores[0] < scores[1] < scores[2] and scores[3] < scores[2]
     assert result.best_epoch == 2 and info.head == result.epochs[2]["version"] == 2
     assert head_lessons == LESSONS[:2] and latest == LESSONS[:3]
-    assert "keep-best" in history[-1]["reason"] and "epoch 2" in history[-1]["reason"]
-    assert [h["version"] for h in history] == [0, 1, 2]  # epoch 3 never became the head
+    assert "keep-best" in history[-1].reason and "epoch 2" in history[-1].reason
+    assert [h.version for h in history] == [0, 1, 2]  # epoch 3 never became the head
 
 
 def test_without_keep_best_the_last_epoch_is_the_head(tmp_path):
     with ScriptedServer(Teacher()) as srv, Database.open(tmp_path) as db:
         lr = learner(db, srv)
-        run = lr.start("lib", LearnConfig(prompts=["a chair"], epochs=2, k=2, seed=0, keep_best=False))
+        run = lr.start(
+            "lib", LearnConfig(prompts=["a chair"], epochs=2, keep_best=False, draw=DrawConfig(k=2, seed=0))
+        )
         result = lr.run(run.id)
         assert [e["score"] for e in result.epochs] == [None, None] and result.best_epoch is None
         assert [x.text for x in LibraryStore(db).lessons("lib")] == LESSONS[:2]
@@ -272,7 +281,11 @@ def test_cancel_mid_step_then_resume_repeats_nothing(tmp_path):
         run = lr.start(
             "lib",
             LearnConfig(
-                prompts=["a chair", "a stool", "a bench"], epochs=1, k=2, seed=0, keep_best=False, batch=1
+                prompts=["a chair", "a stool", "a bench"],
+                epochs=1,
+                keep_best=False,
+                batch=1,
+                draw=DrawConfig(k=2, seed=0),
             ),
         )
         with pytest.raises(Cancelled):
@@ -297,7 +310,13 @@ def test_an_llm_outage_stops_the_run_resumably(tmp_path):
         lr = learner(db, srv)
         run = lr.start(
             "lib",
-            LearnConfig(prompts=["a chair", "a stool"], epochs=1, k=2, seed=0, keep_best=False, batch=1),
+            LearnConfig(
+                prompts=["a chair", "a stool"],
+                epochs=1,
+                keep_best=False,
+                batch=1,
+                draw=DrawConfig(k=2, seed=0),
+            ),
         )
         original = lr.learn_batch
 
@@ -323,7 +342,10 @@ def test_a_judge_that_never_answers_usefully_is_skipped_and_the_run_goes_on(tmp_
     with ScriptedServer(teacher) as srv, Database.open(tmp_path) as db:
         lr = learner(db, srv)
         run = lr.start(
-            "lib", LearnConfig(prompts=["a chair", "a stool"], epochs=1, k=2, seed=0, keep_best=False)
+            "lib",
+            LearnConfig(
+                prompts=["a chair", "a stool"], epochs=1, keep_best=False, draw=DrawConfig(k=2, seed=0)
+            ),
         )
         lr.run(run.id)
         steps = RunStore(db).steps(run.id)
@@ -337,7 +359,7 @@ def test_a_judge_that_never_answers_usefully_is_skipped_and_the_run_goes_on(tmp_
 
 def test_bad_learn_settings_are_named():
     with pytest.raises(ValueError, match="k=1: expected 2 to 16"):
-        LearnConfig(prompts=["a chair"], k=1).check()
+        LearnConfig(prompts=["a chair"], draw=DrawConfig(k=1)).check()
     with pytest.raises(ValueError, match="epochs=0"):
         LearnConfig(prompts=["a chair"], epochs=0).check()
     with pytest.raises(ValueError, match="pairing 'all'"):
@@ -371,9 +393,7 @@ def test_refine_improves_an_artist_sketch_and_returns_the_lessons(tmp_path):
         prov = store.lessons("studio")[0].provenance[0]
     assert result.best_score.reward > start_score.reward and result.best_round == 1
     assert len(result.best) == len(chair()) and result.best.prompt == "a chair"
-    assert [e["text"] for e in result.learned] == LESSONS[:2] and [x.text for x in result.lessons] == LESSONS[
-        :2
-    ]
+    assert [e.text for e in result.learned] == LESSONS[:2] and [x.text for x in result.lessons] == LESSONS[:2]
     assert stored == LESSONS[:2] and result.version == 2 and prov["source"] == "refine"
     assert result.calls == 6 and teacher.counts == {"draw": 4, "judge": 2, "val": 0}
     draws = [r for r in requests if not is_judge(r)]
@@ -446,7 +466,9 @@ def test_a_run_still_running_elsewhere_is_not_resumed_twice(tmp_path):
 
     with ScriptedServer(Teacher()) as srv, Database.open(tmp_path) as db:
         lr = learner(db, srv)
-        run = lr.start("lib", LearnConfig(prompts=["a chair"], epochs=1, k=2, keep_best=False))
+        run = lr.start(
+            "lib", LearnConfig(prompts=["a chair"], epochs=1, keep_best=False, draw=DrawConfig(k=2))
+        )
         # The parent of this process is alive: as if it were running the run.
         with db.transaction() as c:
             c.execute(
@@ -468,7 +490,7 @@ def test_two_runs_on_one_library_never_race_on_the_head(tmp_path):
 
     # Validation gets better with a lesson: each run's epoch 1 beats its epoch 0.
     teacher = Teacher(validation=lambda n: legs_only() if n == 0 else chair())
-    config = LearnConfig(prompts=["a chair"], validation=["a chair"], epochs=1, k=2, seed=0)
+    config = LearnConfig(prompts=["a chair"], validation=["a chair"], epochs=1, draw=DrawConfig(k=2, seed=0))
     with ScriptedServer(teacher) as srv, Database.open(tmp_path) as db:
         a, b = learner(db, srv), learner(db, srv)
         run_a = a.start("lib", config)
@@ -484,6 +506,6 @@ def test_two_runs_on_one_library_never_race_on_the_head(tmp_path):
         kept = [e["detail"].get("head_kept", "") for e in result_b.epochs]
         assert all(f"head stays at version {head_a}, set elsewhere" in k for k in kept), kept
         assert result_b.best_epoch == 1  # keep-best still compares within run B
-        assert not any(run_b.id in h["reason"] for h in store.head_history("lib"))
+        assert not any(run_b.id in h.reason for h in store.head_history("lib"))
         # Once A is done, a new run needs no flag.
         assert learner(db, srv).start("lib", config).status == "running"

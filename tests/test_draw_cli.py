@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from llm_fixtures import GOOD_ACTIONS, GOOD_STROKES, PROSE, SECRET_KEY, running_server
+from llm_fixtures import GOOD_ACTIONS, GOOD_STROKES, PROSE, SECRET_KEY, running_server, scripted_args
 from threedraw.cli import main
 from threedraw.cli.draw import read_lessons
 from threedraw.scoring.structure import duplicate_strokes
@@ -51,10 +51,7 @@ def api_args(srv, out: Path, *extra: str) -> list[str]:
         "a simple table",
         "--out",
         str(out),
-        "--base-url",
-        srv.base_url,
-        "--model",
-        "scripted",
+        *scripted_args(srv),
         *extra,
     ]
 
@@ -292,16 +289,18 @@ def test_k_candidates_ranked_by_structure_without_clip(tmp_path, capsys):
 
 
 def test_k_candidates_ranked_by_clip_when_weights_are_given(tmp_path, capsys):
-    from clip_fixtures import make_tiny_clip
+    from clip_fixtures import clip_args, make_tiny_clip
     from threedraw.scoring.reward import ScoreConfig
 
     config_path, checkpoint = make_tiny_clip(tmp_path / "clip")
     best, points = expected_best(
         ScoreConfig(clip_model=str(config_path), clip_checkpoint=str(checkpoint), views=2)
     )
-    clip = ["--clip-model", str(config_path), "--clip-checkpoint", str(checkpoint), "--views", "2"]
     with ranked_server() as srv:
-        assert main(api_args(srv, tmp_path / "t.blend", "-k", "3", "--seed", "10", *clip)) == 0
+        args = api_args(
+            srv, tmp_path / "t.blend", "-k", "3", "--seed", "10", *clip_args(config_path, checkpoint)
+        )
+        assert main(args) == 0
     err = capsys.readouterr().err
     assert f"kept candidate {best + 1} of 3: best CLIP score" in err
     assert [s.points for s in Sketch.load(tmp_path / "t.json").strokes] == points

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from llm_fixtures import GOOD_ACTIONS, GOOD_STROKES, running_server
+from llm_fixtures import GOOD_ACTIONS, GOOD_STROKES, running_server, scripted_args
 from threedraw.cli import main
 from threedraw.draw.pipeline import finalise
 from threedraw.shared.sketch import Sketch
@@ -31,10 +31,7 @@ def draw(srv, out, *extra: str) -> int:
             "a simple table",
             "--out",
             str(out),
-            "--base-url",
-            srv.base_url,
-            "--model",
-            "scripted",
+            *scripted_args(srv),
             "--data-dir",
             str(out.parent / "data"),
             *extra,
@@ -141,7 +138,7 @@ def test_finalise_drops_duplicate_strokes_and_says_so():
     sketch = Sketch.from_points("a stool", [LEG, SEAT, LEG, reversed_leg])
     kept, repairs = finalise(sketch)
     assert [s.id for s in kept.strokes] == ["s1", "s2"]
-    assert [(r["kind"], r["strokes"], r["onto"]) for r in repairs if r["kind"] == "duplicate"] == [
+    assert [(r.kind, list(r.strokes), list(r.onto)) for r in repairs if r.kind == "duplicate"] == [
         ("duplicate", ["s3"], ["s1"]),
         ("duplicate", ["s4"], ["s1"]),
     ]

@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clip_fixtures import chair, make_tiny_clip
-from llm_fixtures import fast_provider
+from clip_fixtures import chair, clip_args, make_tiny_clip
+from llm_fixtures import fast_provider, scripted_args
 from test_cke import Teacher, legs_only
 from threedraw.cke.evaluation import Method, PromptResult, evaluate
 from threedraw.cke.learner import LearnConfig, Learner
 from threedraw.cke.report import markdown_table, plot_epochs, table_rows
 from threedraw.cli import main
+from threedraw.draw.pipeline import DrawConfig
 from threedraw.draw.prompt_sets import PromptSet
 from threedraw.scoring.reward import ScoreConfig
 from threedraw.shared.sketch import Sketch
@@ -40,7 +41,10 @@ def test_eval_writes_table_plot_sheets_and_report(tmp_path, capsys):
     with ScriptedServer(teacher()) as srv:
         with Database.open(data) as db:
             lr = Learner(db, fast_provider(srv, max_retries=0), ScoreConfig())
-            run = lr.start("lib", LearnConfig(prompts=["a chair", "a table"], epochs=2, k=2, seed=0, batch=1))
+            run = lr.start(
+                "lib",
+                LearnConfig(prompts=["a chair", "a table"], epochs=2, batch=1, draw=DrawConfig(k=2, seed=0)),
+            )
             lr.run(run.id)
         # In this process (torch and open_clip are loaded once per test session); the CLI all the same.
         argv = [
@@ -56,18 +60,8 @@ def test_eval_writes_table_plot_sheets_and_report(tmp_path, capsys):
             str(out),
             "--data-dir",
             str(data),
-            "--base-url",
-            srv.base_url,
-            "--model",
-            "scripted",
-            "--retries",
-            "0",
-            "--clip-model",
-            str(config),
-            "--clip-checkpoint",
-            str(checkpoint),
-            "--views",
-            "2",
+            *scripted_args(srv, "--retries", "0"),
+            *clip_args(config, checkpoint),
             "--score-size",
             "64",
             "--sheet-size",

@@ -56,7 +56,7 @@ def test_each_operation_does_what_it_says():
     )
     assert [x.id for x in b.lessons] == ["L2", "L3"] and texts(b.lessons) == [TWICE, CUBE]
     assert b.lessons[0].provenance[-1]["previous"] == BACK
-    assert [e["event"] for e in b.events] == ["modify", "delete", "keep"]
+    assert [e.event for e in b.events] == ["modify", "delete", "keep"]
     # keep alone changes nothing.
     c = apply_operations(b.lessons, [Operation("keep")], next_id=b.next_id)
     assert not c.changed and c.lessons == b.lessons
@@ -76,7 +76,7 @@ def test_operations_that_cannot_apply_are_skipped_with_a_reason():
         next_id=a.next_id,
     )
     assert texts(b.lessons) == [LEG] and not b.changed
-    reasons = [e["reason"] for e in b.events]
+    reasons = [e.reason for e in b.events]
     assert reasons[0] == "modify L9: no such lesson" and reasons[1] == "delete L7: no such lesson"
     assert (
         "empty" in reasons[2] and "60 words, at most 48" in reasons[3] and "unknown operation" in reasons[4]
@@ -93,7 +93,7 @@ def test_near_duplicates_merge_into_the_older_lesson():
         next_id=a.next_id,
     )
     assert texts(b.lessons) == [LEG, BACK] and b.lessons[0].support == 2 and b.next_id == a.next_id
-    assert b.events[0]["event"] == "merge" and b.events[0]["id"] == "L1"
+    assert b.events[0].event == "merge" and b.events[0].id == "L1"
     # A modify that makes two lessons alike folds the later one into the earlier.
     c = apply_operations(
         b.lessons,
@@ -101,7 +101,7 @@ def test_near_duplicates_merge_into_the_older_lesson():
         next_id=b.next_id,
     )
     assert [x.id for x in c.lessons] == ["L1"] and c.lessons[0].support == 3
-    assert [e["event"] for e in c.events] == ["modify", "merge"]
+    assert [e.event for e in c.events] == ["modify", "merge"]
 
 
 def test_the_cap_evicts_the_least_supported_then_the_oldest():
@@ -119,7 +119,7 @@ def test_the_cap_evicts_the_least_supported_then_the_oldest():
         a.lessons, [Operation("add", text=TWICE)], next_id=a.next_id, cap=3, when="2026-01-03T00:00:00Z"
     )
     assert [x.id for x in b.lessons] == ["L1", "L3", "L4"]
-    assert b.events[-1] == {"event": "evict", "id": "L2", "text": BACK, "reason": "cap 3"}
+    assert b.events[-1].to_dict() == {"event": "evict", "id": "L2", "text": BACK, "reason": "cap 3"}
 
 
 # -- the store --------------------------------------------------------------------------
@@ -143,7 +143,7 @@ def test_every_change_is_a_version_and_any_version_can_be_restored(store):
     assert [x.id for x in store.lessons("chairs")][-1] == "L3"
     assert [v.version for v in store.versions("chairs")] == [0, 1, 2, 3, 4, 5]
     assert store.versions("chairs")[4].note == "restored from version 2"
-    assert [h["version"] for h in store.head_history("chairs")] == [0, 1, 2, 3, 4, 5]
+    assert [h.version for h in store.head_history("chairs")] == [0, 1, 2, 3, 4, 5]
 
 
 def test_unpublished_versions_do_not_move_the_head(store):
@@ -152,7 +152,7 @@ def test_unpublished_versions_do_not_move_the_head(store):
     assert store.info("lib").head == 0 and store.info("lib").latest == v == 1
     assert store.lessons("lib") == [] and texts(store.lessons("lib", 1)) == [LEG]
     store.set_head("lib", 1, "keep-best")
-    assert texts(store.lessons("lib")) == [LEG] and store.head_history("lib")[-1]["reason"] == "keep-best"
+    assert texts(store.lessons("lib")) == [LEG] and store.head_history("lib")[-1].reason == "keep-best"
 
 
 def test_a_failed_transaction_leaves_nothing_half_applied(store):

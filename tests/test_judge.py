@@ -79,7 +79,7 @@ def test_each_operation_changes_the_library_as_it_says(server, store):
     version, applied = store.apply("lib", result.operations, provenance={"query": "a chair"})
     got = store.lessons("lib")
     assert [(x.id, x.text) for x in got] == [("L1", TWICE), ("L3", CUBE)]
-    assert [e["event"] for e in applied.events] == ["add", "modify", "delete", "keep"]
+    assert [e.event for e in applied.events] == ["add", "modify", "delete", "keep"]
     # What the judge saw: the prompt, both sketches with their scores, the numbered lessons.
     user = server.requests[0].last_user_text
     assert "Prompt: a chair" in user and f"[G1] {LEG}" in user and f"[G2] {BACK}" in user
@@ -123,7 +123,7 @@ def test_bad_operations_are_named():
         [],
     )
     assert parsed.operations == []
-    assert [r["problem"] for r in parsed.rejected] == [
+    assert [r.problem for r in parsed.rejected] == [
         "operation 1 (modify): no lesson G4 (the library is empty)",
         "operation 2 (add) content: 50 words, at most 48 allowed (aim for 32)",
         "operation 3: unknown operation 'shout' (expected add, modify, delete or keep)",
@@ -167,7 +167,7 @@ def test_partly_valid_output_keeps_the_valid_operations_after_the_repair(server,
     server.push(Reply.completion(half), Reply.completion("sorry, I cannot"))
     result = judge(server, lessons)
     assert result.error is None and [o.to_dict() for o in result.operations] == [{"op": "add", "text": CUBE}]
-    assert result.rejected == [
+    assert [r.to_dict() for r in result.rejected] == [
         {
             "operation": {"operation": "delete", "id": "G7"},
             "problem": "operation 2 (delete): no lesson G7 (the library has G1 to G2)",

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from llm_fixtures import SECRET_KEY
+from llm_fixtures import SECRET_KEY, scripted_args
 from test_cke import LESSONS, Teacher, lessons_in
 from threedraw.library.runs import RunStore
 from threedraw.library.store import LibraryStore
@@ -37,20 +37,37 @@ def learn_cmd(srv, data, *extra):
         "learn",
         "--data-dir",
         str(data),
-        "--base-url",
-        srv.base_url,
-        "--model",
-        "scripted",
-        "--retries",
-        "0",
-        "--timeout",
-        "60",
+        *scripted_args(srv, "--retries", "0", "--timeout", "60"),
         *extra,
     ]
 
 
 def env():
     return {**os.environ, "THREEDRAW_API_KEY": SECRET_KEY}
+
+
+def run_learn(cmd, environ=None):
+    """Run `threedraw learn` to its end as a user does (a fresh process)."""
+    return subprocess.run(cmd, capture_output=True, text=True, env=environ or env(), cwd=ROOT, timeout=120)
+
+
+def killed_run_args(prompts_file, batch, *extra):
+    """A fresh run of the kill-and-resume tests: EPOCHS epochs of K candidates, ``batch`` prompts at once."""
+    return [
+        "--prompts",
+        str(prompts_file),
+        *extra,
+        "--library",
+        "lib",
+        "--epochs",
+        str(EPOCHS),
+        "-k",
+        str(K),
+        "--seed",
+        "0",
+        "--batch",
+        str(batch),
+    ]
 
 
 def state(data):
@@ -60,6 +77,22 @@ def state(data):
         steps = [(s.kind, s.epoch, s.index, s.status) for s in runs.steps(run.id)]
         lessons = [x.text for x in LibraryStore(db).lessons(run.library, run.work_version)]
         return run, steps, lessons
+
+
+def hanging_teacher(when):
+    """A Teacher whose LLM calls that ``when(req, kind)`` picks never answer while the returned
+    event is set (the first process, killed meanwhile); ``hung`` lists their kinds."""
+    first_process = threading.Event()
+    first_process.set()
+    hung = []
+
+    def hook(req, kind):
+        if first_process.is_set() and when(req, kind):
+            hung.append(kind)
+            return Reply.hanging()
+        return None
+
+    return Teacher(hook=hook), hung, first_process
 
 
 def learn_then_kill(cmd, ready, never):
@@ -86,44 +119,19 @@ def test_kill_9_mid_step_then_resume_loses_nothing_and_repeats_nothing(tmp_path,
     prompts_file.write_text("\n".join(PROMPTS) + "\n")
     (tmp_path / "val.txt").write_text("a table\n")
     data = tmp_path / "data"
-    first_process = threading.Event()
-    first_process.set()
-    hung = []
     step4_seeds = {200_000, 200_001}  # the seeds of epoch 2, prompt 1's candidates (see cke._seed)
-
-    def hook(req, kind):
-        if not first_process.is_set():
-            return None
-        if (
+    teacher, hung, first_process = hanging_teacher(
+        lambda req, kind: (
             kind == "judge" == kill_in
             and lessons_in(req) == 3
             or kind == "draw" == kill_in
             and req.body.get("seed") in step4_seeds
-        ):
-            hung.append(kind)
-            return Reply.hanging()
-        return None
-
-    teacher = Teacher(hook=hook)
+        )
+    )
     with ScriptedServer(teacher) as srv:
         learn_then_kill(
             learn_cmd(
-                srv,
-                data,
-                "--prompts",
-                str(prompts_file),
-                "--validation",
-                str(tmp_path / "val.txt"),
-                "--library",
-                "lib",
-                "--epochs",
-                str(EPOCHS),
-                "-k",
-                str(K),
-                "--seed",
-                "0",
-                "--batch",
-                "1",
+                srv, data, *killed_run_args(prompts_file, 1, "--validation", str(tmp_path / "val.txt"))
             ),
             lambda: len(hung) >= (1 if kill_in == "judge" else K),
             "the run never reached step 4",
@@ -140,14 +148,7 @@ def test_kill_9_mid_step_then_resume_loses_nothing_and_repeats_nothing(tmp_path,
         before = dict(teacher.counts)
 
         record = tmp_path / "record.json"
-        r = subprocess.run(
-            learn_cmd(srv, data, "--resume", "--library", "lib", "--record", str(record)),
-            capture_output=True,
-            text=True,
-            env=env(),
-            cwd=ROOT,
-            timeout=120,
-        )
+        r = run_learn(learn_cmd(srv, data, "--resume", "--library", "lib", "--record", str(record)))
         assert r.returncode == 0, r.stderr[-3000:]
 
     run, steps, lessons = state(data)
@@ -201,41 +202,16 @@ def test_kill_9_mid_batch_then_resume_loses_nothing_and_repeats_nothing(tmp_path
     prompts_file = tmp_path / "train.txt"
     prompts_file.write_text("\n".join(PROMPTS) + "\n")
     data = tmp_path / "data"
-    first_process = threading.Event()
-    first_process.set()
-    hung = []
-
-    def hook(req, kind):
-        if (
-            first_process.is_set()
-            and kind == ("judge" if kill_in == "judge" else "draw")
+    teacher, hung, first_process = hanging_teacher(
+        lambda req, kind: (
+            kind == ("judge" if kill_in == "judge" else "draw")
             and "a bench" in req.last_user_text
             and lessons_in(req) == 0
-        ):
-            hung.append(kind)
-            return Reply.hanging()
-        return None
-
-    teacher = Teacher(hook=hook)
+        )
+    )
     with ScriptedServer(teacher) as srv:
         learn_then_kill(
-            learn_cmd(
-                srv,
-                data,
-                "--prompts",
-                str(prompts_file),
-                "--no-keep-best",
-                "--library",
-                "lib",
-                "--epochs",
-                str(EPOCHS),
-                "-k",
-                str(K),
-                "--seed",
-                "0",
-                "--batch",
-                "3",
-            ),
+            learn_cmd(srv, data, *killed_run_args(prompts_file, 3, "--no-keep-best")),
             lambda: hung and [s[3] for s in steps_of(data)][:2] == ["judged", "judged"],
             "the batch never reached its last judge",
         )
@@ -245,14 +221,7 @@ def test_kill_9_mid_batch_then_resume_loses_nothing_and_repeats_nothing(tmp_path
             [("learn", 1, 2, "scored")] if kill_in == "judge" else []
         )
         assert lessons == []  # nothing of the batch applied yet
-        r = subprocess.run(
-            learn_cmd(srv, data, "--resume", "--library", "lib"),
-            capture_output=True,
-            text=True,
-            env=env(),
-            cwd=ROOT,
-            timeout=120,
-        )
+        r = run_learn(learn_cmd(srv, data, "--resume", "--library", "lib"))
         assert r.returncode == 0, r.stderr[-3000:]
 
     run, steps, lessons = state(data)
@@ -354,12 +323,7 @@ def test_an_empty_head_kept_on_a_tie_is_said(tmp_path, capsys):
             "learn",
             "--data-dir",
             str(tmp_path / "data"),
-            "--base-url",
-            srv.base_url,
-            "--model",
-            "scripted",
-            "--retries",
-            "0",
+            *scripted_args(srv, "--retries", "0"),
             "--prompts",
             str(tmp_path / "train.txt"),
             "--validation",
@@ -399,7 +363,7 @@ def test_resume_takes_the_runs_own_provider_and_scorer_and_refuses_a_contradicti
 
     clip = ["--clip-model", str(config), "--clip-checkpoint", str(checkpoint)]
     with ScriptedServer(Teacher(hook=hook)) as srv:
-        r = subprocess.run(
+        r = run_learn(
             learn_cmd(
                 srv,
                 data,
@@ -421,12 +385,7 @@ def test_resume_takes_the_runs_own_provider_and_scorer_and_refuses_a_contradicti
                 "--score-size",
                 "64",
                 *clip,
-            ),
-            capture_output=True,
-            text=True,
-            env=env(),
-            cwd=ROOT,
-            timeout=120,
+            )
         )
         assert r.returncode == 2 and "resume with: threedraw learn --resume" in r.stderr, r.stderr[-2000:]
         down.clear()
@@ -434,9 +393,7 @@ def test_resume_takes_the_runs_own_provider_and_scorer_and_refuses_a_contradicti
         api = {**env(), "THREEDRAW_BASE_URL": srv.base_url}
 
         def resume(*extra, environ=api):
-            return subprocess.run(
-                [*base, *extra], capture_output=True, text=True, env=environ, cwd=ROOT, timeout=120
-            )
+            return run_learn([*base, *extra], environ)
 
         refused = [
             (

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parser_corpus import CASES
+from parser_corpus import ACTION_PIECES, CASES
 from threedraw.shared.parser import ParseError, parse
 from threedraw.shared.sketch import MAX_STROKES, Sketch
 
@@ -69,14 +69,7 @@ SKETCHY = st.text(alphabet=string.printable + "()[]{},.-+eE", max_size=400)
 TOKENS = st.lists(
     st.sampled_from(
         [
-            "draw_bezier",
-            "[",
-            "]",
-            "(",
-            ")",
-            "{",
-            "}",
-            ",",
+            *ACTION_PIECES,
             "0.5",
             "-1",
             "1e3",

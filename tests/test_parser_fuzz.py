@@ -5,18 +5,12 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from parser_corpus import ACTION_PIECES
 from threedraw.shared.parser import ParseError, parse
 from threedraw.shared.sketch import MAX_STROKES
 
 PIECES = [
-    "draw_bezier",
-    "[",
-    "]",
-    "(",
-    ")",
-    "{",
-    "}",
-    ",",
+    *ACTION_PIECES,
     ";",
     ":",
     " ",

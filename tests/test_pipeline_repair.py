@@ -35,10 +35,10 @@ def test_a_drawing_is_delivered_repaired_and_the_raw_reply_kept(server):
     assert [s.points for s in entry.sketch.strokes] == [s.points for s in expected.strokes]
     assert len(entry.sketch) == 2, "the repeated seat edge is removed"
     assert entry.sketch.strokes[1].points[0] == entry.sketch.strokes[0].points[3], "the leg meets the seat"
-    assert {r["kind"] for r in entry.repairs} == {"joint", "duplicate"} == {c.kind for c in changes}
+    assert {r.kind for r in entry.repairs} == {"joint", "duplicate"} == {c.kind for c in changes}
     assert entry.repair_summary == "snapped 1 joint, removed 1 duplicate stroke"
     assert NEAR_MISS in entry.candidate["responses"], "the run record keeps the reply as written"
-    assert entry.to_dict()["repairs"] == entry.repairs
+    assert entry.to_dict()["repairs"] == [c.to_dict() for c in entry.repairs]
 
 
 def test_no_repair_keeps_the_drawing_as_written(server):
@@ -73,6 +73,7 @@ def test_threedraw_draw_says_what_it_repaired_and_no_repair_turns_it_off(server,
 def test_the_addon_reports_what_the_backend_repaired(server):
     """The add-on reads a draw result's change records (bpy-free, on its worker thread)."""
     from threedraw.addon.jobs.prepare import sketches
+    from threedraw.addon.shared.results import JobStatus
 
     (entry,) = _round(server).entries
     job = {
@@ -80,10 +81,15 @@ def test_the_addon_reports_what_the_backend_repaired(server):
         "result": {
             "prompt": "a table",
             "sketches": [
-                {"id": "k1", "sketch": entry.sketch.to_dict(), "score": None, "repairs": entry.repairs}
+                {
+                    "id": "k1",
+                    "sketch": entry.sketch.to_dict(),
+                    "score": None,
+                    "repairs": [c.to_dict() for c in entry.repairs],
+                }
             ],
         },
     }
-    assert sketches(job).repaired == "snapped 1 joint, removed 1 duplicate stroke"
+    assert sketches(JobStatus.from_dict(job)).repaired == "snapped 1 joint, removed 1 duplicate stroke"
     del job["result"]["sketches"][0]["repairs"]  # an older backend
-    assert sketches(job).repaired == ""
+    assert sketches(JobStatus.from_dict(job)).repaired == ""

@@ -13,7 +13,7 @@ import pytest
 import torch
 from PIL import Image
 
-from clip_fixtures import chair, make_tiny_clip, random_sketch
+from clip_fixtures import chair, clip_args, make_tiny_clip, random_sketch
 from conftest import EXAMPLES
 from threedraw.bench.scoring import MEANINGS, measure
 from threedraw.cli import main
@@ -182,21 +182,7 @@ def test_score_json_with_a_local_checkpoint(chair_file, tiny, capsys):
 
 def test_score_text_output_uses_the_sketch_prompt(chair_file, tiny, capsys):
     config, checkpoint = tiny
-    assert (
-        main(
-            [
-                "score",
-                str(chair_file),
-                "--clip-model",
-                str(config),
-                "--clip-checkpoint",
-                str(checkpoint),
-                "--views",
-                "2",
-            ]
-        )
-        == 0
-    )
+    assert main(["score", str(chair_file), *clip_args(config, checkpoint)]) == 0
     out = capsys.readouterr().out
     assert "prompt     a chair" in out and "clip " in out and "reward" in out
 

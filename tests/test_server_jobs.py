@@ -51,12 +51,6 @@ def server(tmp_path_factory, tiny_clip, llm):
     srv.stop()
 
 
-@pytest.fixture
-def client(server):
-    with server.client() as c:
-        yield c
-
-
 def submit(client: httpx.Client, body: dict) -> dict:
     resp = client.post("/v1/jobs", json=body)
     assert resp.status_code == 202, resp.text

@@ -172,17 +172,21 @@ def test_the_openapi_schema_documents_the_live_contract():
 
 def test_a_restart_opens_a_new_reply_only_after_strokes():
     from threedraw.server.jobs.live import LiveStrokes
+    from threedraw.shared.sketch import Stroke
+
+    def stroke(sid: str) -> Stroke:
+        return Stroke(sid, ((0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0)))
 
     live = LiveStrokes()
     live.restart(0)
     live.restart(0)  # announced, then started over before any stroke: still its first reply
-    live.add(0, {"id": "a"})
+    live.add(0, stroke("a"))
     live.restart(1)
-    live.add(1, {"id": "b"})
+    live.add(1, stroke("b"))
     live.restart(0)
     live.restart(0)
-    live.add(0, {"id": "c"})
-    assert [(i["candidate"], i["reply"], i["seq"]) for i in live.since(0)[1]] == [
+    live.add(0, stroke("c"))
+    assert [(i.candidate, i.reply, i.seq) for i in live.since(0)[1]] == [
         (0, 1, 1),
         (1, 1, 2),
         (0, 2, 3),

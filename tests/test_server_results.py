@@ -10,6 +10,7 @@ import pytest
 
 from conftest import ROOT
 from threedraw.addon.jobs.prepare import sketches
+from threedraw.addon.shared.results import JobStatus
 from threedraw.shared.results import DrawResult, ResultError, Score, ScoreResult, SketchItem
 
 CHAIR = json.loads((ROOT / "examples" / "chair.json").read_text())
@@ -73,7 +74,7 @@ def test_the_addon_keeps_the_readable_sketches_and_says_which_were_not():
             ],
         },
     }
-    ready = sketches(job)
+    ready = sketches(JobStatus.from_dict(job))
     # (the add-on's own copy of shared/, so compared on the wire)
     assert [s.id for s in ready.sketches] == ["good"] and ready.sketches[0].score.to_dict() == FULL
     assert ready.problems == ["sketch 1 of the result: sketches[0].score.reward: expected a number, got 'x'"]

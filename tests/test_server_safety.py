@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import signal
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
 
 from clip_fixtures import make_tiny_clip
 from server_fixtures import (
-    ROOT,
     clip_args,
+    closed_within,
     llm_args,
-    server_env,
+    serve_once,
     start_server,
     wait_job,
     wait_state,
@@ -25,18 +23,6 @@ from threedraw.shared.token_path import token_file, token_file_for_url
 
 # Fixtures taken from the shared fixture modules (tests/blender runs without them).
 pytest_plugins = ("server_fixtures",)
-
-
-def serve_once(home, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    """`threedraw serve` expected to stop by itself (a refusal at start)."""
-    return subprocess.run(
-        [sys.executable, "-m", "threedraw.cli", "serve", "--port", "0", *args],
-        cwd=ROOT,
-        env=server_env(home),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def submit(client, body: dict) -> dict:
@@ -58,8 +44,8 @@ def test_one_server_per_data_folder_and_one_token_file_per_port(tmp_path, llm, s
     home = tmp_path / "home"
     folder = home / "config" / "threedraw"
     folder.mkdir(parents=True)
-    folder.chmod(0o777)  # others may write here: the server must say so
-    first = start_server(home, *llm_args(llm))
+    folder.chmod(0o777)  # others may write here: the server must say so (and is told to accept it)
+    first = start_server(home, *llm_args(llm), "--allow-shared-token-dir")
     try:
         assert first.token_file.name == f"token-{first.url.rsplit(':', 1)[1]}"
         assert "warning: other users can write to the token's folder threedraw/" in first.log_text()
@@ -75,7 +61,9 @@ def test_one_server_per_data_folder_and_one_token_file_per_port(tmp_path, llm, s
             assert "is in use by another threedraw serve" in lines[0] and first.url in lines[0]
             assert c.get(f"/v1/jobs/{busy['id']}").json()["state"] == "running"  # untouched
 
-            second = start_server(home, *llm_args(llm), data_dir=tmp_path / "other-data")
+            second = start_server(
+                home, *llm_args(llm), "--allow-shared-token-dir", data_dir=tmp_path / "other-data"
+            )
             try:
                 assert second.token_file != first.token_file and second.token != first.token
                 assert c.get("/v1/info").status_code == 200  # the first server's clients keep working
@@ -163,19 +151,6 @@ def test_a_killed_learn_job_names_its_run_which_resumes_over_the_api(tmp_path, l
         second.stop()
 
 
-def _closed_within(sock: socket.socket, seconds: float) -> bool:
-    """True when the server closes ``sock`` within ``seconds`` (recv sees the end, or a reset)."""
-    sock.settimeout(seconds)
-    try:
-        while sock.recv(4096):
-            pass
-        return True
-    except (ConnectionResetError, BrokenPipeError):
-        return True
-    except TimeoutError:
-        return False
-
-
 def test_slow_clients_are_dropped_and_others_served(tmp_path):
     srv = start_server(
         tmp_path,
@@ -212,11 +187,11 @@ def test_slow_clients_are_dropped_and_others_served(tmp_path):
                     assert c.get("/v1/info").status_code == 200  # others are served meanwhile
                 time.sleep(0.1)
             assert dropped_after is not None and 1.0 < dropped_after < 5, dropped_after
-            assert all(_closed_within(s, 3) for s in silent)
+            assert all(closed_within(s, 3) for s in silent)
             # Beyond the connection cap a new connection is closed at once; below it all is well.
             held = [socket.create_connection((host, int(port)), timeout=5) for _ in range(10)]
             try:
-                assert sum(_closed_within(s, 0.5) for s in held) >= 2
+                assert sum(closed_within(s, 0.5) for s in held) >= 2
             finally:
                 for s in held:
                     s.close()

@@ -143,8 +143,8 @@ def test_the_job_database_is_backed_up_before_its_schema_is_upgraded(tmp_path):
     old.close()
     store = JobStore(path)
     try:
-        assert store.recover() == 1 and store.get("j1")["run_id"] is None
-        assert "submit it again" in store.get("j1")["error"]["message"]
+        assert store.recover() == 1 and store.get("j1").run_id is None
+        assert "submit it again" in store.get("j1").error.message
     finally:
         store.close()
     backup = sqlite3.connect(tmp_path / "server.sqlite3.schema1.bak")

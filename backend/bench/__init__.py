@@ -14,4 +14,5 @@ BENCHMARKS = {
     "cost": "threedraw.bench.cost",  # prompt-cache hits and DeepSeek cost of a learning epoch
     "loops": "threedraw.bench.loops",  # loop cut-off: how soon a looping reply stops, and nothing else
     "polish": "threedraw.bench.polish",  # one polish step vs CLIP, the default run, joints kept on a corpus
+    "server": "threedraw.bench.server",  # health under event-stream replays and half-sent request floods
 }

@@ -23,6 +23,7 @@ from typing import Any
 
 from .. import prompts
 from ..cke.learner import LearnConfig, Learner
+from ..draw.pipeline import DrawConfig
 from ..draw.prompt_sets import load_prompt_set
 from ..llm.base import Usage
 from ..llm.openai_compat import OpenAICompatProvider
@@ -83,7 +84,10 @@ def epoch(folder: Path, score: ScoreConfig) -> dict[str, Any]:
         with Database(folder / DB_FILE) as db:
             learner = Learner(db, provider, score)
             run = learner.start(
-                "bench", LearnConfig(prompts=train, validation=val, epochs=1, k=K, batch=BATCH, seed=0)
+                "bench",
+                LearnConfig(
+                    prompts=train, validation=val, epochs=1, batch=BATCH, draw=DrawConfig(k=K, seed=0)
+                ),
             )
             learner.run(run.id)
         requests = len([r for r in srv.requests if r.messages])

@@ -28,6 +28,7 @@ from typing import Any
 from .. import prompts
 from ..cke.evaluation import EVAL_DRAW, Method, evaluate
 from ..cke.learner import LearnConfig, Learner
+from ..draw.pipeline import DrawConfig
 from ..draw.prompt_sets import PromptSet, load_prompt_set
 from ..llm.openai_compat import OpenAICompatProvider
 from ..scoring.clip import quiet_logs
@@ -224,7 +225,8 @@ def _learn(
     with TimedDatabase(folder / DB_FILE) as db:
         learner = Learner(db, provider, score, group_scorer=timed_scorer)
         run = learner.start(
-            "bench", LearnConfig(prompts=train, validation=val, epochs=1, k=K, batch=batch, seed=0)
+            "bench",
+            LearnConfig(prompts=train, validation=val, epochs=1, batch=batch, draw=DrawConfig(k=K, seed=0)),
         )
         start = time.monotonic()
         learner.run(run.id)

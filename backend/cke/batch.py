@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from ..library.lessons import Applied, Lesson, Operation, apply_operations
+from ..library.lessons import Event, Lesson, Operation, apply_operations
+from ..shared.results.fields import Record
 
 
 @dataclass(frozen=True)
@@ -30,25 +30,25 @@ class Proposal:
     index: int
     prompt: str
     operations: Sequence[Operation]
-    provenance: dict[str, Any]
+    provenance: Record
 
 
 @dataclass
 class BatchApplied:
     lessons: list[Lesson]
     next_id: int
-    events: list[list[dict[str, Any]]] = field(default_factory=list)  # per proposal, in order
+    events: list[list[Event]] = field(default_factory=list)  # per proposal, in order
 
     @property
     def changed(self) -> bool:
         return any(self.learned(i) for i in range(len(self.events)))
 
-    def learned(self, i: int) -> list[dict[str, Any]]:
+    def learned(self, i: int) -> list[Event]:
         """What proposal ``i`` changed (as ``Applied.learned``; rejections change nothing)."""
-        return [e for e in Applied([], 0, self.events[i]).learned if e["event"] != "reject"]
+        return [e for e in self.events[i] if e.changes]
 
-    def rejected(self) -> list[dict[str, Any]]:
-        return [e for ev in self.events for e in ev if e["event"] == "reject"]
+    def rejected(self) -> list[Event]:
+        return [e for ev in self.events for e in ev if e.event == "reject"]
 
 
 # What removing or rewriting a lesson is called in a rejection's reason.
@@ -70,7 +70,7 @@ def apply_batch(
     out = BatchApplied(current, next_id)
     for prop in proposals:
         kept: list[Operation] = []
-        rejected: list[dict[str, Any]] = []
+        rejected: list[Event] = []
         for op in prop.operations:
             earlier = touched.get(op.id or "") if op.op in ("modify", "delete") else None
             if earlier is None:
@@ -78,12 +78,12 @@ def apply_batch(
                 continue
             other, did = earlier
             rejected.append(
-                {
-                    "event": "reject",
-                    "op": op.to_dict(),
-                    "reason": f"{op.op} {op.id}: {_DID[did]} earlier in this batch by prompt "
+                Event(
+                    "reject",
+                    op=op,
+                    reason=f"{op.op} {op.id}: {_DID[did]} earlier in this batch by prompt "
                     f"{other.index + 1} {other.prompt!r}; a lesson changes once per batch",
-                }
+                )
             )
         applied = apply_operations(
             current,
@@ -95,9 +95,9 @@ def apply_batch(
             when=when,
         )
         for e in applied.events:
-            gone = e.get("merged_id") if e["event"] == "merge" else e.get("id")
-            if e["event"] in _DID and gone:  # an add merged into a lesson leaves it as it was
-                touched.setdefault(gone, (prop, e["event"]))
+            gone = e.merged_id if e.event == "merge" else e.id
+            if e.event in _DID and gone:  # an add merged into a lesson leaves it as it was
+                touched.setdefault(gone, (prop, e.event))
         current, out.next_id = applied.lessons, applied.next_id
         out.events.append(applied.events + rejected)
     out.lessons = current

@@ -2,8 +2,9 @@
 
 ``evaluate`` draws every prompt of every set once per method (a library version, or no
 experience) at the drawing temperature through the drawing pipeline, all at once, and scores it: CLIP-ST
-(mean CLIP over the views, the paper's metric) and the structure score. ``threedraw.cke.report``
-writes the table and the report.
+(mean CLIP over the views, the paper's metric) and the structure score. With ``DrawConfig.polish``
+each prompt's best drawing is then polished and scored again (one at a time: polish is CPU-bound).
+``threedraw.cke.report`` writes the table and the report.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from ..draw import agent
 from ..draw.concurrent import ScoreBatcher, run_all
-from ..draw.pipeline import DrawConfig, GroupScorer, Round, adraw_round
+from ..draw.pipeline import DrawConfig, GroupScorer, Round, adraw_round, polish_best, polish_sketch
 from ..draw.prompt_sets import PromptSet
 from ..llm.base import Provider, Usage
 from ..runtime import Progress, ProgressFn, check_cancel, no_progress
@@ -27,12 +28,13 @@ from ..shared.sketch import Sketch
 class EvalConfig:
     """The defaults of an evaluation (``threedraw eval`` reads them from here)."""
 
-    k: int = 1  # candidates per prompt; the best by reward counts
-    temperature: float = agent.DRAW_TEMPERATURE  # the paper draws with the library at this
+    # One candidate per prompt (the best by reward counts when more), at the temperature the paper
+    # draws with the library; the provider's sizes, no seed.
+    draw: DrawConfig = DrawConfig(k=1, temperature=agent.DRAW_TEMPERATURE)
 
 
-# How an evaluation draws unless told otherwise (the provider's sizes, no seed).
-EVAL_DRAW = DrawConfig(k=EvalConfig.k, temperature=EvalConfig.temperature)
+# How an evaluation draws unless told otherwise.
+EVAL_DRAW = EvalConfig.draw
 
 
 @dataclass
@@ -48,6 +50,7 @@ class PromptResult:
     error: str | None = None
     calls: int = 0
     usage: Usage = field(default_factory=Usage)
+    polish_steps: int = 0  # the polish steps its sketch went through before it was scored (0: none)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +64,7 @@ class PromptResult:
             "error": self.error,
             "calls": self.calls,
             "usage": self.usage.to_dict(),
+            "polish_steps": self.polish_steps,
         }
 
 
@@ -113,7 +117,7 @@ def evaluate(
     total = len(items)
     done = 0
 
-    async def one(method: Method, ps: PromptSet, i: int, prompt: str, batcher: ScoreBatcher) -> PromptResult:
+    async def one(method: Method, ps: PromptSet, i: int, prompt: str, batcher: ScoreBatcher) -> Round:
         nonlocal done
         check_cancel(cancel)
         rnd = await adraw_round(
@@ -133,13 +137,24 @@ def evaluate(
                 index=i,
             )
         )
-        return _result(ps.name, i, prompt, rnd, score_config.has_clip)
+        return rnd
 
-    results = run_all(provider, lambda b: [one(*item, b) for item in items], score_config, scorer, cancel)
+    rounds = run_all(provider, lambda b: [one(*item, b) for item in items], score_config, scorer, cancel)
+    if draw.polish:
+        for n, rnd in enumerate(rounds):
+            check_cancel(cancel)
+            report(Progress("polish", f"polishing {rnd.prompt!r} ({draw.polish} steps)", n, total))
+            polish_best(
+                rnd,
+                score_config,
+                draw.polish,
+                lambda sk, pr, cfg, steps: polish_sketch(sk, pr, cfg, steps, cancel=cancel),
+                lambda sketches, pr, cfg: scorer([(sketches, pr)], cfg)[0],
+            )
     for method in methods:
         method.results = []
-    for (method, *_), res in zip(items, results):
-        method.results.append(res)
+    for (method, ps, i, prompt), rnd in zip(items, rounds):
+        method.results.append(_result(ps.name, i, prompt, rnd, score_config.has_clip))
     report(Progress("done", f"evaluated {total} drawings", done, total))
     return list(methods)
 
@@ -175,4 +190,5 @@ def _result(set_name: str, i: int, prompt: str, rnd: Round, has_clip: bool) -> P
         None,
         rnd.calls,
         rnd.usage,
+        s.polish_steps,
     )

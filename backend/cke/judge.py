@@ -95,23 +95,38 @@ class Side:
     image: bytes | None = None
 
 
+@dataclass(frozen=True)
+class Rejected:
+    """An operation of the judge's reply that was not taken, and why."""
+
+    operation: Any  # the operation as the judge wrote it (shortened); None: no operation could be read
+    problem: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"operation": self.operation, "problem": self.problem}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Rejected:
+        return cls(d.get("operation"), str(d.get("problem", "")))
+
+
 @dataclass
 class Parsed:
     analysis: str = ""
     operations: list[Operation] = field(default_factory=list)
-    rejected: list[dict[str, Any]] = field(default_factory=list)  # {"operation": raw, "problem": why}
+    rejected: list[Rejected] = field(default_factory=list)
     fatal: str | None = None  # why nothing at all could be read
 
     @property
     def problems(self) -> list[str]:
-        return [self.fatal] if self.fatal else [r["problem"] for r in self.rejected]
+        return [self.fatal] if self.fatal else [r.problem for r in self.rejected]
 
 
 @dataclass
 class JudgeResult:
     analysis: str = ""
     operations: list[Operation] = field(default_factory=list)  # valid, with stable lesson ids
-    rejected: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)  # every raw reply: the first, then the repair
     repaired: bool = False
     error: str | None = None  # set when the judge's output was unusable twice: nothing applied
@@ -125,7 +140,7 @@ class JudgeResult:
         return {
             "analysis": self.analysis,
             "operations": [o.to_dict() for o in self.operations],
-            "rejected": self.rejected,
+            "rejected": [r.to_dict() for r in self.rejected],
             # Only this much of a reply is ever read; a runaway one is not stored whole either.
             "replies": [r[:MAX_REPLY_CHARS] for r in self.replies],
             "repaired": self.repaired,
@@ -140,7 +155,7 @@ class JudgeResult:
         return cls(
             d.get("analysis", ""),
             [Operation.from_dict(o) for o in d.get("operations", [])],
-            list(d.get("rejected", [])),
+            [Rejected.from_dict(r) for r in d.get("rejected", [])],
             list(d.get("replies", [])),
             bool(d.get("repaired")),
             d.get("error"),
@@ -226,13 +241,11 @@ def parse_reply(text: str, lessons: Sequence[Lesson]) -> Parsed:
     out = Parsed(analysis=" ".join(analysis.split())[:4000] if isinstance(analysis, str) else "")
     for n, raw in enumerate(raw_ops, 1):
         if n > MAX_OPS:
-            out.rejected.append(
-                {"operation": _short(raw), "problem": f"operation {n}: more than {MAX_OPS} operations"}
-            )
+            out.rejected.append(Rejected(_short(raw), f"operation {n}: more than {MAX_OPS} operations"))
             continue
         op, problem = _operation(raw, lessons, n)
         if op is None:
-            out.rejected.append({"operation": _short(raw), "problem": problem})
+            out.rejected.append(Rejected(_short(raw), problem))
         else:
             out.operations.append(op)
     return out
@@ -351,7 +364,7 @@ async def ajudge(
         chosen = second if second.fatal is None or first.fatal is not None else first
     if chosen.fatal is not None:
         result.error = f"the judge's reply was unusable, even after a repair request: {chosen.fatal}"
-        result.rejected = [{"operation": None, "problem": chosen.fatal}]
+        result.rejected = [Rejected(None, chosen.fatal)]
         return result
     result.analysis = chosen.analysis
     result.operations = chosen.operations

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from ..draw import agent, concurrent
@@ -30,15 +29,23 @@ from ..library.store import LibraryStore
 from ..llm.base import Provider
 from ..runtime import Cancelled, Progress, ProgressFn, check_cancel, no_progress
 from ..scoring.reward import ScoreConfig, score_sketches
+from ..shared.results.fields import Record
 from ..shared.results.learn_result import LearnResult
-from ..shared.results.score import Score
 from ..storage import Database
 from .batch import Proposal, apply_batch
 from .judge import DEFAULT_MAX_TOKENS as JUDGE_MAX_TOKENS
 from .judge import DEFAULT_TEMPERATURE as JUDGE_TEMPERATURE
 from .pairing import MIN_GAP, PAIRINGS, JudgeOutcome, ajudge_round, round_usage
+from .run_record import ProviderRecord, ScoreRecord
+from .step_records import BatchInfo, EpochDetail, LearnStep, ValStep
 
 MAX_EPOCHS = 20
+
+
+# How a run draws its K candidates unless told otherwise: the paper's K=5 at temperature 0.7.
+LEARN_DRAW = DrawConfig(k=5, temperature=agent.SAMPLE_TEMPERATURE)
+# The drawing's fields a run record keeps, flat in its "learn" part (as before the nesting).
+_DRAW_KEYS = ("k", "temperature", "seed", "max_strokes", "max_tokens", "loop_limit")
 
 
 @dataclass
@@ -48,15 +55,14 @@ class LearnConfig:
     validation: list[str] | None = None  # None: the training prompts stand in
     validation_set: str | None = None
     epochs: int = 3
-    k: int = 5
-    temperature: float = agent.SAMPLE_TEMPERATURE  # sampling the K candidates (the paper)
+    # How the K candidates of a prompt are drawn: k, temperature, seed, sizes (the run record keeps
+    # these, flat, as _DRAW_KEYS; repair is always the drawing default, and a record from before
+    # the loop cut-off was a setting has the default's).
+    draw: DrawConfig = LEARN_DRAW
     draw_temperature: float = agent.DRAW_TEMPERATURE  # drawing with the library, for validation
     val_k: int = 1
     pairing: str = PAIRINGS[0]
     keep_best: bool = True
-    seed: int | None = None
-    max_strokes: int | None = None
-    max_tokens: int | None = None
     judge_images: bool = False
     judge_temperature: float = JUDGE_TEMPERATURE
     judge_max_tokens: int = JUDGE_MAX_TOKENS
@@ -65,11 +71,22 @@ class LearnConfig:
     # applied in prompt order as one version (threedraw.cke.batch); 1 is the sequential loop.
     batch: int = 8
 
-    def draw(self, k: int, temperature: float, seed: int | None) -> DrawConfig:
-        """How one drawing of this run is asked for: its K, temperature and seed, these sizes."""
-        return DrawConfig(
-            k=k, temperature=temperature, max_strokes=self.max_strokes, max_tokens=self.max_tokens, seed=seed
-        )
+    @classmethod
+    def from_options(cls, options: object, **given: Any) -> LearnConfig:
+        """A run's config from ``given`` fields and any object carrying the others as attributes of
+        their names (the CLI's parsed arguments, a server request): the one place options become a
+        LearnConfig. Its drawing, unless given, is ``DrawConfig.from_options``; what the options do
+        not carry keeps its default."""
+        named = {
+            f.name: getattr(options, f.name)
+            for f in fields(cls)
+            if f.name not in given and f.name != "draw" and hasattr(options, f.name)
+        }
+        return cls(**named, **{"draw": DrawConfig.from_options(options), **given})
+
+    def drawing(self, k: int, temperature: float, seed: int | None) -> DrawConfig:
+        """How one drawing of this run is asked for: its K, temperature and seed, this run's sizes."""
+        return replace(self.draw, k=k, temperature=temperature, seed=seed)
 
     def check(self) -> LearnConfig:
         if not self.prompts or len(self.prompts) > MAX_PROMPTS:
@@ -78,17 +95,22 @@ class LearnConfig:
             raise ValueError(f"validation prompts: expected 1 to {MAX_PROMPTS}")
         if not 1 <= self.epochs <= MAX_EPOCHS:
             raise ValueError(f"epochs={self.epochs}: expected 1 to {MAX_EPOCHS}")
-        if not 2 <= self.k <= agent.MAX_K:
+        if not 2 <= self.draw.k <= agent.MAX_K:
             raise ValueError(
-                f"k={self.k}: expected 2 to {agent.MAX_K} (CKE compares two candidates at least)"
+                f"k={self.draw.k}: expected 2 to {agent.MAX_K} (CKE compares two candidates at least)"
             )
         if not 1 <= self.val_k <= agent.MAX_K:
             raise ValueError(f"validation k={self.val_k}: expected 1 to {agent.MAX_K}")
         if self.pairing not in PAIRINGS:
             raise ValueError(f"pairing {self.pairing!r}: expected one of {', '.join(PAIRINGS)}")
-        for name in ("temperature", "draw_temperature", "judge_temperature"):
-            if not 0.0 <= getattr(self, name) <= 2.0:
-                raise ValueError(f"{name.replace('_', ' ')} {getattr(self, name)}: expected 0 to 2")
+        temperatures = {
+            "temperature": self.draw.sampling_temperature,
+            "draw_temperature": self.draw_temperature,
+            "judge_temperature": self.judge_temperature,
+        }
+        for name, value in temperatures.items():
+            if not 0.0 <= value <= 2.0:
+                raise ValueError(f"{name.replace('_', ' ')} {value}: expected 0 to 2")
         if (
             isinstance(self.batch, bool)
             or not isinstance(self.batch, int)
@@ -104,26 +126,26 @@ class LearnConfig:
         return list(self.validation if self.validation is not None else self.prompts)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        """The run record's "learn" part: flat, the drawing's fields beside the others."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name == "draw":
+                out.update({key: getattr(self.draw, key) for key in _DRAW_KEYS})
+            else:
+                out[f.name] = getattr(self, f.name)
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LearnConfig:
-        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__ and k != "draw"}
         known.setdefault("batch", 1)  # a run recorded before batches learned one prompt at a time
-        return cls(**known)
+        draw = replace(LEARN_DRAW, **{k: d[k] for k in _DRAW_KEYS if k in d})
+        return cls(**known, draw=draw)
 
 
-def score_config_record(config: ScoreConfig) -> dict[str, Any]:
-    """The scoring settings for a run record: file names only, never machine paths."""
-    return {
-        "clip_model": Path(config.clip_model).name if config.clip_model else None,
-        "clip_pretrained": config.clip_pretrained,
-        "clip_checkpoint": Path(config.clip_checkpoint).name if config.clip_checkpoint else None,
-        "views": config.views,
-        "size": config.size,
-        "structure_weight": config.structure_weight,
-        "precision": config.precision,
-    }
+def score_config_record(config: ScoreConfig) -> Record:
+    """The scoring settings for a run record (run_record.ScoreRecord): file names only, never machine paths."""
+    return ScoreRecord.of(config).to_dict()
 
 
 class Learner:
@@ -169,7 +191,7 @@ class Learner:
                 "learn": config.to_dict(),
                 "score": score_config_record(self.score_config),
                 # An API model's name, or a local model's file stem: never a path.
-                "provider": {"kind": self.provider.name, "model": self.provider.model},
+                "provider": ProviderRecord(self.provider.name, self.provider.model).to_dict(),
             }
             return self.runs.create(library, record, info.head)
 
@@ -203,7 +225,7 @@ class Learner:
         self._total = cfg.epochs * len(queries) + val_rounds * len(val)
         self._done = len([s for s in self.runs.steps(run_id) if s.status == "done"])
         finished = {e.epoch for e in self.runs.epochs(run_id)}
-        self._say("start", f"run {run_id}: {len(queries)} prompts x {cfg.epochs} epochs, k={cfg.k}")
+        self._say("start", f"run {run_id}: {len(queries)} prompts x {cfg.epochs} epochs, k={cfg.draw.k}")
         if cfg.keep_best and 0 not in finished:
             self._finish_epoch(run_id, 0, run.start_version)
         for epoch in range(1, cfg.epochs + 1):
@@ -227,11 +249,11 @@ class Learner:
             self.runs.cost(run_id),
         )
 
-    def learn_step(self, run_id: str, epoch: int, index: int) -> dict[str, Any]:
+    def learn_step(self, run_id: str, epoch: int, index: int) -> LearnStep:
         """One query of one epoch (a batch of one): draw K, score, pair, judge, update. Idempotent once done."""
         return self.learn_batch(run_id, epoch, [index])[0]
 
-    def learn_batch(self, run_id: str, epoch: int, indices: list[int]) -> list[dict[str, Any]]:
+    def learn_batch(self, run_id: str, epoch: int, indices: list[int]) -> list[LearnStep]:
         """One batch of an epoch's queries: drawn, scored and judged concurrently against the same
         library version, their operations then applied in prompt order (``threedraw.cke.batch``) in
         one transaction with the steps' records: one library version per batch. Idempotent once done.
@@ -242,38 +264,38 @@ class Learner:
         rows = {i: self.runs.step(run_id, "learn", epoch, i) for i in indices}
         todo = [i for i in indices if rows[i] is None or rows[i].status != "done"]  # type: ignore[union-attr]
         if not todo:
-            return [rows[i].record for i in indices]  # type: ignore[union-attr]
+            return [LearnStep.from_dict(rows[i].record) for i in indices]  # type: ignore[union-attr]
         run = self.runs.get(run_id)
         cfg = LearnConfig.from_dict(run.config["learn"])
         base = run.work_version
         lessons = self.store.lessons(run.library, base)
         cap = self.store.info(run.library).cap
 
-        def saved(i: int, status: str) -> dict[str, Any] | None:
+        def saved(i: int, status: str) -> LearnStep | None:
             row = rows[i]
             ok = row is not None and row.base_version == base and row.status in ("judged", status)
-            return row.record if ok else None  # type: ignore[union-attr]
+            return LearnStep.from_dict(row.record) if ok else None  # type: ignore[union-attr]
 
         async def one(i: int, batcher: ScoreBatcher) -> tuple[Round, JudgeOutcome]:
             prompt = cfg.prompts[i]
             where = f"epoch {epoch}/{cfg.epochs}, prompt {i + 1}/{len(cfg.prompts)} {prompt!r}"
             if (rec := saved(i, "scored")) is not None:
-                rnd = Round.from_dict(rec["round"])
+                rnd = rec.round
             else:
-                self._say("draw", f"{where}: drawing {cfg.k} candidates", epoch, i)
+                self._say("draw", f"{where}: drawing {cfg.draw.k} candidates", epoch, i)
                 check_cancel(self.cancel)
                 rnd = await adraw_round(
                     self.provider,
                     prompt,
                     [x.text for x in lessons],
                     batcher.score,
-                    cfg.draw(cfg.k, cfg.temperature, _seed(cfg.seed, epoch, i)),
+                    cfg.drawing(cfg.draw.k, cfg.draw.sampling_temperature, _seed(cfg.draw.seed, epoch, i)),
                 )
                 self.runs.save_step(
-                    run_id, "learn", epoch, i, prompt, "scored", {"round": rnd.to_dict()}, base_version=base
+                    run_id, "learn", epoch, i, prompt, "scored", LearnStep(rnd).to_dict(), base_version=base
                 )
-            if (rec := saved(i, "judged")) is not None and "judge" in rec:
-                return rnd, JudgeOutcome.from_dict(rec["judge"])
+            if (rec := saved(i, "judged")) is not None and rec.judge is not None:
+                return rnd, rec.judge
             self._say("judge", f"{where}: judging", epoch, i)
             check_cancel(self.cancel)
             outcome = await ajudge_round(
@@ -281,12 +303,12 @@ class Learner:
                 rnd,
                 lessons,
                 pairing=cfg.pairing,
-                rng=random.Random(f"{cfg.seed}:{epoch}:{i}"),
+                rng=random.Random(f"{cfg.draw.seed}:{epoch}:{i}"),
                 cap=cap,
                 temperature=cfg.judge_temperature,
                 max_tokens=cfg.judge_max_tokens,
                 images=cfg.judge_images,
-                seed=_seed(cfg.seed, epoch, i),
+                seed=_seed(cfg.draw.seed, epoch, i),
             )
             self.runs.save_step(
                 run_id,
@@ -295,7 +317,7 @@ class Learner:
                 i,
                 prompt,
                 "judged",
-                {"round": rnd.to_dict(), "judge": outcome.to_dict()},
+                LearnStep(rnd, outcome).to_dict(),
                 base_version=base,
             )
             return rnd, outcome
@@ -309,7 +331,7 @@ class Learner:
         )
         check_cancel(self.cancel)
         number = indices[0] // cfg.batch + 1
-        batch = {"number": number, "size": cfg.batch, "queries": todo}
+
         provs = [
             {
                 "source": "learn",
@@ -354,26 +376,24 @@ class Learner:
                     next_id=out.next_id,
                     publish=False,
                 )
-            records = {}
+            records: dict[int, LearnStep] = {}
             for j, (i, (rnd, outcome)) in enumerate(zip(todo, judged)):
-                records[i] = {
-                    "round": rnd.to_dict(),
-                    "judge": outcome.to_dict(),
-                    "events": out.events[j],
-                    "usage": round_usage(rnd, outcome),
-                    "lessons": len(out.lessons),
-                    "batch": {**batch, "version": version},
-                }
+                records[i] = LearnStep(
+                    rnd,
+                    outcome,
+                    list(out.events[j]),
+                    round_usage(rnd, outcome),
+                    len(out.lessons),
+                    BatchInfo(number, cfg.batch, todo, version),
+                )
                 self.runs.save_step(
-                    run_id, "learn", epoch, i, cfg.prompts[i], "done", records[i], base, version
+                    run_id, "learn", epoch, i, cfg.prompts[i], "done", records[i].to_dict(), base, version
                 )
             self.runs.set_work_version(run_id, version)
         for j, i in enumerate(todo):
             self._done += 1
-            changes = (
-                ", ".join(f"{e['event']} {e.get('id', '')}".strip() for e in out.learned(j)) or "no change"
-            )
-            rejected = sum(e["event"] == "reject" for e in out.events[j])
+            changes = ", ".join(f"{e.event} {e.id or ''}".strip() for e in out.learned(j)) or "no change"
+            rejected = len([e for e in out.events[j] if e.event == "reject"])
             note = f" ({rejected} rejected: conflicts within the batch)" if rejected else ""
             prompt = cfg.prompts[i]
             self._say(
@@ -382,15 +402,18 @@ class Learner:
                 epoch,
                 i,
             )
-        return [records[i] if i in records else rows[i].record for i in indices]  # type: ignore[union-attr]
+        return [
+            records[i] if i in records else LearnStep.from_dict(rows[i].record)  # type: ignore[union-attr]
+            for i in indices
+        ]
 
-    def validate_step(self, run_id: str, epoch: int, index: int, version: int) -> dict[str, Any]:
+    def validate_step(self, run_id: str, epoch: int, index: int, version: int) -> ValStep:
         """Draw one validation prompt with library ``version`` at the drawing temperature and score it."""
         return self.validate_all(run_id, epoch, version, [index])[0]
 
     def validate_all(
         self, run_id: str, epoch: int, version: int, indices: list[int] | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[ValStep]:
         """Draw the validation prompts (default: all) with library ``version`` at once, each saved as it
         is scored (finished ones are not drawn again), scoring several prompts' drawings together."""
         run = self.runs.get(run_id)
@@ -400,10 +423,10 @@ class Learner:
         lessons = [x.text for x in self.store.lessons(run.library, version)]
         rows = {i: self.runs.step(run_id, "val", epoch, i) for i in indices}
 
-        async def one(i: int, batcher: ScoreBatcher) -> dict[str, Any]:
+        async def one(i: int, batcher: ScoreBatcher) -> ValStep:
             row = rows[i]
             if row is not None and row.status == "done" and row.base_version == version:
-                return row.record
+                return ValStep.from_dict(row.record)
             self._say("validate", f"epoch {epoch} validation {i + 1}/{len(val)} {val[i]!r}", epoch, i)
             check_cancel(self.cancel)
             rnd = await adraw_round(
@@ -411,17 +434,17 @@ class Learner:
                 val[i],
                 lessons,
                 batcher.score,
-                cfg.draw(cfg.val_k, cfg.draw_temperature, _seed(cfg.seed, 1000 + epoch, i)),
+                cfg.drawing(cfg.val_k, cfg.draw_temperature, _seed(cfg.draw.seed, 1000 + epoch, i)),
             )
             best = rnd.best()
-            record = {
-                "round": rnd.to_dict(),
-                "best": best.index if best else None,
-                "score": best.score.to_dict() if best and best.score else None,
-                "reward": best.reward if best else 0.0,
-                "usage": round_usage(rnd, None),
-            }
-            self.runs.save_step(run_id, "val", epoch, i, val[i], "done", record, version, version)
+            record = ValStep(
+                rnd,
+                best.index if best else None,
+                best.score if best and best.score else None,
+                best.reward if best else 0.0,
+                round_usage(rnd, None),
+            )
+            self.runs.save_step(run_id, "val", epoch, i, val[i], "done", record.to_dict(), version, version)
             self._done += 1
             return record
 
@@ -436,31 +459,25 @@ class Learner:
     def _finish_epoch(self, run_id: str, epoch: int, version: int) -> None:
         run = self.runs.get(run_id)
         cfg = LearnConfig.from_dict(run.config["learn"])
-        detail: dict[str, Any] = {"lessons": len(self.store.lessons(run.library, version))}
+        detail = EpochDetail(len(self.store.lessons(run.library, version)))
         train = [
-            s.record for s in self.runs.steps(run_id, "learn") if s.epoch == epoch and s.status == "done"
+            LearnStep.from_dict(s.record)
+            for s in self.runs.steps(run_id, "learn")
+            if s.epoch == epoch and s.status == "done"
         ]
         if train:
-            bests = [
-                b.reward
-                for b in (Round.from_dict(r["round"]).best() for r in train)
-                if b is not None and b.reward is not None
+            detail.train_bests = [
+                b.reward for b in (r.round.best() for r in train) if b is not None and b.reward is not None
             ]
-            detail["train_best_mean"] = sum(bests) / len(bests) if bests else None
         score = None
         if cfg.keep_best:
             check_cancel(self.cancel)
             records = self.validate_all(run_id, epoch, version)
-            rewards = [float(r["reward"]) for r in records]
-            score = sum(rewards) / len(rewards)
-            scores = [Score.from_dict(r["score"]) for r in records if r["score"]]
-            clips = [s.clip_mean for s in scores if s.clip_mean is not None]
-            structs = [s.structure.total for s in scores if s.structure is not None]
-            detail.update(
-                val_rewards=rewards,
-                val_clip_mean=sum(clips) / len(clips) if clips else None,
-                val_structure_mean=sum(structs) / len(structs) if structs else None,
-            )
+            detail.val_rewards = [float(r.reward) for r in records]
+            score = sum(detail.val_rewards) / len(detail.val_rewards)
+            scores = [r.score for r in records if r.score]
+            detail.val_clips = [s.clip_mean for s in scores if s.clip_mean is not None]
+            detail.val_structures = [s.structure.total for s in scores if s.structure is not None]
         with self.db.transaction():
             run = self.runs.get(run_id)
             ours = self._head_set_by(run)  # read before this epoch's row is written
@@ -475,19 +492,19 @@ class Learner:
             head = self.store.info(run.library).head
             if reason is not None and head != ours:
                 # Another run (or a restore) moved the head since this run last set it: never undo that silently.
-                detail["head_kept"] = (
+                detail.head_kept = (
                     f"library {run.library} head stays at version {head}, set elsewhere since this "
                     f"run last moved it; this run's version is {version} "
                     f"(threedraw library restore {run.library} {version} to use it)"
                 )
             elif reason is not None:
                 self.store.set_head(run.library, version, reason)
-            self.runs.finish_epoch(run_id, epoch, version, score, detail)
+            self.runs.finish_epoch(run_id, epoch, version, score, detail.to_dict())
         best = self.runs.get(run_id)
         note = f"validation {score:.4f}, best epoch {best.best_epoch}" if score is not None else "done"
         self._say(
             "epoch",
-            f"epoch {epoch} finished: {note}" + (f"; {detail['head_kept']}" if "head_kept" in detail else ""),
+            f"epoch {epoch} finished: {note}" + (f"; {detail.head_kept}" if detail.head_kept else ""),
             epoch,
         )
 

@@ -18,6 +18,7 @@ from ..draw.pipeline import Entry, Round, rank
 from ..library.lessons import DEFAULT_CAP, Lesson, Operation
 from ..llm.base import Provider, ProviderError, Usage
 from ..runtime import StepError, run_llm
+from ..shared.results.step_usage import StepUsage
 from ..shared.sketch import Sketch
 from .judge import DEFAULT_MAX_TOKENS as JUDGE_MAX_TOKENS
 from .judge import DEFAULT_TEMPERATURE as JUDGE_TEMPERATURE
@@ -137,20 +138,12 @@ def _sheet_png(sketch: Sketch) -> bytes:
     return sheet_png(sketch, views=JUDGE_VIEWS, size=JUDGE_IMAGE_SIZE)
 
 
-def round_usage(round_: Round | None, outcome: JudgeOutcome | None) -> dict[str, Any]:
+def round_usage(round_: Round | None, outcome: JudgeOutcome | None) -> StepUsage:
     """Calls and tokens of one step, split into drawing and judging."""
-    draw_u = round_.usage if round_ else Usage()
-    judge_u = outcome.judge.usage if outcome and outcome.judge else Usage()
-    draw_calls = round_.calls if round_ else 0
-    judge_calls = outcome.judge.calls if outcome and outcome.judge else 0
-    total = draw_u + judge_u
-    return {
-        "calls": draw_calls + judge_calls,
-        "draw_calls": draw_calls,
-        "judge_calls": judge_calls,
-        "prompt_tokens": total.prompt_tokens,
-        "completion_tokens": total.completion_tokens,
-        "cached_prompt_tokens": total.cached_prompt_tokens,
-        "reasoning_tokens": total.reasoning_tokens,
-        "cost_usd": total.cost_usd,
-    }
+    judge = outcome.judge if outcome else None
+    return StepUsage.of(
+        round_.usage if round_ else Usage(),
+        judge.usage if judge else Usage(),
+        round_.calls if round_ else 0,
+        judge.calls if judge else 0,
+    )

@@ -15,11 +15,13 @@ from typing import Any
 from ..draw import agent
 from ..draw.agent import OnStroke
 from ..draw.pipeline import DrawConfig, Entry, Scorer, draw_round
-from ..library.lessons import DEFAULT_CAP, DEFAULT_MERGE_THRESHOLD, Lesson, apply_operations
+from ..library.lessons import DEFAULT_CAP, DEFAULT_MERGE_THRESHOLD, Event, Lesson, apply_operations
 from ..library.store import LibraryStore
 from ..llm.base import Provider, Usage
 from ..runtime import Progress, ProgressFn, StepError, check_cancel, no_progress
 from ..scoring.reward import ScoreConfig, score_sketches
+from ..shared.repair import Change
+from ..shared.results.fields import Record
 from ..shared.results.score import Score
 from ..shared.sketch import Sketch
 from ..storage import now_utc
@@ -50,14 +52,12 @@ class RefineResult:
     best_score: Score
     best_round: int  # 0: the start sketch was never beaten
     lessons: list[Lesson]  # the lessons after the last round
-    learned: list[dict[str, Any]]  # what changed in them: add, modify, delete, merge, evict events
-    rounds: list[dict[str, Any]]  # every round's candidates, scores, judge reply and events
+    learned: list[Event]  # what changed in them: add, modify, delete, merge, evict events
+    rounds: list[Record]  # every round's candidates, scores, judge reply and events
     usage: Usage
     calls: int
     version: int | None = None  # the library version written (commit=True)
-    best_repairs: list[dict[str, Any]] = field(
-        default_factory=list
-    )  # what repair changed in the best drawing
+    best_repairs: list[Change] = field(default_factory=list)  # what repair changed in the best drawing
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,12 +66,12 @@ class RefineResult:
             "best_score": self.best_score.to_dict(),
             "best_round": self.best_round,
             "lessons": [x.to_dict() for x in self.lessons],
-            "learned": self.learned,
+            "learned": [e.to_dict() for e in self.learned],
             "rounds": self.rounds,
             "usage": self.usage.to_dict(),
             "calls": self.calls,
             "version": self.version,
-            "best_repairs": self.best_repairs,
+            "best_repairs": [c.to_dict() for c in self.best_repairs],
         }
 
 
@@ -128,11 +128,11 @@ def refine(
     rng = random.Random(draw.seed)
     incumbent: Entry | None = None
     best_round = 0
-    best_repairs: list[dict[str, Any]] = []
+    best_repairs: list[Change] = []
     if start is not None and not start.strokes:
         start = None
-    record: list[dict[str, Any]] = []
-    learned: list[dict[str, Any]] = []
+    record: list[Record] = []
+    learned: list[Event] = []
     usage, calls = Usage(), 0
     written: int | None = None
     best_rewards: list[float | None] = []
@@ -205,8 +205,8 @@ def refine(
                 "round": r,
                 "draw": rnd.to_dict(),
                 "judge": outcome.to_dict(),
-                "events": applied.events,
-                "usage": round_usage(rnd, outcome),
+                "events": [e.to_dict() for e in applied.events],
+                "usage": round_usage(rnd, outcome).to_dict(),
             }
         )
         report(

@@ -29,8 +29,10 @@ from ..draw.prompt_sets import PromptSet
 from ..llm.base import Usage
 from ..rendering.images import contact_sheet, render_tiles
 from ..shared.files import write_text_atomic
+from ..shared.results.fields import Record
 from ..shared.sketch import Sketch
 from .evaluation import Method, PromptResult
+from .run_record import ScoreRecord
 
 # Published CLIP-ST (the paper's headline table); shown beside ours, never mixed with it.
 PUBLISHED = (
@@ -90,9 +92,7 @@ def markdown_table(rows: Sequence[Sequence[str]]) -> str:
 # The score-by-epoch plot (Pillow: no plotting library needed for one chart)
 
 
-def plot_epochs(
-    epochs: Sequence[dict[str, Any]], path: Path, title: str, best_epoch: int | None = None
-) -> Path:
+def plot_epochs(epochs: Sequence[Record], path: Path, title: str, best_epoch: int | None = None) -> Path:
     """Validation score (and training best, when known) by epoch, the kept epoch circled."""
     from PIL import Image, ImageDraw
 
@@ -206,8 +206,8 @@ def write_report(
     methods: Sequence[Method],
     sets: Sequence[PromptSet],
     *,
-    run: dict[str, Any] | None = None,
-    score: dict[str, Any] | None = None,
+    run: Record | None = None,
+    score: Record | None = None,
     sheet_size: int = TILE_SIZE,
 ) -> dict[str, Path]:
     """Write the results, table, plot, sheets, sketches and report into ``out``; returns the paths."""
@@ -284,16 +284,17 @@ def _usage_line(methods: Sequence[Method]) -> str:
     )
 
 
-def _score_note(score: dict[str, Any] | None) -> str:
-    if not score:
+def _score_note(score: Record | None) -> str:
+    rec = ScoreRecord.from_dict(score)
+    if rec is None:
         return ""
-    if not score.get("clip_model") or not (score.get("clip_pretrained") or score.get("clip_checkpoint")):
+    weights = rec.clip_pretrained or rec.clip_checkpoint
+    if not rec.clip_model or not weights:
         return "No CLIP weights were configured: CLIP-ST is not measured; methods are ranked by structure."
-    weights = score.get("clip_pretrained") or score.get("clip_checkpoint")
-    return f"CLIP {score['clip_model']} ({weights}), {score['views']} views of {score['size']} px."
+    return f"CLIP {rec.clip_model} ({weights}), {rec.views} views of {rec.size} px."
 
 
-def _cost_rows(run: dict[str, Any]) -> list[list[str]]:
+def _cost_rows(run: Record) -> list[list[str]]:
     rows = [
         [
             "epoch",

@@ -19,6 +19,8 @@ from typing import Any
 
 from ..llm.factory import ProviderConfig
 from ..scoring.reward import ScoreConfig
+from ..shared.results.fields import Record
+from .run_record import ProviderRecord, ScoreRecord
 
 # The settings that must stay as recorded, with the flag a user gives for each.
 FLAGS = {
@@ -40,7 +42,7 @@ class ResumeConflict(ValueError):
 
 def resume_settings(
     run_id: str,
-    record: dict[str, Any],
+    record: Record,
     provider: ProviderConfig,
     score: ScoreConfig,
     given: Collection[str],
@@ -52,8 +54,10 @@ def resume_settings(
     defaults, and the record wins). ``default_local_model``: the built-in local model's name.
     """
     return (
-        _provider(run_id, record.get("provider") or {}, provider, given, default_local_model),
-        _score(run_id, record.get("score") or {}, score, given),
+        _provider(
+            run_id, ProviderRecord.from_dict(record.get("provider")), provider, given, default_local_model
+        ),
+        _score(run_id, ScoreRecord.from_dict(record.get("score")), score, given),
     )
 
 
@@ -77,10 +81,14 @@ def _conflict(run_id: str, what: str, recorded: Any, name: str, value: Any) -> R
 
 
 def _provider(
-    run_id: str, rec: dict[str, Any], cfg: ProviderConfig, given: Collection[str], default_local: str | None
+    run_id: str,
+    rec: ProviderRecord | None,
+    cfg: ProviderConfig,
+    given: Collection[str],
+    default_local: str | None,
 ) -> ProviderConfig:
-    kind, model = rec.get("kind"), rec.get("model")
-    if kind is None:
+    kind, model = (rec.kind, rec.model) if rec else (None, None)
+    if rec is None or kind is None:
         return cfg  # a record without provider settings: nothing to hold the caller to
     if "kind" in given and cfg.kind and cfg.kind != kind:
         raise _conflict(run_id, "the provider", kind, "kind", cfg.kind)
@@ -104,24 +112,24 @@ def _provider(
         )
     if "model" in given and cfg.model and cfg.model != model:
         raise _conflict(run_id, "the model", model, "model", cfg.model)
-    adapted = rec.get("adaptations") if isinstance(rec.get("adaptations"), dict) else {}
-    pairs = tuple(sorted((str(p), str(v)) for p, v in adapted.items()))
+    pairs = tuple(sorted(rec.adaptations.items()))
     return replace(cfg, kind=kind, model=model, adaptations=pairs or cfg.adaptations)
 
 
-def _score(run_id: str, rec: dict[str, Any], cfg: ScoreConfig, given: Collection[str]) -> ScoreConfig:
-    if not rec:
+def _score(run_id: str, rec: ScoreRecord | None, cfg: ScoreConfig, given: Collection[str]) -> ScoreConfig:
+    if rec is None:
         return cfg
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {}  # ScoreConfig's fields to replace
     for name in ("views", "size", "structure_weight"):
-        if rec.get(name) is None:
+        recorded = getattr(rec, name)
+        if recorded is None:
             continue
-        if name in given and getattr(cfg, name) != rec[name]:
-            raise _conflict(run_id, name.replace("_", " "), rec[name], name, getattr(cfg, name))
-        out[name] = rec[name]
-    if "precision" not in given and rec.get("precision"):
-        out["precision"] = rec["precision"]  # a speed setting (rankings do not change); the flag may differ
-    tag, ckpt, model = rec.get("clip_pretrained"), rec.get("clip_checkpoint"), rec.get("clip_model")
+        if name in given and getattr(cfg, name) != recorded:
+            raise _conflict(run_id, name.replace("_", " "), recorded, name, getattr(cfg, name))
+        out[name] = recorded
+    if "precision" not in given and rec.precision:
+        out["precision"] = rec.precision  # a speed setting (rankings do not change); the flag may differ
+    tag, ckpt, model = rec.clip_pretrained, rec.clip_checkpoint, rec.clip_model
     if tag:
         if "clip_checkpoint" in given and cfg.clip_checkpoint:
             raise _conflict(

@@ -26,14 +26,21 @@ from ..llm.base import ChatRequest, Message
 from ..shared.files import FileReadError, read_text
 from . import UserError
 from .options import (
+    Setting,
     add_clip_arguments,
     add_data_dir_argument,
+    add_polish_argument,
     add_provider_arguments,
+    add_settings,
     add_size_arguments,
     check_image_size,
+    check_polish,
     config_from_args,
+    draw_config_from_args,
+    loop_limit_setting,
     make_provider,
     open_database,
+    printing_polisher,
     provider_config,
 )
 from .output import LiveDrawPrinter, add_force_argument, check_outputs, log_to_stderr, say_written, write_json
@@ -42,6 +49,38 @@ HELP = "draw a 3D sketch from a text prompt with an LLM and save it as Blender c
 
 MAX_LESSONS_FILE_BYTES = 256 * 1024
 _NUMBERING = re.compile(r"^\s*(?:[-*]|\[?G?\d+[.):\]]?)\s+")
+
+
+# The DrawConfig fields the options set, read back by name (DrawConfig.from_options).
+_CANDIDATES = (
+    Setting(
+        "-k",
+        "k",
+        int,
+        DrawConfig.k,
+        f"candidates to draw; the best one is kept (default {DrawConfig.k})",
+        "N",
+    ),
+    Setting(
+        "--temperature",
+        "temperature",
+        float,
+        DrawConfig.temperature,
+        f"sampling temperature (default {SAMPLE_TEMPERATURE} when k > 1, as the paper samples; "
+        f"else {DRAW_TEMPERATURE})",
+        "T",
+    ),
+)
+_SEED = Setting("--seed", "seed", int, DrawConfig.seed, "sampling seed (candidate i uses seed + i)", "N")
+_NO_REPAIR = Setting(
+    "--no-repair",
+    "repair",
+    None,
+    DrawConfig.repair,
+    "keep the drawing as the LLM wrote it; by default it is repaired " + REPAIR_WHAT,
+    action="store_false",
+    name="repair",
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -60,20 +99,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="PX",
         help=f"preview size in pixels ({MIN_PREVIEW_SIZE}..{MAX_PREVIEW_SIZE}, default {PREVIEW_SIZE})",
     )
-    p.add_argument(
-        "-k",
-        type=int,
-        default=DrawConfig.k,
-        metavar="N",
-        help=f"candidates to draw; the best one is kept (default {DrawConfig.k})",
-    )
-    p.add_argument(
-        "--temperature",
-        type=float,
-        metavar="T",
-        help=f"sampling temperature (default {SAMPLE_TEMPERATURE} when k > 1, as the paper samples; "
-        f"else {DRAW_TEMPERATURE})",
-    )
+    add_settings(p, _CANDIDATES)
     lessons = p.add_mutually_exclusive_group()
     lessons.add_argument("--lessons", metavar="FILE", help="experience: a text file of lessons, one per line")
     lessons.add_argument(
@@ -82,29 +108,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_data_dir_argument(p)
     p.add_argument("--from", dest="current", metavar="SKETCH.json", help="refine an existing sketch")
     add_size_arguments(p)
-    p.add_argument("--seed", type=int, metavar="N", help="sampling seed (candidate i uses seed + i)")
+    add_settings(p, (_SEED,))
     p.add_argument(
         "--report", metavar="FILE.json", help="write a JSON report: candidates, raw replies, usage, timings"
     )
-    p.add_argument(
-        "--no-repair",
-        dest="repair",
-        action="store_false",
-        default=DrawConfig.repair,
-        help="keep the drawing as the LLM wrote it; by default it is repaired " + REPAIR_WHAT,
-    )
-    p.add_argument(
-        "--loop-limit",
-        type=int,
-        metavar="N",
-        default=DrawConfig.loop_limit,
-        help="stop a streamed reply once N strokes in a row added nothing new, keeping the strokes so "
-        f"far (default: {DrawConfig.loop_limit}; 0: never stop)",
-    )
+    add_settings(p, (_NO_REPAIR, loop_limit_setting()))
     add_force_argument(p)
     add_provider_arguments(p)
     # Ranking k > 1 candidates: CLIP when weights are configured, else the structure score.
     add_clip_arguments(p)
+    add_polish_argument(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -116,26 +129,28 @@ def run(args: argparse.Namespace) -> int:
     current = _load_sketch(args.current) if args.current else None
     from ..blender.client import BlenderError, BlenderProcess
     from ..draw import agent
-    from ..draw.loops import check_loop_limit
     from ..draw.pipeline import draw_round
 
     options = provider_config(args)
     kind = options.resolved_kind
-    draw = DrawConfig.from_options(args)
+    score_config = config_from_args(args)
+    check_polish(args.polish, score_config)
+    draw = draw_config_from_args(args)
     max_strokes, max_tokens = draw.sizes(kind)
 
     # Every option is checked before Blender starts or a token is spent.
     try:
         agent.check_inputs(args.prompt, lessons, args.k, max_strokes)
-        check_loop_limit(draw.loop_limit)
         ChatRequest((Message("user", "check"),), temperature=draw.sampling_temperature, max_tokens=max_tokens)
     except ValueError as e:
         raise UserError(str(e)) from None
     provider = make_provider(options)
-    score_config = config_from_args(args)
-    # Ranking k > 1 candidates with CLIP needs torch and the model: load them while the LLM works.
+    # Ranking k > 1 candidates, or polishing, with CLIP needs torch and the model: load them while
+    # the LLM works.
     clip_ready = (
-        _Background(lambda: _load_clip(score_config)) if args.k > 1 and score_config.has_clip else None
+        _Background(lambda: _load_clip(score_config))
+        if (args.k > 1 or draw.polish) and score_config.has_clip
+        else None
     )
     try:
         blender = BlenderProcess()  # starts loading bpy now, in parallel with the LLM
@@ -158,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
                 require_reply=False,
                 on_stroke=live.on_stroke,
                 on_text=live.on_text,
+                polisher=printing_polisher("draw"),
             )
         except ValueError as e:
             raise UserError(str(e)) from None
@@ -176,6 +192,8 @@ def run(args: argparse.Namespace) -> int:
         assert sketch is not None
         if draw.repair:
             print(f"repaired: {chosen.repair_summary}", file=sys.stderr)
+        if chosen.polish is not None:
+            _say_polished(chosen)
         try:
             sketch.save(json_path)
         except OSError as e:
@@ -197,7 +215,12 @@ def run(args: argparse.Namespace) -> int:
     total_s = time.monotonic() - started
     report.update(
         chosen=chosen.index,
-        repairs=chosen.repairs,
+        repairs=[c.to_dict() for c in chosen.repairs],
+        **(
+            {"polish": chosen.polish, "score": chosen.score.to_dict()}
+            if chosen.polish and chosen.score
+            else {}
+        ),
         chosen_because=why,
         usage=usage.to_dict(),
         timings={
@@ -362,9 +385,18 @@ def _write_report(path: str | None, report: dict[str, Any]) -> None:
         write_json(path, report, "--report")
 
 
+def _say_polished(chosen: Any) -> None:
+    p = chosen.polish
+    print(
+        f"\npolished {p['steps_done']} steps: CLIP reward {p['reward_before']:.4f} -> {p['reward_after']:.4f} "
+        f"on the evaluation views, largest move {p['largest_move']:.4g} (trust radius {p['trust_radius']:.4g})",
+        file=sys.stderr,
+    )
+
+
 def _duplicates_note(chosen: Any) -> str:
     """Small models repeat one curve many times: say how many repeats repair dropped, or kept."""
-    n = sum(r["kind"] == "duplicate" for r in chosen.repairs)
+    n = sum(r.kind == "duplicate" for r in chosen.repairs)
     if n:
         return f" ({n} duplicate strokes the model drew were dropped)"
     from ..scoring.structure import duplicate_strokes

@@ -11,16 +11,22 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cke.evaluation import EvalConfig
+from ..cke.evaluation import EVAL_DRAW
 from ..cke.report import TILE_SIZE
-from ..draw.pipeline import DrawConfig
 from . import UserError
 from .options import (
+    SEED,
+    Setting,
     add_clip_arguments,
     add_data_dir_argument,
+    add_polish_argument,
     add_provider_arguments,
     add_score_size_argument,
+    add_settings,
     add_size_arguments,
+    check_polish,
+    draw_config_from_args,
+    loop_limit_setting,
     open_database,
     preload_clip,
     provider_from_args,
@@ -29,6 +35,20 @@ from .options import (
 from .output import ProgressPrinter, add_force_argument, check_outputs
 
 HELP = "evaluate a library: CLIP-ST and structure per prompt set, the paper's table, a plot and a report"
+
+
+# The DrawConfig fields the options set, read back by name (DrawConfig.from_options); EvalConfig's defaults.
+_DRAWING = (
+    Setting("-k", "k", int, EVAL_DRAW.k, "candidates per prompt; the best by reward counts"),
+    Setting(
+        "--temperature",
+        "temperature",
+        float,
+        EVAL_DRAW.temperature,
+        "drawing temperature (default: %(default)s, the paper's)",
+    ),
+    SEED,
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -52,20 +72,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--out", metavar="DIR", help="output folder (default: ./eval-LIBRARY)")
     add_force_argument(p)
-    p.add_argument(
-        "-k",
-        type=int,
-        default=EvalConfig.k,
-        help="candidates per prompt; the best by reward counts (default: %(default)s)",
-    )
-    p.add_argument(
-        "--temperature",
-        type=float,
-        default=EvalConfig.temperature,
-        help="drawing temperature (default: %(default)s, the paper's)",
-    )
-    p.add_argument("--seed", type=int, help="sampling seed, for providers that honour one")
+    add_settings(p, _DRAWING)
     add_size_arguments(p)
+    add_settings(p, (loop_limit_setting(),))
     add_score_size_argument(p)
     p.add_argument(
         "--sheet-size", type=int, default=TILE_SIZE, help="contact sheet tile size, px (default: %(default)s)"
@@ -73,6 +82,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_data_dir_argument(p)
     add_provider_arguments(p)
     add_clip_arguments(p)
+    add_polish_argument(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,7 +99,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--sheet-size {args.sheet_size}: expected 32 to 1024")
     if not 0.0 <= args.temperature <= 2.0:
         raise UserError(f"--temperature {args.temperature}: expected 0 to 2")
+    draw = draw_config_from_args(args)
     score_config = score_config_from_args(args)
+    check_polish(args.polish, score_config)
     try:
         sets = [load_prompt_set(s) for s in args.prompts]
     except ValueError as e:
@@ -117,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
                 methods.insert(0, Method("threedraw, no experience", []))
         except (LibraryError, StorageError) as e:
             raise UserError(str(e)) from None
+        for m in methods if args.polish else ():  # the table says which rows were polished
+            m.label += f", polish {args.polish}"
         out = Path(args.out or f"eval-{args.library or 'baseline'}")
         # A finished report is replaced only with --force, and the folder is proven writable before any drawing.
         check_outputs([("--out", out / "report.md")], inputs=args.prompts, force=args.force)
@@ -128,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
                 score_config,
                 sets,
                 methods,
-                draw=DrawConfig.from_options(args),
+                draw=draw,
                 progress=ProgressPrinter("eval"),
             )
         except StepError as e:

@@ -20,83 +20,137 @@ from ..library.lessons import DEFAULT_CAP
 from ..llm.base import Usage
 from . import UserError
 from .options import (
+    SEED,
+    Setting,
     add_clip_arguments,
     add_data_dir_argument,
     add_provider_arguments,
     add_score_size_argument,
+    add_settings,
     add_size_arguments,
+    draw_config_from_args,
     given_options,
+    loop_limit_setting,
     make_provider,
     open_database,
     preload_clip,
     provider_config,
     score_config_from_args,
+    size_settings,
 )
 from .output import ProgressPrinter, write_json
 
 HELP = "learn an experience library: draw K sketches per prompt, score them, let a judge write lessons"
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
+def _settings() -> tuple[Setting, ...]:
+    """The run's settings (kept in its record, so not for --resume): LearnConfig's fields and its
+    drawing's, read back by name (LearnConfig.from_options), and the library's lesson cap."""
     d = LearnConfig
-    p.add_argument(
+    return (
+        Setting("--epochs", "epochs", int, d.epochs, "passes over the prompts"),
+        Setting("-k", "k", int, d.draw.k, "candidates per prompt and epoch"),
+        Setting(
+            "--pairing",
+            "pairing",
+            None,
+            d.pairing,
+            "which two candidates the judge compares (default: %(default)s, the paper's)",
+            choices=PAIRINGS,
+        ),
+        Setting(
+            "--temperature",
+            "temperature",
+            float,
+            d.draw.temperature,
+            _paren("sampling temperature of the K candidates"),
+        ),
+        Setting(
+            "--draw-temperature",
+            "draw_temperature",
+            float,
+            d.draw_temperature,
+            _paren("temperature when drawing with the library, for validation"),
+        ),
+        Setting(
+            "--val-k", "val_k", int, d.val_k, _paren("candidates per validation prompt; the best counts")
+        ),
+        Setting(
+            "--no-keep-best",
+            "keep_best",
+            None,
+            d.keep_best,
+            "skip validation; the last epoch becomes the head (the paper's plain loop)",
+            action="store_false",
+            name="keep_best",
+        ),
+        Setting(
+            "--batch",
+            "batch",
+            int,
+            d.batch,
+            "prompts drawn and judged at once against the same library, their lessons applied together "
+            "(1: one prompt after another, the paper's loop; default: %(default)s)",
+            "B",
+        ),
+        Setting(
+            "--cap",
+            "cap",
+            int,
+            None,
+            f"most lessons the library keeps (default: {DEFAULT_CAP} for a new library)",
+        ),
+        Setting("--judge-images", "judge_images", None, d.judge_images, JUDGE_IMAGES, action="store_true"),
+        SEED,
+    )
+
+
+def _paren(help: str) -> str:
+    """Help that gives its default in brackets, as these options always have: "... (0.7)"."""
+    return f"{help} (%(default)s)"
+
+
+# What a new run learns from and into (LearnConfig's prompt sets, read as given, and the library).
+_INPUTS = (
+    Setting(
         "--prompts",
-        metavar="FILE|SET",
-        help="training prompts: a text file (one prompt a line) or a built-in set: modelnet40, fine-grained",
-    )
-    p.add_argument("--library", metavar="NAME", help="the library to learn into (made when missing)")
-    p.add_argument(
+        "prompts",
+        None,
+        None,
+        "training prompts: a text file (one prompt a line) or a built-in set: modelnet40, fine-grained",
+        "FILE|SET",
+    ),
+    Setting("--library", "library", None, None, "the library to learn into (made when missing)", "NAME"),
+    Setting(
         "--validation",
-        metavar="FILE|SET",
-        help="held-out prompts that pick the best epoch (default: the training prompts)",
-    )
-    p.add_argument(
-        "--epochs", type=int, default=d.epochs, help="passes over the prompts (default: %(default)s)"
-    )
-    p.add_argument("-k", type=int, default=d.k, help="candidates per prompt and epoch (default: %(default)s)")
-    p.add_argument(
-        "--pairing",
-        choices=PAIRINGS,
-        default=d.pairing,
-        help="which two candidates the judge compares (default: %(default)s, the paper's)",
-    )
-    p.add_argument(
-        "--temperature",
-        type=float,
-        default=d.temperature,
-        help=f"sampling temperature of the K candidates ({d.temperature})",
-    )
-    p.add_argument(
-        "--draw-temperature",
-        type=float,
-        default=d.draw_temperature,
-        help=f"temperature when drawing with the library, for validation ({d.draw_temperature})",
-    )
-    p.add_argument(
-        "--val-k",
-        type=int,
-        default=d.val_k,
-        help=f"candidates per validation prompt; the best counts ({d.val_k})",
-    )
-    p.add_argument(
-        "--no-keep-best",
+        "validation",
+        None,
+        None,
+        "held-out prompts that pick the best epoch (default: the training prompts)",
+        "FILE|SET",
+    ),
+)
+# Where the run's record also goes, and whether it may share its library with another run.
+_OUTPUTS = (
+    Setting(
+        "--record", "record", None, None, "also write the whole run record to this JSON file", "FILE.json"
+    ),
+    Setting(
+        "--allow-concurrent",
+        "allow_concurrent",
+        None,
+        False,
+        "start even while another run learns this library (the head stays with whoever set it)",
         action="store_true",
-        help="skip validation; the last epoch becomes the head (the paper's plain loop)",
-    )
-    p.add_argument(
-        "--batch",
-        type=int,
-        default=d.batch,
-        metavar="B",
-        help="prompts drawn and judged at once against the same library, their lessons applied together "
-        "(1: one prompt after another, the paper's loop; default: %(default)s)",
-    )
-    p.add_argument(
-        "--cap", type=int, help=f"most lessons the library keeps (default: {DEFAULT_CAP} for a new library)"
-    )
-    p.add_argument("--judge-images", action="store_true", help=JUDGE_IMAGES)
-    p.add_argument("--seed", type=int, help="sampling seed, for providers that honour one")
+    ),
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_settings(p, _INPUTS)
+    add_settings(p, _settings())
     add_size_arguments(p, reply="drawing reply")
+    add_settings(p, (loop_limit_setting(),))
     p.add_argument(
         "--resume",
         nargs="?",
@@ -104,12 +158,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="RUN_ID",
         help="go on with a stopped run (default: the library's latest unfinished run)",
     )
-    p.add_argument("--record", metavar="FILE.json", help="also write the whole run record to this JSON file")
-    p.add_argument(
-        "--allow-concurrent",
-        action="store_true",
-        help="start even while another run learns this library (the head stays with whoever set it)",
-    )
+    add_settings(p, _OUTPUTS)
     add_score_size_argument(p)
     add_data_dir_argument(p)
     add_provider_arguments(p)
@@ -144,23 +193,13 @@ def run(args: argparse.Namespace) -> int:
             try:
                 train = load_prompt_set(args.prompts)
                 val = load_prompt_set(args.validation) if args.validation else None
-                config = LearnConfig(
+                config = LearnConfig.from_options(
+                    args,
                     prompts=list(train.prompts),
                     prompt_set=train.name,
                     validation=list(val.prompts) if val else None,
                     validation_set=val.name if val else None,
-                    epochs=args.epochs,
-                    k=args.k,
-                    temperature=args.temperature,
-                    draw_temperature=args.draw_temperature,
-                    val_k=args.val_k,
-                    pairing=args.pairing,
-                    keep_best=not args.no_keep_best,
-                    seed=args.seed,
-                    max_strokes=args.max_strokes,
-                    max_tokens=args.max_tokens,
-                    judge_images=args.judge_images,
-                    batch=args.batch,
+                    draw=draw_config_from_args(args),
                 ).check()
             except ValueError as e:
                 raise UserError(str(e)) from None
@@ -206,11 +245,10 @@ def _resume_target(args: argparse.Namespace, runs: Any) -> str:
 
     if args.prompts or args.validation:
         raise UserError("--resume goes on with the run's own prompts; drop --prompts and --validation")
-    fixed = [
-        f"--{d.replace('_', '-')}" if len(d) > 1 else f"-{d}"
-        for d in _RUN_SETTINGS
-        if d in given_options(args)
-    ]
+    given = given_options(args)
+    # What a run is started with and keeps (its LearnConfig, the cap): not for --resume.
+    kept = [*_settings(), *size_settings(), loop_limit_setting()]
+    fixed = [s.flag for s in kept if s.dest in given]
     if fixed:
         raise UserError(f"--resume goes on with the run's own settings; drop {', '.join(fixed)}")
     if args.resume != "latest":
@@ -222,22 +260,6 @@ def _resume_target(args: argparse.Namespace, runs: Any) -> str:
     return run.id
 
 
-# What a run is started with and keeps (its LearnConfig): not for --resume.
-_RUN_SETTINGS = (
-    "epochs",
-    "k",
-    "pairing",
-    "temperature",
-    "draw_temperature",
-    "val_k",
-    "no_keep_best",
-    "cap",
-    "judge_images",
-    "seed",
-    "max_strokes",
-    "max_tokens",
-    "batch",
-)
 # Command-line dests -> the ProviderConfig / ScoreConfig fields a resumed run holds to its record.
 _FIELDS = {
     "provider": "kind",

@@ -78,7 +78,7 @@ def _show(store: LibraryStore, args: argparse.Namespace) -> int:
                     "version": version,
                     "lessons": [x.to_dict() for x in lessons],
                     "versions": [v.to_dict() for v in versions],
-                    "heads": store.head_history(args.name),
+                    "heads": [h.to_dict() for h in store.head_history(args.name)],
                     "runs": [r.to_dict() for r in runs],
                 },
                 indent=1,

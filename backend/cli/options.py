@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import fields, replace
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,35 +55,7 @@ def add_provider_arguments(parser: argparse.ArgumentParser) -> None:
         help="API model name (e.g. deepseek-chat); for --provider local, a .gguf path "
         "(default: the shipped SmolLM2)",
     )
-    g.add_argument(
-        "--timeout",
-        type=float,
-        default=d.timeout,
-        metavar="S",
-        help=f"seconds to wait for one reply ({d.timeout:g})",
-    )
-    g.add_argument(
-        "--idle-timeout",
-        type=float,
-        default=d.idle_timeout,
-        metavar="S",
-        help=f"seconds a streamed reply may send nothing before it counts as a timeout and is "
-        f"retried ({d.idle_timeout:g})",
-    )
-    g.add_argument(
-        "--retries",
-        type=int,
-        default=d.retries,
-        metavar="N",
-        help=f"retries on 429/5xx/timeouts ({d.retries})",
-    )
-    g.add_argument(
-        "--concurrency",
-        type=int,
-        default=d.concurrency,
-        metavar="N",
-        help=f"API requests in flight at once ({d.concurrency})",
-    )
+    add_settings(g, _provider_bounds(d))
     g.add_argument(
         "--prices", metavar="FILE", help='JSON price table {"model": {"input": $, "output": $}} per 1M tokens'
     )
@@ -98,6 +71,31 @@ def add_provider_arguments(parser: argparse.ArgumentParser) -> None:
         default=_env("REASONING_EFFORT"),
         help="how long a reasoning model (gpt-5, o-series, ...) thinks before it answers; sent as "
         "reasoning_effort (default: the model's own)",
+    )
+
+
+def _provider_bounds(d: ProviderConfig) -> tuple[Setting, ...]:
+    """How long and how often the provider waits and retries (ProviderConfig's fields, read by name)."""
+    return (
+        Setting("--timeout", "timeout", float, d.timeout, "seconds to wait for one reply (%(default)g)", "S"),
+        Setting(
+            "--idle-timeout",
+            "idle_timeout",
+            float,
+            d.idle_timeout,
+            "seconds a streamed reply may send nothing before it counts as a timeout and is retried "
+            "(%(default)g)",
+            "S",
+        ),
+        Setting("--retries", "retries", int, d.retries, "retries on 429/5xx/timeouts (%(default)s)", "N"),
+        Setting(
+            "--concurrency",
+            "concurrency",
+            int,
+            d.concurrency,
+            "API requests in flight at once (%(default)s)",
+            "N",
+        ),
     )
 
 
@@ -145,20 +143,30 @@ def provider_from_args(args: argparse.Namespace) -> Any:
     return make_provider(provider_config(args))
 
 
+def size_settings(reply: str = "reply") -> tuple[Setting, ...]:
+    """--max-strokes and --max-tokens (DrawConfig's), whose defaults depend on the kind of provider."""
+    return (
+        Setting(
+            "--max-strokes",
+            "max_strokes",
+            int,
+            None,
+            f"most curves to ask for (default: {kind_defaults_help('max_strokes')})",
+            "N",
+        ),
+        Setting(
+            "--max-tokens",
+            "max_tokens",
+            int,
+            None,
+            f"most tokens per {reply} (default: {kind_defaults_help('max_tokens')})",
+            "N",
+        ),
+    )
+
+
 def add_size_arguments(parser: argparse.ArgumentParser, reply: str = "reply") -> None:
-    """--max-strokes and --max-tokens, whose defaults depend on the kind of provider."""
-    parser.add_argument(
-        "--max-strokes",
-        type=int,
-        metavar="N",
-        help=f"most curves to ask for (default: {kind_defaults_help('max_strokes')})",
-    )
-    parser.add_argument(
-        "--max-tokens",
-        type=int,
-        metavar="N",
-        help=f"most tokens per {reply} (default: {kind_defaults_help('max_tokens')})",
-    )
+    add_settings(parser, size_settings(reply))
 
 
 # -- pictures and sketch files ----------------------------------------------------
@@ -195,43 +203,107 @@ def sketch_prompt(sketch: Any, given: str | None) -> str:
 
 
 # -- CLIP and structure scoring ---------------------------------------------------
+def _clip_settings() -> tuple[tuple[Setting, ...], tuple[Setting, ...], tuple[Setting, ...]]:
+    """ScoreConfig's fields the scoring options set: the model, its weights (one or the other), the rest."""
+    model = Setting(
+        "--clip-model",
+        "clip_model",
+        None,
+        ScoreConfig.clip_model,
+        "open_clip model name, or path to an open_clip model-config JSON (default: %(default)s)",
+        "NAME_OR_CONFIG",
+    )
+    weights = (
+        Setting(
+            "--clip-pretrained",
+            "clip_pretrained",
+            None,
+            None,
+            "open_clip pretrained tag, e.g. openai (downloaded once; needs the internet)",
+            "TAG",
+        ),
+        Setting("--clip-checkpoint", "clip_checkpoint", None, None, "local open_clip weights file", "PATH"),
+    )
+    scoring = (
+        Setting("--views", "views", int, DEFAULT_VIEWS, f"views rendered per sketch, 1-{MAX_VIEWS}", "N"),
+        Setting(
+            "--structure-weight",
+            "structure_weight",
+            float,
+            ScoreConfig.structure_weight,
+            "reward = CLIP + LAMBDA x structure (default: %(default)s, the paper's reward)",
+            "LAMBDA",
+        ),
+        Setting(
+            "--precision",
+            "precision",
+            None,
+            ScoreConfig.precision,
+            "CLIP image encoding: fp32, bf16, or auto: bfloat16/float16 where the hardware does it "
+            "natively (a GPU, a CPU with AMX or AVX-512 BF16), else fp32 (default: %(default)s)",
+            choices=PRECISIONS,
+        ),
+    )
+    return (model,), weights, scoring
+
+
 def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
     """The scoring options shared by score, draw, learn, eval and serve."""
     group = parser.add_argument_group("scoring (CLIP and structure)")
-    group.add_argument(
-        "--clip-model",
-        default=ScoreConfig.clip_model,
-        metavar="NAME_OR_CONFIG",
-        help="open_clip model name, or path to an open_clip model-config JSON (default: %(default)s)",
+    model, weights, scoring = _clip_settings()
+    add_settings(group, model)
+    add_settings(group.add_mutually_exclusive_group(), weights)
+    add_settings(group, scoring)
+
+
+def add_polish_argument(parser: argparse.ArgumentParser) -> None:
+    """--polish STEPS (draw, eval): CLIP-guided polish of the delivered sketch, after the repair."""
+    from ..draw.pipeline import POLISH_HELP, DrawConfig
+
+    parser.add_argument(
+        "--polish", type=int, default=DrawConfig.polish, metavar="STEPS", help=f"{POLISH_HELP} (default: 0)"
     )
-    weights = group.add_mutually_exclusive_group()
-    weights.add_argument(
-        "--clip-pretrained",
-        metavar="TAG",
-        help="open_clip pretrained tag, e.g. openai (downloaded once; needs the internet)",
-    )
-    weights.add_argument("--clip-checkpoint", metavar="PATH", help="local open_clip weights file")
-    group.add_argument(
-        "--views",
-        type=int,
-        default=DEFAULT_VIEWS,
-        metavar="N",
-        help=f"views rendered per sketch, 1-{MAX_VIEWS} (default: %(default)s)",
-    )
-    group.add_argument(
-        "--structure-weight",
-        type=float,
-        default=ScoreConfig.structure_weight,
-        metavar="LAMBDA",
-        help="reward = CLIP + LAMBDA x structure (default: %(default)s, the paper's reward)",
-    )
-    group.add_argument(
-        "--precision",
-        choices=PRECISIONS,
-        default=ScoreConfig.precision,
-        help="CLIP image encoding: fp32, bf16, or auto: bfloat16/float16 where the hardware does it "
-        "natively (a GPU, a CPU with AMX or AVX-512 BF16), else fp32 (default: %(default)s)",
-    )
+
+
+def check_polish(steps: int, score_config: ScoreConfig) -> None:
+    """Refuse --polish, before anything is drawn, when it is out of range or there is no CLIP to polish with."""
+    from ..draw.pipeline import POLISH_MAX_STEPS
+
+    if not 0 <= steps <= POLISH_MAX_STEPS:
+        raise UserError(f"--polish {steps}: expected 0 to {POLISH_MAX_STEPS} steps")
+    if steps and not score_config.has_clip:
+        from ..scoring.clip import HOW_TO
+
+        raise UserError(f"--polish needs CLIP weights (it optimises the CLIP reward): {HOW_TO}")
+
+
+def polish_progress(doing: str) -> Any:
+    """A polish on_step callback printing each step on the terminal (``threedraw DOING: step 3/30 ...``)."""
+    from ..runtime import Progress
+    from .output import ProgressPrinter
+
+    printer = ProgressPrinter(doing)
+
+    def on_step(step: int, steps: int, reward: float, best: float) -> None:
+        printer(Progress(doing, f"step {step}/{steps} reward {reward:.4f} best {best:.4f}", step, steps))
+
+    return on_step
+
+
+def printing_polisher(doing: str) -> Any:
+    """A draw.pipeline.Polisher that prints each step (``polish_progress``)."""
+    from ..draw.pipeline import polish_sketch
+    from ..scoring.errors import ClipError
+
+    on_step = polish_progress(doing)
+
+    def polisher(sketch: Any, prompt: str, config: ScoreConfig, steps: int) -> Any:
+        try:
+            return polish_sketch(sketch, prompt, config, steps, on_step)
+        except ClipError as e:  # a CLIP that loaded for nothing else: a bad weights file, a missing layer
+            raise UserError(f"cannot polish: {e}") from None
+
+    return polisher
 
 
 def add_score_size_argument(parser: argparse.ArgumentParser) -> None:
@@ -252,14 +324,7 @@ def config_from_args(args: argparse.Namespace) -> ScoreConfig:
             ".pt, .bin or .safetensors)"
         )
     try:
-        return ScoreConfig(
-            clip_model=args.clip_model,
-            clip_pretrained=args.clip_pretrained,
-            clip_checkpoint=args.clip_checkpoint,
-            views=args.views,
-            structure_weight=args.structure_weight,
-            precision=args.precision,
-        )
+        return ScoreConfig(**settings_from_args(args, sum(_clip_settings(), ())))
     except ValueError as e:
         raise UserError(str(e)) from None
 
@@ -312,3 +377,76 @@ def given_options(args: argparse.Namespace) -> set[str]:
     ns = argparse.Namespace(**{a.dest: unset for a in parser._actions if a.dest != argparse.SUPPRESS})
     parsed, _ = parser.parse_known_args(argv, ns)
     return {k for k, v in vars(parsed).items() if v is not unset and not k.startswith("_")}
+
+
+# -- options that set a config's fields ----------------------------------------
+@dataclass(frozen=True)
+class Setting:
+    """A command-line option that sets one field of a config object: a row of a command's table,
+    from which both its ``add_argument`` call and the config's keyword arguments are made."""
+
+    flag: str  # "--trust-radius"; its dest (trust_radius) is argparse's, from the flag
+    field: str  # the config's field it sets (or, for a command's other options, what it is read as)
+    type: Callable[[str], Any] | None
+    default: Any
+    help: str  # "(default: %(default)s)" is appended unless it speaks of its default itself or has none
+    metavar: str | None = None
+    choices: tuple[str, ...] | None = None
+    action: str | None = None  # "store_true" / "store_false": a switch, whose default goes unsaid
+    name: str | None = None  # its dest where not the flag's (a config read by name needs the field's)
+
+    @property
+    def dest(self) -> str:
+        return self.name or self.flag.lstrip("-").replace("-", "_")
+
+
+def add_settings(parser: Any, settings: tuple[Setting, ...]) -> None:
+    """Each row's option, on ``parser``: an argparse parser, argument group or mutually exclusive group."""
+    for s in settings:
+        said = s.action or s.default is None or "default" in s.help  # a switch or no default: unsaid
+        help = s.help if said else f"{s.help} (default: %(default)s)"
+        given = {"type": s.type, "metavar": s.metavar, "choices": s.choices, "action": s.action}
+        parser.add_argument(
+            s.flag,
+            default=s.default,
+            help=help,
+            **({"dest": s.name} if s.name else {}),
+            **{k: v for k, v in given.items() if v is not None},
+        )
+
+
+def settings_from_args(args: argparse.Namespace, settings: tuple[Setting, ...]) -> dict[str, Any]:
+    """The config's keyword arguments the options of ``settings`` give."""
+    return {s.field: getattr(args, s.dest) for s in settings}
+
+
+def draw_config_from_args(args: argparse.Namespace) -> Any:
+    """The drawing options (read by name) as a DrawConfig, its loop limit checked; bad values: UserError."""
+    from ..draw.loops import check_loop_limit
+    from ..draw.pipeline import DrawConfig
+
+    try:
+        draw = DrawConfig.from_options(args)
+        check_loop_limit(draw.loop_limit)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    return draw
+
+
+# --seed of learn and eval (draw's says how its candidates use it).
+SEED = Setting("--seed", "seed", int, None, "sampling seed, for providers that honour one")
+
+
+def loop_limit_setting() -> Setting:
+    """--loop-limit N (draw, learn, eval, serve): DrawConfig.loop_limit, the streamed-reply loop cut-off."""
+    from ..draw.pipeline import DrawConfig
+
+    return Setting(
+        "--loop-limit",
+        "loop_limit",
+        int,
+        DrawConfig.loop_limit,
+        "stop a streamed reply once N strokes in a row added nothing new, keeping the strokes so "
+        f"far (default: {DrawConfig.loop_limit}; 0: never stop)",
+        metavar="N",
+    )

@@ -6,47 +6,49 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..runtime import Progress
 from . import UserError
-from .options import add_clip_arguments, config_from_args, load_sketch, sketch_prompt
-from .output import ProgressPrinter, add_force_argument, check_outputs, write_text
+from .options import (
+    Setting,
+    add_clip_arguments,
+    add_settings,
+    config_from_args,
+    load_sketch,
+    polish_progress,
+    settings_from_args,
+    sketch_prompt,
+)
+from .output import add_force_argument, check_outputs, write_text
 
 HELP = "polish a sketch's control points towards a prompt by gradient through CLIP; joints stay joined"
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
+def _settings() -> tuple[Setting, ...]:
+    """PolishConfig's fields an option sets (the views and precision come from the CLIP options)."""
     from ..polish.optimise import DEFAULT_LR, DEFAULT_STEPS, MAX_STEPS, PolishConfig
 
+    return (
+        Setting("--steps", "steps", int, DEFAULT_STEPS, f"optimiser steps, 0-{MAX_STEPS}"),
+        Setting("--lr", "lr", float, DEFAULT_LR, "Adam's step in cube units"),
+        Setting("--size", "size", int, PolishConfig.size, "render size, px"),
+        Setting(
+            "--trust-radius",
+            "trust_radius",
+            float,
+            None,
+            "no control point moves farther than R (default: 5%% of the sketch's bounding-box diagonal)",
+            metavar="R",
+        ),
+        Setting("--seed", "seed", int, PolishConfig.seed, "random views and augmentations"),
+    )
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("sketch", metavar="SKETCH.json", help="a threedraw sketch file")
     p.add_argument(
         "--prompt", metavar="TEXT", help="text to polish towards (default: the sketch's own prompt)"
     )
     p.add_argument("--out", metavar="FILE", required=True, help="write the polished sketch here")
-    p.add_argument(
-        "--steps",
-        type=int,
-        default=DEFAULT_STEPS,
-        help=f"optimiser steps, 0-{MAX_STEPS} (default: %(default)s)",
-    )
-    p.add_argument(
-        "--lr", type=float, default=DEFAULT_LR, help="Adam's step in cube units (default: %(default)s)"
-    )
-    p.add_argument(
-        "--size", type=int, default=PolishConfig.size, help="render size, px (default: %(default)s)"
-    )
-    p.add_argument(
-        "--trust-radius",
-        type=float,
-        default=None,
-        metavar="R",
-        help="no control point moves farther than R (default: 5%% of the sketch's bounding-box diagonal)",
-    )
-    p.add_argument(
-        "--seed",
-        type=int,
-        default=PolishConfig.seed,
-        help="random views and augmentations (default: %(default)s)",
-    )
+    add_settings(p, _settings())
     add_clip_arguments(p)
     add_force_argument(p)
 
@@ -65,12 +67,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         config = PolishConfig(
-            steps=args.steps,
-            lr=args.lr,
+            **settings_from_args(args, _settings()),
             views=score_config.views,
-            size=args.size,
-            trust_radius=args.trust_radius,
-            seed=args.seed,
             precision=score_config.precision,
         )
         clip = load_clip(score_config.clip_model, score_config.clip_pretrained, score_config.clip_checkpoint)
@@ -78,12 +76,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(e)) from None
     except ClipError as e:
         raise UserError(str(e)) from None
-    printer = ProgressPrinter("polish")
-
-    def on_step(step: int, steps: int, train: float, best: float) -> None:
-        printer(Progress("polish", f"step {step}/{steps} reward {train:.4f} best {best:.4f}", step, steps))
-
-    result = polish(sketch, prompt, clip, config, on_step=on_step)
+    result = polish(sketch, prompt, clip, config, on_step=polish_progress("polish"))
     write_text(args.out, result.sketch.to_json(indent=1), "--out")
     stopped = f" (interrupted after {result.steps_done} steps: the best so far)" if result.interrupted else ""
     print(file=sys.stderr)

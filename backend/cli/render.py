@@ -20,10 +20,18 @@ from ..rendering.camera import (
 )
 from ..rendering.images import contact_sheet, to_pil
 from . import UserError
-from .options import check_image_size, load_sketch
+from .options import Setting, add_settings, check_image_size, load_sketch, settings_from_args
 from .output import add_force_argument, check_outputs
 
 HELP = "render a sketch from several views: view_NN.png, contact_sheet.png and cameras.json"
+
+# Where the cameras stand: CameraRig's angles and distance.
+_RIG = (
+    Setting("--elevation", "elevation", float, DEFAULT_ELEVATION, "degrees"),
+    Setting("--azimuth", "azimuth", float, DEFAULT_AZIMUTH, "degrees of the first view; 0 = front"),
+    Setting("--distance", "distance", float, DEFAULT_DISTANCE, "camera distance from the origin"),
+    Setting("--fov", "fov_degrees", float, DEFAULT_FOV, "field of view, degrees"),
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -36,24 +44,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_SIZE,
         help=f"image side in pixels ({MIN_SIZE}..{MAX_SIZE}, default: %(default)s)",
     )
-    p.add_argument(
-        "--elevation", type=float, default=DEFAULT_ELEVATION, help="degrees (default: %(default)s)"
-    )
-    p.add_argument(
-        "--azimuth",
-        type=float,
-        default=DEFAULT_AZIMUTH,
-        help="degrees of the first view; 0 = front (default: %(default)s)",
-    )
-    p.add_argument(
-        "--distance",
-        type=float,
-        default=DEFAULT_DISTANCE,
-        help="camera distance from the origin (default: %(default)s)",
-    )
-    p.add_argument(
-        "--fov", type=float, default=DEFAULT_FOV, help="field of view, degrees (default: %(default)s)"
-    )
+    add_settings(p, _RIG)
     p.add_argument(
         "--stroke-width",
         type=float,
@@ -71,13 +62,7 @@ def run(args: argparse.Namespace) -> int:
     check_image_size(args.size)
     sketch = load_sketch(args.sketch, "render")
     try:
-        rig = CameraRig(
-            views=args.views,
-            elevation=args.elevation,
-            azimuth=args.azimuth,
-            distance=args.distance,
-            fov_degrees=args.fov,
-        )
+        rig = CameraRig(views=args.views, **settings_from_args(args, _RIG))
         config = (
             RenderConfig(size=args.size)
             if args.stroke_width is None

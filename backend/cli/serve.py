@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from ..server.app import api, create_app
     from ..server.http import MAX_HEADER_BYTES, bounded_protocol
     from ..server.state import ServerState
-    from ..server.token import folder_warnings, new_token, remove_token, write_token
+    from ..server.token import SharedFolderError, new_token, remove_token, write_token
     from ..storage import StorageError
 
     if args.openapi:
@@ -61,10 +61,15 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(e)) from None
     token, token_file = new_token(), settings.token_path(port)
     try:
-        write_token(token_file, token)
-    except OSError as e:
+        warnings = write_token(token_file, token, settings.allow_shared_token_dir)
+    except (OSError, SharedFolderError) as e:
         sock.close()
         state.close()
+        if isinstance(e, SharedFolderError):
+            raise UserError(
+                f"{e}; run chmod 700 {_tilde(token_file.parent)}, or start with --allow-shared-token-dir "
+                "to accept that"
+            ) from None
         raise UserError(
             f"--token-file {_tilde(token_file)}: cannot write the token ({e.strerror or e})"
         ) from None
@@ -74,8 +79,12 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    for warning in folder_warnings(token_file):
-        print(f"threedraw serve: warning: {warning}", file=sys.stderr, flush=True)
+    for warning in warnings:
+        print(
+            f"threedraw serve: warning: {warning} (accepted: --allow-shared-token-dir)",
+            file=sys.stderr,
+            flush=True,
+        )
     if settings.provider_kind == "local":
         print("threedraw serve: LLM: the local model, one job at a time", file=sys.stderr, flush=True)
     app = create_app(state, token, on_stop=lambda: remove_token(token_file, token))

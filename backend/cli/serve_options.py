@@ -20,13 +20,23 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from ..draw.loops import check_loop_limit
 from ..rendering.camera import MAX_SIZE, MAX_VIEWS, MIN_SIZE
 from ..scoring.reward import ScoreConfig
 from ..server.settings import Limits, ServerSettings, default_config_file, is_loopback
-from ..shared.files import FileReadError, read_text
+from ..shared.files import FileReadError, read_document
 from ..storage import default_data_dir
 from . import UserError
-from .options import add_clip_arguments, add_provider_arguments, config_from_args, provider_config
+from .options import (
+    Setting,
+    add_clip_arguments,
+    add_provider_arguments,
+    add_settings,
+    config_from_args,
+    loop_limit_setting,
+    provider_config,
+)
+from .options import settings_from_args as table_values
 
 ENV_PREFIX = "THREEDRAW_"
 CONFIG_ENV = "THREEDRAW_CONFIG"
@@ -45,23 +55,105 @@ class _Unset:
     def __str__(self) -> str:  # what --help shows as the default
         return str(self.value)
 
+    def __float__(self) -> float:  # for help that shows a number as "%(default)g"
+        return float(self.value)
+
+
+def _defaults() -> dict[str, Any]:
+    return {f.name: f.default for f in dataclasses.fields(ServerSettings)}
+
+
+def _listening() -> tuple[Setting, ...]:
+    """ServerSettings fields of where it listens (the rest of the table: ``_capacity``)."""
+    d = _defaults()
+    return (
+        Setting("--host", "host", None, d["host"], "address to listen on"),
+        Setting("--port", "port", int, d["port"], "port to listen on; 0 picks a free one"),
+        Setting(
+            "--allow-remote",
+            "allow_remote",
+            None,
+            d["allow_remote"],
+            "allow listening on a non-loopback address (anyone who can reach it and has the token "
+            "can run jobs)",
+            action="store_true",
+        ),
+    )
+
+
+def _capacity() -> tuple[Setting, ...]:
+    """ServerSettings fields that bound its work and its connections."""
+    d = _defaults()
+    return (
+        Setting(
+            "--max-queued",
+            "max_queued",
+            int,
+            d["max_queued"],
+            "jobs waiting to start before new ones get 429",
+            "N",
+        ),
+        Setting(
+            "--llm-jobs",
+            "llm_jobs",
+            int,
+            d["llm_jobs"],
+            "LLM-bound jobs (draw, refine, learn) running at once",
+            "N",
+        ),
+        Setting("--keep-jobs", "keep_jobs", int, d["keep_jobs"], "finished jobs kept in the data dir", "N"),
+        Setting(
+            "--max-body-bytes",
+            "max_body_bytes",
+            int,
+            d["max_body_bytes"],
+            "largest request body accepted",
+            "N",
+        ),
+        Setting(
+            "--read-timeout",
+            "read_timeout_s",
+            float,
+            d["read_timeout_s"],
+            "seconds a client has to send a whole request; a slower one is dropped",
+            "S",
+        ),
+        Setting(
+            "--max-connections",
+            "max_connections",
+            int,
+            d["max_connections"],
+            "open connections at once; more are closed at once",
+            "N",
+        ),
+    )
+
+
+def _limits() -> tuple[Setting, ...]:
+    """Limits' fields: what one job may ask for."""
+    return (
+        Setting(
+            "--max-views",
+            "max_views",
+            int,
+            Limits.max_views,
+            f"most views a job may ask for, 1..{MAX_VIEWS}",
+            "N",
+        ),
+        Setting(
+            "--max-size",
+            "max_size",
+            int,
+            Limits.max_size,
+            f"largest render size a job may ask for, within {MIN_SIZE}..{MAX_SIZE} as every command's",
+            "PX",
+        ),
+    )
+
 
 def add_server_arguments(parser: argparse.ArgumentParser) -> None:
-    d = ServerSettings.__dataclass_fields__
     g = parser.add_argument_group("server")
-    g.add_argument("--host", default=d["host"].default, help="address to listen on (default: %(default)s)")
-    g.add_argument(
-        "--port",
-        type=int,
-        default=d["port"].default,
-        help="port to listen on; 0 picks a free one (default: %(default)s)",
-    )
-    g.add_argument(
-        "--allow-remote",
-        action="store_true",
-        help="allow listening on a non-loopback address (anyone who can reach it and has the token "
-        "can run jobs)",
-    )
+    add_settings(g, _listening())
     g.add_argument(
         "--allowed-host",
         action="append",
@@ -77,6 +169,12 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         "port 8765, token-PORT for any other port)",
     )
     g.add_argument(
+        "--allow-shared-token-dir",
+        action="store_true",
+        help="write the token even where other users can write to its folder (they could replace the "
+        "token file; without this flag serve refuses such a folder)",
+    )
+    g.add_argument(
         "--data-dir",
         metavar="DIR",
         default=None,
@@ -88,63 +186,7 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=f"TOML config file (default: ${CONFIG_ENV}, else config.toml in the user's config dir)",
     )
-    g.add_argument(
-        "--max-queued",
-        type=int,
-        default=d["max_queued"].default,
-        metavar="N",
-        help="jobs waiting to start before new ones get 429 (default: %(default)s)",
-    )
-    g.add_argument(
-        "--llm-jobs",
-        type=int,
-        default=d["llm_jobs"].default,
-        metavar="N",
-        help="LLM-bound jobs (draw, refine, learn) running at once (default: %(default)s)",
-    )
-    g.add_argument(
-        "--keep-jobs",
-        type=int,
-        default=d["keep_jobs"].default,
-        metavar="N",
-        help="finished jobs kept in the data dir (default: %(default)s)",
-    )
-    g.add_argument(
-        "--max-body-bytes",
-        type=int,
-        default=d["max_body_bytes"].default,
-        metavar="N",
-        help="largest request body accepted (default: %(default)s)",
-    )
-    g.add_argument(
-        "--read-timeout",
-        type=float,
-        default=d["read_timeout_s"].default,
-        metavar="S",
-        help="seconds a client has to send a whole request; a slower one is dropped (default: %(default)s)",
-    )
-    g.add_argument(
-        "--max-connections",
-        type=int,
-        default=d["max_connections"].default,
-        metavar="N",
-        help="open connections at once; more are closed at once (default: %(default)s)",
-    )
-    g.add_argument(
-        "--max-views",
-        type=int,
-        default=Limits.max_views,
-        metavar="N",
-        help=f"most views a job may ask for, 1..{MAX_VIEWS} (default: %(default)s)",
-    )
-    g.add_argument(
-        "--max-size",
-        type=int,
-        default=Limits.max_size,
-        metavar="PX",
-        help=f"largest render size a job may ask for, within {MIN_SIZE}..{MAX_SIZE} as every "
-        "command's (default: %(default)s)",
-    )
+    add_settings(g, (*_capacity(), *_limits(), loop_limit_setting()))
     add_provider_arguments(parser)
     add_clip_arguments(parser)
     # Wrap every default so resolve() knows which flags were really given (an append
@@ -212,24 +254,21 @@ def settings_from_args(args: argparse.Namespace) -> ServerSettings:
             f"--host {a.host}: not a loopback address; the server runs jobs for anyone who can reach "
             "it, so listening there needs --allow-remote"
         )
-    limits = Limits(max_views=a.max_views, max_size=a.max_size)
+    limits = Limits(**table_values(a, _limits()))
     # Jobs render at the scoring size unless they say otherwise: keep it within --max-size.
     score = dataclasses.replace(config_from_args(a), size=min(ScoreConfig.size, limits.max_size))
     if score.views > limits.max_views:
         raise UserError(f"--views {score.views}: more than --max-views {limits.max_views}")
+    try:
+        check_loop_limit(a.loop_limit)  # the default of its draw, refine and learn jobs
+    except ValueError as e:
+        raise UserError(str(e)) from None
     return ServerSettings(
-        host=a.host,
-        port=a.port,
+        **table_values(a, (*_listening(), *_capacity(), loop_limit_setting())),
         token_file=Path(a.token_file).expanduser() if a.token_file else None,
+        allow_shared_token_dir=a.allow_shared_token_dir,
         data_dir=Path(a.data_dir).expanduser() if a.data_dir else default_data_dir(),
-        allow_remote=a.allow_remote,
         allowed_hosts=tuple(h.lower() for h in a.allowed_host),
-        max_body_bytes=a.max_body_bytes,
-        read_timeout_s=a.read_timeout,
-        max_connections=a.max_connections,
-        max_queued=a.max_queued,
-        llm_jobs=a.llm_jobs,
-        keep_jobs=a.keep_jobs,
         limits=limits,
         score=score,
         provider_options=provider_config(a),
@@ -247,11 +286,9 @@ def read_config(path: Path, required: bool) -> dict[str, Any]:
     if not required and not path.exists():
         return {}
     try:
-        data = tomllib.loads(read_text(path, MAX_CONFIG_BYTES))
+        data = read_document(path, MAX_CONFIG_BYTES, tomllib.loads, "valid TOML")
     except FileReadError as e:
         raise UserError(f"config {e}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise UserError(f"config {path.name}: not valid TOML ({e})") from None
     settings = {k.replace("-", "_"): v for k, v in data.items()}
     if any(k in ("key", "apikey") or k.endswith("_key") for k in settings):
         raise UserError(

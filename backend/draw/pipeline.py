@@ -4,8 +4,10 @@ Every drawing goes through ``draw_round``: the CLI's ``threedraw draw``, the ser
 refine and learn jobs, CKE's rounds and the evaluation. It asks the drawing agent for K
 candidates at once, finalises each delivered sketch (``finalise``: the one place a drawn sketch
 is changed after parsing: its near-miss joints are repaired), adds any given sketches (an
-artist's, the incumbent), scores them all with one scorer call, and ``rank`` orders them. A round
-is stored as it is (``Round.to_dict``), so a learning run picks it up again after a crash.
+artist's, the incumbent), scores them all with one scorer call, and ``rank`` orders them. With
+``DrawConfig.polish`` the best one is then polished (``polish_best``: CLIP-guided, joints kept)
+and scored again. A round is stored as it is (``Round.to_dict``), so a learning run picks it up
+again after a crash.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from ..layers import missing_layer
 from ..llm.base import Provider, Usage
 from ..llm.factory import defaults_for
 from ..runtime import StepError, check_cancel, run_llm
 from ..scoring.reward import ScoreConfig, SketchScore, score_sketches
 from ..shared.repair import Change, repair, summarize
+from ..shared.results.fields import Record
 from ..shared.results.score import Score
 from ..shared.sketch import Sketch
 from . import agent
@@ -30,6 +34,14 @@ REPAIR_WHAT = (
     "as `threedraw repair` does: near-miss joints snapped together, repeated and degenerate strokes removed"
 )
 REPAIR_HELP = f"repair the drawing {REPAIR_WHAT} (the default); off keeps the drawing as the LLM wrote it"
+# threedraw.polish.optimise's DEFAULT_STEPS and MAX_STEPS, here because that module imports torch and
+# the request schemas and option checks must not (tests/test_polish_jobs.py holds them equal).
+POLISH_DEFAULT_STEPS = 30
+POLISH_MAX_STEPS = 2000
+POLISH_HELP = (
+    "polish the delivered sketch for STEPS optimiser steps after the repair: its control points move "
+    "a little to raise the CLIP reward, joints stay joined (needs CLIP weights; 0: off)"
+)
 
 # How a round's sketches get scored: score_sketches itself, or (in the server) a function
 # that runs it on the one worker owning the CLIP model.
@@ -39,6 +51,10 @@ Scorer = Callable[[list[Sketch], str, ScoreConfig], list[SketchScore]]
 GroupScorer = Callable[[list[tuple[list[Sketch], str]], ScoreConfig], list[list[SketchScore]]]
 # What ``adraw_round`` awaits to score one round (``threedraw.draw.concurrent.ScoreBatcher.score``).
 AsyncScore = Callable[[list[Sketch], str], Awaitable[list[SketchScore]]]
+# How the delivered sketch gets polished: (sketch, prompt, score config, steps) -> polish's result
+# (threedraw.polish.optimise.PolishResult). ``polish_sketch`` itself, or a function that reports
+# progress and runs it on the server's scoring worker.
+Polisher = Callable[[Sketch, str, ScoreConfig, int], Any]
 
 
 @dataclass(frozen=True)
@@ -56,6 +72,11 @@ class DrawConfig:
     seed: int | None = None  # candidate i samples with seed + i
     repair: bool = True  # deliver drawings with their near-miss joints repaired (shared.repair)
     loop_limit: int = DEFAULT_LOOP_LIMIT  # stop a streamed reply this many strokes into a loop; 0: off
+    polish: int = 0  # optimiser steps of CLIP-guided polish on the delivered sketch, after the repair
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.polish <= POLISH_MAX_STEPS:
+            raise ValueError(f"polish: {self.polish} steps is out of range [0, {POLISH_MAX_STEPS}]")
 
     @classmethod
     def from_options(cls, options: object) -> DrawConfig:
@@ -86,13 +107,14 @@ class Entry:
     source: str  # "drawn" | "given"
     sketch: Sketch | None
     score: Score | None
-    candidate: dict[str, Any] | None = None  # the agent's record: raw replies, problems, usage
+    candidate: Record | None = None  # the agent's record: raw replies, problems, usage
     error: str | None = None
-    repairs: list[dict[str, Any]] = field(default_factory=list)  # shared.repair's changes to the drawing
+    repairs: list[Change] = field(default_factory=list)  # shared.repair's changes to the drawing
+    polish: Record | None = None  # polish_summary of the polish applied after the repair
 
     @property
     def repair_summary(self) -> str:
-        return summarize([Change.from_dict(r) for r in self.repairs])
+        return summarize(self.repairs)
 
     @property
     def reward(self) -> float | None:
@@ -106,7 +128,8 @@ class Entry:
             "score": self.score.to_dict() if self.score is not None else None,
             "candidate": self.candidate,
             "error": self.error,
-            "repairs": self.repairs,
+            "repairs": [c.to_dict() for c in self.repairs],
+            **({"polish": self.polish} if self.polish is not None else {}),
         }
 
     @classmethod
@@ -118,7 +141,8 @@ class Entry:
             Score.from_dict(d["score"]) if d.get("score") is not None else None,
             d.get("candidate"),
             d.get("error"),
-            d.get("repairs") or [],
+            [Change.from_dict(r) for r in d.get("repairs") or []],
+            d.get("polish"),
         )
 
 
@@ -185,7 +209,7 @@ class Round:
         )
 
 
-def finalise(sketch: Sketch, repair_joints: bool = True) -> tuple[Sketch, list[dict[str, Any]]]:
+def finalise(sketch: Sketch, repair_joints: bool = True) -> tuple[Sketch, list[Change]]:
     """The sketch a drawing delivers, made from what the parser read, and the changes made to it:
     the one place where a drawn sketch is changed. Near-miss joints meet and repeated strokes go
     (shared.repair, at its default tolerance), so rewards score what the artist gets; the raw
@@ -195,7 +219,7 @@ def finalise(sketch: Sketch, repair_joints: bool = True) -> tuple[Sketch, list[d
     fixed, changes = repair(sketch)
     if not fixed.strokes:  # nothing left would be no drawing at all: deliver it as drawn
         return sketch, []
-    return fixed, [c.to_dict() for c in changes]
+    return fixed, changes
 
 
 def draw_round(
@@ -212,9 +236,11 @@ def draw_round(
     require_reply: bool = True,
     on_stroke: agent.OnStroke | None = None,
     on_text: agent.OnCandidateText | None = None,
+    polisher: Polisher | None = None,
 ) -> Round:
     """Draw ``draw.k`` candidates (refining ``current`` when given), add the ``include`` sketches,
-    score all.
+    score all; with ``draw.polish``, polish the best (``polisher``, default ``polish_sketch``) and
+    score it again.
 
     ``on_stroke(candidate, stroke)`` hears each stroke as its reply streams in, and
     ``on_stroke(candidate, None)`` when that candidate's reply begins or starts over (a retry);
@@ -232,6 +258,9 @@ def draw_round(
     scored = rnd.usable()
     if scored and scorer is not None:
         set_scores(scored, scorer([e.sketch for e in scored if e.sketch is not None], prompt, score_config))
+    if draw.polish:
+        polish_best(rnd, score_config, draw.polish, polisher or _polisher(cancel), scorer or score_sketches)
+        check_cancel(cancel)
     return rnd
 
 
@@ -310,12 +339,70 @@ def _round(
     return rnd
 
 
+def polish_sketch(
+    sketch: Sketch,
+    prompt: str,
+    config: ScoreConfig,
+    steps: int,
+    on_step: Callable[[int, int, float, float], None] | None = None,
+    cancel: threading.Event | None = None,
+    trust_radius: float | None = None,
+    seed: int = 0,
+) -> Any:
+    """``threedraw.polish.optimise.polish`` with the scoring config's CLIP, views, size and precision
+    (the polish defaults for the rest); ClipUnavailable without CLIP weights."""
+    try:
+        from ..polish.optimise import PolishConfig, polish
+        from ..scoring.clip import load_clip
+    except ModuleNotFoundError as e:  # the core install: no torch
+        from ..scoring.errors import ClipUnavailable
+
+        raise ClipUnavailable(f"polish needs CLIP: {missing_layer(e) or e}") from None
+    clip = load_clip(config.clip_model, config.clip_pretrained, config.clip_checkpoint)
+    polish_config = PolishConfig(
+        steps=steps,
+        views=config.views,
+        size=config.size,
+        trust_radius=trust_radius,
+        seed=seed,
+        precision=config.precision,
+    )
+    return polish(sketch, prompt, clip, polish_config, on_step=on_step, cancel=cancel)
+
+
+def _polisher(cancel: threading.Event | None) -> Polisher:
+    return lambda sketch, prompt, config, steps: polish_sketch(sketch, prompt, config, steps, cancel=cancel)
+
+
+def polish_summary(result: Any) -> dict[str, Any]:
+    """What a polish did, without its sketch: rewards on the evaluation views before and after,
+    steps, the largest move (a record of ``threedraw.polish.optimise.PolishResult``)."""
+    keys = ("reward_before", "reward_after", "steps_done", "best_step", "largest_move", "trust_radius")
+    return {k: getattr(result, k) for k in keys} | {"interrupted": result.interrupted}
+
+
+def polish_best(
+    rnd: Round, config: ScoreConfig, steps: int, polisher: Polisher, scorer: Scorer
+) -> Entry | None:
+    """Polish the round's best sketch in place (after its repair) and score it again; its score
+    says how many steps polished it. The best entry, or None when the round has no sketch."""
+    best = rnd.best()
+    if best is None or best.sketch is None:
+        return None
+    result = polisher(best.sketch, rnd.prompt, config, steps)
+    best.sketch = result.sketch
+    (score,) = scorer([result.sketch], rnd.prompt, config)
+    best.score = replace(score.finite(), polish_steps=result.steps_done)
+    best.polish = polish_summary(result)
+    return best
+
+
 def set_scores(entries: Sequence[Entry], scores: Sequence[SketchScore]) -> None:
     for e, s in zip(entries, scores):
         e.score = s.finite()
 
 
-def _candidate_record(c: agent.Candidate) -> dict[str, Any]:
+def _candidate_record(c: agent.Candidate) -> Record:
     d = c.to_dict()
     d.pop("sketch", None)  # kept once, in the entry
     # A runaway reply is junk past this point; the record keeps its start and says so.

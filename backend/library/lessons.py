@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..shared.results.fields import Record
 from ..storage import now_utc
 
 TARGET_LESSON_WORDS = 32  # what the judge is asked for (Training-Free GRPO's limit)
@@ -42,7 +43,9 @@ class Lesson:
     created_at: str
     updated_at: str
     support: int = 1  # how many comparisons found it (added once, merged into later)
-    provenance: tuple[dict[str, Any], ...] = ()  # the origin first, then the latest changes
+    # The origin first, then the latest changes: each the caller's provenance (a learning run's, a
+    # refine's: free-form, see fields.Record) with the event and when.
+    provenance: tuple[Record, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -100,22 +103,67 @@ class Operation:
 OPERATIONS = ("add", "modify", "delete", "keep")
 
 
+@dataclass(frozen=True)
+class Event:
+    """One effect of applying operations: ``event`` is add, modify, delete, merge, evict, keep, skip
+    (an operation that could not apply) or reject (one a batch refused: threedraw.cke.batch).
+
+    Stored in run records and returned in results as ``to_dict`` writes it: the fields that are set,
+    in this order."""
+
+    event: str
+    id: str | None = None  # the lesson's id (the one kept, for a merge)
+    merged_id: str | None = None  # merge of two lessons: the one folded in
+    text: str | None = None  # the lesson's text (add, delete, evict), the new text (modify, merge)
+    into: str | None = None  # merge: the text of the lesson it was folded into
+    previous: str | None = None  # modify: the text before
+    op: Operation | None = None  # skip, reject: the operation
+    reason: str | None = None  # skip, reject, evict: why
+
+    @property
+    def changes(self) -> bool:
+        """Whether it changed the library (adds, modifications, deletions, merges, evictions)."""
+        return self.event not in ("keep", "skip", "reject")
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"event": self.event}
+        for key in ("id", "merged_id", "text", "into", "previous"):
+            if getattr(self, key) is not None:
+                d[key] = getattr(self, key)
+        if self.op is not None:
+            d["op"] = self.op.to_dict()
+        if self.reason is not None:
+            d["reason"] = self.reason
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Event:
+        """An event as ``to_dict`` stored it (in a run record)."""
+        op = d.get("op")
+        return cls(
+            str(d["event"]),
+            *(d.get(key) for key in ("id", "merged_id", "text", "into", "previous")),
+            op=Operation.from_dict(op) if op else None,
+            reason=d.get("reason"),
+        )
+
+
 @dataclass
 class Applied:
     """What applying a batch of operations did: the new list and one event per effect."""
 
     lessons: list[Lesson]
     next_id: int
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return any(e["event"] not in ("keep", "skip") for e in self.events)
+        return any(e.changes for e in self.events)
 
     @property
-    def learned(self) -> list[dict[str, Any]]:
+    def learned(self) -> list[Event]:
         """The events that changed the library (adds, modifications, deletions, merges, evictions)."""
-        return [e for e in self.events if e["event"] not in ("keep", "skip")]
+        return [e for e in self.events if e.changes]
 
 
 def clean_lesson_text(text: Any, where: str = "lesson") -> str:
@@ -157,7 +205,7 @@ def apply_operations(
     ops: Iterable[Operation],
     *,
     next_id: int,
-    provenance: dict[str, Any] | None = None,
+    provenance: Record | None = None,
     cap: int = DEFAULT_CAP,
     merge_threshold: float = DEFAULT_MERGE_THRESHOLD,
     when: str | None = None,
@@ -171,49 +219,49 @@ def apply_operations(
     when = when or now_utc()
     prov = dict(provenance or {})
     out = list(lessons)
-    events: list[dict[str, Any]] = []
+    events: list[Event] = []
 
     def find(lid: str | None) -> int | None:
         return next((i for i, x in enumerate(out) if x.id == lid), None)
 
     for op in ops:
         if op.op == "keep":
-            events.append({"event": "keep"})
+            events.append(Event("keep"))
             continue
         if op.op not in OPERATIONS:
-            events.append({"event": "skip", "op": op.to_dict(), "reason": f"unknown operation {op.op!r}"})
+            events.append(Event("skip", op=op, reason=f"unknown operation {op.op!r}"))
             continue
         text = None
         if op.op in ("add", "modify"):
             try:
                 text = clean_lesson_text(op.text, f"{op.op} text")
             except LibraryError as e:
-                events.append({"event": "skip", "op": op.to_dict(), "reason": str(e)})
+                events.append(Event("skip", op=op, reason=str(e)))
                 continue
         if op.op == "add":
             assert text is not None
             twin = _most_similar(out, text, merge_threshold)
             if twin is not None:
                 out[twin] = _merged(out[twin], text, {**prov, "event": "merge", "at": when})
-                events.append({"event": "merge", "id": out[twin].id, "text": text, "into": out[twin].text})
+                events.append(Event("merge", out[twin].id, text=text, into=out[twin].text))
                 continue
             lid = f"L{next_id}"
             next_id += 1
             out.append(Lesson(lid, text, when, when, 1, ({**prov, "event": "add", "at": when},)))
-            events.append({"event": "add", "id": lid, "text": text})
+            events.append(Event("add", lid, text=text))
             continue
         i = find(op.id)
         if i is None:
-            events.append({"event": "skip", "op": op.to_dict(), "reason": f"{op.op} {op.id}: no such lesson"})
+            events.append(Event("skip", op=op, reason=f"{op.op} {op.id}: no such lesson"))
             continue
         if op.op == "delete":
-            events.append({"event": "delete", "id": out[i].id, "text": out[i].text})
+            events.append(Event("delete", out[i].id, text=out[i].text))
             del out[i]
         else:
             assert text is not None
             old = out[i]
             if text == old.text:
-                events.append({"event": "keep", "id": old.id})
+                events.append(Event("keep", old.id))
                 continue
             out[i] = replace(
                 old,
@@ -223,16 +271,14 @@ def apply_operations(
                     [*old.provenance, {**prov, "event": "modify", "at": when, "previous": old.text}]
                 ),
             )
-            events.append({"event": "modify", "id": old.id, "text": text, "previous": old.text})
+            events.append(Event("modify", old.id, text=text, previous=old.text))
 
     out, merge_events = _merge_duplicates(out, merge_threshold, prov, when)
     events += merge_events
     while len(out) > cap:
         # Least support first, then the least recently changed, then the oldest position.
         victim = min(range(len(out)), key=lambda k: (out[k].support, out[k].updated_at, k))
-        events.append(
-            {"event": "evict", "id": out[victim].id, "text": out[victim].text, "reason": f"cap {cap}"}
-        )
+        events.append(Event("evict", out[victim].id, text=out[victim].text, reason=f"cap {cap}"))
         del out[victim]
     return Applied(out, next_id, events)
 
@@ -246,7 +292,7 @@ def _most_similar(lessons: Sequence[Lesson], text: str, threshold: float) -> int
     return best
 
 
-def _merged(keep: Lesson, other_text: str, event: dict[str, Any], extra_support: int = 1) -> Lesson:
+def _merged(keep: Lesson, other_text: str, event: Record, extra_support: int = 1) -> Lesson:
     ev = {**event, "merged_text": other_text}
     return replace(
         keep,
@@ -256,7 +302,9 @@ def _merged(keep: Lesson, other_text: str, event: dict[str, Any], extra_support:
     )
 
 
-def _merge_duplicates(lessons: list[Lesson], threshold: float, prov: dict[str, Any], when: str):
+def _merge_duplicates(
+    lessons: list[Lesson], threshold: float, prov: Record, when: str
+) -> tuple[list[Lesson], list[Event]]:
     """Fold each lesson into an earlier near-duplicate (a modify can make two lessons alike)."""
     out: list[Lesson] = []
     events = []
@@ -271,19 +319,11 @@ def _merge_duplicates(lessons: list[Lesson], threshold: float, prov: dict[str, A
             {**prov, "event": "merge", "at": when, "merged_id": lesson.id},
             extra_support=lesson.support,
         )
-        events.append(
-            {
-                "event": "merge",
-                "id": out[twin].id,
-                "merged_id": lesson.id,
-                "text": lesson.text,
-                "into": out[twin].text,
-            }
-        )
+        events.append(Event("merge", out[twin].id, lesson.id, lesson.text, into=out[twin].text))
     return out, events
 
 
-def _bounded_provenance(events: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+def _bounded_provenance(events: Sequence[Record]) -> tuple[Record, ...]:
     events = list(events)
     if len(events) > MAX_PROVENANCE:
         events = [events[0], *events[-(MAX_PROVENANCE - 1) :]]

@@ -21,10 +21,12 @@ import os
 import secrets
 import socket
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ..shared.results.fields import Record
+from ..shared.results.step_usage import StepUsage
 from ..storage import Database, dumps_finite, now_utc
 from .lessons import LibraryError
 
@@ -89,7 +91,7 @@ class RunInfo:
     status: str  # running | done | cancelled | interrupted | failed
     created_at: str
     updated_at: str
-    config: dict[str, Any]
+    config: Record  # the run's settings: learn (LearnConfig.to_dict), provider, scoring
     start_version: int
     work_version: int  # the library version the next learn step builds on
     best_epoch: int | None
@@ -115,10 +117,16 @@ class StepRow:
     result_version: int | None
     created_at: str
     updated_at: str
-    record: dict[str, Any]
+    # The step's own record, as the learner (threedraw.cke.step_records) wrote it: a round, the
+    # judge's reply, events, usage. Kept as stored so an export is exactly what was saved.
+    record: Record
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    def usage(self) -> StepUsage:
+        """The step's usage (none yet: zeros)."""
+        return StepUsage.from_dict(self.record.get("usage") or {})
 
 
 @dataclass(frozen=True)
@@ -127,11 +135,34 @@ class EpochRow:
     version: int
     score: float | None
     finished_at: str
-    detail: dict[str, Any]
+    detail: Record  # the epoch's scores and notes
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
+
+@dataclass
+class _EpochCost:
+    """The learn steps of one epoch summed: how many objects, their calls, tokens and cost."""
+
+    objects: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_EPOCH_COUNTS, 0))
+    cost_usd: float | None = 0.0  # None once any step's price is unknown
+
+    def add(self, u: StepUsage) -> None:
+        self.objects += 1
+        for key in _EPOCH_COUNTS:
+            self.counts[key] += u.count(key)  # records older than a key read it as 0
+        self.cost_usd = None if self.cost_usd is None or u.cost_usd is None else self.cost_usd + u.cost_usd
+
+    def to_dict(self) -> dict[str, Any]:
+        n = max(1, self.objects)
+        per: dict[str, float | None] = {k: v / n for k, v in self.counts.items()}
+        per["cost_usd"] = None if self.cost_usd is None else self.cost_usd / n
+        return {"objects": self.objects, **self.counts, "cost_usd": self.cost_usd, "per_object": per}
+
+
+_EPOCH_COUNTS = ("calls", "draw_calls", "judge_calls", *TOKEN_KEYS)
 
 # Runs this process is running now: a server runs several in one process, so its pid alone
 # cannot tell a live run from one a crashed job left marked running.
@@ -176,7 +207,7 @@ class RunStore:
         db.ensure_schema(_SCHEMA)
 
     # -- runs ------------------------------------------------------------------
-    def create(self, library: str, config: dict[str, Any], start_version: int) -> RunInfo:
+    def create(self, library: str, config: Record, start_version: int) -> RunInfo:
         run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
         when = now_utc()
         with self.db.transaction() as c:
@@ -309,7 +340,7 @@ class RunStore:
         index: int,
         prompt: str,
         status: str,
-        record: dict[str, Any],
+        record: Record,
         base_version: int | None = None,
         result_version: int | None = None,
     ) -> None:
@@ -334,7 +365,7 @@ class RunStore:
 
     # -- epochs ----------------------------------------------------------------
     def finish_epoch(
-        self, run_id: str, epoch: int, version: int, score: float | None, detail: dict[str, Any]
+        self, run_id: str, epoch: int, version: int, score: float | None, detail: Record
     ) -> None:
         with self.db.transaction() as c:
             c.execute(
@@ -350,42 +381,21 @@ class RunStore:
         ]
 
     # -- summaries -------------------------------------------------------------
-    def cost(self, run_id: str) -> dict[str, Any]:
-        """LLM calls and tokens per object (one query drawn K times and judged), per epoch and overall."""
-        per_epoch: dict[int, dict[str, Any]] = {}
+    def cost(self, run_id: str) -> Record:
+        """LLM calls and tokens per object (one query drawn K times and judged), per epoch and overall.
+
+        Its JSON is the learn result's ``cost`` (``{"epochs": [{"epoch", "objects", each count,
+        "cost_usd", "per_object": {...}}], "validation": {"calls", tokens...}}``)."""
+        per_epoch: dict[int, _EpochCost] = {}
         for s in self.steps(run_id, "learn"):
-            if s.status != "done":
-                continue
-            u = s.record.get("usage", {})
-            e = per_epoch.setdefault(
-                s.epoch,
-                {
-                    "objects": 0,
-                    "calls": 0,
-                    "draw_calls": 0,
-                    "judge_calls": 0,
-                    **dict.fromkeys(TOKEN_KEYS, 0),
-                    "cost_usd": 0.0,
-                },
-            )
-            e["objects"] += 1
-            for key in ("calls", "draw_calls", "judge_calls", *TOKEN_KEYS):
-                e[key] += int(u.get(key, 0))  # records older than a key read it as 0
-            e["cost_usd"] = (
-                None if e["cost_usd"] is None or u.get("cost_usd") is None else e["cost_usd"] + u["cost_usd"]
-            )
-        val = {"calls": 0, **dict.fromkeys(TOKEN_KEYS, 0)}
+            if s.status == "done":
+                per_epoch.setdefault(s.epoch, _EpochCost()).add(s.usage())
+        val = dict.fromkeys(("calls", *TOKEN_KEYS), 0)
         for s in self.steps(run_id, "val"):
-            u = s.record.get("usage", {})
+            u = s.usage()
             for key in val:
-                val[key] += int(u.get(key, 0))
-        epochs = []
-        for epoch in sorted(per_epoch):
-            e = per_epoch[epoch]
-            n = max(1, e["objects"])
-            per = {k: e[k] / n for k in ("calls", "draw_calls", "judge_calls", *TOKEN_KEYS)}
-            per["cost_usd"] = None if e["cost_usd"] is None else e["cost_usd"] / n
-            epochs.append({"epoch": epoch, **e, "per_object": per})
+                val[key] += u.count(key)
+        epochs = [{"epoch": epoch, **per_epoch[epoch].to_dict()} for epoch in sorted(per_epoch)]
         return {"epochs": epochs, "validation": val}
 
     def export(self, run_id: str) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..shared.files import FileReadError, read_text
+from ..shared.results.fields import Record
 from ..storage import Database, StorageError, now_utc
 from .lessons import (
     DEFAULT_CAP,
@@ -115,8 +116,21 @@ class VersionInfo:
     parent: int | None
     created_at: str
     note: str
-    source: dict[str, Any]
+    source: Record  # what made the version: a run's or refine's provenance, an import
     lessons: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class HeadChange:
+    """One move of a library's head (``library show --json``'s ``heads``)."""
+
+    at: str
+    version: int
+    previous: int | None
+    reason: str
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -218,13 +232,11 @@ class LibraryStore:
             for r in rows
         ]
 
-    def head_history(self, name: str) -> builtins.list[dict[str, Any]]:
+    def head_history(self, name: str) -> builtins.list[HeadChange]:
+        """Every move of the library's head, oldest first."""
         self._row(name)
         rows = self.db.query("SELECT * FROM library_heads WHERE library = ? ORDER BY rowid", (name,))
-        return [
-            {"at": r["at"], "version": r["version"], "previous": r["previous"], "reason": r["reason"]}
-            for r in rows
-        ]
+        return [HeadChange(r["at"], r["version"], r["previous"], r["reason"]) for r in rows]
 
     # -- writing ---------------------------------------------------------------
     def create(self, name: str, cap: int = DEFAULT_CAP) -> LibraryInfo:
@@ -260,7 +272,7 @@ class LibraryStore:
         *,
         parent: int | None,
         note: str,
-        source: dict[str, Any] | None = None,
+        source: Record | None = None,
         next_id: int | None = None,
         publish: bool = True,
     ) -> int:
@@ -307,7 +319,7 @@ class LibraryStore:
         ops: Iterable[Operation],
         *,
         base: int | None = None,
-        provenance: dict[str, Any] | None = None,
+        provenance: Record | None = None,
         note: str = "operations",
         publish: bool = True,
         merge_threshold: float = DEFAULT_MERGE_THRESHOLD,

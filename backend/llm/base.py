@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from ..shared.results.usage import Usage
+
 # Bounds on what we send: a runaway prompt (a huge experience library, a pasted
 # file) is refused before it costs anything.
 MAX_MESSAGES = 64
@@ -97,66 +99,6 @@ class ChatRequest:
     @property
     def has_images(self) -> bool:
         return any(m.images for m in self.messages)
-
-
-@dataclass
-class Usage:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    # US dollars; None when the model's price is unknown.
-    cost_usd: float | None = 0.0
-    # Prompt tokens the API served from its prefix cache (part of prompt_tokens, billed lower).
-    cached_prompt_tokens: int = 0
-    # Completion tokens a reasoning model spent thinking (part of completion_tokens, never in the text).
-    reasoning_tokens: int = 0
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-    def __add__(self, other: Usage) -> Usage:
-        cost = None if self.cost_usd is None or other.cost_usd is None else self.cost_usd + other.cost_usd
-        return Usage(
-            self.prompt_tokens + other.prompt_tokens,
-            self.completion_tokens + other.completion_tokens,
-            cost,
-            self.cached_prompt_tokens + other.cached_prompt_tokens,
-            self.reasoning_tokens + other.reasoning_tokens,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "cost_usd": self.cost_usd,
-            "cached_prompt_tokens": self.cached_prompt_tokens,
-            "reasoning_tokens": self.reasoning_tokens,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Usage:
-        """A usage ``to_dict`` wrote; records older than the cached and reasoning counts read them as 0."""
-        return cls(
-            int(d.get("prompt_tokens") or 0),
-            int(d.get("completion_tokens") or 0),
-            d.get("cost_usd"),
-            int(d.get("cached_prompt_tokens") or 0),
-            int(d.get("reasoning_tokens") or 0),
-        )
-
-    def describe(self) -> str:
-        """ "1200+300 tokens (800 cached, 120 reasoning)": the usage line every command prints."""
-        return f"{self.prompt_tokens}+{self.completion_tokens} tokens{self.details()}"
-
-    def details(self) -> str:
-        """ " (800 cached, 120 reasoning)": the prompt tokens that were cache hits and the completion
-        tokens spent thinking, where there are any (else "")."""
-        parts = [
-            f"{n} {what}"
-            for n, what in ((self.cached_prompt_tokens, "cached"), (self.reasoning_tokens, "reasoning"))
-            if n
-        ]
-        return f" ({', '.join(parts)})" if parts else ""
 
 
 @dataclass

@@ -89,17 +89,18 @@ def provider_from_config(config: ProviderConfig) -> Provider:
         return make_provider("local", model=config.model)
     from .pricing import PriceTable
 
-    prices = PriceTable.from_file(config.prices) if config.prices else None
+    # The config's tunables the API provider takes under the same names; the rest are translated.
+    same = {name: getattr(config, name) for name in _PROVIDER_OPTIONS}
     return make_provider(
         kind,
         base_url=config.base_url,
         model=config.model,
-        timeout=config.timeout,
-        idle_timeout=config.idle_timeout,
         max_retries=config.retries,
-        concurrency=config.concurrency,
-        prices=prices,
-        json_schema=config.json_schema,
-        reasoning_effort=config.reasoning_effort,
+        prices=PriceTable.from_file(config.prices) if config.prices else None,
         adaptations=dict(config.adaptations),
+        **same,
     )
+
+
+# ProviderConfig's fields that OpenAICompatProvider takes as they are (as keywords of the same name).
+_PROVIDER_OPTIONS = ("timeout", "idle_timeout", "concurrency", "json_schema", "reasoning_effort")

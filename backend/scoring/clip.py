@@ -32,7 +32,7 @@ from urllib.parse import urlparse
 import torch
 import torch.nn.functional as F
 
-from ..shared.files import FileReadError, read_text
+from ..shared.files import FileReadError, read_document
 from .errors import ClipError, ClipUnavailable  # noqa: F401  (re-exported: callers import them here)
 from .fast_vit import speed_up
 
@@ -207,11 +207,9 @@ def _resolve_model(model: str) -> tuple[str, Path | None]:
     path = Path(model).expanduser()
     if model.endswith(".json") or path.is_file():
         try:
-            cfg = json.loads(read_text(path, MAX_CONFIG_BYTES))
+            cfg = read_document(path, MAX_CONFIG_BYTES, json.loads, "readable JSON")
         except FileReadError as e:
             raise ClipError(f"CLIP model config {e}") from None
-        except json.JSONDecodeError as e:
-            raise ClipError(f"CLIP model config {path.name}: not readable JSON ({e})") from None
         missing = [k for k in _CONFIG_KEYS if not isinstance(cfg, dict) or k not in cfg]
         if missing:
             raise ClipError(

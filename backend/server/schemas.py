@@ -15,16 +15,24 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
-from ..cke.learner import MAX_EPOCHS, LearnConfig
+from ..cke.learner import LEARN_DRAW, MAX_EPOCHS, LearnConfig
 from ..cke.pairing import JUDGE_IMAGES, PAIRINGS
 from ..cke.refine import MAX_ROUNDS, RefineConfig
 from ..draw.agent import DRAW_TEMPERATURE, MAX_K, MAX_LESSONS, SAMPLE_TEMPERATURE
-from ..draw.pipeline import REPAIR_HELP, DrawConfig
+from ..draw.loops import MAX_LOOP_LIMIT
+from ..draw.pipeline import (
+    POLISH_DEFAULT_STEPS,
+    POLISH_HELP,
+    POLISH_MAX_STEPS,
+    REPAIR_HELP,
+    DrawConfig,
+)
 from ..draw.prompt_sets import BUILTIN_SETS
 from ..library.lessons import MAX_CAP, MAX_LESSON_CHARS, check_name
 from ..llm.base import MAX_TOKENS_LIMIT
 from ..rendering.camera import MAX_SIZE, MAX_VIEWS, MIN_SIZE
 from ..scoring.reward import MAX_STRUCTURE_WEIGHT
+from ..shared.results.fields import Record
 from ..shared.sketch import FORMAT, MAX_PROMPT_CHARS, MAX_STROKES, Sketch, SketchError
 
 MAX_SCORE_SKETCHES = 64  # sketches in one score job
@@ -86,6 +94,10 @@ LibraryName = Annotated[
     Field(description="an experience library's name (letters, digits, '.', '_', '-')"),
 ]
 Prompt = Annotated[str, Field(min_length=1, max_length=MAX_PROMPT_CHARS, description="what to draw")]
+LOOP_LIMIT_HELP = (
+    "stop a streamed reply once this many strokes in a row added nothing new, keeping the strokes so far "
+    "(default: the server's --loop-limit; 0: never stop)"
+)
 Lesson = Annotated[str, Field(min_length=1, max_length=MAX_LESSON_CHARS)]
 
 
@@ -118,6 +130,7 @@ class LlmOptions(_Request):
     max_strokes: int | None = Field(None, ge=1, le=MAX_STROKES)
     max_tokens: int | None = Field(None, ge=1, le=MAX_TOKENS_LIMIT)
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="sampling seed, for reproducible runs")
+    loop_limit: int | None = Field(None, ge=0, le=MAX_LOOP_LIMIT, description=LOOP_LIMIT_HELP)
 
 
 class DrawJob(LlmOptions, ScoringOptions):
@@ -138,6 +151,7 @@ class DrawJob(LlmOptions, ScoringOptions):
     library: LibraryName | None = Field(None, description="draw with the lessons of this library's head")
     sketch: SketchJSON | None = Field(None, description="an existing sketch to refine in this one call")
     repair: bool = Field(DrawConfig.repair, description=REPAIR_HELP)
+    polish: int = Field(DrawConfig.polish, ge=0, le=POLISH_MAX_STEPS, description=POLISH_HELP)
 
     @model_validator(mode="after")
     def _one_source(self) -> DrawJob:
@@ -192,6 +206,12 @@ class RefineJob(LlmOptions, ScoringOptions):
     pairing: Literal[PAIRINGS] = RefineConfig.pairing  # type: ignore[valid-type]
     judge_images: bool = Field(RefineConfig.judge_images, description=JUDGE_IMAGES)
     repair: bool = Field(DrawConfig.repair, description=REPAIR_HELP)
+    polish: int = Field(
+        DrawConfig.polish,
+        ge=0,
+        le=POLISH_MAX_STEPS,
+        description=POLISH_HELP.replace("the delivered sketch", "the best sketch of the last round"),
+    )
 
     @model_validator(mode="after")
     def _sources(self) -> RefineJob:
@@ -199,6 +219,35 @@ class RefineJob(LlmOptions, ScoringOptions):
             raise ValueError("give library or lessons, not both")
         if self.commit and not self.library:
             raise ValueError("commit needs a library")
+        return self
+
+
+class PolishJob(ScoringOptions):
+    """CLIP-guided polish of a given sketch: its control points move a little to raise the CLIP reward,
+    joints stay joined; progress per step, and cancel stops it between steps with the best so far
+    (the job then succeeds with ``interrupted``). Needs CLIP weights on the server."""
+
+    kind: Literal["polish"]
+    sketch: SketchJSON
+    prompt: Prompt | None = Field(
+        None, description="text to polish towards (default: the sketch's own prompt)"
+    )
+    steps: int = Field(POLISH_DEFAULT_STEPS, ge=1, le=POLISH_MAX_STEPS, description="optimiser steps")
+    trust_radius: float | None = Field(
+        None,
+        gt=0.0,
+        le=2.0,
+        description="no control point moves farther than this (default: 5% of the sketch's bounding-box "
+        "diagonal)",
+    )
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="random views and augmentations")
+
+    @model_validator(mode="after")
+    def _has_prompt(self) -> PolishJob:
+        if self.prompt is None and not self.sketch["prompt"].strip():
+            raise ValueError("the sketch has no prompt; give prompt to polish towards")
+        if not self.sketch["strokes"]:
+            raise ValueError("the sketch has no strokes, nothing to polish")
         return self
 
 
@@ -213,8 +262,8 @@ class LearnJob(LlmOptions, ScoringOptions):
     )
     validation: list[Prompt] | None = Field(None, min_length=1, max_length=MAX_LEARN_PROMPTS)
     epochs: int = Field(LearnConfig.epochs, ge=1, le=MAX_EPOCHS)
-    k: int = Field(LearnConfig.k, ge=2, le=MAX_K)
-    temperature: float = Field(LearnConfig.temperature, ge=0.0, le=2.0)
+    k: int = Field(LEARN_DRAW.k, ge=2, le=MAX_K)
+    temperature: float = Field(LEARN_DRAW.temperature, ge=0.0, le=2.0)
     draw_temperature: float = Field(LearnConfig.draw_temperature, ge=0.0, le=2.0)
     val_k: int = Field(LearnConfig.val_k, ge=1, le=MAX_K)
     pairing: Literal[PAIRINGS] = LearnConfig.pairing  # type: ignore[valid-type]
@@ -261,11 +310,22 @@ class LearnJob(LlmOptions, ScoringOptions):
         return self
 
 
-JobRequest = Annotated[DrawJob | ScoreJob | RenderJob | RefineJob | LearnJob, Field(discriminator="kind")]
-KINDS = ("draw", "score", "render", "refine", "learn")
+JobRequest = Annotated[
+    DrawJob | ScoreJob | RenderJob | RefineJob | LearnJob | PolishJob, Field(discriminator="kind")
+]
+KINDS = ("draw", "score", "render", "refine", "learn", "polish")
 
 
 # -- what the server answers ---------------------------------------------------------
+# Results are documented, not narrowed: their parts (typed in shared/results/, described here) and
+# the records other parts own (fields.Record) pass through unchanged, nothing filled in on the way.
+USAGE = (
+    "prompt_tokens, completion_tokens, cost_usd (null: the provider's price is unknown), and "
+    "cached_prompt_tokens (served from the API's prefix cache), reasoning_tokens (spent thinking): "
+    "these two 0 or absent from older servers"
+)
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     api: str
@@ -287,12 +347,16 @@ class CheckReport(BaseModel):
 
 class Progress(BaseModel):
     phase: str = Field(
-        description="queued, starting, draw, score, judge, update, validate, epoch, render, done"
+        description="queued, starting, draw, score, judge, update, validate, epoch, render, polish, done"
     )
     epoch: int | None = None
     step: int | None = Field(None, description="finished units of work, out of total")
     total: int | None = None
-    scores: list[float | None] | None = Field(None, description="latest rewards, best first where ranked")
+    scores: list[float | None] | None = Field(
+        None,
+        description="latest rewards, best first where ranked; polish: [this step's reward on its jittered "
+        "views, the best evaluation-view reward so far]",
+    )
     message: str | None = None
     updated_at: str
 
@@ -338,9 +402,10 @@ class SketchItem(_Result):
     strokes, onto, distance} (empty with ``"repair": false``)."""
 
     id: str
-    sketch: dict[str, Any] = Field(description=f"the canonical sketch JSON ({FORMAT})")
-    score: dict[str, Any] | None = Field(
-        description="clip_mean, clip_per_view, structure {total, terms, details}, reward"
+    sketch: Record = Field(description=f"the canonical sketch JSON ({FORMAT})")
+    score: Record | None = Field(
+        description="clip_mean, clip_per_view, structure {total, terms, details}, reward, and "
+        "polish_steps when polish changed the sketch (absent: 0)"
     )
 
 
@@ -351,26 +416,26 @@ class DrawResult(_Result):
     provider: str
     model: str
     sketches: list[SketchItem]
-    candidates: list[dict[str, Any]] = Field(
+    candidates: list[Record] = Field(
         description="each candidate: index, ok, error, problems, repaired, usage, latency_s"
     )
-    usage: dict[str, Any]
+    usage: Record = Field(description=USAGE)
 
 
 class ScoreResult(_Result):
     """score: one score per given sketch, in order, and the index of the best (and preview, when asked for)."""
 
     prompt: str | None
-    scores: list[dict[str, Any]]
+    scores: list[Record]
     best: int
 
 
 class RenderResult(_Result):
     """render: one image per view, a contact sheet of them, and the cameras."""
 
-    views: list[dict[str, Any]] = Field(description="each view: index, azimuth, elevation, image")
+    views: list[Record] = Field(description="each view: index, azimuth, elevation, image")
     contact_sheet: Image
-    cameras: dict[str, Any]
+    cameras: Record
 
 
 class RefineResult(_Result):
@@ -378,14 +443,12 @@ class RefineResult(_Result):
 
     prompt: str
     sketches: list[SketchItem]
-    lessons: list[dict[str, Any]]
-    learned: list[dict[str, Any]]
+    lessons: list[Record]
+    learned: list[Record]
     library: str | None
     version: int | None
-    rounds: list[dict[str, Any]] = Field(
-        description="each round: rewards, best_reward, pair, skipped, events"
-    )
-    usage: dict[str, Any]
+    rounds: list[Record] = Field(description="each round: rewards, best_reward, pair, skipped, events")
+    usage: Record = Field(description=USAGE)
     calls: int
 
 
@@ -394,18 +457,44 @@ class LearnResult(_Result):
 
     run_id: str
     library: str
-    epochs: list[dict[str, Any]]
-    best_epoch: int | None
-    best_version: int | None
-    head: int
-    cost: dict[str, Any]
+    epochs: list[Record] = Field(description="each epoch: epoch, version, validation score, lessons")
+    best_epoch: int | None = Field(description="the epoch kept as the head (null: none validated)")
+    best_version: int | None = Field(description="the library version of the kept epoch")
+    head: int = Field(description="the library's head version after the run")
+    cost: Record = Field(
+        description="LLM calls, tokens and cost_usd per epoch (and per object) and for validation"
+    )
+
+
+class PolishResult(_Result):
+    """polish: the polished sketch (its score with polish_steps), the mean CLIP cosine over the evaluation
+    views before and after, the largest move (and preview, when asked for)."""
+
+    prompt: str
+    sketches: list[SketchItem]
+    reward_before: float
+    reward_after: float
+    largest_move: float = Field(description="the farthest any control point moved, cube units")
+    trust_radius: float
+    steps: int
+    steps_done: int
+    best_step: int = Field(description="the step whose sketch is the result (0: the sketch as given)")
+    interrupted: bool = Field(description="cancelled between steps: the best sketch so far")
 
 
 class Job(JobSummary):
-    request: dict[str, Any] = Field(description="the request as accepted (defaults filled in)")
-    result: DrawResult | ScoreResult | RenderResult | RefineResult | LearnResult | None = Field(
-        None, description="when succeeded: the result of the job's kind"
+    request: Record = Field(description="the request as accepted (defaults filled in)")
+    result: DrawResult | ScoreResult | RenderResult | RefineResult | LearnResult | PolishResult | None = (
+        Field(None, description="when succeeded: the result of the job's kind")
     )
+
+
+class StrokeJSON(BaseModel):
+    """One stroke of the canonical sketch JSON, and "label" when given."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    points: list[list[float]] = Field(description="4 control points, each [x, y, z]")
 
 
 class LiveStroke(BaseModel):
@@ -413,7 +502,7 @@ class LiveStroke(BaseModel):
 
     candidate: int = Field(description="the candidate's index in its round, from 0")
     seq: int = Field(description="1, 2, ... in the order the job received its strokes")
-    stroke: dict[str, Any] = Field(description='{"id", "points" (4 of [x, y, z]), "label" (when given)}')
+    stroke: StrokeJSON
     reply: int = Field(
         description="the candidate's reply within the job, from 1: a stroke with a higher reply "
         "than the candidate's last starts that candidate over (a retried stream, "

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..draw.loops import DEFAULT_LOOP_LIMIT
 from ..llm.factory import ProviderConfig, provider_from_config
 from ..scoring.reward import ScoreConfig
 from ..shared.token_path import DEFAULT_PORT, config_dir, token_file
@@ -40,6 +41,7 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     token_file: Path | None = None  # None: one per port in the user's config dir (shared.token_path)
+    allow_shared_token_dir: bool = False  # write the token where other users could replace it
     data_dir: Path = field(default_factory=default_data_dir)
     allow_remote: bool = False
     allowed_hosts: tuple[str, ...] = ()  # extra Host names accepted besides loopback ones
@@ -49,6 +51,9 @@ class ServerSettings:
     max_queued: int = 32  # jobs waiting to start; more is answered 429
     llm_jobs: int = 4  # LLM-bound jobs running at once
     keep_jobs: int = 1000  # finished jobs kept; older ones are pruned
+    loop_limit: int = (
+        DEFAULT_LOOP_LIMIT  # draw, refine and learn jobs' loop cut-off, unless one gives its own
+    )
     limits: Limits = field(default_factory=Limits)
     score: ScoreConfig = field(default_factory=ScoreConfig)
     provider_options: ProviderConfig = field(default_factory=ProviderConfig)

@@ -3,7 +3,8 @@
 Every failure, whether the server's error envelope, a refused connection or a missing token
 file, comes out as one ``BackendError`` whose message is one line a user can act on. The
 token is read from the server's token file at request time and re-read once when the server
-answers 401 (it makes a new token at every start); it is never kept anywhere else.
+answers 401 (it makes a new token at every start); it is never kept anywhere else. A token file
+that is not the user's own, owner-only file is refused (another user may have swapped it).
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ import socket
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from ..shared.token_path import DEFAULT_PORT, token_file, token_file_for_url
+from ..shared.results import JobStatus, LibraryView, ResultError, ServerInfo, library_names
+from ..shared.results.fields import Record
+from ..shared.token_path import DEFAULT_PORT, token_file, token_file_for_url, token_file_problem
 
 DEFAULT_URL = "http://127.0.0.1:8765"
 API = "/v1"
@@ -25,6 +29,7 @@ TIMEOUT_S = 10.0
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # a result with preview images is a few MiB at most
 MAX_TOKEN_BYTES = 4096
 START_HINT = "start it with `threedraw serve` or the Start button"
+T = TypeVar("T")
 
 
 def default_token_file() -> Path:
@@ -34,7 +39,7 @@ def default_token_file() -> Path:
 
 class BackendError(Exception):
     """What went wrong talking to the backend, as one line; ``code`` is the server's error code
-    (or the client's own: not_running, no_token, token_rejected, timeout, bad_response)."""
+    (or the client's own: not_running, no_token, token_unsafe, token_rejected, timeout, bad_response)."""
 
     def __init__(
         self, message: str, code: str = "backend_error", status: int | None = None, detail: Any = None
@@ -74,43 +79,57 @@ class BackendClient:
         self.timeout = timeout
 
     # -- the routes the add-on uses ---------------------------------------------
-    def health(self) -> dict[str, Any]:
-        return self.request("GET", "/health", auth=False)
+    def health(self) -> str:
+        """The backend's status ("ok"), without a token: whether it runs at all."""
+        return str(self.request("GET", "/health", auth=False).get("status", ""))
 
-    def info(self) -> dict[str, Any]:
-        return self.request("GET", "/info")
+    def info(self) -> ServerInfo:
+        return self._read(ServerInfo.from_dict, self.request("GET", "/info"))
 
-    def check(self) -> dict[str, Any]:
-        """Whether drawing works with the backend's configured LLM (a few tiny requests to it)."""
-        return self.request("GET", "/check")
+    def check(self) -> str:
+        """One line: whether drawing works with the backend's configured LLM (a few tiny requests to it)."""
+        return str(self.request("GET", "/check").get("verdict") or "")
 
-    def submit(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self.request("POST", "/jobs", body)
+    def submit(self, body: Record) -> JobStatus:
+        return self._job("POST", "/jobs", body)
 
-    def job(self, job_id: str, since: int | None = None) -> dict[str, Any]:
-        """The job; with ``since``, also ``seq`` and the live ``strokes`` after that sequence number."""
+    def job(self, job_id: str, since: int | None = None) -> JobStatus:
+        """The job; with ``since``, also the live ``strokes`` after that sequence number."""
         query = "" if since is None else f"?since={int(since)}"
-        return self.request("GET", f"/jobs/{_q(job_id)}{query}")
+        return self._job("GET", f"/jobs/{_q(job_id)}{query}")
 
-    def cancel(self, job_id: str) -> dict[str, Any]:
-        return self.request("POST", f"/jobs/{_q(job_id)}/cancel")
+    def cancel(self, job_id: str) -> JobStatus:
+        return self._job("POST", f"/jobs/{_q(job_id)}/cancel")
 
-    def libraries(self) -> list[dict[str, Any]]:
-        return list(self.request("GET", "/libraries").get("libraries", []))
+    def _job(self, method: str, path: str, body: Record | None = None) -> JobStatus:
+        return self._read(JobStatus.from_dict, self.request(method, path, body))
 
-    def library(self, name: str) -> dict[str, Any]:
-        return self.request("GET", f"/libraries/{_q(name)}")
+    @staticmethod
+    def _read(read: Callable[[Any], T], answer: Record) -> T:
+        """An answer read as its type; one this add-on cannot read is a BackendError naming the field."""
+        try:
+            return read(answer)
+        except ResultError as e:
+            raise BackendError(
+                f"the backend answered what this add-on cannot read: {e}", "bad_response"
+            ) from None
 
-    def delete_lesson(self, name: str, lesson_id: str) -> dict[str, Any]:
-        return self.request("DELETE", f"/libraries/{_q(name)}/lessons/{_q(lesson_id)}")
+    def libraries(self) -> list[str]:
+        """The names of the backend's libraries."""
+        return self._read(library_names, self.request("GET", "/libraries"))
 
-    def export_library(self, name: str) -> dict[str, Any]:
+    def library(self, name: str) -> LibraryView:
+        return self._read(LibraryView.from_dict, self.request("GET", f"/libraries/{_q(name)}"))
+
+    def delete_lesson(self, name: str, lesson_id: str) -> None:
+        self.request("DELETE", f"/libraries/{_q(name)}/lessons/{_q(lesson_id)}")
+
+    def export_library(self, name: str) -> Record:
+        """The library's export file (``threedraw.library/1``): written out as it comes."""
         return self.request("GET", f"/libraries/{_q(name)}/export")
 
     # -- one request ----------------------------------------------------------
-    def request(
-        self, method: str, path: str, body: dict[str, Any] | None = None, auth: bool = True
-    ) -> dict[str, Any]:
+    def request(self, method: str, path: str, body: Record | None = None, auth: bool = True) -> Record:
         """One JSON request; the decoded JSON object, or BackendError."""
         data = None if body is None else json.dumps(body).encode("utf-8")
         try:
@@ -136,6 +155,14 @@ class BackendClient:
         path = self.token_file
         try:
             with open(path, "rb") as f:
+                # The open file's owner and mode, so the file checked is the file read.
+                problem = token_file_problem(os.fstat(f.fileno()))
+                if problem:
+                    raise BackendError(
+                        f"the token file {path} is not used: {problem}; stop whatever wrote it and restart "
+                        "the backend, which writes a new one",
+                        "token_unsafe",
+                    )
                 raw = f.read(MAX_TOKEN_BYTES + 1)
         except FileNotFoundError:
             raise BackendError(
@@ -149,7 +176,7 @@ class BackendClient:
             raise BackendError(f"the token file {path} holds no token; restart the backend", "no_token")
         return token
 
-    def _send(self, method: str, path: str, data: bytes | None, token: str | None) -> dict[str, Any]:
+    def _send(self, method: str, path: str, data: bytes | None, token: str | None) -> Record:
         headers = {"Accept": "application/json"}
         if data is not None:
             headers["Content-Type"] = "application/json"
@@ -185,7 +212,7 @@ class BackendClient:
     def _timeout(self) -> BackendError:
         return BackendError(f"the backend at {self.url} did not answer within {self.timeout:g} s", "timeout")
 
-    def _decode(self, raw: bytes, status: int) -> dict[str, Any]:
+    def _decode(self, raw: bytes, status: int) -> Record:
         if len(raw) > MAX_RESPONSE_BYTES:
             raise BackendError(
                 f"the backend's answer is larger than {MAX_RESPONSE_BYTES >> 20} MiB", "bad_response", status

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..client import BackendClient, BackendError
-from ..shared.sketch import FORMAT, MAX_STROKES, Sketch, SketchError, Stroke
+from ..shared.results import JobStatus, LiveStroke
+from ..shared.sketch import MAX_STROKES
 
 POLL_S = 0.25
 MAX_EVENTS = 64  # progress beyond this is dropped (the next poll carries the latest anyway)
-FINISHED = ("succeeded", "failed", "cancelled")
 PHASE_TEXT = {
     "queued": "queued",
     "starting": "starting",
@@ -36,20 +36,11 @@ PHASE_TEXT = {
     "validate": "validating",
     "epoch": "epoch",
     "render": "rendering",
+    "polish": "polishing",
     "done": "finishing",
 }
 MAX_POLL_ERRORS = 8  # consecutive failed polls before giving up on following
 MAX_LIVE_PENDING = 16 * MAX_STROKES  # the backend keeps no more per job either
-
-
-@dataclass(frozen=True)
-class LiveStroke:
-    """A stroke of a reply still being written: candidate ``candidate``'s reply number ``reply``
-    (a higher number than before starts that candidate over: a retried stream, the next round)."""
-
-    candidate: int
-    reply: int
-    stroke: Stroke
 
 
 @dataclass
@@ -61,20 +52,19 @@ class Event:
     payload: Any = None
 
 
-def progress_text(job: dict[str, Any]) -> tuple[str, float]:
+def progress_text(job: JobStatus) -> tuple[str, float]:
     """The job's stage as a short line ("drawing 3/5: ...") and its fraction done."""
-    p = job.get("progress") or {}
-    phase = str(p.get("phase") or job.get("state") or "")
+    p = job.progress
+    phase = p.phase or job.state
     text = PHASE_TEXT.get(phase, phase)
-    step, total = p.get("step"), p.get("total")
     fraction = 0.0
-    if isinstance(step, int) and isinstance(total, int) and total > 0:
-        text += f" {min(step, total)}/{total}"
-        fraction = max(0.0, min(1.0, step / total))
-    if p.get("epoch") is not None:
-        text = f"round {p['epoch']}: {text}"
-    if p.get("message"):
-        text += f": {str(p['message'])[:80]}"
+    if p.step is not None and p.total is not None and p.total > 0:
+        text += f" {min(p.step, p.total)}/{p.total}"
+        fraction = max(0.0, min(1.0, p.step / p.total))
+    if p.epoch is not None:
+        text = f"round {p.epoch}: {text}"
+    if p.message:
+        text += f": {p.message[:80]}"
     return text, fraction
 
 
@@ -83,7 +73,7 @@ class JobFollower:
         self,
         client: BackendClient,
         request: dict[str, Any],
-        prepare: Callable[[dict[str, Any]], Any],
+        prepare: Callable[[JobStatus], Any],
         poll_s: float = POLL_S,
         live: bool = False,
     ):
@@ -153,7 +143,7 @@ class JobFollower:
 
     def _follow(self) -> None:
         job = self.client.submit(self.request)
-        self.job_id = str(job["id"])
+        self.job_id = job.id
         self._put(Event("submitted", self.job_id, *progress_text(job)))
         cancel_sent = False
         errors = 0
@@ -166,7 +156,7 @@ class JobFollower:
                 except BackendError as e:
                     if e.code != "job_finished":  # finished meanwhile: the next poll says how
                         raise
-            if job.get("state") in FINISHED:
+            if job.finished:
                 break
             self._stop.wait(self.poll_s)
             if self._stop.is_set():
@@ -176,43 +166,30 @@ class JobFollower:
                 errors = 0
             except BackendError as e:
                 errors += 1
-                if errors >= MAX_POLL_ERRORS or e.code in ("job_not_found", "token_rejected"):
+                if errors >= MAX_POLL_ERRORS or e.code in ("job_not_found", "token_rejected", "token_unsafe"):
                     raise
                 continue
             if self.live:
-                self._keep_strokes(job.get("strokes"))
+                self._keep_strokes(job)
             text, fraction = progress_text(job)
             if text != last_text:
                 last_text = text
                 self._put(Event("progress", self.job_id, text, fraction))
         if self._stop.is_set():
             return
-        state = job["state"]
+        state = job.state
         if state == "succeeded":
             self._put(Event("done", self.job_id, "finished", 1.0, self.prepare(job)), final=True)
         elif state == "cancelled":
             self._put(Event("cancelled", self.job_id, "cancelled on the backend"), final=True)
         else:
-            err = job.get("error") or {}
-            message = " ".join(str(err.get("message") or "the job failed").split())
+            message = " ".join((job.error.message if job.error else "the job failed").split())
             self._put(Event("failed", self.job_id, f"backend: {message}"), final=True)
 
-    def _keep_strokes(self, items: Any) -> None:
-        """Parse the new live strokes of one poll (a backend without them sends none)."""
-        got = []
-        for item in items if isinstance(items, list) else ():
-            try:
-                seq = int(item["seq"])
-            except (KeyError, TypeError, ValueError):
-                return  # not the live contract: stop reading this answer
-            if seq <= self.seq:
-                continue
-            self.seq = seq
-            try:
-                stroke = Sketch.from_dict({"format": FORMAT, "strokes": [item["stroke"]]}).strokes[0]
-                got.append(LiveStroke(int(item["candidate"]), int(item.get("reply", 1)), stroke))
-            except (KeyError, TypeError, ValueError, SketchError):
-                continue  # a live stroke is only a preview; the result is checked on its own
+    def _keep_strokes(self, job: JobStatus) -> None:
+        """Keep the new live strokes of one poll (a backend without them sends none)."""
+        got = [s for s in job.strokes if s.seq > self.seq]
+        self.seq = max(self.seq, job.strokes_until)
         with self._strokes_lock:
             self._strokes.extend(got[: max(0, MAX_LIVE_PENDING - len(self._strokes))])
 

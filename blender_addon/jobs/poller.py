@@ -256,7 +256,7 @@ def _finish(act: Active, outcome: Outcome, undo: str | None = None) -> None:
     if SESSION.jobs.get(act.scene) is act:
         del SESSION.jobs[act.scene]
     SESSION.last[act.scene] = outcome
-    if undo and not bpy.app.background:  # one undo step per result (blocking operators make their own)
+    if undo:  # one undo step per result, in background mode too (a script's bpy.ops.ed.undo() restores)
         try:
             bpy.ops.ed.undo_push(message=undo)
         except RuntimeError:

@@ -9,10 +9,9 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..shared.repair import summarize
-from ..shared.results import Image, ResultError, Score, ScoreResult, SketchItem
+from ..shared.results import Image, JobStatus, PolishResult, ResultError, Score, ScoreResult, SketchItem
 from ..shared.sketch import SketchError
 from ..state import SESSION
 
@@ -35,10 +34,10 @@ class ScoreToApply:
     preview: str | None  # a PNG file of the renderer's views, outside any .blend
 
 
-def sketches(job: dict[str, Any]) -> SketchesToApply:
+def sketches(job: JobStatus) -> SketchesToApply:
     """A draw's or refine's sketches (both results carry ``sketches``); one that cannot be read is
     a problem to report, not the end of the others."""
-    result = job.get("result") or {}
+    result = job.result or {}
     out: list[SketchItem] = []
     problems = []
     for i, item in enumerate(result.get("sketches") or []):
@@ -50,17 +49,25 @@ def sketches(job: dict[str, Any]) -> SketchesToApply:
         raise SketchError(
             "the job finished without a usable sketch" + (f" ({problems[0]})" if problems else "")
         )
-    prompt = str(result.get("prompt") or (job.get("request") or {}).get("prompt") or out[0].sketch.prompt)
+    prompt = str(result.get("prompt") or (job.request or {}).get("prompt") or out[0].sketch.prompt)
     changes = out[0].repairs or []  # none from an older backend
-    return SketchesToApply(str(job["id"]), prompt, out, problems, summarize(changes) if changes else "")
+    return SketchesToApply(job.id, prompt, out, problems, summarize(changes) if changes else "")
 
 
-def score(job: dict[str, Any]) -> ScoreToApply:
-    res = ScoreResult.from_dict(job.get("result") or {})
+def score(job: JobStatus) -> ScoreToApply:
+    res = ScoreResult.from_dict(job.result or {})
     if not res.scores:
         raise ValueError("the score job finished without a score")
-    path = write_png(res.preview, str(job["id"])) if res.preview else None
-    return ScoreToApply(str(job["id"]), res.scores[0], path)
+    path = write_png(res.preview, job.id) if res.preview else None
+    return ScoreToApply(job.id, res.scores[0], path)
+
+
+def polish(job: JobStatus) -> PolishResult:
+    """A polish job's result, its sketch checked (a SketchError or ResultError says what is wrong)."""
+    res = PolishResult.from_dict(job.result or {})
+    if not res.sketches:
+        raise SketchError("the polish job finished without a sketch")
+    return res
 
 
 def write_png(image: Image, name: str) -> str | None:

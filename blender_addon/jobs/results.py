@@ -21,10 +21,10 @@ def _tag(coll: bpy.types.Collection, job_id: str, sketch_id: str, score: Score |
     coll[ids.PROP_SKETCH_ID] = sketch_id
     coll[ids.PROP_RANK] = rank
     if score is not None:
-        _keep_score(coll, score)
+        keep_score(coll, score)
 
 
-def _keep_score(holder: bpy.types.ID, score: Score) -> None:
+def keep_score(holder: bpy.types.ID, score: Score) -> None:
     holder[ids.PROP_SCORE] = json.dumps(score.to_dict())
     holder[ids.PROP_REWARD] = score.reward
 
@@ -76,7 +76,7 @@ def apply_score(scene: bpy.types.Scene, res: ScoreToApply, object_names: Sequenc
     if not objects:
         raise ValueError("the scored curves were deleted while the job ran")
     target = score_target(objects, scene)
-    _keep_score(target, res.score)
+    keep_score(target, res.score)
     if res.preview:
         SESSION.score_previews[scene.name] = res.preview
     return f"{target.name}: {res.score.describe()}"

@@ -5,9 +5,17 @@ from __future__ import annotations
 import bpy
 
 from .. import ids
-from . import convert, io, jobs, library, repair, server
+from . import convert, io, jobs, library, polish, repair, server
 
-CLASSES = (*io.CLASSES, *jobs.CLASSES, *server.CLASSES, *library.CLASSES, *convert.CLASSES, *repair.CLASSES)
+CLASSES = (
+    *io.CLASSES,
+    *jobs.CLASSES,
+    *polish.CLASSES,
+    *server.CLASSES,
+    *library.CLASSES,
+    *convert.CLASSES,
+    *repair.CLASSES,
+)
 
 
 def _menu_import(self: bpy.types.Menu, context: bpy.types.Context) -> None:

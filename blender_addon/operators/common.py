@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Literal
 
 import bpy
 
-from .. import preferences
+from .. import ids, preferences
 from ..client import BackendClient, BackendError
+from ..curves import build_sketch
+from ..shared.sketch import Sketch
 
 if TYPE_CHECKING:
     from bpy.stub_internal.rna_enums import OperatorReturnItems
@@ -30,6 +33,24 @@ def home_collection(context: bpy.types.Context, objects: list[bpy.types.Object])
     return scene.collection
 
 
+def replace_curves(
+    scene: bpy.types.Scene, curves: list[bpy.types.Object], sketch: Sketch
+) -> tuple[bpy.types.Collection, list[bpy.types.Object]]:
+    """Replace ``curves`` (one sketch's) by ``sketch`` built in their collection, which loses the
+    score it kept of them; (that collection, the new objects). Orphaned curve data goes too."""
+    home = curves[0].users_collection[0] if curves[0].users_collection else scene.collection
+    for obj in curves:
+        data = obj.data
+        bpy.data.objects.remove(obj)
+        if isinstance(data, bpy.types.Curve) and data.users == 0:
+            bpy.data.curves.remove(data)
+    for key in (ids.PROP_SCORE, ids.PROP_REWARD):  # they scored the curves as they were
+        home.pop(key, None)
+    before = set(home.objects)
+    build_sketch(sketch, SimpleNamespace(scene=scene), into=home)  # type: ignore[arg-type]
+    return home, [obj for obj in home.objects if obj not in before]
+
+
 def client_or_report(
     op: bpy.types.Operator, context: bpy.types.Context, timeout: float | None = None
 ) -> BackendClient | None:
@@ -41,8 +62,19 @@ def client_or_report(
         return None
 
 
-def poll_selected_curves(cls: type[bpy.types.Operator], context: bpy.types.Context) -> bool:
+def poll_selected_curves(cls: Any, context: bpy.types.Context) -> bool:
+    """``cls`` (an operator class) may run: some curves are selected; else it says so."""
     if not selected_curves(context):
         cls.poll_message_set("select the sketch's curves first")
         return False
     return True
+
+
+class OnSelectedCurves:
+    """Mixed in before an operator's Blender base class: the operator works on the selected curves,
+    so it is available only while some are selected (and says so), besides what its base asks."""
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        base = getattr(super(), "poll", None)  # a job operator's; bpy.types.Operator has none
+        return (base is None or base(context)) and poll_selected_curves(cls, context)

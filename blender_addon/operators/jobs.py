@@ -21,6 +21,7 @@ from ..jobs import poller, prepare, results
 from ..jobs.follow import JobFollower
 from ..jobs.live import LiveView
 from ..properties import NO_LIBRARY, scene_settings
+from ..shared.results import JobStatus
 from ..shared.sketch import Sketch, SketchError
 from .common import Result, selected_curves
 
@@ -57,6 +58,10 @@ class _JobOperator(bpy.types.Operator):
         """The operator's own value when the caller set it, else the panel's."""
         return getattr(self, name) if self.properties.is_property_set(name) else fallback
 
+    def text_option(self, name: str, fallback: str) -> str:
+        """A text option (``option``'s value) with its runs of white space folded to one space."""
+        return " ".join(str(self.option(name, fallback)).split())
+
     def fail(self, message: str) -> Result:
         self.report({"ERROR"}, message)
         return {"CANCELLED"}
@@ -67,7 +72,7 @@ class _JobOperator(bpy.types.Operator):
         kind: str,
         label: str,
         request: dict[str, Any],
-        ready: Callable[[dict[str, Any]], Any],
+        ready: Callable[[JobStatus], Any],
         apply: poller.Apply,
         live: bool = False,
     ) -> Result:
@@ -115,12 +120,29 @@ class _JobOperator(bpy.types.Operator):
             return {"RUNNING_MODAL"}
         return {"PASS_THROUGH"}
 
+    def launch_sketches(
+        self, context: bpy.types.Context, kind: str, prompt: str, request: dict[str, Any], suffix: str = ""
+    ) -> Result:
+        """Submit a draw or refine job with the chosen library; its sketches become curves while
+        they are written, the best one kept (and the others too with Keep Other Candidates)."""
+        library = self.chosen_library(context)
+        if library:
+            request["library"] = library
+        assert context.scene is not None
+        apply = _keep_candidates(context.scene, suffix)
+        return self.launch(
+            context, kind, f"{kind} '{prompt[:40]}'", request, prepare.sketches, apply, live=True
+        )
+
     def chosen_library(self, context: bpy.types.Context) -> str | None:
         chosen = self.option("library", "") or scene_settings(context.scene).library  # type: ignore[arg-type]
         return None if chosen in ("", NO_LIBRARY, "none") else str(chosen)
 
-    def selected_sketch(self, context: bpy.types.Context, prompt: str) -> Sketch | None:
-        """The selected curves as a sketch (None, with a report, when there is none)."""
+    def selected_sketch(
+        self, context: bpy.types.Context, prompt: str, in_cube: bool = False
+    ) -> Sketch | None:
+        """The selected curves as a sketch (None, with a report, when there is none); ``in_cube``:
+        refuse curves that had to be scaled into the cube (a result would come back scaled)."""
         curves = selected_curves(context)
         if not curves:
             self.report({"ERROR"}, "select the sketch's curves first (nothing of type Curve is selected)")
@@ -134,6 +156,11 @@ class _JobOperator(bpy.types.Operator):
             self.report({"WARNING"}, w)
         if not read.sketch.strokes:
             self.report({"ERROR"}, "the selected curves hold no Bezier or poly segment")
+            return None
+        if in_cube and read.scale != 1.0:
+            self.report(
+                {"ERROR"}, "the selected curves reach outside the cube [-1, 1]: scale them into it first"
+            )
             return None
         return read.sketch
 
@@ -160,25 +187,14 @@ class THREEDRAW_OT_draw(_JobOperator):
         scene = context.scene
         assert scene is not None
         s = scene_settings(scene)
-        prompt = " ".join(str(self.option("prompt", s.prompt)).split())
+        prompt = self.text_option("prompt", s.prompt)
         if not prompt:
             return self.fail("type a prompt first: what should be drawn?")
         request: dict[str, Any] = {"kind": "draw", "prompt": prompt, "k": int(self.option("k", s.k))}
         max_strokes = int(self.option("max_strokes", s.max_strokes))
         if max_strokes:
             request["max_strokes"] = max_strokes
-        library = self.chosen_library(context)
-        if library:
-            request["library"] = library
-        return self.launch(
-            context,
-            "draw",
-            f"draw '{prompt[:40]}'",
-            request,
-            prepare.sketches,
-            _keep_candidates(scene),
-            live=True,
-        )
+        return self.launch_sketches(context, "draw", prompt, request)
 
 
 class THREEDRAW_OT_refine(_JobOperator):
@@ -199,7 +215,7 @@ class THREEDRAW_OT_refine(_JobOperator):
         scene = context.scene
         assert scene is not None
         s = scene_settings(scene)
-        prompt = " ".join(str(self.option("prompt", "")).split())
+        prompt = self.text_option("prompt", "")
         request: dict[str, Any] = {
             "kind": "refine",
             "rounds": int(self.option("rounds", s.rounds)),
@@ -217,18 +233,7 @@ class THREEDRAW_OT_refine(_JobOperator):
         request["prompt"] = prompt
         if "sketch" in request:
             request["sketch"]["prompt"] = prompt
-        library = self.chosen_library(context)
-        if library:
-            request["library"] = library
-        return self.launch(
-            context,
-            "refine",
-            f"refine '{prompt[:40]}'",
-            request,
-            prepare.sketches,
-            _keep_candidates(scene, " (refined)"),
-            live=True,
-        )
+        return self.launch_sketches(context, "refine", prompt, request, " (refined)")
 
 
 class THREEDRAW_OT_score(_JobOperator):
@@ -244,7 +249,7 @@ class THREEDRAW_OT_score(_JobOperator):
     def execute(self, context: bpy.types.Context) -> Result:
         scene = context.scene
         assert scene is not None
-        prompt = " ".join(str(self.option("prompt", "")).split())
+        prompt = self.text_option("prompt", "")
         sketch = self.selected_sketch(context, prompt)
         if sketch is None:
             return {"CANCELLED"}

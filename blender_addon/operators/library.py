@@ -16,6 +16,7 @@ from bpy_extras.io_utils import ExportHelper
 from .. import ids, properties
 from ..client import library_file
 from ..jobs import poller
+from ..shared.results import LibraryView
 from ..state import SESSION
 from .common import Result, client_or_report
 
@@ -25,13 +26,13 @@ def _library_name(context: bpy.types.Context) -> str | None:
     return None if name in ("", properties.NO_LIBRARY) else str(name)
 
 
-def _show_lessons(context: bpy.types.Context, name: str, library: dict[str, Any]) -> None:
+def _show_lessons(context: bpy.types.Context, name: str, library: LibraryView) -> None:
     sess = properties.session(context)
     sess.lessons.clear()
-    for lesson in library.get("lessons", []):
+    for lesson in library.lessons:
         item = sess.lessons.add()
-        item.lesson_id = str(lesson.get("id", ""))
-        item.text = str(lesson.get("text", ""))
+        item.lesson_id = lesson.id
+        item.text = lesson.text
     sess.lessons_of = name
     sess.lesson_index = min(sess.lesson_index, max(0, len(sess.lessons) - 1))
 

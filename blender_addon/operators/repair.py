@@ -6,14 +6,14 @@ import bpy
 from bpy.props import FloatProperty
 
 from .. import ids
-from ..curves import build_sketch, read_sketch
+from ..curves import read_sketch
 from ..shared.meets import MAX_TOLERANCE, tolerance_for
 from ..shared.repair import repair, summarize
 from ..shared.sketch import SketchError
-from .common import Result, home_collection, poll_selected_curves, selected_curves
+from .common import OnSelectedCurves, Result, replace_curves, selected_curves
 
 
-class THREEDRAW_OT_snap_joints(bpy.types.Operator):
+class THREEDRAW_OT_snap_joints(OnSelectedCurves, bpy.types.Operator):
     """Make ends of the selected curves that nearly meet meet, and remove repeated strokes"""
 
     bl_idname = ids.OP_SNAP_JOINTS
@@ -28,10 +28,6 @@ class THREEDRAW_OT_snap_joints(bpy.types.Operator):
         precision=4,
         description="How close counts as meeting, in the cube's units; 0: 3% of the sketch's bounding-box diagonal",
     )
-
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        return poll_selected_curves(cls, context)
 
     def execute(self, context: bpy.types.Context) -> Result:
         curves = selected_curves(context)
@@ -54,19 +50,9 @@ class THREEDRAW_OT_snap_joints(bpy.types.Operator):
         if not changes:
             self.report({"INFO"}, f"Nothing to repair (tolerance {tol:.4g})")
             return {"FINISHED"}
-        home = home_collection(context, curves)
-        for obj in curves:
-            data = obj.data
-            bpy.data.objects.remove(obj)
-            if isinstance(data, bpy.types.Curve) and data.users == 0:
-                bpy.data.curves.remove(data)
-        for key in (ids.PROP_SCORE, ids.PROP_REWARD):  # they scored the curves as they were
-            home.pop(key, None)
-        before = set(home.objects)
-        build_sketch(fixed, context, into=home)
-        for obj in home.objects:
-            if obj not in before:
-                obj.select_set(True)
+        assert context.scene is not None
+        for obj in replace_curves(context.scene, curves, fixed)[1]:
+            obj.select_set(True)
         self.report({"INFO"}, f"{summarize(changes)} (tolerance {tol:.4g})")
         return {"FINISHED"}
 

@@ -13,6 +13,7 @@ import bpy
 from .. import ids, preferences, properties
 from ..client import BackendClient, BackendError, launch
 from ..jobs import poller
+from ..shared.results import ServerInfo
 from ..state import SESSION
 from .common import Result, client_or_report
 
@@ -25,17 +26,15 @@ def _status(result: Any, error: str | None) -> None:
         return
     info, libraries, verdict = result
     backend.up, backend.info, backend.error, backend.check = True, info, None, verdict
-    properties.set_libraries([str(x["name"]) for x in libraries if isinstance(x, dict) and "name" in x])
+    properties.set_libraries(libraries)
 
 
-def _fetch(
-    client: BackendClient, check: bool = False
-) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
+def _fetch(client: BackendClient, check: bool = False) -> tuple[ServerInfo, list[str], str | None]:
     """Info and libraries; with ``check``, also GET /v1/check's one-line verdict on the LLM."""
     verdict = None
     if check:
         try:
-            verdict = str(client.check().get("verdict") or "")
+            verdict = client.check()
         except BackendError as e:
             verdict = f"LLM not checked: {e.message}"
     return client.info(), client.libraries(), verdict

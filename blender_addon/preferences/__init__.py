@@ -8,6 +8,7 @@ from bpy.props import StringProperty
 
 from .. import ids
 from ..client import DEFAULT_URL, BackendClient, default_token_file
+from ..ui.buttons import BACKEND_BUTTONS, button_row
 
 # The add-on's package ("bl_ext.user_default.threedraw" when installed as an extension).
 PACKAGE = __package__.rpartition(".")[0] if __package__ else ids.ADDON_ID
@@ -40,9 +41,7 @@ class THREEDRAW_AP_preferences(bpy.types.AddonPreferences):
         layout.prop(self, "backend_url")
         layout.prop(self, "token_file")
         layout.prop(self, "backend_command")
-        row = layout.row()
-        row.operator(ids.OP_TEST_CONNECTION, icon="LINKED")
-        row.operator(ids.OP_START_BACKEND, icon="PLAY")
+        button_row(layout, *BACKEND_BUTTONS, align=False)
 
 
 def get(context: bpy.types.Context | None = None) -> THREEDRAW_AP_preferences:

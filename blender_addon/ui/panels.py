@@ -15,6 +15,7 @@ import bpy.utils.previews
 from .. import ids, properties
 from ..jobs import poller, results
 from ..state import SESSION
+from .buttons import BACKEND_BUTTONS, button_row
 
 
 class _Panel(bpy.types.Panel):
@@ -51,9 +52,9 @@ class THREEDRAW_PT_draw(_Panel):
         row.operator(ids.OP_REFRESH, text="", icon="FILE_REFRESH")
         col.prop(s, "keep_candidates")
         col.operator(ids.OP_DRAW, text="Draw", icon="GREASEPENCIL")
-        row = layout.row(align=True)
-        row.operator(ids.OP_IMPORT_SKETCH, text="Import", icon="IMPORT")
-        row.operator(ids.OP_EXPORT_SKETCH, text="Export", icon="EXPORT")
+        button_row(
+            layout, (ids.OP_IMPORT_SKETCH, "Import", "IMPORT"), (ids.OP_EXPORT_SKETCH, "Export", "EXPORT")
+        )
 
 
 class THREEDRAW_PT_refine(_Panel):
@@ -69,10 +70,13 @@ class THREEDRAW_PT_refine(_Panel):
         col.prop(s, "rounds")
         col.prop(s, "from_selected")
         col.operator(ids.OP_REFINE, text="Refine", icon="MOD_SMOOTH")
+        col.operator(ids.OP_POLISH, text="Polish", icon="SMOOTHCURVE")
         layout.operator(ids.OP_SNAP_JOINTS, text="Snap Joints", icon="SNAP_ON")
-        row = layout.row(align=True)
-        row.operator(ids.OP_TO_GREASE_PENCIL, text="To Grease Pencil", icon="OUTLINER_OB_GREASEPENCIL")
-        row.operator(ids.OP_TO_MESH, text="To Mesh", icon="MESH_DATA")
+        button_row(
+            layout,
+            (ids.OP_TO_GREASE_PENCIL, "To Grease Pencil", "OUTLINER_OB_GREASEPENCIL"),
+            (ids.OP_TO_MESH, "To Mesh", "MESH_DATA"),
+        )
 
 
 class THREEDRAW_PT_score(_Panel):
@@ -173,9 +177,9 @@ class THREEDRAW_PT_library(_Panel):
         if sess.lessons_of:
             layout.label(text=f"{len(sess.lessons)} lessons in {sess.lessons_of}")
         layout.template_list(ids.LIST_LESSONS, "", sess, "lessons", sess, "lesson_index", rows=4)
-        row = layout.row(align=True)
-        row.operator(ids.OP_DELETE_LESSON, text="Delete", icon="TRASH")
-        row.operator(ids.OP_EXPORT_LIBRARY, text="Export", icon="EXPORT")
+        button_row(
+            layout, (ids.OP_DELETE_LESSON, "Delete", "TRASH"), (ids.OP_EXPORT_LIBRARY, "Export", "EXPORT")
+        )
 
 
 class THREEDRAW_PT_backend(_Panel):
@@ -194,9 +198,7 @@ class THREEDRAW_PT_backend(_Panel):
         else:
             layout.label(text="not checked yet (Test Connection)", icon="QUESTION")
         layout.label(text=SESSION.backend.describe())
-        row = layout.row(align=True)
-        row.operator(ids.OP_TEST_CONNECTION, icon="LINKED")
-        row.operator(ids.OP_START_BACKEND, icon="PLAY")
+        button_row(layout, *BACKEND_BUTTONS)
 
 
 CLASSES = (

@@ -6,9 +6,11 @@ objects; lines: tables, YAML, CSV, bullets) -> reading (candidates checked into 
 with objects' ``ObjectScanner``) yields strokes while a reply streams in, then ``parse``'s result.
 """
 
-from .choice import MAX_ABS_COORD, MAX_RESPONSE_CHARS, MAX_TOKENS, ParseError, ParseResult, Problem, parse
+from .choice import MAX_RESPONSE_CHARS, MAX_TOKENS, ParseError, ParseResult, parse
 from .incremental import LIVE_READ_CHARS, WINDOW_CHARS, StreamParser
+from .reading import MAX_ABS_COORD, Problem
 
+# The public surface: the steps' modules are the package's own.
 __all__ = [
     "parse",
     "ParseResult",

@@ -43,7 +43,7 @@ from ..sketch import MAX_STROKES, Sketch, Stroke
 from .brackets import read_actions, read_lists, read_objects
 from .lines import read_bullets, read_csv, read_tables, read_yaml
 from .normalise import normalise
-from .reading import MAX_ABS_COORD, Problem, Reading
+from .reading import Problem, Reading
 from .tokens import Budget, tokenize, unquote
 
 MAX_RESPONSE_CHARS = 2_000_000
@@ -54,16 +54,6 @@ MAX_TOKENS = 100_000
 # When a long reply spends that budget, its end (where answers come) is read on its own.
 TAIL_CHARS = 250_000
 TAIL_TOKENS = 50_000
-
-__all__ = [
-    "parse",
-    "ParseResult",
-    "ParseError",
-    "Problem",
-    "MAX_RESPONSE_CHARS",
-    "MAX_ABS_COORD",
-    "MAX_TOKENS",
-]
 
 
 class ParseError(ValueError):

@@ -30,8 +30,6 @@ WINDOW_CHARS = 32_000
 LIVE_READ_CHARS = 400_000
 _GROWTH = 4  # re-read a window when it grew by 1/_GROWTH since its last reading
 
-__all__ = ["StreamParser", "WINDOW_CHARS", "LIVE_READ_CHARS"]
-
 
 class StreamParser:
     """``feed(chunk)`` returns the strokes completed by that chunk; ``finish()`` returns ``parse(text)``."""

@@ -20,9 +20,9 @@ def _cell_value(cell: str, budget: Budget, decimal_comma: bool) -> Item:
     """One value written alone in a cell or field: a number, a point, or the text itself."""
     text = cell.strip().strip("*`").strip()
     if NUMBER.fullmatch(text):
-        return Num(float(text), text)
+        return Num(text, float(text))
     if decimal_comma and _DECIMAL_COMMA.fullmatch(text):
-        return Num(float(text.replace(",", ".")), text)
+        return Num(text, float(text.replace(",", ".")))
     items = tokenize(text, budget)
     if len(items) == 1:
         return items[0]
@@ -322,9 +322,9 @@ def read_csv(text: str, budget: Budget) -> Reading:
 
 def _csv_number(field: str, decimal_comma: bool) -> Num | None:
     if NUMBER.fullmatch(field):
-        return Num(float(field), field)
+        return Num(field, float(field))
     if decimal_comma and _DECIMAL_COMMA.fullmatch(field):
-        return Num(float(field.replace(",", ".")), field)
+        return Num(field, float(field.replace(",", ".")))
     return None
 
 

@@ -38,28 +38,34 @@ class Budget:
 
 
 @dataclass(slots=True)
-class Num:
+class _Text:
+    """A token as written; its class says what kind of text it is."""
+
+    text: str
+
+
+@dataclass(slots=True)
+class Num(_Text):
+    """A number: its text as written (for messages) and the value read from it."""
+
     value: float
-    text: str
 
 
 @dataclass(slots=True)
-class Word:
-    text: str
+class Word(_Text):
+    """A bare word (a name, a key, a keyword)."""
 
 
 @dataclass(slots=True)
-class Str:
-    text: str
+class Str(_Text):
+    """A string: a quoted one (its quotes removed), or a value read as text."""
 
 
 @dataclass(slots=True)
-class Odd:
+class Odd(_Text):
     """A character that makes the numbers around it unreadable as written: a dash that may
     or may not be a minus (see normalise), an operator (1×10⁻⁵, 1/2), a number in a
     form not read (½, Arabic-Indic digits)."""
-
-    text: str
 
 
 @dataclass(slots=True)
@@ -202,7 +208,7 @@ def tokenize(text: str, budget: Budget) -> list[Item]:
             if start == glue_at and top.seps is not None:
                 top.seps.glued.append(len(top.items))
             tok = text[start:pos]
-            top.items.append(Num(float(tok), tok))
+            top.items.append(Num(tok, float(tok)))
         elif kind == K_SEP:
             seps = top.seps
             if seps is None:
@@ -264,7 +270,7 @@ def _merge_decimal_commas(g: Group, seps: Separators) -> None:
         return
     for i in reversed(seps.glued):
         a, b = items[i - 1], items[i]
-        items[i - 1 : i + 1] = [Num(float(f"{a.text}.{b.text}"), f"{a.text},{b.text}")]  # type: ignore[union-attr]
+        items[i - 1 : i + 1] = [Num(f"{a.text},{b.text}", float(f"{a.text}.{b.text}"))]  # type: ignore[union-attr]
 
 
 def unquote(tok: str) -> str:
@@ -299,7 +305,7 @@ def number_of(item: Item) -> Num | None:
     if isinstance(item, Str):
         text = item.text.strip()
         if len(text) <= 64 and NUMBER.fullmatch(text):
-            return Num(float(text), text)
+            return Num(text, float(text))
     return None
 
 

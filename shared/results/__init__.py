@@ -10,32 +10,54 @@ What each job kind returns (``GET /v1/jobs/{id}``'s ``result``):
     render  render_result.RenderResult  one RenderView per camera, a contact sheet (Image)
     refine  refine_result.RefineResult  the best sketch, lessons, one RoundSummary per round
     learn   learn_result.LearnResult    the run's epochs, the kept version, the library head
+    polish  polish_result.PolishResult  the polished sketch, rewards before and after, its largest move
+
+Read only, by the add-on (the server writes their JSON): job.JobStatus (a job as the add-on
+follows it), server_info.ServerInfo (GET /v1/info) and LibraryView (a library's lessons).
+While a job runs: progress.JobProgress (where it stands), live_stroke.LiveStroke (a stroke of a
+draw or refine job's reply as it streams in); job_error.JobError: why it did not succeed.
 
 The parts: score.Score (reward, CLIP per view, StructureScore), sketch_item.SketchItem,
-candidate.CandidateSummary, image.Image, usage.UsageRecord; fields.py reads JSON fields.
+candidate.CandidateSummary, image.Image, usage.Usage, step_usage.StepUsage (a learning or refine
+step's calls and tokens); fields.py reads JSON fields.
 """
 
 from .candidate import CandidateSummary
 from .draw_result import DrawResult
 from .fields import ResultError
 from .image import Image
+from .job import JobStatus
+from .job_error import JobError
 from .learn_result import LearnResult
+from .live_stroke import LiveStroke
+from .polish_result import PolishResult
+from .progress import JobProgress
 from .refine_result import RefineResult, RoundSummary
 from .render_result import RenderResult, RenderView
 from .score import Score, StructureScore
 from .score_result import ScoreResult
+from .server_info import ClipInfo, LessonView, LibraryView, ProviderInfo, ServerInfo, library_names
 from .sketch_item import SketchItem
-from .usage import UsageRecord
+from .usage import Usage
 
 # The result of any job kind (``manager.JobKind.run`` returns one; the job stores its to_dict()).
-JobResult = DrawResult | ScoreResult | RenderResult | RefineResult | LearnResult
+JobResult = DrawResult | ScoreResult | RenderResult | RefineResult | LearnResult | PolishResult
 
 __all__ = [
     "CandidateSummary",
+    "ClipInfo",
     "DrawResult",
     "Image",
+    "JobError",
+    "JobProgress",
+    "JobStatus",
     "JobResult",
     "LearnResult",
+    "LessonView",
+    "LibraryView",
+    "LiveStroke",
+    "PolishResult",
+    "ProviderInfo",
     "RefineResult",
     "RenderResult",
     "RenderView",
@@ -43,7 +65,9 @@ __all__ = [
     "ResultError",
     "Score",
     "ScoreResult",
+    "ServerInfo",
     "SketchItem",
     "StructureScore",
-    "UsageRecord",
+    "Usage",
+    "library_names",
 ]

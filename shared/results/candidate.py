@@ -2,7 +2,7 @@
 sketch is in the result's ``sketches`` (by ``candidate``); its raw replies stay on the server.
 
 Wire format: ``{"index": int, "ok": bool, "error": str | null, "problems": [str], "repaired": bool,
-"usage": UsageRecord, "latency_s": float}``.
+"usage": Usage, "latency_s": float}``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .fields import as_text, flag, integer, items, mapping, number, optional, text
-from .usage import UsageRecord
+from .usage import Usage
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class CandidateSummary:
     error: str | None = None
     problems: list[str] = field(default_factory=list)  # what the parser dropped or changed in the kept reply
     repaired: bool = False  # the sketch came from the repair reply
-    usage: UsageRecord = field(default_factory=UsageRecord)
+    usage: Usage = field(default_factory=Usage)
     latency_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -44,6 +44,6 @@ class CandidateSummary:
             text(d, "error", where, None),
             items(d, "problems", where, as_text),
             flag(d, "repaired", where),
-            optional(d, "usage", where, UsageRecord.from_dict, UsageRecord()),
+            optional(d, "usage", where, Usage.from_dict, Usage()),
             number(d, "latency_s", where, 0.0),
         )

@@ -1,7 +1,7 @@
 """What a draw job returns (POST /v1/jobs {"kind": "draw"}; built in backend/server/jobs/kinds.py).
 
 Wire format: ``{"prompt", "provider", "model", "sketches": [SketchItem] (every usable candidate,
-best first), "candidates": [CandidateSummary] (all of them, in order), "usage": UsageRecord}``
+best first), "candidates": [CandidateSummary] (all of them, in order), "usage": Usage}``
 and ``"preview": Image`` when asked for.
 """
 
@@ -14,7 +14,7 @@ from .candidate import CandidateSummary
 from .fields import items, mapping, optional, text
 from .image import Image
 from .sketch_item import SketchItem
-from .usage import UsageRecord
+from .usage import Usage
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class DrawResult:
     model: str
     sketches: list[SketchItem]
     candidates: list[CandidateSummary] = field(default_factory=list)
-    usage: UsageRecord = field(default_factory=UsageRecord)
+    usage: Usage = field(default_factory=Usage)
     preview: Image | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -49,6 +49,6 @@ class DrawResult:
             text(d, "model", where, ""),
             items(d, "sketches", where, SketchItem.from_dict),
             items(d, "candidates", where, CandidateSummary.from_dict),
-            optional(d, "usage", where, UsageRecord.from_dict, UsageRecord()),
+            optional(d, "usage", where, Usage.from_dict, Usage()),
             optional(d, "preview", where, Image.from_dict),
         )

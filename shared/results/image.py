@@ -8,7 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .fields import integer, mapping, text
+from .fields import Readers, integer, read_object, text
+
+# The wire format, read tolerantly: a missing size is 0.
+_READERS: Readers = {
+    "width": (integer, 0),
+    "height": (integer, 0),
+    "data": (text,),
+    "media_type": (text, "image/png"),
+}
 
 
 @dataclass(frozen=True)
@@ -23,10 +31,4 @@ class Image:
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "image") -> Image:
-        d = mapping(d, where)
-        return cls(
-            integer(d, "width", where, 0),
-            integer(d, "height", where, 0),
-            text(d, "data", where),
-            text(d, "media_type", where, "image/png"),
-        )
+        return read_object(cls, d, where, _READERS)

@@ -11,18 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .fields import integer, items, mapping, text
+from .fields import Record, integer, items, mapping, text
 
 
 @dataclass(frozen=True)
 class LearnResult:
     run_id: str
     library: str
-    epochs: list[dict[str, Any]]
+    epochs: list[Record]
     best_epoch: int | None
     best_version: int | None
     head: int
-    cost: dict[str, Any] = field(default_factory=dict)
+    cost: Record = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -2,7 +2,7 @@
 
 Wire format: ``{"prompt", "sketches": [SketchItem] (the best, with its "round"), "lessons": [lesson
 record] (after the last round), "learned": [event] (what changed in them), "library": str | null,
-"version": int | null (the library version written), "rounds": [RoundSummary], "usage": UsageRecord,
+"version": int | null (the library version written), "rounds": [RoundSummary], "usage": Usage,
 "calls": int}`` and ``"preview": Image`` when asked for. Lessons and events are the library's own
 records (backend/library), passed through as they are.
 """
@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .fields import ResultError, as_optional_number, integer, items, mapping, number, optional, text
+from .fields import Record, ResultError, as_optional_number, integer, items, mapping, number, optional, text
 from .image import Image
 from .sketch_item import SketchItem
-from .usage import UsageRecord
+from .usage import Usage
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class RoundSummary:
     best_reward: float | None
     pair: tuple[int, int] | None  # the judged entries (better, worse)
     skipped: str | None  # why no judge was asked, or why its answer was not used
-    events: list[dict[str, Any]] = field(default_factory=list)  # the library's change events
+    events: list[Record] = field(default_factory=list)  # the library's change events
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,12 +61,12 @@ class RoundSummary:
 class RefineResult:
     prompt: str
     sketches: list[SketchItem]
-    lessons: list[dict[str, Any]] = field(default_factory=list)
-    learned: list[dict[str, Any]] = field(default_factory=list)
+    lessons: list[Record] = field(default_factory=list)
+    learned: list[Record] = field(default_factory=list)
     library: str | None = None
     version: int | None = None
     rounds: list[RoundSummary] = field(default_factory=list)
-    usage: UsageRecord = field(default_factory=UsageRecord)
+    usage: Usage = field(default_factory=Usage)
     calls: int = 0
     preview: Image | None = None
 
@@ -97,7 +97,7 @@ class RefineResult:
             text(d, "library", where, None),
             integer(d, "version", where, None),
             items(d, "rounds", where, RoundSummary.from_dict),
-            optional(d, "usage", where, UsageRecord.from_dict, UsageRecord()),
+            optional(d, "usage", where, Usage.from_dict, Usage()),
             integer(d, "calls", where, 0),
             optional(d, "preview", where, Image.from_dict),
         )

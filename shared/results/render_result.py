@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .fields import integer, items, mapping, number
+from .fields import Record, integer, items, mapping, number
 from .image import Image
 
 
@@ -43,7 +43,7 @@ class RenderView:
 class RenderResult:
     views: list[RenderView]
     contact_sheet: Image
-    cameras: dict[str, Any] = field(default_factory=dict)  # the rig's own JSON, passed through
+    cameras: Record = field(default_factory=dict)  # the rig's own JSON, passed through
 
     def to_dict(self) -> dict[str, Any]:
         return {

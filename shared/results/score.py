@@ -3,7 +3,9 @@
 Wire format (``to_dict``; the score of every job result and of GET /v1/sketches/{id}):
 ``{"clip_mean": float | null, "clip_per_view": [float], "structure": {"total": float,
 "terms": {name: float}, "details": {name: int}}, "reward": float}``. Without CLIP, ``clip_mean``
-is null, ``clip_per_view`` empty and the reward is the structure total.
+is null, ``clip_per_view`` empty and the reward is the structure total. The score of a sketch that
+polish changed also says how many optimiser steps it took: ``"polish_steps": int`` (absent: 0, never
+polished).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .fields import as_number, integer, items, mapping, number, optional
+from .fields import Readers, as_number, integer, items, mapping, number, optional, read_object
 
 
 @dataclass(frozen=True)
@@ -38,31 +40,39 @@ class StructureScore:
         )
 
 
+# The wire format, read tolerantly: a missing reward is 0, missing CLIP or structure parts are none.
+_READERS: Readers = {
+    "clip_mean": (number, None),
+    "clip_per_view": (items, as_number),
+    "structure": (optional, StructureScore.from_dict),
+    "reward": (number, 0.0),
+    "polish_steps": (integer, 0),
+}
+
+
 @dataclass(frozen=True)
 class Score:
     clip_mean: float | None
     clip_per_view: list[float]
     structure: StructureScore | None  # None only when read from a record without one
     reward: float
+    polish_steps: int = 0  # the CLIP-guided polish steps the scored sketch went through (0: none)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "clip_mean": self.clip_mean,
             "clip_per_view": list(self.clip_per_view),
             "structure": self.structure.to_dict() if self.structure is not None else None,
             "reward": self.reward,
         }
+        if self.polish_steps:
+            d["polish_steps"] = self.polish_steps
+        return d
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "score") -> Score:
         """Tolerant: a missing reward is 0, missing CLIP or structure parts are none."""
-        d = mapping(d, where)
-        return cls(
-            number(d, "clip_mean", where, None),
-            items(d, "clip_per_view", where, as_number),
-            optional(d, "structure", where, StructureScore.from_dict),
-            number(d, "reward", where, 0.0),
-        )
+        return read_object(cls, d, where, _READERS)
 
     def finite(self) -> Score:
         """This score with a NaN or infinite reward as 0: a degenerate render must not win or poison
@@ -78,4 +88,6 @@ class Score:
             parts.append("no CLIP")
         if self.structure is not None:
             parts.append(f"structure {self.structure.total:.4f}")
+        if self.polish_steps:
+            parts.append(f"polished {self.polish_steps} steps")
         return ", ".join(parts)

@@ -9,9 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .fields import integer, items, mapping, optional, text
+from .fields import Readers, integer, items, optional, read_object, text
 from .image import Image
 from .score import Score
+
+# The wire format, read tolerantly.
+_READERS: Readers = {
+    "prompt": (text, None),
+    "scores": (items, Score.from_dict),
+    "best": (integer, 0),
+    "preview": (optional, Image.from_dict),
+}
 
 
 @dataclass(frozen=True)
@@ -33,10 +41,4 @@ class ScoreResult:
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "result") -> ScoreResult:
-        d = mapping(d, where)
-        return cls(
-            text(d, "prompt", where, None),
-            items(d, "scores", where, Score.from_dict),
-            integer(d, "best", where, 0),
-            optional(d, "preview", where, Image.from_dict),
-        )
+        return read_object(cls, d, where, _READERS)

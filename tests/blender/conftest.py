@@ -22,6 +22,15 @@ import pytest  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # build_addon.py lives at the root
 MODULE = "bl_ext.user_default.threedraw"
+# The sidebar's panels, top to bottom.
+PANELS = (
+    "THREEDRAW_PT_draw",
+    "THREEDRAW_PT_refine",
+    "THREEDRAW_PT_score",
+    "THREEDRAW_PT_job",
+    "THREEDRAW_PT_library",
+    "THREEDRAW_PT_backend",
+)
 
 
 @pytest.fixture(scope="session")

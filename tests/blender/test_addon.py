@@ -10,7 +10,7 @@ import bpy
 import pytest
 from mathutils import Matrix, Vector
 
-from conftest import MODULE, ROOT, curve_objects, select_only
+from conftest import MODULE, PANELS, ROOT, curve_objects, select_only
 from threedraw.shared.sketch import Sketch
 
 CHAIR = ROOT / "examples" / "chair.json"
@@ -34,14 +34,6 @@ OPERATORS = (
     "to_grease_pencil",
     "to_mesh",
     "test_connection",
-)
-PANELS = (
-    "THREEDRAW_PT_draw",
-    "THREEDRAW_PT_refine",
-    "THREEDRAW_PT_score",
-    "THREEDRAW_PT_job",
-    "THREEDRAW_PT_library",
-    "THREEDRAW_PT_backend",
 )
 
 

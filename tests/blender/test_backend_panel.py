@@ -44,11 +44,13 @@ def chairs_library(backend, tmp_path_factory):
 
 def test_the_backend_line_says_when_the_backend_has_no_clip_layer(installed):
     status = addon("state").BackendStatus
+    read = addon("shared.results").ServerInfo.from_dict
     info = {"versions": {"threedraw": "0.1.0", "torch": None}, "provider": {"kind": "openai", "model": "m"}}
-    backend = status(up=True, info=info)
+    backend = status(up=True, info=read(info))
     assert backend.describe() == "threedraw 0.1.0, LLM openai m, CLIP not installed (structure score only)"
     info["versions"]["torch"] = "2.14.1"
     info["clip"] = {"model": None, "pretrained": None, "state": "none"}
+    backend.info = read(info)
     assert backend.describe().endswith("CLIP none (none)")
 
 
@@ -56,7 +58,7 @@ def test_refresh_lessons_delete_export_and_draw_with_a_library(connected, backen
     session = addon("state").SESSION
     assert bpy.ops.threedraw.test_connection() == {"FINISHED"}
     assert session.backend.up is True
-    assert session.backend.info["provider"]["model"] == "scripted-model"
+    assert session.backend.info.provider.model == "scripted-model"
     assert "scripted-model" in session.backend.describe()
     assert chairs_library in session.library_names
     # Test Connection also asks GET /v1/check whether drawing works with the backend's LLM.
@@ -81,7 +83,7 @@ def test_refresh_lessons_delete_export_and_draw_with_a_library(connected, backen
     assert bpy.ops.threedraw.draw(prompt="a chair", k=1) == {"FINISHED"}
     client = addon("client").BackendClient(backend["url"], backend["token_file"])
     job = client.request("GET", "/jobs?kind=draw&limit=1")["jobs"][0]
-    assert client.job(job["id"])["request"]["library"] == chairs_library
+    assert client.job(job["id"]).request["library"] == chairs_library
 
 
 def test_library_operators_name_what_failed(connected, backend):
@@ -115,7 +117,7 @@ def test_start_backend_launches_the_command_detached_and_waits_for_health(empty_
     pid = backend_status.pid
     try:
         assert backend_status.up is True
-        assert backend_status.info["api"] == "v1"
+        assert backend_status.info.api == "v1"
         assert (tmp_path / "token").exists(), "the preferences' token file was passed on"
         log = addon("client.launch").log_path()
         assert "listening on" in log.read_text()

@@ -12,16 +12,7 @@ import json
 
 import bpy
 
-from conftest import MODULE, ROOT
-
-PANELS = (
-    "THREEDRAW_PT_draw",
-    "THREEDRAW_PT_refine",
-    "THREEDRAW_PT_score",
-    "THREEDRAW_PT_job",
-    "THREEDRAW_PT_library",
-    "THREEDRAW_PT_backend",
-)
+from conftest import MODULE, PANELS, ROOT
 
 
 class OperatorProps:

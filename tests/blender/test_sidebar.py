@@ -69,7 +69,7 @@ def test_panel_draw_button_uses_the_scene_settings_not_the_last_call(connected, 
     s.prompt, s.k, s.max_strokes = "a vase", 1, 12
     assert bpy.ops.threedraw.draw() == {"FINISHED"}  # what the Draw button runs
     assert "a vase" in bpy.data.collections
-    request = client(backend).job(newest_job(backend, "draw")["id"])["request"]
+    request = client(backend).job(newest_job(backend, "draw")["id"]).request
     assert (request["prompt"], request["k"], request["max_strokes"]) == ("a vase", 1, 12)
 
 
@@ -83,7 +83,7 @@ def test_refine_from_edited_curves_sends_the_edited_points(connected, backend):
     select_only(objs)
     assert bpy.ops.threedraw.refine(prompt="a stool", rounds=1) == {"FINISHED"}
     sent = newest_job(backend, "refine")
-    request = client(backend).job(sent["id"])["request"]
+    request = client(backend).job(sent["id"]).request
     assert request["rounds"] == 1 and request["prompt"] == "a stool"
     got = addon("shared.sketch").Sketch.from_dict(request["sketch"])
     assert_same_points(got, edited, tol=1e-9)
@@ -147,7 +147,7 @@ def test_cancel_mid_job_cancels_on_the_server_and_builds_nothing(connected, back
     assert bpy.ops.threedraw.cancel() == {"FINISHED"}
     tick_until(lambda: poller.active(scene) is None)
     assert act.outcome[0] == "WARNING" and "cancelled" in act.outcome[1]
-    assert client(backend).job(act.follower.job_id)["state"] == "cancelled"
+    assert client(backend).job(act.follower.job_id).state == "cancelled"
     assert (set(bpy.data.objects.keys()), set(bpy.data.collections.keys())) == before
     assert bpy.ops.threedraw.draw.poll()
 
@@ -172,6 +172,7 @@ def test_backend_down_and_wrong_token_are_one_line_reports(connected, tmp_path):
     prefs.backend_url = good_url
     wrong = tmp_path / "token"
     wrong.write_text("not-the-token\n")
+    wrong.chmod(0o600)  # owner-only, as threedraw serve writes it (the client refuses others)
     prefs.token_file = str(wrong)
     with pytest.raises(RuntimeError, match=r"token rejected: the backend was restarted") as rejected:
         bpy.ops.threedraw.draw(prompt="a chair", k=1)
@@ -181,7 +182,7 @@ def test_backend_down_and_wrong_token_are_one_line_reports(connected, tmp_path):
 
 def test_saved_blend_holds_neither_token_nor_api_key(connected, backend, tmp_path):
     assert bpy.ops.threedraw.test_connection() == {"FINISHED"}  # the panel's backend state is filled
-    assert addon("state").SESSION.backend.info["provider"]["api_key_set"] is True
+    assert addon("state").SESSION.backend.info.provider.api_key_set is True
     assert bpy.ops.threedraw.draw(prompt="a table", k=1) == {"FINISHED"}
     out = tmp_path / "scene.blend"
     bpy.ops.wm.save_as_mainfile(filepath=str(out), compress=False)
@@ -209,7 +210,7 @@ def test_loading_another_file_cancels_nothing_and_leaves_no_timer(connected, bac
     assert not act.follower.alive, "the worker stopped following"
     c = client(backend)
     deadline = time.monotonic() + 30
-    while c.job(act.follower.job_id)["state"] in ("queued", "running") and time.monotonic() < deadline:
+    while c.job(act.follower.job_id).state in ("queued", "running") and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert c.job(act.follower.job_id)["state"] == "succeeded", "the job went on on the server"
+    assert c.job(act.follower.job_id).state == "succeeded", "the job went on on the server"
     assert "a bench drawn slowly" not in bpy.data.collections

@@ -67,3 +67,14 @@ def test_snap_joints_then_export_equals_threedraw_repair(empty_scene, tmp_path):
     names = {o.name for o in bpy.context.scene.objects}
     assert bpy.ops.threedraw.snap_joints(tolerance=TOLERANCE) == {"FINISHED"}
     assert {o.name for o in bpy.context.scene.objects} == names
+
+
+def test_the_operators_on_selected_curves_wait_for_a_selection(empty_scene, tmp_path):
+    src = tmp_path / "sloppy.json"
+    src.write_text(json.dumps(SLOPPY))
+    assert bpy.ops.threedraw.import_sketch(filepath=str(src)) == {"FINISHED"}
+    ops = (bpy.ops.threedraw.snap_joints, bpy.ops.threedraw.polish)
+    for selected in (False, True):
+        for o in bpy.context.scene.objects:
+            o.select_set(selected and o.type == "CURVE")
+        assert [op.poll() for op in ops] == [selected, selected]

@@ -1,12 +1,14 @@
 """What each kind of job does, on top of the drawing pipeline, the scorer and CKE.
 
-``score`` and ``render`` run on the scoring worker. ``draw``, ``refine`` and ``learn`` run in the
-LLM pool, each with its own provider, and hand their scoring to the scoring worker. Every
+``score``, ``render`` and ``polish`` run on the scoring worker. ``draw``, ``refine`` and ``learn`` run
+in the LLM pool, each with its own provider, and hand their scoring (and a polish) to the scoring
+worker. Every
 sketch a job makes comes back in the canonical JSON with an id (``GET /v1/sketches/{id}``).
 
 Failures become ``JobFailed`` with a stable code and a message a user can act on:
 ``provider_error`` (the LLM could not be reached or refused), ``no_usable_sketch``,
-``clip_error``, ``library_error``, ``storage_unavailable``, ``invalid_input``.
+``clip_error``, ``library_error``, ``storage_unavailable``, ``invalid_input``; at submit, a polish on a
+server without CLIP weights is ``clip_unavailable``.
 """
 
 from __future__ import annotations
@@ -19,10 +21,21 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ...cke import learner, refine
-from ...draw.pipeline import DrawConfig, Entry, GroupScorer, Scorer, draw_round, rank
+from ...draw.pipeline import (
+    DrawConfig,
+    Entry,
+    GroupScorer,
+    Polisher,
+    Round,
+    Scorer,
+    draw_round,
+    polish_best,
+    polish_sketch,
+    rank,
+)
 from ...draw.prompt_sets import load_prompt_set
 from ...library.store import LibraryError, LibraryStore
-from ...llm.base import Provider, ProviderError, Usage
+from ...llm.base import Provider, ProviderError
 from ...runtime import Cancelled, Progress, StepError
 from ...scoring.reward import ScoreConfig, score_groups, score_sketches
 from ...shared.repair import Change
@@ -31,6 +44,7 @@ from ...shared.results import (
     DrawResult,
     Image,
     LearnResult,
+    PolishResult,
     RefineResult,
     RenderResult,
     RenderView,
@@ -38,11 +52,10 @@ from ...shared.results import (
     Score,
     ScoreResult,
     SketchItem,
-    UsageRecord,
 )
 from ...shared.sketch import Sketch
 from ...storage import Database, StorageError
-from ..schemas import DrawJob, LearnJob, RefineJob, RenderJob, ScoreJob
+from ..schemas import DrawJob, LearnJob, PolishJob, RefineJob, RenderJob, ScoreJob
 from ..settings import ServerSettings
 from .manager import LLM, SCORING, JobContext, JobFailed, JobKind, new_sketch_id
 
@@ -100,6 +113,18 @@ def check_limits(settings: ServerSettings, request: Any) -> None:
         )
 
 
+def check_scoring(settings: ServerSettings, request: Any) -> None:
+    """``check_limits``, and refuse a polish (a polish job, or a draw/refine with polish steps) on a
+    server without CLIP weights: it optimises the CLIP reward."""
+    check_limits(settings, request)
+    if (request.kind == "polish" or getattr(request, "polish", 0)) and not settings.score.has_clip:
+        raise JobFailed(
+            "clip_unavailable",
+            "polish needs CLIP weights (it optimises the CLIP reward) and this server has none: restart "
+            "`threedraw serve` with --clip-pretrained TAG or --clip-checkpoint PATH",
+        )
+
+
 def png_record(image: Any) -> Image:
     """A PIL image, or PNG bytes, as the Image a result carries (base64 PNG)."""
     from PIL import Image as PILImage
@@ -124,13 +149,21 @@ def preview(sketch: Sketch, size: int) -> Image:
 def sketch_item(
     sketch: Sketch,
     score: Score | None,
-    repairs: list[dict[str, Any]],
+    repairs: list[Change],
     candidate: int | None = None,
     round: int | None = None,
 ) -> SketchItem:
     """One drawing of a result: stored under ``id`` for GET /v1/sketches/{id}."""
-    changes = [Change.from_dict(r) for r in repairs]
-    return SketchItem(new_sketch_id(), sketch, score, candidate=candidate, round=round, repairs=changes)
+    return SketchItem(new_sketch_id(), sketch, score, candidate=candidate, round=round, repairs=list(repairs))
+
+
+def _drawing(ctx: JobContext, req: Any) -> DrawConfig:
+    """A draw, refine or learn request's drawing (DrawConfig's fields, by name); a loop limit it does
+    not give is the server's --loop-limit."""
+    given = req.loop_limit
+    return dataclasses.replace(
+        DrawConfig.from_options(req), loop_limit=ctx.settings.loop_limit if given is None else given
+    )
 
 
 def _provider(ctx: JobContext, model: str | None) -> Provider:
@@ -143,6 +176,28 @@ def _provider(ctx: JobContext, model: str | None) -> Provider:
 def _worker_scorer(ctx: JobContext) -> Scorer:
     """Score on the one worker that owns the CLIP model."""
     return lambda sketches, prompt, config: ctx.on_scorer(score_sketches, sketches, prompt, config)
+
+
+def _on_step(ctx: JobContext) -> Callable[[int, int, float, float], None]:
+    """Each polish step as the job's progress: step of steps, its reward and the best so far."""
+
+    def on_step(step: int, steps: int, reward: float, best: float) -> None:
+        ctx.report(
+            Progress("polish", f"reward {reward:.4f}, best {best:.4f}", step, steps, scores=[reward, best])
+        )
+
+    return on_step
+
+
+def _worker_polisher(ctx: JobContext) -> Polisher:
+    """Polish on the scoring worker (the CLIP model's owner), reporting every step; a cancel stops it
+    between steps with the best sketch so far."""
+
+    def polisher(sketch: Sketch, prompt: str, config: ScoreConfig, steps: int) -> Any:
+        ctx.report(Progress("polish", f"polishing {steps} steps", 0, steps))
+        return ctx.on_scorer(polish_sketch, sketch, prompt, config, steps, _on_step(ctx), ctx.cancel_event)
+
+    return polisher
 
 
 def _worker_group_scorer(ctx: JobContext) -> GroupScorer:
@@ -197,12 +252,48 @@ def run_render(ctx: JobContext, req: RenderJob) -> RenderResult:
     return out
 
 
+def run_polish(ctx: JobContext, req: PolishJob) -> PolishResult:
+    """Polish a given sketch (on the scoring worker: this lane); a cancel between steps keeps the best so far."""
+    config = score_config(ctx.settings, req)
+    sketch = Sketch.from_dict(req.sketch)
+    prompt = req.prompt or sketch.prompt
+    ctx.report(Progress("polish", f"polishing {req.steps} steps", 0, req.steps))
+    with job_errors():
+        res = polish_sketch(
+            sketch,
+            prompt,
+            config,
+            req.steps,
+            _on_step(ctx),
+            ctx.cancel_event,
+            trust_radius=req.trust_radius,
+            seed=req.seed,
+        )
+        (score,) = score_sketches([res.sketch], prompt, config)
+        score = dataclasses.replace(score.finite(), polish_steps=res.steps_done)
+        shown = preview(res.sketch, config.size) if req.preview else None
+    ctx.report(Progress("done", f"polished {res.steps_done} of {req.steps} steps", res.steps_done, req.steps))
+    return PolishResult(
+        prompt,
+        [SketchItem(new_sketch_id(), res.sketch, score)],
+        res.reward_before,
+        res.reward_after,
+        res.largest_move,
+        res.trust_radius,
+        req.steps,
+        res.steps_done,
+        res.best_step,
+        res.interrupted,
+        shown,
+    )
+
+
 # -- draw, refine, learn (the LLM lane) ---------------------------------------------
 def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], DrawResult]:
     def run_draw(ctx: JobContext, req: DrawJob) -> DrawResult:
         provider = _provider(ctx, req.model)
         config = score_config(ctx.settings, req)
-        draw = DrawConfig.from_options(req)
+        draw = _drawing(ctx, req)
         on_worker = _worker_scorer(ctx)
 
         def scorer(sketches: list[Sketch], prompt: str, cfg: ScoreConfig) -> Any:
@@ -224,6 +315,7 @@ def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], DrawResult
                 scorer=scorer,
                 require_reply=False,
                 on_stroke=ctx.on_stroke,
+                polisher=_worker_polisher(ctx),
             )
         ranked = rnd.ranked()
         if not ranked:
@@ -253,21 +345,17 @@ def make_draw(store: LibraryStore) -> Callable[[JobContext, DrawJob], DrawResult
             provider.model,
             sketches,
             [_candidate(c) for c in rnd.candidates],
-            _usage(rnd.usage),
+            rnd.usage,
             shown,
         )
 
     return run_draw
 
 
-def _usage(u: Usage) -> UsageRecord:
-    return UsageRecord(u.prompt_tokens, u.completion_tokens, u.cost_usd)
-
-
 def _candidate(c: Any) -> CandidateSummary:
     """A candidate without its sketch (that is in sketches) and raw replies (large)."""
     return CandidateSummary(
-        c.index, c.ok, c.error, list(c.problems), c.repaired, _usage(c.usage), round(c.latency_s, 3)
+        c.index, c.ok, c.error, list(c.problems), c.repaired, c.usage, round(c.latency_s, 3)
     )
 
 
@@ -285,7 +373,7 @@ def make_refine(store: LibraryStore) -> Callable[[JobContext, RefineJob], Refine
                 lessons=req.lessons,
                 commit=req.commit,
                 rounds=req.rounds,
-                draw=DrawConfig.from_options(req),
+                draw=dataclasses.replace(_drawing(ctx, req), polish=0),  # the last best only
                 start=Sketch.from_dict(req.sketch) if req.sketch else None,
                 pairing=req.pairing,
                 judge_images=req.judge_images,
@@ -294,21 +382,36 @@ def make_refine(store: LibraryStore) -> Callable[[JobContext, RefineJob], Refine
                 scorer=_worker_scorer(ctx),
                 on_stroke=ctx.on_stroke,
             )
-            shown = ctx.on_scorer(preview, res.best, config.size) if req.preview else None
+            best, best_score = res.best, res.best_score
+            if req.polish:
+                best, best_score = _polish_one(ctx, best, best_score, res.prompt, config, req.polish)
+            shown = ctx.on_scorer(preview, best, config.size) if req.preview else None
         return RefineResult(
             res.prompt,
-            [sketch_item(res.best, res.best_score, res.best_repairs, round=res.best_round)],
+            [sketch_item(best, best_score, res.best_repairs, round=res.best_round)],
             [x.to_dict() for x in res.lessons],
-            res.learned,
+            [e.to_dict() for e in res.learned],
             req.library,
             res.version,
             [_round_summary(r) for r in res.rounds],
-            _usage(res.usage),
+            res.usage,
             res.calls,
             shown,
         )
 
     return run_refine
+
+
+def _polish_one(
+    ctx: JobContext, sketch: Sketch, score: Score, prompt: str, config: ScoreConfig, steps: int
+) -> tuple[Sketch, Score]:
+    """A delivered sketch polished on the scoring worker and scored again (pipeline.polish_best)."""
+    rnd = Round(prompt, 0.0, [Entry(0, "given", sketch, score)])
+    polish_best(rnd, config, steps, _worker_polisher(ctx), _worker_scorer(ctx))
+    ctx.check()
+    entry = rnd.entries[0]
+    assert entry.sketch is not None and entry.score is not None
+    return entry.sketch, entry.score
 
 
 def _round_summary(r: dict[str, Any]) -> RoundSummary:
@@ -372,22 +475,12 @@ def make_learn(db: Database) -> Callable[[JobContext, LearnJob], LearnResult]:
                 run = lrn.resume(req.resume)
             else:
                 prompts = req.prompts or list(load_prompt_set(req.prompt_set).prompts)  # type: ignore[arg-type]
-                cfg = learner.LearnConfig(
+                cfg = learner.LearnConfig.from_options(
+                    req,
                     prompts=prompts,
                     prompt_set=req.prompt_set or "prompts",
                     validation=req.validation,
-                    epochs=req.epochs,
-                    k=req.k,
-                    temperature=req.temperature,
-                    draw_temperature=req.draw_temperature,
-                    val_k=req.val_k,
-                    pairing=req.pairing,
-                    keep_best=req.keep_best,
-                    seed=req.seed,
-                    max_strokes=req.max_strokes,
-                    max_tokens=req.max_tokens,
-                    judge_images=req.judge_images,
-                    batch=req.batch,
+                    draw=_drawing(ctx, req),
                 )
                 run = lrn.start(req.library, cfg, req.cap, req.allow_concurrent)  # type: ignore[arg-type]
                 ctx.set_run(run.id)
@@ -408,7 +501,7 @@ def job_kinds(db: Database) -> dict[str, JobKind]:
     store = LibraryStore(db)
 
     def check_llm(settings: ServerSettings, req: Any) -> None:
-        check_limits(settings, req)
+        check_scoring(settings, req)
         try:
             settings.make_provider(req.model)
         except (ProviderError, ValueError) as e:
@@ -436,4 +529,5 @@ def job_kinds(db: Database) -> dict[str, JobKind]:
         "draw": JobKind(LLM, make_draw(store), check_draw),
         "refine": JobKind(LLM, make_refine(store), check_llm),
         "learn": JobKind(LLM, make_learn(db), check_llm),
+        "polish": JobKind(SCORING, run_polish, check_scoring),
     }

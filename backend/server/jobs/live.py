@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import collections
 import threading
-from typing import Any
+
+from ...shared.results import LiveStroke
+from ...shared.sketch import Stroke
 
 MAX_STROKES_PER_JOB = 16 * 256  # MAX_K candidates of MAX_STROKES each
 MAX_JOBS = 64
@@ -17,14 +19,14 @@ MAX_PER_READ = 256
 
 
 class LiveStrokes:
-    """One job's strokes: ``{"candidate", "seq", "stroke", "reply"}`` items, seq from 1, in order.
+    """One job's strokes (shared/results/live_stroke.LiveStroke), seq from 1, in order.
 
     ``reply`` counts a candidate's replies within the job, from 1: a stroke with a higher reply than
     the candidate's last starts that candidate over (a retried stream, or the next refine round).
     """
 
     def __init__(self) -> None:
-        self._items: list[dict[str, Any]] = []
+        self._items: list[LiveStroke] = []
         self._reply: dict[int, int] = {}  # candidate -> its reply under way
         self._drawn: set[int] = set()  # candidates with strokes in the reply under way
         self._lock = threading.Lock()
@@ -34,18 +36,12 @@ class LiveStrokes:
         with self._lock:
             return len(self._items)
 
-    def add(self, candidate: int, stroke: dict[str, Any]) -> None:
+    def add(self, candidate: int, stroke: Stroke) -> None:
         with self._lock:
             if len(self._items) < MAX_STROKES_PER_JOB:
                 self._drawn.add(candidate)
-                self._items.append(
-                    {
-                        "candidate": candidate,
-                        "seq": len(self._items) + 1,
-                        "stroke": stroke,
-                        "reply": self._reply.setdefault(candidate, 1),
-                    }
-                )
+                reply = self._reply.setdefault(candidate, 1)
+                self._items.append(LiveStroke(candidate, reply, stroke, seq=len(self._items) + 1))
 
     def restart(self, candidate: int) -> None:
         """The candidate's reply starts over: its next stroke opens a new reply, unless it has none yet
@@ -55,7 +51,7 @@ class LiveStrokes:
                 self._drawn.discard(candidate)
                 self._reply[candidate] = self._reply.get(candidate, 1) + 1
 
-    def since(self, seq: int, limit: int = MAX_PER_READ) -> tuple[int, list[dict[str, Any]]]:
+    def since(self, seq: int, limit: int = MAX_PER_READ) -> tuple[int, list[LiveStroke]]:
         """The highest seq so far and the items after ``seq`` (at most ``limit``)."""
         with self._lock:
             start = max(0, seq)
@@ -79,7 +75,7 @@ class LiveBoard:
                     self._jobs.popitem(last=False)
             return live
 
-    def since(self, job_id: str, seq: int) -> tuple[int, list[dict[str, Any]]]:
+    def since(self, job_id: str, seq: int) -> tuple[int, list[LiveStroke]]:
         with self._lock:
             live = self._jobs.get(job_id)
         return live.since(seq) if live is not None else (0, [])

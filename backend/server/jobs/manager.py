@@ -29,15 +29,16 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ...runtime import CANCEL_POLL_S, Cancelled, Progress
-from ...shared.results import JobResult
+from ...shared.results import JobError, JobProgress, JobResult
 from ...shared.sketch import Stroke
 from ..settings import ServerSettings
 from .live import LiveBoard
-from .store import JobStore, interrupted_error, iso
+from .row import JobRow, iso
+from .store import JobStore, interrupted_error
 
 log = logging.getLogger("threedraw.server")
 
@@ -81,16 +82,8 @@ def now_iso() -> str:
     return iso(time.time())
 
 
-def empty_progress(message: str = "waiting to start") -> dict[str, Any]:
-    return {
-        "phase": "queued",
-        "epoch": None,
-        "step": 0,
-        "total": None,
-        "scores": None,
-        "message": message,
-        "updated_at": now_iso(),
-    }
+def empty_progress(message: str = "waiting to start") -> JobProgress:
+    return JobProgress("queued", message=message, updated_at=now_iso())
 
 
 @dataclass
@@ -100,7 +93,7 @@ class _Job:
     lane: str
     request: Any
     cancel: threading.Event = field(default_factory=threading.Event)
-    progress: dict[str, Any] = field(default_factory=empty_progress)
+    progress: JobProgress = field(default_factory=empty_progress)
     interrupted: bool = False  # cancelled because the server stops, not by the client
     run_id: str | None = None  # a learn job's run, once it exists
 
@@ -132,16 +125,16 @@ class JobContext:
         """The job's progress as the API shows it (phase, step, total, epoch, scores, message).
 
         Scores, when a report has none, stay as the last report gave them."""
-        fields: dict[str, Any] = {
-            "phase": p.stage,
-            "step": p.done,
-            "total": p.total or None,
-            "epoch": p.epoch,
-            "message": p.message,
-        }
-        if p.scores is not None:
-            fields["scores"] = p.scores
-        self._job.progress = {**self._job.progress, **fields, "updated_at": now_iso()}
+        self._job.progress = replace(
+            self._job.progress,
+            phase=p.stage,
+            step=p.done,
+            total=p.total or None,
+            epoch=p.epoch,
+            message=p.message,
+            scores=self._job.progress.scores if p.scores is None else p.scores,
+            updated_at=now_iso(),
+        )
         self._manager.store.set_progress(self.id, self._job.progress)
 
     def on_stroke(self, candidate: int, stroke: Stroke | None) -> None:
@@ -151,7 +144,7 @@ class JobContext:
         if stroke is None:
             live.restart(candidate)
         else:
-            live.add(candidate, stroke.to_dict())
+            live.add(candidate, stroke)
 
     def on_scorer(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run ``fn`` on the scoring worker (the model's owner) and wait for it, or for a cancel."""
@@ -260,7 +253,7 @@ class JobManager:
         self.store.recover()
 
     # -- the API's operations ---------------------------------------------------
-    def submit(self, request: Any) -> dict[str, Any]:
+    def submit(self, request: Any) -> JobRow:
         """Queue a job (request: a threedraw.server.schemas model); QueueFull or JobFailed when refused."""
         kind = self.kinds[request.kind]
         kind.check(self.settings, request)
@@ -274,9 +267,11 @@ class JobManager:
             self.scorer.submit(JOB_PRIORITY, lambda: self._execute(job))
         else:
             self._llm_queue.put(job)
-        return self.store.get(job.id)  # type: ignore[return-value]
+        row = self.store.get(job.id)
+        assert row is not None  # inserted above; pruning removes finished jobs only
+        return row
 
-    def cancel(self, job_id: str) -> dict[str, Any] | None:
+    def cancel(self, job_id: str) -> JobRow | None:
         """Ask a job to stop; the job as it is now (None when there is no such job)."""
         with self._lock:
             job = self._queued.pop(job_id, None) or self._running.get(job_id)
@@ -309,35 +304,38 @@ class JobManager:
                 return  # cancelled while queued
             self._running[job.id] = job
         started = time.monotonic()
-        state, result, error = "failed", None, None
+        state: str = "failed"
+        result: JobResult | None = None
+        error: JobError | None = None
+        wire = None  # the result's JSON
         try:
             if not self.store.mark_running(job.id):
                 return
             ctx = JobContext(self, job)
             ctx.report(Progress("starting", "started"))
-            result = self.kinds[job.kind].run(ctx, job.request).to_dict()
+            result = self.kinds[job.kind].run(ctx, job.request)
+            wire = result.to_dict()
             state = "succeeded"
         except Cancelled as e:
             if job.interrupted:
                 error = interrupted_error(job.run_id, e.detail)
             else:
-                state, error = "cancelled", _cancelled_error(f"during {job.progress.get('phase')}", e.detail)
+                state, error = "cancelled", _cancelled_error(f"during {job.progress.phase}", e.detail)
         except JobFailed as e:
-            error = {"code": e.code, "message": e.message, "detail": e.detail}
+            error = JobError(e.code, e.message, e.detail)
         except Exception as e:  # the job fails, the server carries on; the log has the traceback
             log.exception("job %s (%s) failed unexpectedly", job.id, job.kind)
-            error = {
-                "code": "internal_error",
-                "message": f"the job hit an unexpected error ({type(e).__name__}); the server log has the details",
-                "detail": None,
-            }
+            error = JobError(
+                "internal_error",
+                f"the job hit an unexpected error ({type(e).__name__}); the server log has the details",
+            )
         finally:
             with self._lock:
                 self._running.pop(job.id, None)
                 self._durations[job.lane].append(time.monotonic() - started)
-        if state == "succeeded":
-            self.store.add_sketches(job.id, (result or {}).get("sketches", []))
-        self.store.finish(job.id, state, result, error)
+        if state == "succeeded":  # a kind whose result has sketches (draw, refine) keeps them
+            self.store.add_sketches(job.id, getattr(result, "sketches", []))
+        self.store.finish(job.id, state, wire, error)
         self._finished += 1
         if self._finished % PRUNE_EVERY == 0:
             self.store.prune(self.settings.keep_jobs)
@@ -355,5 +353,5 @@ def new_sketch_id() -> str:
     return secrets.token_hex(8)
 
 
-def _cancelled_error(when: str, detail: Any = None) -> dict[str, Any]:
-    return {"code": "cancelled", "message": f"cancelled on request {when}", "detail": detail}
+def _cancelled_error(when: str, detail: Any = None) -> JobError:
+    return JobError("cancelled", f"cancelled on request {when}", detail)

@@ -7,19 +7,19 @@ the API returns, so a job read after a restart is the job the client saw before 
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ...shared.results import JobError, JobProgress, SketchItem
+from ...shared.results.fields import Record
 from ...storage import Database, StorageError, dumps_finite
+from .row import FINISHED, JobRow, SketchRow
 
 SCHEMA_VERSION = 2  # 2: jobs.run_id
 STATES = ("queued", "running", "succeeded", "failed", "cancelled")
-FINISHED = ("succeeded", "failed", "cancelled")
 MAX_LIST = 500
 
 _SCHEMA = """
@@ -96,17 +96,20 @@ class JobStore:
             rows = c.execute("SELECT id, run_id FROM jobs WHERE state IN ('queued','running')").fetchall()
             c.executemany(
                 "UPDATE jobs SET state='failed', error=?, finished_at=? WHERE id=?",
-                [(dumps_finite(interrupted_error(r["run_id"])), time.time(), r["id"]) for r in rows],
+                [
+                    (dumps_finite(interrupted_error(r["run_id"]).to_dict()), time.time(), r["id"])
+                    for r in rows
+                ],
             )
             return len(rows)
 
     def set_run(self, job_id: str, run_id: str) -> None:
         self._exec("UPDATE jobs SET run_id=? WHERE id=?", (run_id, job_id))
 
-    def insert(self, job_id: str, kind: str, request: dict[str, Any], progress: dict[str, Any]) -> None:
+    def insert(self, job_id: str, kind: str, request: Record, progress: JobProgress) -> None:
         self._exec(
             "INSERT INTO jobs (id, kind, state, request, progress, created_at) VALUES (?,?,?,?,?,?)",
-            (job_id, kind, "queued", dumps_finite(request), dumps_finite(progress), time.time()),
+            (job_id, kind, "queued", dumps_finite(request), dumps_finite(progress.to_dict()), time.time()),
         )
 
     def mark_running(self, job_id: str) -> bool:
@@ -119,16 +122,16 @@ class JobStore:
             == 1
         )
 
-    def set_progress(self, job_id: str, progress: dict[str, Any]) -> None:
+    def set_progress(self, job_id: str, progress: JobProgress) -> None:
         self._exec(
             "UPDATE jobs SET progress=? WHERE id=? AND state IN ('queued','running')",
-            (dumps_finite(progress), job_id),
+            (dumps_finite(progress.to_dict()), job_id),
         )
 
     def finish(
-        self, job_id: str, state: str, result: Any = None, error: dict[str, Any] | None = None
+        self, job_id: str, state: str, result: Record | None = None, error: JobError | None = None
     ) -> bool:
-        """Move an unfinished job to a finished state; False if it had already finished."""
+        """Move an unfinished job to a finished state (``result``: its JSON); False if it had already finished."""
         assert state in FINISHED
         return (
             self._exec(
@@ -137,7 +140,7 @@ class JobStore:
                 (
                     state,
                     None if result is None else dumps_finite(result),
-                    None if error is None else dumps_finite(error),
+                    None if error is None else dumps_finite(error.to_dict()),
                     time.time(),
                     job_id,
                 ),
@@ -145,28 +148,16 @@ class JobStore:
             == 1
         )
 
-    def get(self, job_id: str) -> dict[str, Any] | None:
+    def get(self, job_id: str) -> JobRow | None:
         rows = self._query("SELECT * FROM jobs WHERE id=?", (job_id,))
-        return _job(rows[0], full=True) if rows else None
+        return JobRow.from_row(rows[0], full=True) if rows else None
 
     def state(self, job_id: str) -> str | None:
         rows = self._query("SELECT state FROM jobs WHERE id=?", (job_id,))
         return str(rows[0]["state"]) if rows else None
 
-    def list_jobs(
-        self, kind: str | None = None, state: str | None = None, limit: int = 50
-    ) -> list[dict[str, Any]]:
-        sql = "SELECT * FROM jobs WHERE 1=1"
-        args: list[Any] = []
-        if kind:
-            sql += " AND kind=?"
-            args.append(kind)
-        if state:
-            sql += " AND state=?"
-            args.append(state)
-        sql += " ORDER BY seq DESC LIMIT ?"
-        args.append(min(limit, MAX_LIST))
-        return [_job(r, full=False) for r in self._query(sql, args)]
+    def list_jobs(self, kind: str | None = None, state: str | None = None, limit: int = 50) -> list[JobRow]:
+        return [JobRow.from_row(r, full=False) for r in self._newest("jobs", limit, kind=kind, state=state)]
 
     def count(self, state: str) -> int:
         return int(self._query("SELECT COUNT(*) FROM jobs WHERE state=?", (state,))[0][0])
@@ -185,17 +176,17 @@ class JobStore:
             return len(ids)
 
     # -- sketches -------------------------------------------------------------
-    def add_sketches(self, job_id: str, items: list[dict[str, Any]]) -> None:
-        """Store sketches a job made: each item {id, sketch (canonical dict), score (dict or None)}."""
+    def add_sketches(self, job_id: str, items: list[SketchItem]) -> None:
+        """Store the sketches a job made (each kept under its id, with its score)."""
         now = time.time()
         rows = [
             (
-                it["id"],
+                it.id,
                 job_id,
-                it["sketch"].get("prompt", ""),
-                len(it["sketch"].get("strokes", [])),
-                dumps_finite(it["sketch"]),
-                None if it.get("score") is None else dumps_finite(it["score"]),
+                it.sketch.prompt,
+                len(it.sketch.strokes),
+                dumps_finite(it.sketch.to_dict()),
+                None if it.score is None else dumps_finite(it.score.to_dict()),
                 now,
             )
             for it in items
@@ -207,39 +198,32 @@ class JobStore:
                 rows,
             )
 
-    def sketch(self, sketch_id: str) -> dict[str, Any] | None:
+    def sketch(self, sketch_id: str) -> SketchRow | None:
         rows = self._query("SELECT * FROM sketches WHERE id=?", (sketch_id,))
-        if not rows:
-            return None
-        out = _sketch_summary(rows[0])
-        out["sketch"] = json.loads(rows[0]["sketch"])
-        return out
+        return SketchRow.from_row(rows[0], whole=True) if rows else None
 
-    def list_sketches(self, job_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        sql = "SELECT * FROM sketches"
-        args: list[Any] = []
-        if job_id:
-            sql += " WHERE job_id=?"
-            args.append(job_id)
-        sql += " ORDER BY seq DESC LIMIT ?"
-        args.append(min(limit, MAX_LIST))
-        return [_sketch_summary(r) for r in self._query(sql, args)]
+    def list_sketches(self, job_id: str | None = None, limit: int = 50) -> list[SketchRow]:
+        return [SketchRow.from_row(r, whole=False) for r in self._newest("sketches", limit, job_id=job_id)]
+
+    def _newest(self, table: str, limit: int, **equal: str | None) -> list[sqlite3.Row]:
+        """A table's newest rows (at most MAX_LIST) whose columns equal the values given (None: any)."""
+        given = {col: v for col, v in equal.items() if v}  # column names come from code, never a request
+        where = " WHERE " + " AND ".join(f"{col}=?" for col in given) if given else ""
+        return self._query(
+            f"SELECT * FROM {table}{where} ORDER BY seq DESC LIMIT ?", [*given.values(), min(limit, MAX_LIST)]
+        )
 
 
-def interrupted_error(run_id: str | None, detail: Any = None) -> dict[str, Any]:
+def interrupted_error(run_id: str | None, detail: Any = None) -> JobError:
     """The error of a job the server stopped; a learn job's says how to go on with its run."""
     if run_id is None:
-        return {
-            "code": "interrupted",
-            "message": "the server stopped before this job finished; submit it again",
-            "detail": detail,
-        }
-    return {
-        "code": "interrupted",
-        "message": f"the server stopped before this job finished; its learning run {run_id} keeps every finished "
+        return JobError("interrupted", "the server stopped before this job finished; submit it again", detail)
+    return JobError(
+        "interrupted",
+        f"the server stopped before this job finished; its learning run {run_id} keeps every finished "
         f"step: resume it with POST /v1/runs/{run_id}/resume",
-        "detail": {"run_id": run_id, "resume": f"POST /v1/runs/{run_id}/resume"},
-    }
+        {"run_id": run_id, "resume": f"POST /v1/runs/{run_id}/resume"},
+    )
 
 
 def _unusable(path: Path, e: StorageError) -> StorageError:
@@ -247,36 +231,3 @@ def _unusable(path: Path, e: StorageError) -> StorageError:
         f"{path.name} in the data dir cannot be used as the job database ({e}); "
         "move it away or choose another --data-dir"
     )
-
-
-def iso(t: float | None) -> str | None:
-    return None if t is None else datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds")
-
-
-def _job(row: sqlite3.Row, full: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": row["id"],
-        "kind": row["kind"],
-        "state": row["state"],
-        "created_at": iso(row["created_at"]),
-        "started_at": iso(row["started_at"]),
-        "finished_at": iso(row["finished_at"]),
-        "progress": json.loads(row["progress"]),
-        "error": json.loads(row["error"]) if row["error"] else None,
-        "run_id": row["run_id"],
-    }
-    if full:
-        out["request"] = json.loads(row["request"])
-        out["result"] = json.loads(row["result"]) if row["result"] else None
-    return out
-
-
-def _sketch_summary(row: sqlite3.Row) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "job_id": row["job_id"],
-        "prompt": row["prompt"],
-        "strokes": row["strokes"],
-        "score": json.loads(row["score"]) if row["score"] else None,
-        "created_at": iso(row["created_at"]),
-    }

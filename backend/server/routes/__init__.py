@@ -11,9 +11,16 @@ from typing import Any
 from ..errors import ErrorEnvelope
 
 API = "v1"
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorEnvelope, "description": text}
-    for code, text in (
+Responses = dict[int | str, dict[str, Any]]
+
+
+def _envelopes(answers: tuple[tuple[int, str], ...]) -> Responses:
+    return {code: {"model": ErrorEnvelope, "description": text} for code, text in answers}
+
+
+# The error answers every route may give, as OpenAPI documents them.
+ERRORS = _envelopes(
+    (
         (401, "missing or wrong token"),
         (403, "Host not allowed"),
         (404, "not found"),
@@ -21,4 +28,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (422, "invalid request"),
         (503, "the server's storage failed (storage_unavailable)"),
     )
-}
+)
+# What a route that queues a job may answer besides.
+QUEUE_FULL = (429, "queue full; see Retry-After")
+
+
+def errors(*answers: tuple[int, str]) -> Responses:
+    """ERRORS with a route's own error answers, each (status, what it means), added or replacing."""
+    return {**ERRORS, **_envelopes(answers)}

@@ -8,13 +8,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from ..errors import ApiError, ErrorEnvelope
+from ..errors import ApiError
 from ..jobs.events import job_events
 from ..jobs.manager import JobFailed, QueueFull
+from ..jobs.row import JobRow
 from ..jobs.store import STATES
 from ..schemas import KINDS, Job, JobList, JobRequest, JobStrokes, LiveStroke
 from ..state import ServerState, server_state
-from . import API, ERRORS
+from . import API, ERRORS, QUEUE_FULL, errors
 
 router = APIRouter(prefix=f"/{API}/jobs", tags=["jobs"])
 
@@ -31,14 +32,7 @@ _SUBMIT_STATUS = {
     "",
     status_code=202,
     response_model=Job,
-    responses={
-        **ERRORS,
-        429: {"model": ErrorEnvelope, "description": "queue full; see Retry-After"},
-        503: {
-            "model": ErrorEnvelope,
-            "description": "the LLM provider or the server's storage cannot be used",
-        },
-    },
+    responses=errors(QUEUE_FULL, (503, "the LLM provider or the server's storage cannot be used")),
 )
 def submit(request: Request, response: Response, job: Annotated[JobRequest, Body()]) -> dict[str, Any]:
     """Start a job of one of the kinds draw, score, render, refine, learn; poll it with GET."""
@@ -59,8 +53,8 @@ def submit_job(request: Request, response: Response, job: Any) -> dict[str, Any]
         ) from None
     except JobFailed as e:
         raise ApiError(_SUBMIT_STATUS.get(e.code, 422), e.code, e.message, e.detail) from None
-    response.headers["Location"] = f"/{API}/jobs/{out['id']}"
-    return out
+    response.headers["Location"] = f"/{API}/jobs/{out.id}"
+    return out.to_dict()
 
 
 @router.get("", response_model=JobList, responses=ERRORS)
@@ -71,7 +65,7 @@ def list_jobs(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """Jobs, newest first, without their results."""
-    return {"jobs": server_state(request).store.list_jobs(kind, state, limit)}
+    return {"jobs": [job.to_dict() for job in server_state(request).store.list_jobs(kind, state, limit)]}
 
 
 @router.get(
@@ -97,10 +91,12 @@ def get_job(
     s = server_state(request)
     job = _job_or_404(s, job_id)
     if since is None:
-        return job
+        return job.to_dict()
     seq, strokes = s.jobs.live.since(job_id, since)
     return JSONResponse(
-        JobStrokes.model_validate({**job, "seq": seq, "strokes": strokes}).model_dump(mode="json")
+        JobStrokes.model_validate(
+            {**job.to_dict(), "seq": seq, "strokes": [item.to_dict() for item in strokes]}
+        ).model_dump(mode="json")
     )
 
 
@@ -131,21 +127,19 @@ def job_events_stream(request: Request, job_id: str) -> StreamingResponse:
 @router.post(
     "/{job_id}/cancel",
     response_model=Job,
-    responses={**ERRORS, 409: {"model": ErrorEnvelope, "description": "the job already finished"}},
+    responses=errors((409, "the job already finished")),
 )
 def cancel_job(request: Request, job_id: str) -> dict[str, Any]:
     """Stop a job: a queued one at once, a running one at its next check (within a second of
     the LLM call in flight returning). Cancelling a cancelled job is harmless."""
     s = server_state(request)
     job = _job_or_404(s, job_id)
-    if job["state"] in ("succeeded", "failed"):
-        raise ApiError(
-            409, "job_finished", f"job {job_id} already {job['state']}; there is nothing to cancel"
-        )
-    return s.jobs.cancel(job_id) or job
+    if job.state in ("succeeded", "failed"):
+        raise ApiError(409, "job_finished", f"job {job_id} already {job.state}; there is nothing to cancel")
+    return (s.jobs.cancel(job_id) or job).to_dict()
 
 
-def _job_or_404(state: ServerState, job_id: str) -> dict[str, Any]:
+def _job_or_404(state: ServerState, job_id: str) -> JobRow:
     job = state.store.get(job_id)
     if job is None:
         raise ApiError(

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from ...library.runs import RunError, RunInfo, RunStore
-from ..errors import ApiError, ErrorEnvelope
+from ..errors import ApiError
 from ..schemas import Job, LearnJob, LibraryName, RunList
 from ..state import server_state
-from . import API, ERRORS
+from . import API, ERRORS, QUEUE_FULL, errors
 from .jobs import submit_job
 
 router = APIRouter(prefix=f"/{API}/runs", tags=["runs"])
@@ -44,11 +44,7 @@ def get_run(request: Request, run_id: str) -> dict[str, Any]:
     "/{run_id}/resume",
     status_code=202,
     response_model=Job,
-    responses={
-        **ERRORS,
-        409: {"model": ErrorEnvelope, "description": "the run is finished or running"},
-        429: {"model": ErrorEnvelope, "description": "queue full; see Retry-After"},
-    },
+    responses=errors((409, "the run is finished or running"), QUEUE_FULL),
 )
 def resume_run(request: Request, response: Response, run_id: str) -> dict[str, Any]:
     """Go on with a stopped run (its finished steps are kept): a learn job, as POST /v1/jobs starts one."""

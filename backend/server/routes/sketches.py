@@ -20,7 +20,7 @@ def list_sketches(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """Sketches jobs made, newest first (without their strokes)."""
-    return {"sketches": server_state(request).store.list_sketches(job_id, limit)}
+    return {"sketches": [s.to_dict() for s in server_state(request).store.list_sketches(job_id, limit)]}
 
 
 @router.get("/{sketch_id}", responses=ERRORS)
@@ -29,4 +29,4 @@ def get_sketch(request: Request, sketch_id: str) -> dict[str, Any]:
     found = server_state(request).store.sketch(sketch_id)
     if found is None:
         raise ApiError(404, "sketch_not_found", f"no sketch with id {sketch_id[:64]!r}")
-    return found
+    return found.to_dict()
