@@ -66,12 +66,12 @@ def test_the_schemas_limits_are_polishs_own():
 
 def test_a_polish_job_streams_its_steps_and_returns_the_polished_sketch(client):
     given = chair()
-    steps = 6
+    steps = 120  # a few seconds: the stream samples progress every 0.1 s, so it sees several steps
     job = submit(client, {"kind": "polish", "sketch": given.to_dict(), "steps": steps, "size": SIZE})
     seen = events(client, job["id"])
     polish_steps = [d["step"] for name, d in seen if name == "progress" and d["phase"] == "polish"]
-    # Progress is sampled by the stream (the latest at each poll), so a loaded machine may skip steps.
-    assert polish_steps == sorted(polish_steps) and polish_steps[-1] == steps, polish_steps
+    # Progress is sampled by the stream (the latest at each poll), so it may skip steps, the last too.
+    assert polish_steps == sorted(polish_steps) and set(polish_steps) <= set(range(steps + 1)), polish_steps
     assert len(set(polish_steps)) >= 2, polish_steps
     rewards = [d["scores"] for name, d in seen if name == "progress" and d["phase"] == "polish" and d["step"]]
     assert rewards and all(len(r) == 2 for r in rewards)  # this step's reward, the best so far
@@ -84,7 +84,7 @@ def test_a_polish_job_streams_its_steps_and_returns_the_polished_sketch(client):
     assert res.steps_done == res.steps == steps and not res.interrupted
     assert res.reward_after >= res.reward_before and 0 < res.largest_move <= res.trust_radius + 1e-6
     assert item.score is not None and item.score.polish_steps == steps
-    assert item.score.clip_mean is not None and "polished 6 steps" in item.score.describe()
+    assert item.score.clip_mean is not None and f"polished {steps} steps" in item.score.describe()
     stored = client.get(f"/v1/sketches/{item.id}").json()
     assert stored["sketch"] == item.sketch.to_dict() and stored["score"]["polish_steps"] == steps
 

@@ -36,7 +36,7 @@ REPAIR_WHAT = (
 REPAIR_HELP = f"repair the drawing {REPAIR_WHAT} (the default); off keeps the drawing as the LLM wrote it"
 # threedraw.polish.optimise's DEFAULT_STEPS and MAX_STEPS, here because that module imports torch and
 # the request schemas and option checks must not (tests/test_polish_jobs.py holds them equal).
-POLISH_DEFAULT_STEPS = 30
+POLISH_DEFAULT_STEPS = 80
 POLISH_MAX_STEPS = 2000
 POLISH_HELP = (
     "polish the delivered sketch for STEPS optimiser steps after the repair: its control points move "
