@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..shared.results.fields import Record
+from ..shared.results.lessons import Event, LessonView, Operation
 from ..storage import now_utc
 
 TARGET_LESSON_WORDS = 32  # what the judge is asked for (Training-Free GRPO's limit)
@@ -37,115 +38,34 @@ class LibraryError(ValueError):
 
 
 @dataclass(frozen=True)
-class Lesson:
-    id: str  # stable within its library: L1, L2, ...
-    text: str
-    created_at: str
-    updated_at: str
-    support: int = 1  # how many comparisons found it (added once, merged into later)
-    # The origin first, then the latest changes: each the caller's provenance (a learning run's, a
-    # refine's: free-form, see fields.Record) with the event and when.
-    provenance: tuple[Record, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "text": self.text,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "support": self.support,
-            "provenance": [dict(p) for p in self.provenance],
-        }
+class Lesson(LessonView):
+    """A lesson as the library stores it: its JSON is ``LessonView``'s; reading one checks it."""
 
     @classmethod
-    def from_dict(cls, data: Any, where: str = "lesson") -> Lesson:
-        if not isinstance(data, dict):
+    def from_dict(cls, d: Any, where: str = "lesson") -> Lesson:
+        if not isinstance(d, dict):
             raise LibraryError(f"{where}: expected an object with 'text'")
-        text = clean_lesson_text(data.get("text"), where + ".text")
+        text = clean_lesson_text(d.get("text"), where + ".text")
         stamps: list[str] = []
         for key in ("created_at", "updated_at"):
-            v = data.get(key, stamps[0] if stamps else now_utc())
+            v = d.get(key, stamps[0] if stamps else now_utc())
             if not isinstance(v, str) or len(v) > 40:
                 raise LibraryError(f"{where}.{key}: expected a timestamp string")
             stamps.append(v)
         created, updated = stamps
-        support = data.get("support", 1)
+        support = d.get("support", 1)
         if isinstance(support, bool) or not isinstance(support, int) or not 1 <= support <= 1_000_000:
             raise LibraryError(f"{where}.support: expected a positive whole number")
-        prov = data.get("provenance", [])
+        prov = d.get("provenance", [])
         if not isinstance(prov, list) or not all(isinstance(p, dict) for p in prov):
             raise LibraryError(f"{where}.provenance: expected a list of objects")
-        lid = data.get("id", "")
+        lid = d.get("id", "")
         if not isinstance(lid, str) or len(lid) > 32:
             raise LibraryError(f"{where}.id: expected a short string")
         return cls(lid, text, created, updated, support, tuple(_bounded_provenance(prov)))
 
 
-@dataclass(frozen=True)
-class Operation:
-    op: str  # add | modify | delete | keep
-    id: str | None = None  # the lesson's stable id (modify, delete)
-    text: str | None = None  # the new text (add, modify)
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"op": self.op}
-        if self.id is not None:
-            d["id"] = self.id
-        if self.text is not None:
-            d["text"] = self.text
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Operation:
-        return cls(str(d["op"]), d.get("id"), d.get("text"))
-
-
 OPERATIONS = ("add", "modify", "delete", "keep")
-
-
-@dataclass(frozen=True)
-class Event:
-    """One effect of applying operations: ``event`` is add, modify, delete, merge, evict, keep, skip
-    (an operation that could not apply) or reject (one a batch refused: threedraw.cke.batch).
-
-    Stored in run records and returned in results as ``to_dict`` writes it: the fields that are set,
-    in this order."""
-
-    event: str
-    id: str | None = None  # the lesson's id (the one kept, for a merge)
-    merged_id: str | None = None  # merge of two lessons: the one folded in
-    text: str | None = None  # the lesson's text (add, delete, evict), the new text (modify, merge)
-    into: str | None = None  # merge: the text of the lesson it was folded into
-    previous: str | None = None  # modify: the text before
-    op: Operation | None = None  # skip, reject: the operation
-    reason: str | None = None  # skip, reject, evict: why
-
-    @property
-    def changes(self) -> bool:
-        """Whether it changed the library (adds, modifications, deletions, merges, evictions)."""
-        return self.event not in ("keep", "skip", "reject")
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"event": self.event}
-        for key in ("id", "merged_id", "text", "into", "previous"):
-            if getattr(self, key) is not None:
-                d[key] = getattr(self, key)
-        if self.op is not None:
-            d["op"] = self.op.to_dict()
-        if self.reason is not None:
-            d["reason"] = self.reason
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Event:
-        """An event as ``to_dict`` stored it (in a run record)."""
-        op = d.get("op")
-        return cls(
-            str(d["event"]),
-            *(d.get(key) for key in ("id", "merged_id", "text", "into", "previous")),
-            op=Operation.from_dict(op) if op else None,
-            reason=d.get("reason"),
-        )
 
 
 @dataclass

@@ -13,13 +13,14 @@ What each job kind returns (``GET /v1/jobs/{id}``'s ``result``):
     polish  polish_result.PolishResult  the polished sketch, rewards before and after, its largest move
 
 Read only, by the add-on (the server writes their JSON): job.JobStatus (a job as the add-on
-follows it), server_info.ServerInfo (GET /v1/info) and LibraryView (a library's lessons).
+follows it), server_info.ServerInfo (GET /v1/info) and LibraryView (a library's lessons: lessons.LessonView).
 While a job runs: progress.JobProgress (where it stands), live_stroke.LiveStroke (a stroke of a
 draw or refine job's reply as it streams in); job_error.JobError: why it did not succeed.
 
 The parts: score.Score (reward, CLIP per view, StructureScore), sketch_item.SketchItem,
 candidate.CandidateSummary, image.Image, usage.Usage, step_usage.StepUsage (a learning or refine
-step's calls and tokens); fields.py reads JSON fields.
+step's calls and tokens), lessons.Event (what applying a judge's operations did to the lessons);
+fields.py reads JSON fields.
 """
 
 from .candidate import CandidateSummary
@@ -29,6 +30,7 @@ from .image import Image
 from .job import JobStatus
 from .job_error import JobError
 from .learn_result import LearnResult
+from .lessons import Event, LessonView, Operation
 from .live_stroke import LiveStroke
 from .polish_result import PolishResult
 from .progress import JobProgress
@@ -36,7 +38,7 @@ from .refine_result import RefineResult, RoundSummary
 from .render_result import RenderResult, RenderView
 from .score import Score, StructureScore
 from .score_result import ScoreResult
-from .server_info import ClipInfo, LessonView, LibraryView, ProviderInfo, ServerInfo, library_names
+from .server_info import ClipInfo, LibraryView, ProviderInfo, ServerInfo, library_names
 from .sketch_item import SketchItem
 from .usage import Usage
 
@@ -47,6 +49,7 @@ __all__ = [
     "CandidateSummary",
     "ClipInfo",
     "DrawResult",
+    "Event",
     "Image",
     "JobError",
     "JobProgress",
@@ -56,6 +59,7 @@ __all__ = [
     "LessonView",
     "LibraryView",
     "LiveStroke",
+    "Operation",
     "PolishResult",
     "ProviderInfo",
     "RefineResult",

@@ -1,10 +1,10 @@
 """What a refine job returns (POST /v1/jobs {"kind": "refine"}; built in backend/server/jobs/kinds.py).
 
-Wire format: ``{"prompt", "sketches": [SketchItem] (the best, with its "round"), "lessons": [lesson
-record] (after the last round), "learned": [event] (what changed in them), "library": str | null,
+Wire format: ``{"prompt", "sketches": [SketchItem] (the best, with its "round"), "lessons":
+[LessonView] (after the last round), "learned": [Event] (what changed in them), "library": str | null,
 "version": int | null (the library version written), "rounds": [RoundSummary], "usage": Usage,
-"calls": int}`` and ``"preview": Image`` when asked for. Lessons and events are the library's own
-records (backend/library), passed through as they are.
+"calls": int}`` and ``"preview": Image`` when asked for. Lessons and events are lessons.py's types,
+which backend/library makes.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .fields import Record, ResultError, as_optional_number, integer, items, mapping, number, optional, text
+from .fields import ResultError, as_optional_number, integer, items, mapping, number, optional, text
 from .image import Image
+from .lessons import Event, LessonView
 from .sketch_item import SketchItem
 from .usage import Usage
 
@@ -27,7 +28,7 @@ class RoundSummary:
     best_reward: float | None
     pair: tuple[int, int] | None  # the judged entries (better, worse)
     skipped: str | None  # why no judge was asked, or why its answer was not used
-    events: list[Record] = field(default_factory=list)  # the library's change events
+    events: list[Event] = field(default_factory=list)  # what applying the judge's operations did
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -36,7 +37,7 @@ class RoundSummary:
             "best_reward": self.best_reward,
             "pair": list(self.pair) if self.pair is not None else None,
             "skipped": self.skipped,
-            "events": list(self.events),
+            "events": [e.to_dict() for e in self.events],
         }
 
     @classmethod
@@ -53,7 +54,7 @@ class RoundSummary:
             number(d, "best_reward", where, None),
             (pair[0], pair[1]) if pair is not None else None,
             text(d, "skipped", where, None),
-            items(d, "events", where, mapping),
+            items(d, "events", where, Event.from_dict),
         )
 
 
@@ -61,8 +62,8 @@ class RoundSummary:
 class RefineResult:
     prompt: str
     sketches: list[SketchItem]
-    lessons: list[Record] = field(default_factory=list)
-    learned: list[Record] = field(default_factory=list)
+    lessons: list[LessonView] = field(default_factory=list)  # after the last round
+    learned: list[Event] = field(default_factory=list)  # the events that changed the lessons
     library: str | None = None
     version: int | None = None
     rounds: list[RoundSummary] = field(default_factory=list)
@@ -74,8 +75,8 @@ class RefineResult:
         d: dict[str, Any] = {
             "prompt": self.prompt,
             "sketches": [s.to_dict() for s in self.sketches],
-            "lessons": list(self.lessons),
-            "learned": list(self.learned),
+            "lessons": [x.to_dict() for x in self.lessons],
+            "learned": [e.to_dict() for e in self.learned],
             "library": self.library,
             "version": self.version,
             "rounds": [r.to_dict() for r in self.rounds],
@@ -92,8 +93,8 @@ class RefineResult:
         return cls(
             text(d, "prompt", where, ""),
             items(d, "sketches", where, SketchItem.from_dict),
-            items(d, "lessons", where, mapping),
-            items(d, "learned", where, mapping),
+            items(d, "lessons", where, LessonView.from_dict),
+            items(d, "learned", where, Event.from_dict),
             text(d, "library", where, None),
             integer(d, "version", where, None),
             items(d, "rounds", where, RoundSummary.from_dict),

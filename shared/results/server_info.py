@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .fields import ResultError, as_text, flag, integer, items, mapping, text
+from .lessons import LessonView
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,6 @@ class ServerInfo:
 
 
 @dataclass(frozen=True)
-class LessonView:
-    id: str
-    text: str
-
-
-@dataclass(frozen=True)
 class LibraryView:
     """A library's lessons at a version (its head unless asked otherwise), as the add-on lists them."""
 
@@ -71,12 +66,7 @@ class LibraryView:
     @classmethod
     def from_dict(cls, d: Any, where: str = "library") -> LibraryView:
         d = mapping(d, where)
-        return cls(integer(d, "version", where, None), items(d, "lessons", where, _lesson))
-
-
-def _lesson(d: Any, where: str) -> LessonView:
-    d = mapping(d, where)
-    return LessonView(text(d, "id", where, ""), text(d, "text", where, ""))
+        return cls(integer(d, "version", where, None), items(d, "lessons", where, LessonView.from_dict))
 
 
 def library_names(d: Any, where: str = "libraries") -> list[str]:

@@ -42,6 +42,7 @@ from ...shared.repair import Change
 from ...shared.results import (
     CandidateSummary,
     DrawResult,
+    Event,
     Image,
     LearnResult,
     PolishResult,
@@ -389,8 +390,8 @@ def make_refine(store: LibraryStore) -> Callable[[JobContext, RefineJob], Refine
         return RefineResult(
             res.prompt,
             [sketch_item(best, best_score, res.best_repairs, round=res.best_round)],
-            [x.to_dict() for x in res.lessons],
-            [e.to_dict() for e in res.learned],
+            list(res.lessons),
+            list(res.learned),
             req.library,
             res.version,
             [_round_summary(r) for r in res.rounds],
@@ -426,7 +427,7 @@ def _round_summary(r: dict[str, Any]) -> RoundSummary:
         max(usable) if usable else None,
         (pair[0], pair[1]) if pair else None,
         r["judge"]["skipped"],
-        r["events"],
+        [Event.from_dict(e) for e in r["events"]],
     )
 
 
