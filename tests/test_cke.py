@@ -220,13 +220,13 @@ def test_learn_runs_end_to_end_with_a_tiny_clip(tmp_path, tiny_clip):
     assert [lessons_in(r) for r in draws] == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]
     assert f"1. {LESSONS[0]}" in draws[3].last_user_text
     # Epoch 0 scores the starting library; the head is the best-scoring epoch's version.
-    scores = [e["score"] for e in result.epochs]
-    assert [e["epoch"] for e in result.epochs] == [0, 1, 2] and all(isinstance(x, float) for x in scores)
+    scores = [e.score for e in result.epochs]
+    assert [e.epoch for e in result.epochs] == [0, 1, 2] and all(isinstance(x, float) for x in scores)
     best = max(range(3), key=lambda i: (scores[i], -i))
-    assert result.best_epoch == best and head == result.epochs[best]["version"] == result.head
-    cost = result.cost["epochs"]
-    assert [c["per_object"]["draw_calls"] for c in cost] == [3.0, 3.0]
-    assert [c["per_object"]["judge_calls"] for c in cost] == [1.0, 1.0]
+    assert result.best_epoch == best and head == result.epochs[best].version == result.head
+    cost = result.cost.epochs
+    assert [c.per_object.draw_calls for c in cost] == [3.0, 3.0]
+    assert [c.per_object.judge_calls for c in cost] == [1.0, 1.0]
     stages = {e.stage for e in events}
     assert {"start", "draw", "judge", "update", "validate", "epoch", "done"} <= stages
     assert events[-1].done == events[-1].total == 2 * 2 + 3 * 1
@@ -248,9 +248,9 @@ def test_keep_best_restores_the_best_epoch_when_a_later_one_scores_lower(tmp_pat
         head_lessons = [x.text for x in store.lessons("lib")]
         latest = run_lessons(db, run.id)
         history = store.head_history("lib")
-    scores = [e["score"] for e in result.epochs]
+    scores = [e.score for e in result.epochs]
     assert scores[0] < scores[1] < scores[2] and scores[3] < scores[2]
-    assert result.best_epoch == 2 and info.head == result.epochs[2]["version"] == 2
+    assert result.best_epoch == 2 and info.head == result.epochs[2].version == 2
     assert head_lessons == LESSONS[:2] and latest == LESSONS[:3]
     assert "keep-best" in history[-1].reason and "epoch 2" in history[-1].reason
     assert [h.version for h in history] == [0, 1, 2]  # epoch 3 never became the head
@@ -263,7 +263,7 @@ def test_without_keep_best_the_last_epoch_is_the_head(tmp_path):
             "lib", LearnConfig(prompts=["a chair"], epochs=2, keep_best=False, draw=DrawConfig(k=2, seed=0))
         )
         result = lr.run(run.id)
-        assert [e["score"] for e in result.epochs] == [None, None] and result.best_epoch is None
+        assert [e.score for e in result.epochs] == [None, None] and result.best_epoch is None
         assert [x.text for x in LibraryStore(db).lessons("lib")] == LESSONS[:2]
         assert not RunStore(db).steps(run.id, "val")
 
@@ -500,10 +500,10 @@ def test_two_runs_on_one_library_never_race_on_the_head(tmp_path):
         result_a = a.run(run_a.id)
         store = LibraryStore(db)
         head_a = store.info("lib").head
-        assert head_a == result_a.epochs[1]["version"] != 0
+        assert head_a == result_a.epochs[1].version != 0
         result_b = b.run(run_b.id)  # its epoch 0 (version 0) arrives after A's best
         assert store.info("lib").head == head_a == result_b.head
-        kept = [e["detail"].get("head_kept", "") for e in result_b.epochs]
+        kept = [e.detail.head_kept or "" for e in result_b.epochs]
         assert all(f"head stays at version {head_a}, set elsewhere" in k for k in kept), kept
         assert result_b.best_epoch == 1  # keep-best still compares within run B
         assert not any(run_b.id in h.reason for h in store.head_history("lib"))

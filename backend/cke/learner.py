@@ -30,7 +30,7 @@ from ..llm.base import Provider
 from ..runtime import Cancelled, Progress, ProgressFn, check_cancel, no_progress
 from ..scoring.reward import ScoreConfig, score_sketches
 from ..shared.results.fields import Record
-from ..shared.results.learn_result import LearnResult
+from ..shared.results.learn_result import LearnEpoch, LearnResult
 from ..storage import Database
 from .batch import Proposal, apply_batch
 from .judge import DEFAULT_MAX_TOKENS as JUDGE_MAX_TOKENS
@@ -242,7 +242,7 @@ class Learner:
         return LearnResult(
             run_id,
             run.library,
-            [e.to_dict() for e in self.runs.epochs(run_id)],
+            [LearnEpoch.from_dict(e.to_dict()) for e in self.runs.epochs(run_id)],
             run.best_epoch,
             run.best_version,
             head,

@@ -7,8 +7,7 @@ its candidates are scored, ``{"round", "judge"}`` once the judge replied, and on
 reads them back, records of earlier versions included (a missing part is None).
 
 An epoch's detail (``EpochDetail``, kept with the epoch and returned in the learn result's epochs) is
-``{"lessons", "train_best_mean"?, "val_rewards"?, "val_clip_mean"?, "val_structure_mean"?,
-"head_kept"?}``: the parts the epoch had.
+written as shared/results/learn_result.EpochScores: the means of its lists, the parts the epoch had.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from ..draw.pipeline import Round
 from ..library.lessons import Event
 from ..shared.results import Score
 from ..shared.results.fields import Record
+from ..shared.results.learn_result import EpochScores
 from ..shared.results.step_usage import StepUsage
 from .pairing import JudgeOutcome
 
@@ -119,17 +119,21 @@ class EpochDetail:
     val_structures: list[float] = field(default_factory=list)  # and structure totals
     head_kept: str | None = None  # why the library's head stayed (another run moved it)
 
+    def scores(self) -> EpochScores:
+        """What is kept of it: the means of its lists, the parts the epoch had."""
+        validated = self.val_rewards is not None
+        return EpochScores(
+            self.lessons,
+            self.train_bests is not None,
+            mean(self.train_bests or []),
+            list(self.val_rewards) if self.val_rewards is not None else None,
+            mean(self.val_clips) if validated else None,
+            mean(self.val_structures) if validated else None,
+            self.head_kept,
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"lessons": self.lessons}
-        if self.train_bests is not None:
-            out["train_best_mean"] = mean(self.train_bests)
-        if self.val_rewards is not None:
-            out["val_rewards"] = list(self.val_rewards)
-            out["val_clip_mean"] = mean(self.val_clips)
-            out["val_structure_mean"] = mean(self.val_structures)
-        if self.head_kept is not None:
-            out["head_kept"] = self.head_kept
-        return out
+        return self.scores().to_dict()
 
 
 def mean(values: list[float]) -> float | None:

@@ -18,6 +18,7 @@ from ..cke.learner import LearnConfig
 from ..cke.pairing import JUDGE_IMAGES, PAIRINGS
 from ..library.lessons import DEFAULT_CAP
 from ..llm.base import Usage
+from ..shared.results.learn_result import LearnResult
 from . import UserError
 from .options import (
     SEED,
@@ -295,63 +296,62 @@ def _resumed_settings(
         raise UserError(str(e)) from None
 
 
-def _summary(result: Any, runs: Any) -> None:
+def _summary(result: LearnResult, runs: Any) -> None:
     print(f"run {result.run_id}: library {result.library}, head is version {result.head}")
     print(f"{'epoch':>5} {'version':>7} {'validation':>10} {'lessons':>7}")
     for e in result.epochs:
-        score = "-" if e["score"] is None else f"{e['score']:.4f}"
-        kept = "  <- kept (head)" if e["epoch"] == result.best_epoch else ""
-        print(f"{e['epoch']:>5} {e['version']:>7} {score:>10} {e['detail'].get('lessons', 0):>7}{kept}")
+        score = "-" if e.score is None else f"{e.score:.4f}"
+        kept = "  <- kept (head)" if e.epoch == result.best_epoch else ""
+        print(f"{e.epoch:>5} {e.version:>7} {score:>10} {e.detail.lessons:>7}{kept}")
     for e in result.epochs:
-        if "head_kept" in e["detail"]:
-            print(f"epoch {e['epoch']}: {e['detail']['head_kept']}")
+        if e.detail.head_kept is not None:
+            print(f"epoch {e.epoch}: {e.detail.head_kept}")
     note = _empty_head_note(result)
     if note:
         print(note)
-    for e in result.cost["epochs"]:
-        p = e["per_object"]
-        cost = "unknown cost" if p["cost_usd"] is None else f"${p['cost_usd']:.4f}"
+    for c in result.cost.epochs:
+        p = c.per_object
+        cost = "unknown cost" if p.cost_usd is None else f"${p.cost_usd:.4f}"
         extra = Usage(
-            cached_prompt_tokens=round(p.get("cached_prompt_tokens", 0)),
-            reasoning_tokens=round(p.get("reasoning_tokens", 0)),
+            cached_prompt_tokens=round(p.cached_prompt_tokens), reasoning_tokens=round(p.reasoning_tokens)
         ).details()
         print(
-            f"epoch {e['epoch']} per object: {p['calls']:.1f} LLM calls ({p['draw_calls']:.1f} draw, "
-            f"{p['judge_calls']:.1f} judge), {p['prompt_tokens']:.0f} prompt + {p['completion_tokens']:.0f} "
+            f"epoch {c.epoch} per object: {p.calls:.1f} LLM calls ({p.draw_calls:.1f} draw, "
+            f"{p.judge_calls:.1f} judge), {p.prompt_tokens:.0f} prompt + {p.completion_tokens:.0f} "
             f"completion tokens{extra}, {cost}"
         )
 
 
-def _empty_head_note(result: Any) -> str:
+def _empty_head_note(result: LearnResult) -> str:
     """A head with no lessons draws as if nothing was learned: say so, and why (a tie keeps the earlier epoch)."""
-    kept = next((e for e in result.epochs if e["epoch"] == result.best_epoch), None)
-    if kept is None or kept["detail"].get("lessons", 0):
+    kept = next((e for e in result.epochs if e.epoch == result.best_epoch), None)
+    if kept is None or kept.detail.lessons:
         return ""
     tied = [
         e
         for e in result.epochs
-        if e["epoch"] != kept["epoch"]
-        and e["score"] is not None
-        and kept["score"] is not None
-        and e["score"] == kept["score"]
-        and e["detail"].get("lessons", 0)
+        if e.epoch != kept.epoch
+        and e.score is not None
+        and kept.score is not None
+        and e.score == kept.score
+        and e.detail.lessons
     ]
-    epochs = f"epoch{'s' if len(tied) > 1 else ''} {', '.join(str(e['epoch']) for e in tied)}"
+    epochs = f"epoch{'s' if len(tied) > 1 else ''} {', '.join(str(e.epoch) for e in tied)}"
     why = (
-        f"{epochs} scored the same on validation ({kept['score']:.4f}) and a tie keeps the earlier epoch"
+        f"{epochs} scored the same on validation ({kept.score:.4f}) and a tie keeps the earlier epoch"
         if tied
         else "no epoch did better on validation"
     )
-    later = tied[-1] if tied else max(result.epochs, key=lambda e: e["detail"].get("lessons", 0))
+    later = tied[-1] if tied else max(result.epochs, key=lambda e: e.detail.lessons)
     hint = (
         (
-            f"; to draw with epoch {later['epoch']}'s {later['detail']['lessons']} lessons: threedraw library restore "
-            f"{result.library} {later['version']}"
+            f"; to draw with epoch {later.epoch}'s {later.detail.lessons} lessons: threedraw library restore "
+            f"{result.library} {later.version}"
         )
-        if later["detail"].get("lessons", 0)
+        if later.detail.lessons
         else ""
     )
     return (
-        f"note: the head (epoch {kept['epoch']}, version {result.head}) holds no lessons, so --library "
+        f"note: the head (epoch {kept.epoch}, version {result.head}) holds no lessons, so --library "
         f"{result.library} draws without experience: {why}{hint}"
     )

@@ -21,11 +21,12 @@ import os
 import secrets
 import socket
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from ..shared.results.fields import Record
+from ..shared.results.learn_cost import EpochCost, RunCost, ValidationCost
 from ..shared.results.step_usage import StepUsage
 from ..storage import Database, dumps_finite, now_utc
 from .lessons import LibraryError
@@ -34,9 +35,6 @@ RUN_FORMAT = "threedraw.run/1"
 KINDS = ("learn", "val")
 RESUMABLE = ("running", "cancelled", "interrupted", "failed")
 MAX_RECORD_BYTES = 16 * 1024 * 1024  # one step: K candidates' replies and a judge reply
-# Token counts a step's usage holds (cached: prompt tokens the API's cache served; reasoning: completion
-# tokens spent thinking); ``cost`` sums them.
-TOKEN_KEYS = ("prompt_tokens", "completion_tokens", "cached_prompt_tokens", "reasoning_tokens")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -140,29 +138,6 @@ class EpochRow:
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
-
-@dataclass
-class _EpochCost:
-    """The learn steps of one epoch summed: how many objects, their calls, tokens and cost."""
-
-    objects: int = 0
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_EPOCH_COUNTS, 0))
-    cost_usd: float | None = 0.0  # None once any step's price is unknown
-
-    def add(self, u: StepUsage) -> None:
-        self.objects += 1
-        for key in _EPOCH_COUNTS:
-            self.counts[key] += u.count(key)  # records older than a key read it as 0
-        self.cost_usd = None if self.cost_usd is None or u.cost_usd is None else self.cost_usd + u.cost_usd
-
-    def to_dict(self) -> dict[str, Any]:
-        n = max(1, self.objects)
-        per: dict[str, float | None] = {k: v / n for k, v in self.counts.items()}
-        per["cost_usd"] = None if self.cost_usd is None else self.cost_usd / n
-        return {"objects": self.objects, **self.counts, "cost_usd": self.cost_usd, "per_object": per}
-
-
-_EPOCH_COUNTS = ("calls", "draw_calls", "judge_calls", *TOKEN_KEYS)
 
 # Runs this process is running now: a server runs several in one process, so its pid alone
 # cannot tell a live run from one a crashed job left marked running.
@@ -381,22 +356,16 @@ class RunStore:
         ]
 
     # -- summaries -------------------------------------------------------------
-    def cost(self, run_id: str) -> Record:
-        """LLM calls and tokens per object (one query drawn K times and judged), per epoch and overall.
-
-        Its JSON is the learn result's ``cost`` (``{"epochs": [{"epoch", "objects", each count,
-        "cost_usd", "per_object": {...}}], "validation": {"calls", tokens...}}``)."""
-        per_epoch: dict[int, _EpochCost] = {}
+    def cost(self, run_id: str) -> RunCost:
+        """LLM calls and tokens per object (one query drawn K times and judged), per epoch and overall:
+        the learn result's ``cost``."""
+        per_epoch: dict[int, EpochCost] = {}
         for s in self.steps(run_id, "learn"):
             if s.status == "done":
-                per_epoch.setdefault(s.epoch, _EpochCost()).add(s.usage())
-        val = dict.fromkeys(("calls", *TOKEN_KEYS), 0)
-        for s in self.steps(run_id, "val"):
-            u = s.usage()
-            for key in val:
-                val[key] += u.count(key)
-        epochs = [{"epoch": epoch, **per_epoch[epoch].to_dict()} for epoch in sorted(per_epoch)]
-        return {"epochs": epochs, "validation": val}
+                e = per_epoch.get(s.epoch) or EpochCost(s.epoch)
+                per_epoch[s.epoch] = EpochCost(s.epoch, e.objects + 1, e.usage + s.usage())
+        val = sum((s.usage() for s in self.steps(run_id, "val")), StepUsage())
+        return RunCost([per_epoch[epoch] for epoch in sorted(per_epoch)], ValidationCost.of(val))
 
     def export(self, run_id: str) -> dict[str, Any]:
         """The whole run record as one JSON-ready object."""
@@ -406,7 +375,7 @@ class RunStore:
             "run": run.to_dict(),
             "epochs": [e.to_dict() for e in self.epochs(run_id)],
             "steps": [s.to_dict() for s in self.steps(run_id)],
-            "cost": self.cost(run_id),
+            "cost": self.cost(run_id).to_dict(),
         }
 
 

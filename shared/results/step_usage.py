@@ -56,6 +56,14 @@ class StepUsage:
         assert key in COUNTS
         return int(getattr(self, key))
 
+    def __add__(self, other: StepUsage) -> StepUsage:
+        """Summed key by key; the cost is unknown once either's is."""
+        a, b = self.cost_usd, other.cost_usd
+        return StepUsage(
+            **{k: self.count(k) + other.count(k) for k in COUNTS},
+            cost_usd=None if a is None or b is None else a + b,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {**{key: self.count(key) for key in COUNTS}, "cost_usd": self.cost_usd}
 

@@ -36,7 +36,7 @@ def get_run(request: Request, run_id: str) -> dict[str, Any]:
         **_summary(runs, run),
         "config": run.config,
         "epochs": [e.to_dict() for e in runs.epochs(run.id)],
-        "cost": runs.cost(run.id),
+        "cost": runs.cost(run.id).to_dict(),
     }
 
 
