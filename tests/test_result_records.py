@@ -127,3 +127,19 @@ def test_a_learn_results_epochs_and_cost_read_back_in_order(tmp_path):
     assert list(wire["cost"]["epochs"][0])[-2:] == ["cost_usd", "per_object"]
     [epoch] = typed.epochs
     assert (epoch.detail.lessons, epoch.detail.train_best_mean, epoch.detail.val_rewards) == (1, 0.4, [0.5])
+
+
+def test_a_rigs_cameras_read_back_as_written_and_a_bad_matrix_is_named():
+    from threedraw.rendering.camera import CameraRig
+    from threedraw.shared.results.cameras import CameraSet
+
+    rig = CameraRig(views=3, azimuth=30.0)
+    for width in (None, 2.0):
+        wire = json.loads(json.dumps(rig.to_json(96, width)))
+        typed = CameraSet.from_dict(wire)
+        assert same_json(typed.to_dict(), wire) and typed == rig.describe(96, width)
+        assert [v.azimuth_degrees for v in typed.views] == [30.0, 150.0, 270.0]
+        assert (typed.views[0].stroke_width_world is None) == (width is None)
+    wire["views"][1]["world_to_camera"][2] = [0.0, 1.0]
+    with pytest.raises(ResultError, match=r"cameras\.views\[1\]\.world_to_camera\[2\]: expected 4 numbers"):
+        CameraSet.from_dict(wire)

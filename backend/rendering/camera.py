@@ -44,6 +44,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..shared.results.cameras import CameraSet, CameraView
+
 if TYPE_CHECKING:  # torch is imported where tensors are made, so the constants load without it
     import torch
 
@@ -116,34 +118,28 @@ class CameraRig:
         )
 
     def to_json(self, size: int, stroke_width_px: float | None = None) -> dict[str, Any]:
-        """What ``cameras.json`` holds: enough to rebuild every camera elsewhere (Blender, say).
+        """What ``cameras.json`` holds: ``describe``'s JSON."""
+        return self.describe(size, stroke_width_px).to_dict()
+
+    def describe(self, size: int, stroke_width_px: float | None = None) -> CameraSet:
+        """Enough to rebuild every camera elsewhere (Blender, say): shared/results/cameras.py.
 
         ``stroke_width_px`` (the renderer's stroke width at the origin's depth, in pixels) adds
         ``stroke_width_world``: the same stroke's width in world units, for a bevel of that size.
         """
-        views = []
-        for k, ((az, el), eye, m) in enumerate(zip(self.angles(), self.eyes(), self.world_to_camera())):
-            view: dict[str, Any] = {
-                "index": k,
-                "azimuth_degrees": az,
-                "elevation_degrees": el,
-                "distance": self.distance,
-                "position": list(eye),
-                "world_to_camera": m,
-                "fov_degrees": self.fov_degrees,
-                "size": size,
-            }
-            if stroke_width_px is not None:
-                view["stroke_width_world"] = (
-                    stroke_width_px * self.distance / focal_px(self.fov_degrees, size)
+        width = (
+            None
+            if stroke_width_px is None
+            else stroke_width_px * self.distance / focal_px(self.fov_degrees, size)
+        )
+        return CameraSet(
+            [
+                CameraView(k, az, el, self.distance, list(eye), m, self.fov_degrees, size, width)
+                for k, ((az, el), eye, m) in enumerate(
+                    zip(self.angles(), self.eyes(), self.world_to_camera())
                 )
-            views.append(view)
-        return {
-            "format": "threedraw.cameras/1",
-            "convention": "world_to_camera is 4x4 row-major; camera looks down its -Z, +Y up, +X right "
-            "(Blender/OpenGL); world Z up; square image, fov_degrees is the full field of view",
-            "views": views,
-        }
+            ]
+        )
 
 
 @dataclass(frozen=True)

@@ -7,20 +7,21 @@ What each job kind returns (``GET /v1/jobs/{id}``'s ``result``):
 
     draw    draw_result.DrawResult      sketches (SketchItem), candidates (CandidateSummary), usage
     score   score_result.ScoreResult    one Score per sketch, the best's index
-    render  render_result.RenderResult  one RenderView per camera, a contact sheet (Image)
+    render  render_result.RenderResult  one RenderView per camera, a contact sheet (Image), the rig
     refine  refine_result.RefineResult  the best sketch, lessons, one RoundSummary per round
-    learn   learn_result.LearnResult    the run's epochs, the kept version, the library head
+    learn   learn_result.LearnResult    the run's epochs, the kept version, the library head, its cost
     polish  polish_result.PolishResult  the polished sketch, rewards before and after, its largest move
 
 Read only, by the add-on (the server writes their JSON): job.JobStatus (a job as the add-on
-follows it), server_info.ServerInfo (GET /v1/info) and LibraryView (a library's lessons: lessons.LessonView).
+follows it), server_info.ServerInfo (GET /v1/info) and LibraryView (a library's lessons.LessonView).
 While a job runs: progress.JobProgress (where it stands), live_stroke.LiveStroke (a stroke of a
 draw or refine job's reply as it streams in); job_error.JobError: why it did not succeed.
 
 The parts: score.Score (reward, CLIP per view, StructureScore), sketch_item.SketchItem,
 candidate.CandidateSummary, image.Image, usage.Usage, step_usage.StepUsage (a learning or refine
-step's calls and tokens), lessons.Event (what applying a judge's operations did to the lessons);
-fields.py reads JSON fields.
+step's calls and tokens), lessons.Event (what applying a judge's operations did to the lessons),
+cameras.CameraSet (a render's rig), learn_result.LearnEpoch (an epoch and its EpochScores),
+learn_cost.RunCost (a run's calls, tokens and cost per epoch and object); fields.py reads JSON fields.
 """
 
 from .candidate import CandidateSummary

@@ -1,7 +1,7 @@
 """What a render job returns (POST /v1/jobs {"kind": "render"}; built in backend/server/jobs/kinds.py).
 
 Wire format: ``{"views": [{"index", "azimuth", "elevation", "image": Image}], "contact_sheet": Image,
-"cameras": {...}}``; ``cameras`` is the rig's JSON (backend/rendering/camera.CameraRig.to_json).
+"cameras": CameraSet}``: the rig (cameras.py), as ``threedraw render`` writes it to cameras.json.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .fields import Record, integer, items, mapping, number
+from .cameras import CameraSet
+from .fields import integer, items, mapping, number, optional
 from .image import Image
 
 
@@ -43,13 +44,13 @@ class RenderView:
 class RenderResult:
     views: list[RenderView]
     contact_sheet: Image
-    cameras: Record = field(default_factory=dict)  # the rig's own JSON, passed through
+    cameras: CameraSet = field(default_factory=CameraSet)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "views": [v.to_dict() for v in self.views],
             "contact_sheet": self.contact_sheet.to_dict(),
-            "cameras": self.cameras,
+            "cameras": self.cameras.to_dict(),
         }
 
     @classmethod
@@ -58,5 +59,5 @@ class RenderResult:
         return cls(
             items(d, "views", where, RenderView.from_dict),
             Image.from_dict(d.get("contact_sheet"), f"{where}.contact_sheet"),
-            mapping(d.get("cameras") or {}, f"{where}.cameras"),
+            optional(d, "cameras", where, CameraSet.from_dict, CameraSet()),
         )

@@ -247,7 +247,7 @@ def run_render(ctx: JobContext, req: RenderJob) -> RenderResult:
                 for k, ((az, el), tile) in enumerate(zip(rig.angles(), tiles))
             ],
             png_record(contact_sheet(tiles, labels)),
-            rig.to_json(size),
+            rig.describe(size),
         )
     ctx.report(Progress("render", "rendered", views, views))
     return out
