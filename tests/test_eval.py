@@ -19,6 +19,7 @@ from threedraw.cli import main
 from threedraw.draw.pipeline import DrawConfig
 from threedraw.draw.prompt_sets import PromptSet
 from threedraw.scoring.reward import ScoreConfig
+from threedraw.shared.results.learn_result import LearnEpoch
 from threedraw.shared.sketch import Sketch
 from threedraw.storage import Database
 from threedraw.testing.scripted_server import ScriptedServer
@@ -184,7 +185,9 @@ def test_plot_marks_the_kept_epoch(tmp_path):
         {"epoch": 2, "score": 0.6643, "detail": {"train_best_mean": 0.66}},
         {"epoch": 3, "score": 0.6428, "detail": {"train_best_mean": 0.67}},
     ]
-    img = Image.open(plot_epochs(epochs, tmp_path / "p.png", "paper ablation", best_epoch=2))
+    img = Image.open(
+        plot_epochs(list(map(LearnEpoch.from_dict, epochs)), tmp_path / "p.png", "paper ablation", 2)
+    )
     rgb = np.asarray(img.convert("RGB"))
     green_y = np.nonzero((rgb == (44, 160, 44)).all(axis=2))[0]
     blue_y, blue_x = np.nonzero((rgb == (31, 119, 180)).all(axis=2))

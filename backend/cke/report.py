@@ -30,6 +30,8 @@ from ..llm.base import Usage
 from ..rendering.images import contact_sheet, render_tiles
 from ..shared.files import write_text_atomic
 from ..shared.results.fields import Record
+from ..shared.results.learn_cost import RunCost
+from ..shared.results.learn_result import LearnEpoch
 from ..shared.sketch import Sketch
 from .evaluation import Method, PromptResult
 from .run_record import ScoreRecord
@@ -92,7 +94,7 @@ def markdown_table(rows: Sequence[Sequence[str]]) -> str:
 # The score-by-epoch plot (Pillow: no plotting library needed for one chart)
 
 
-def plot_epochs(epochs: Sequence[Record], path: Path, title: str, best_epoch: int | None = None) -> Path:
+def plot_epochs(epochs: Sequence[LearnEpoch], path: Path, title: str, best_epoch: int | None = None) -> Path:
     """Validation score (and training best, when known) by epoch, the kept epoch circled."""
     from PIL import Image, ImageDraw
 
@@ -105,16 +107,16 @@ def plot_epochs(epochs: Sequence[Record], path: Path, title: str, best_epoch: in
         (
             "training best (mean reward)",
             (150, 150, 150),
-            [(e["epoch"], (e.get("detail") or {}).get("train_best_mean")) for e in epochs],
+            [(e.epoch, e.detail.train_best_mean) for e in epochs],
         ),
-        ("validation score (mean reward)", (31, 119, 180), [(e["epoch"], e.get("score")) for e in epochs]),
+        ("validation score (mean reward)", (31, 119, 180), [(e.epoch, e.score) for e in epochs]),
     ]
     series: list[tuple[str, tuple[int, int, int], list[tuple[float, float]]]] = []
     for name, colour, pts in raw:
         kept = [(float(x), float(y)) for x, y in pts if y is not None and math.isfinite(y)]
         if kept:
             series.append((name, colour, kept))
-    xs = [e["epoch"] for e in epochs] or [0]
+    xs = [e.epoch for e in epochs] or [0]
     ys = [y for _, _, pts in series for _, y in pts] or [0.0, 1.0]
     x0, x1 = min(xs), max(max(xs), min(xs) + 1)
     lo, hi = min(ys), max(ys)
@@ -152,8 +154,8 @@ def plot_epochs(epochs: Sequence[Record], path: Path, title: str, best_epoch: in
         d.text((lx + 30, ly), name, fill="black")
     if best_epoch is not None:
         for e in epochs:
-            if e["epoch"] == best_epoch and e.get("score") is not None:
-                cx, cy = px(e["epoch"], e["score"])
+            if e.epoch == best_epoch and e.score is not None:
+                cx, cy = px(e.epoch, e.score)
                 d.ellipse((cx - 10, cy - 10, cx + 10, cy + 10), outline=(44, 160, 44), width=3)
                 d.text((cx + 12, cy - 18), "kept", fill=(44, 160, 44))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -247,7 +249,7 @@ def write_report(
     paths["table_csv"] = _write(out / "table.csv", table.getvalue())
     if run is not None and run["epochs"]:
         paths["plot"] = plot_epochs(
-            run["epochs"],
+            _epochs(run),
             out / "epochs.png",
             f"run {run['run']['id']}: score by epoch (library {run['run']['library']})",
             run["run"]["best_epoch"],
@@ -309,23 +311,28 @@ def _cost_rows(run: Record) -> list[list[str]]:
             "cost / object",
         ]
     ]
-    for e in run["cost"]["epochs"]:
-        p = e["per_object"]
+    for e in RunCost.from_dict(run["cost"], "run.cost").epochs:
+        p = e.per_object
         rows.append(
             [
-                str(e["epoch"]),
-                str(e["objects"]),
-                f"{p['calls']:.1f}",
-                f"{p['draw_calls']:.1f}",
-                f"{p['judge_calls']:.1f}",
-                f"{p['prompt_tokens']:.0f}",
-                f"{p['completion_tokens']:.0f}",
-                f"{p.get('cached_prompt_tokens', 0):.0f}",
-                f"{p.get('reasoning_tokens', 0):.0f}",
-                "unknown" if p["cost_usd"] is None else f"${p['cost_usd']:.4f}",
+                str(e.epoch),
+                str(e.objects),
+                f"{p.calls:.1f}",
+                f"{p.draw_calls:.1f}",
+                f"{p.judge_calls:.1f}",
+                f"{p.prompt_tokens:.0f}",
+                f"{p.completion_tokens:.0f}",
+                f"{p.cached_prompt_tokens:.0f}",
+                f"{p.reasoning_tokens:.0f}",
+                "unknown" if p.cost_usd is None else f"${p.cost_usd:.4f}",
             ]
         )
     return rows
+
+
+def _epochs(run: Record) -> list[LearnEpoch]:
+    """A run export's epochs, typed (the learn result's epochs are the same)."""
+    return [LearnEpoch.from_dict(e, f"run.epochs[{i}]") for i, e in enumerate(run["epochs"])]
 
 
 def _report_md(out: Path, methods, sets, rows, run, sheets, score) -> str:
@@ -339,9 +346,9 @@ def _report_md(out: Path, methods, sets, rows, run, sheets, score) -> str:
         if (out / "epochs.png").exists():
             lines += ["![score by epoch](epochs.png)", ""]
         lines += ["| epoch | library version | validation score |", "|---|---|---|"]
-        for e in run["epochs"]:
-            kept = " (kept)" if e["epoch"] == run["run"]["best_epoch"] else ""
-            lines.append(f"| {e['epoch']}{kept} | {e['version']} | {_fmt(e.get('score'), 4)} |")
+        for e in _epochs(run):
+            kept = " (kept)" if e.epoch == run["run"]["best_epoch"] else ""
+            lines.append(f"| {e.epoch}{kept} | {e.version} | {_fmt(e.score, 4)} |")
         lines += ["", "LLM calls and tokens per object:", "", markdown_table(_cost_rows(run))]
     lines += ["## Sketches", ""]
     for label, set_name, p in sheets:
@@ -395,11 +402,11 @@ def _report_html(out: Path, methods, sets, rows, run, sheets, score) -> str:
             parts.append("<img src='epochs.png' alt='score by epoch'>")
         ep = [["epoch", "library version", "validation score"]] + [
             [
-                f"{x['epoch']}{' (kept)' if x['epoch'] == run['run']['best_epoch'] else ''}",
-                str(x["version"]),
-                _fmt(x.get("score"), 4),
+                f"{x.epoch}{' (kept)' if x.epoch == run['run']['best_epoch'] else ''}",
+                str(x.version),
+                _fmt(x.score, 4),
             ]
-            for x in run["epochs"]
+            for x in _epochs(run)
         ]
         parts += [table(ep), "<p>LLM calls and tokens per object:</p>", table(_cost_rows(run))]
     parts.append("<h2>Sketches</h2>")
