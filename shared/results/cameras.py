@@ -12,7 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .fields import ResultError, as_number, integer, items, mapping, number, text
+from .fields import (
+    Fields,
+    ResultError,
+    as_number,
+    integer,
+    items,
+    mapping,
+    number,
+    read_object,
+    text,
+    with_set,
+)
 
 CAMERAS_FORMAT = "threedraw.cameras/1"
 CONVENTION = (
@@ -34,7 +45,7 @@ class CameraView:
     stroke_width_world: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {
+        d = {
             "index": self.index,
             "azimuth_degrees": self.azimuth_degrees,
             "elevation_degrees": self.elevation_degrees,
@@ -44,37 +55,41 @@ class CameraView:
             "fov_degrees": self.fov_degrees,
             "size": self.size,
         }
-        if self.stroke_width_world is not None:
-            d["stroke_width_world"] = self.stroke_width_world
-        return d
+        return with_set(d, stroke_width_world=self.stroke_width_world)
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "camera") -> CameraView:
-        d = mapping(d, where)
-        return cls(
-            integer(d, "index", where),
-            number(d, "azimuth_degrees", where),
-            number(d, "elevation_degrees", where),
-            number(d, "distance", where),
-            _numbers(d.get("position"), f"{where}.position", 3),
-            [_numbers(r, f"{where}.world_to_camera[{i}]", 4) for i, r in enumerate(_rows(d, where))],
-            number(d, "fov_degrees", where),
-            integer(d, "size", where),
-            number(d, "stroke_width_world", where, None),
-        )
-
-
-def _rows(d: Any, where: str) -> list[Any]:
-    rows = d.get("world_to_camera")
-    if not isinstance(rows, list) or len(rows) != 4:
-        raise ResultError(f"{where}.world_to_camera: expected 4 rows")
-    return rows
+        return read_object(cls, d, where, _VIEW_READERS)
 
 
 def _numbers(v: Any, where: str, n: int) -> list[float]:
     if not isinstance(v, list) or len(v) != n:
         raise ResultError(f"{where}: expected {n} numbers")
     return [as_number(x, f"{where}[{i}]") for i, x in enumerate(v)]
+
+
+def _point(d: Fields, key: str, where: str) -> list[float]:
+    return _numbers(d.get(key), f"{where}.{key}", 3)
+
+
+def _matrix(d: Fields, key: str, where: str) -> list[list[float]]:
+    rows = d.get(key)
+    if not isinstance(rows, list) or len(rows) != 4:
+        raise ResultError(f"{where}.{key}: expected 4 rows")
+    return [_numbers(r, f"{where}.{key}[{i}]", 4) for i, r in enumerate(rows)]
+
+
+_VIEW_READERS = {
+    "index": (integer,),
+    "azimuth_degrees": (number,),
+    "elevation_degrees": (number,),
+    "distance": (number,),
+    "position": (_point,),
+    "world_to_camera": (_matrix,),
+    "fov_degrees": (number,),
+    "size": (integer,),
+    "stroke_width_world": (number, None),
+}
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,12 @@ def read_object(cls: Callable[..., T], d: Any, where: str, readers: Readers) -> 
     return cls(**{key: reader(d, key, where, *args) for key, (reader, *args) in readers.items()})
 
 
+def with_set(d: dict[str, Any], **values: Any) -> dict[str, Any]:
+    """``d`` and then each of ``values`` that is not None, in order: a field that is unset is left out."""
+    d.update((key, value) for key, value in values.items() if value is not None)
+    return d
+
+
 def _read(d: Fields, key: str, where: str, default: Any, ok: Callable[[Any], bool], kind: str) -> Any:
     """``d[key]`` when ``ok`` says it is a ``kind``; ``default`` when missing or null (no default: an error)."""
     value = d.get(key)

@@ -15,7 +15,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from .fields import integer, items, mapping, optional, read_object
+from .fields import integer, items, mapping, optional
 from .step_usage import COUNTS, StepUsage
 
 
@@ -64,41 +64,31 @@ class EpochCost:
         return cls(integer(d, "epoch", where), integer(d, "objects", where, 0), StepUsage.from_dict(d, where))
 
 
-@dataclass(frozen=True)
-class ValidationCost:
-    """Every validation step's calls and tokens summed."""
-
-    calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_prompt_tokens: int = 0
-    reasoning_tokens: int = 0
-
-    @classmethod
-    def of(cls, usage: StepUsage) -> ValidationCost:
-        """The counts of ``usage`` a validation cost keeps (validation draws only: no judge calls)."""
-        return cls(**{f.name: usage.count(f.name) for f in dataclasses.fields(cls)})
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: Any, where: str = "cost.validation") -> ValidationCost:
-        return read_object(cls, d, where, {f.name: (integer, 0) for f in dataclasses.fields(cls)})
+# What a run's validation cost keeps of its steps' usage summed (validation draws only: no judge).
+VALIDATION_COUNTS = (
+    "calls",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_prompt_tokens",
+    "reasoning_tokens",
+)
 
 
 @dataclass(frozen=True)
 class RunCost:
     epochs: list[EpochCost] = field(default_factory=list)
-    validation: ValidationCost = field(default_factory=ValidationCost)
+    validation: StepUsage = field(default_factory=StepUsage)  # every validation step's usage summed
 
     def to_dict(self) -> dict[str, Any]:
-        return {"epochs": [e.to_dict() for e in self.epochs], "validation": self.validation.to_dict()}
+        return {
+            "epochs": [e.to_dict() for e in self.epochs],
+            "validation": {k: self.validation.count(k) for k in VALIDATION_COUNTS},
+        }
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "cost") -> RunCost:
         d = mapping(d, where)
         return cls(
             items(d, "epochs", where, EpochCost.from_dict),
-            optional(d, "validation", where, ValidationCost.from_dict, ValidationCost()),
+            optional(d, "validation", where, StepUsage.from_dict, StepUsage()),
         )

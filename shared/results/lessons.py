@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .fields import Record, integer, items, mapping, optional, text
+from .fields import Fields, Record, integer, items, mapping, optional, read_object, text, with_set
 
 
 @dataclass(frozen=True)
@@ -41,15 +41,21 @@ class LessonView:
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "lesson") -> LessonView:
-        d = mapping(d, where)
-        return cls(
-            text(d, "id", where, ""),
-            text(d, "text", where, ""),
-            text(d, "created_at", where, ""),
-            text(d, "updated_at", where, ""),
-            integer(d, "support", where, 1),
-            tuple(items(d, "provenance", where, mapping)),
-        )
+        return read_object(cls, d, where, _LESSON_READERS)
+
+
+def _provenance(d: Fields, key: str, where: str) -> tuple[Record, ...]:
+    return tuple(items(d, key, where, mapping))
+
+
+_LESSON_READERS = {
+    "id": (text, ""),
+    "text": (text, ""),
+    "created_at": (text, ""),
+    "updated_at": (text, ""),
+    "support": (integer, 1),
+    "provenance": (_provenance,),
+}
 
 
 @dataclass(frozen=True)
@@ -62,20 +68,12 @@ class Operation:
     text: str | None = None  # the new text (add, modify)
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"op": self.op}
-        if self.id is not None:
-            d["id"] = self.id
-        if self.text is not None:
-            d["text"] = self.text
-        return d
+        return with_set({"op": self.op}, id=self.id, text=self.text)
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "operation") -> Operation:
         d = mapping(d, where)
         return cls(str(d["op"]), d.get("id"), d.get("text"))
-
-
-_TEXTS = ("id", "merged_id", "text", "into", "previous")
 
 
 @dataclass(frozen=True)
@@ -98,15 +96,16 @@ class Event:
         return self.event not in ("keep", "skip", "reject")
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"event": self.event}
-        for key in _TEXTS:
-            if getattr(self, key) is not None:
-                d[key] = getattr(self, key)
-        if self.op is not None:
-            d["op"] = self.op.to_dict()
-        if self.reason is not None:
-            d["reason"] = self.reason
-        return d
+        return with_set(
+            {"event": self.event},
+            id=self.id,
+            merged_id=self.merged_id,
+            text=self.text,
+            into=self.into,
+            previous=self.previous,
+            op=None if self.op is None else self.op.to_dict(),
+            reason=self.reason,
+        )
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "event") -> Event:
