@@ -104,7 +104,9 @@ def test_a_learn_results_epochs_and_cost_read_back_in_order(tmp_path):
         for i, usage in enumerate([priced, priced, {"calls": 1, "prompt_tokens": 5}]):
             runs.save_step(run.id, "learn", 1 + i // 2, i % 2, "p", "done", {"usage": usage})
         runs.save_step(run.id, "learn", 2, 1, "p", "scored", {"usage": priced})  # not finished: not counted
-        runs.save_step(run.id, "val", 0, 0, "p", "done", {"usage": {"calls": 2, "reasoning_tokens": 4}})
+        runs.save_step(
+            run.id, "val", 0, 0, "p", "done", {"usage": {"calls": 2, "draw_calls": 2, "reasoning_tokens": 4}}
+        )
         runs.finish_epoch(run.id, 1, 1, 0.5, EpochDetail(1, [0.4], [0.5]).to_dict())
         cost = runs.cost(run.id)
         wire = {
