@@ -80,9 +80,11 @@ def test_a_polish_job_streams_its_steps_and_returns_the_polished_sketch(client):
     res = PolishResult.from_dict(finished["result"])
     (item,) = res.sketches
     assert [s.id for s in item.sketch.strokes] == [s.id for s in given.strokes]
-    assert item.sketch.to_dict() != given.to_dict(), "the control points moved"
+    # The best measured sketch; the one given when no step beat it (a random-weight CLIP's reward is noise).
+    assert (item.sketch.to_dict() != given.to_dict()) == (res.best_step > 0), res.best_step
     assert res.steps_done == res.steps == steps and not res.interrupted
-    assert res.reward_after >= res.reward_before and 0 < res.largest_move <= res.trust_radius + 1e-6
+    assert res.reward_after >= res.reward_before and res.largest_move <= res.trust_radius + 1e-6
+    assert (res.largest_move > 0) == (res.best_step > 0)
     assert item.score is not None and item.score.polish_steps == steps
     assert item.score.clip_mean is not None and f"polished {steps} steps" in item.score.describe()
     stored = client.get(f"/v1/sketches/{item.id}").json()
@@ -157,8 +159,9 @@ def test_draw_cli_polishes_the_delivered_sketch(tmp_path, tiny_clip, capsys):
     assert "step 5/5" in err and "polished 5 steps: CLIP reward" in err
     plain, polished = Sketch.load(tmp_path / "plain.json"), Sketch.load(out.with_suffix(".json"))
     assert [s.id for s in polished.strokes] == [s.id for s in plain.strokes]
-    assert polished.to_dict() != plain.to_dict(), "polish moved the control points"
     rep = json.loads(report.read_text())
+    # The best measured sketch; the drawing as it was when no step beat it (a random-weight CLIP is noise).
+    assert (polished.to_dict() != plain.to_dict()) == (rep["polish"]["best_step"] > 0), rep["polish"]
     assert rep["polish"]["steps_done"] == 5 and rep["score"]["polish_steps"] == 5
     assert rep["polish"]["reward_after"] >= rep["polish"]["reward_before"]
 

@@ -141,10 +141,11 @@ def polish(
                 on_step(step, config.steps, last, best)
     except KeyboardInterrupt:
         interrupted = True
-    moved = float((best_points - par.start).norm(dim=-1).max()) if best_points.numel() else 0.0
+    moved = float((best_points - par.start).norm(dim=-1).max()) if best_step and best_points.numel() else 0.0
     g = par.graph
     return PolishResult(
-        sketch=_with_points(sketch, best_points),
+        # No step beat the start: the sketch exactly as given, not as recomputed through the parameters.
+        sketch=_with_points(sketch, best_points) if best_step else sketch,
         reward_before=before,
         reward_after=best,
         train_reward_first=first,
