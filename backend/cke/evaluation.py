@@ -16,7 +16,7 @@ from typing import Any
 
 from ..draw import agent
 from ..draw.concurrent import ScoreBatcher, run_all
-from ..draw.pipeline import DrawConfig, GroupScorer, Round, adraw_round, polish_best, polish_sketch
+from ..draw.pipeline import DrawConfig, GroupScorer, Round, adraw_round, cancellable_polisher, polish_best
 from ..draw.prompt_sets import PromptSet
 from ..llm.base import Provider, Usage
 from ..runtime import Progress, ProgressFn, check_cancel, no_progress
@@ -148,7 +148,7 @@ def evaluate(
                 rnd,
                 score_config,
                 draw.polish,
-                lambda sk, pr, cfg, steps: polish_sketch(sk, pr, cfg, steps, cancel=cancel),
+                cancellable_polisher(cancel),
                 lambda sketches, pr, cfg: scorer([(sketches, pr)], cfg)[0],
             )
     for method in methods:

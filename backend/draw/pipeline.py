@@ -259,7 +259,9 @@ def draw_round(
     if scored and scorer is not None:
         set_scores(scored, scorer([e.sketch for e in scored if e.sketch is not None], prompt, score_config))
     if draw.polish:
-        polish_best(rnd, score_config, draw.polish, polisher or _polisher(cancel), scorer or score_sketches)
+        polish_best(
+            rnd, score_config, draw.polish, polisher or cancellable_polisher(cancel), scorer or score_sketches
+        )
         check_cancel(cancel)
     return rnd
 
@@ -370,7 +372,8 @@ def polish_sketch(
     return polish(sketch, prompt, clip, polish_config, on_step=on_step, cancel=cancel)
 
 
-def _polisher(cancel: threading.Event | None) -> Polisher:
+def cancellable_polisher(cancel: threading.Event | None) -> Polisher:
+    """``polish_sketch`` as a Polisher that stops between steps once ``cancel`` is set."""
     return lambda sketch, prompt, config, steps: polish_sketch(sketch, prompt, config, steps, cancel=cancel)
 
 
@@ -389,12 +392,20 @@ def polish_best(
     best = rnd.best()
     if best is None or best.sketch is None:
         return None
-    result = polisher(best.sketch, rnd.prompt, config, steps)
+    result, best.score = polish_scored(best.sketch, rnd.prompt, config, steps, polisher, scorer)
     best.sketch = result.sketch
-    (score,) = scorer([result.sketch], rnd.prompt, config)
-    best.score = replace(score.finite(), polish_steps=result.steps_done)
     best.polish = polish_summary(result)
     return best
+
+
+def polish_scored(
+    sketch: Sketch, prompt: str, config: ScoreConfig, steps: int, polisher: Polisher, scorer: Scorer
+) -> tuple[Any, Score]:
+    """A sketch polished and scored again: polish's result and the score, which says how many steps
+    polished it."""
+    result = polisher(sketch, prompt, config, steps)
+    (score,) = scorer([result.sketch], prompt, config)
+    return result, replace(score.finite(), polish_steps=result.steps_done)
 
 
 def set_scores(entries: Sequence[Entry], scores: Sequence[SketchScore]) -> None:

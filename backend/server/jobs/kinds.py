@@ -26,10 +26,9 @@ from ...draw.pipeline import (
     Entry,
     GroupScorer,
     Polisher,
-    Round,
     Scorer,
     draw_round,
-    polish_best,
+    polish_scored,
     polish_sketch,
     rank,
 )
@@ -259,19 +258,13 @@ def run_polish(ctx: JobContext, req: PolishJob) -> PolishResult:
     sketch = Sketch.from_dict(req.sketch)
     prompt = req.prompt or sketch.prompt
     ctx.report(Progress("polish", f"polishing {req.steps} steps", 0, req.steps))
+
+    def polisher(sketch: Sketch, prompt: str, config: ScoreConfig, steps: int) -> Any:
+        on_step, cancel = _on_step(ctx), ctx.cancel_event
+        return polish_sketch(sketch, prompt, config, steps, on_step, cancel, req.trust_radius, req.seed)
+
     with job_errors():
-        res = polish_sketch(
-            sketch,
-            prompt,
-            config,
-            req.steps,
-            _on_step(ctx),
-            ctx.cancel_event,
-            trust_radius=req.trust_radius,
-            seed=req.seed,
-        )
-        (score,) = score_sketches([res.sketch], prompt, config)
-        score = dataclasses.replace(score.finite(), polish_steps=res.steps_done)
+        res, score = polish_scored(sketch, prompt, config, req.steps, polisher, score_sketches)
         shown = preview(res.sketch, config.size) if req.preview else None
     ctx.report(Progress("done", f"polished {res.steps_done} of {req.steps} steps", res.steps_done, req.steps))
     return PolishResult(
@@ -385,7 +378,7 @@ def make_refine(store: LibraryStore) -> Callable[[JobContext, RefineJob], Refine
             )
             best, best_score = res.best, res.best_score
             if req.polish:
-                best, best_score = _polish_one(ctx, best, best_score, res.prompt, config, req.polish)
+                best, best_score = _polish_one(ctx, best, res.prompt, config, req.polish)
             shown = ctx.on_scorer(preview, best, config.size) if req.preview else None
         return RefineResult(
             res.prompt,
@@ -404,15 +397,12 @@ def make_refine(store: LibraryStore) -> Callable[[JobContext, RefineJob], Refine
 
 
 def _polish_one(
-    ctx: JobContext, sketch: Sketch, score: Score, prompt: str, config: ScoreConfig, steps: int
+    ctx: JobContext, sketch: Sketch, prompt: str, config: ScoreConfig, steps: int
 ) -> tuple[Sketch, Score]:
-    """A delivered sketch polished on the scoring worker and scored again (pipeline.polish_best)."""
-    rnd = Round(prompt, 0.0, [Entry(0, "given", sketch, score)])
-    polish_best(rnd, config, steps, _worker_polisher(ctx), _worker_scorer(ctx))
+    """A delivered sketch polished on the scoring worker and scored again."""
+    res, score = polish_scored(sketch, prompt, config, steps, _worker_polisher(ctx), _worker_scorer(ctx))
     ctx.check()
-    entry = rnd.entries[0]
-    assert entry.sketch is not None and entry.score is not None
-    return entry.sketch, entry.score
+    return res.sketch, score
 
 
 def _round_summary(r: dict[str, Any]) -> RoundSummary:
