@@ -44,10 +44,7 @@ class JobStatus:
         """Tolerant: a malformed progress reads as none (it is only shown), a live stroke that cannot
         be read is left out (it is only a preview; the result is checked on its own)."""
         d = mapping(d, where)
-        try:
-            progress = JobProgress.from_dict(d.get("progress") or {}, f"{where}.progress")
-        except ResultError:
-            progress = JobProgress("")
+        progress = JobProgress.shown(d.get("progress") or {}, f"{where}.progress")
         strokes, until = _live_strokes(d.get("strokes"))
         return cls(
             text(d, "id", where, ""),

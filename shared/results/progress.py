@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .fields import as_optional_number, integer, items, mapping, text
+from .fields import ResultError, as_optional_number, integer, items, mapping, text
 
 
 @dataclass(frozen=True)
@@ -48,3 +48,11 @@ class JobProgress:
             updated_at=text(d, "updated_at", where, ""),
             **counts,
         )
+
+    @classmethod
+    def shown(cls, d: Any, where: str = "progress") -> JobProgress:
+        """For display only: progress that cannot be read shows as none rather than failing its job."""
+        try:
+            return cls.from_dict(d, where)
+        except ResultError:
+            return cls("")

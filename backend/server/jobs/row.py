@@ -15,9 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ...shared.results import JobError, JobProgress
-from ...shared.results.fields import Record, ResultError
-
-FINISHED = ("succeeded", "failed", "cancelled")
+from ...shared.results.fields import Record
+from ...shared.results.job import FINISHED
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ class JobRow:
             id=row["id"],
             kind=row["kind"],
             state=row["state"],
-            progress=_progress(row["progress"]),
+            progress=JobProgress.shown(json.loads(row["progress"])),  # progress is only shown
             error=JobError.from_dict(json.loads(row["error"])) if row["error"] else None,
             run_id=row["run_id"],
             created_at=row["created_at"],
@@ -111,12 +110,3 @@ def iso(t: float | None) -> str | None:
 def _json(stored: str | None) -> Any:
     """A JSON column's value (an empty or NULL column: None)."""
     return json.loads(stored) if stored else None
-
-
-def _progress(stored: str) -> JobProgress:
-    """The stored progress (always written by JobProgress.to_dict); one that cannot be read shows as
-    none rather than costing the job its row (progress is only shown)."""
-    try:
-        return JobProgress.from_dict(json.loads(stored))
-    except ResultError:
-        return JobProgress("")
