@@ -24,8 +24,6 @@ from server_fixtures import (
 )
 from test_server_jobs import submit
 from threedraw.cli import main
-from threedraw.draw import pipeline
-from threedraw.polish import optimise
 from threedraw.shared.results import DrawResult, PolishResult
 from threedraw.shared.sketch import Sketch
 from threedraw.testing.scripted_server import Reply, ScriptedServer
@@ -55,13 +53,6 @@ def events(client: httpx.Client, job_id: str) -> list[tuple[str, dict]]:
             elif line.startswith("data: "):
                 out.append((name, json.loads(line[len("data: ") :])))
     return out
-
-
-def test_the_schemas_limits_are_polishs_own():
-    assert (pipeline.POLISH_DEFAULT_STEPS, pipeline.POLISH_MAX_STEPS) == (
-        optimise.DEFAULT_STEPS,
-        optimise.MAX_STEPS,
-    )
 
 
 def test_a_polish_job_streams_its_steps_and_returns_the_polished_sketch(client):

@@ -20,6 +20,7 @@ from typing import Any
 from ..layers import missing_layer
 from ..llm.base import Provider, Usage
 from ..llm.factory import defaults_for
+from ..polish import MAX_STEPS as POLISH_MAX_STEPS
 from ..runtime import StepError, check_cancel, run_llm
 from ..scoring.reward import ScoreConfig, SketchScore, score_sketches
 from ..shared.repair import Change, repair, summarize
@@ -34,10 +35,6 @@ REPAIR_WHAT = (
     "as `threedraw repair` does: near-miss joints snapped together, repeated and degenerate strokes removed"
 )
 REPAIR_HELP = f"repair the drawing {REPAIR_WHAT} (the default); off keeps the drawing as the LLM wrote it"
-# threedraw.polish.optimise's DEFAULT_STEPS and MAX_STEPS, here because that module imports torch and
-# the request schemas and option checks must not (tests/test_polish_jobs.py holds them equal).
-POLISH_DEFAULT_STEPS = 80
-POLISH_MAX_STEPS = 2000
 POLISH_HELP = (
     "polish the delivered sketch for STEPS optimiser steps after the repair: its control points move "
     "a little to raise the CLIP reward, joints stay joined (needs CLIP weights; 0: off)"

@@ -32,13 +32,12 @@ from ..rendering.camera import DEFAULT_ELEVATION, DEFAULT_SIZE, DEFAULT_VIEWS, C
 from ..rendering.rasteriser import RenderConfig, render
 from ..scoring.clip import ClipModel
 from ..shared.sketch import Sketch, Stroke
+from . import DEFAULT_STEPS, MAX_STEPS
 from .constraints import Parametrisation, default_trust_radius
 
-DEFAULT_STEPS = 80  # from `threedraw bench polish`: fits the 30 s target on this machine's 2 cores
 DEFAULT_LR = 0.004  # Adam's step, in the cube's units
 TRAIN_SHARE = 0.375  # by default a step optimises this share of ``views`` (3 of 8), at least 1
 EVAL_EVERY = 10  # an 8-view evaluation (forward only) costs about one default step
-MAX_STEPS = 2000
 
 
 @dataclass(frozen=True)

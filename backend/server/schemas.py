@@ -20,16 +20,12 @@ from ..cke.pairing import JUDGE_IMAGES, PAIRINGS
 from ..cke.refine import MAX_ROUNDS, RefineConfig
 from ..draw.agent import DRAW_TEMPERATURE, MAX_K, MAX_LESSONS, SAMPLE_TEMPERATURE
 from ..draw.loops import MAX_LOOP_LIMIT
-from ..draw.pipeline import (
-    POLISH_DEFAULT_STEPS,
-    POLISH_HELP,
-    POLISH_MAX_STEPS,
-    REPAIR_HELP,
-    DrawConfig,
-)
+from ..draw.pipeline import POLISH_HELP, REPAIR_HELP, DrawConfig
 from ..draw.prompt_sets import BUILTIN_SETS
 from ..library.lessons import MAX_CAP, MAX_LESSON_CHARS, check_name
 from ..llm.base import MAX_TOKENS_LIMIT
+from ..polish import DEFAULT_STEPS as POLISH_DEFAULT_STEPS
+from ..polish import MAX_STEPS as POLISH_MAX_STEPS
 from ..rendering.camera import MAX_SIZE, MAX_VIEWS, MIN_SIZE
 from ..scoring.reward import MAX_STRUCTURE_WEIGHT
 from ..shared.results.fields import Record
