@@ -82,7 +82,9 @@ class LearnConfig:
             for f in fields(cls)
             if f.name not in given and f.name != "draw" and hasattr(options, f.name)
         }
-        return cls(**named, **{"draw": DrawConfig.from_options(options), **given})
+        if "draw" not in given:  # built only when needed: DrawConfig checks what it reads
+            given["draw"] = DrawConfig.from_options(options)
+        return cls(**named, **given)
 
     def drawing(self, k: int, temperature: float, seed: int | None) -> DrawConfig:
         """How one drawing of this run is asked for: its K, temperature and seed, this run's sizes."""

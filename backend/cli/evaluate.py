@@ -99,9 +99,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--sheet-size {args.sheet_size}: expected 32 to 1024")
     if not 0.0 <= args.temperature <= 2.0:
         raise UserError(f"--temperature {args.temperature}: expected 0 to 2")
-    draw = draw_config_from_args(args)
     score_config = score_config_from_args(args)
-    check_polish(args.polish, score_config)
+    check_polish(args.polish, score_config)  # before the config: its message names the flag
+    draw = draw_config_from_args(args)
     try:
         sets = [load_prompt_set(s) for s in args.prompts]
     except ValueError as e:
