@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import bpy
 
@@ -24,11 +23,10 @@ def selected_curves(context: bpy.types.Context) -> list[bpy.types.Object]:
     return [o for o in (context.selected_objects or []) if o.type == "CURVE"]
 
 
-def home_collection(context: bpy.types.Context, objects: list[bpy.types.Object]) -> bpy.types.Collection:
+def home_collection(scene: bpy.types.Scene | None, objects: list[bpy.types.Object]) -> bpy.types.Collection:
     """The first object's collection (the sketch's), else the scene's."""
     for coll in objects[0].users_collection:
         return coll
-    scene = context.scene
     assert scene is not None
     return scene.collection
 
@@ -38,7 +36,7 @@ def replace_curves(
 ) -> tuple[bpy.types.Collection, list[bpy.types.Object]]:
     """Replace ``curves`` (one sketch's) by ``sketch`` built in their collection, which loses the
     score it kept of them; (that collection, the new objects). Orphaned curve data goes too."""
-    home = curves[0].users_collection[0] if curves[0].users_collection else scene.collection
+    home = home_collection(scene, curves)
     for obj in curves:
         data = obj.data
         bpy.data.objects.remove(obj)
@@ -47,7 +45,7 @@ def replace_curves(
     for key in (ids.PROP_SCORE, ids.PROP_REWARD):  # they scored the curves as they were
         home.pop(key, None)
     before = set(home.objects)
-    build_sketch(sketch, SimpleNamespace(scene=scene), into=home)  # type: ignore[arg-type]
+    build_sketch(sketch, into=home)  # into a collection, it needs no context
     return home, [obj for obj in home.objects if obj not in before]
 
 
@@ -62,14 +60,6 @@ def client_or_report(
         return None
 
 
-def poll_selected_curves(cls: Any, context: bpy.types.Context) -> bool:
-    """``cls`` (an operator class) may run: some curves are selected; else it says so."""
-    if not selected_curves(context):
-        cls.poll_message_set("select the sketch's curves first")
-        return False
-    return True
-
-
 class OnSelectedCurves:
     """Mixed in before an operator's Blender base class: the operator works on the selected curves,
     so it is available only while some are selected (and says so), besides what its base asks."""
@@ -77,4 +67,9 @@ class OnSelectedCurves:
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
         base = getattr(super(), "poll", None)  # a job operator's; bpy.types.Operator has none
-        return (base is None or base(context)) and poll_selected_curves(cls, context)
+        if base is not None and not base(context):
+            return False
+        if not selected_curves(context):
+            cls.poll_message_set("select the sketch's curves first")  # type: ignore[attr-defined]
+            return False
+        return True

@@ -8,15 +8,11 @@ from bpy.props import FloatProperty
 from .. import ids
 from ..converters import grease_pencil, mesh
 from ..converters.sampling import polylines
-from .common import Result, home_collection, poll_selected_curves, selected_curves
+from .common import OnSelectedCurves, Result, home_collection, selected_curves
 
 
-class _ConvertOperator(bpy.types.Operator):
+class _ConvertOperator(OnSelectedCurves, bpy.types.Operator):
     bl_options = {"REGISTER", "UNDO"}
-
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        return poll_selected_curves(cls, context)
 
 
 class THREEDRAW_OT_to_grease_pencil(_ConvertOperator):
@@ -31,7 +27,7 @@ class THREEDRAW_OT_to_grease_pencil(_ConvertOperator):
         if not lines:
             self.report({"ERROR"}, "the selected curves hold no segment to convert")
             return {"CANCELLED"}
-        home = home_collection(context, curves)
+        home = home_collection(context.scene, curves)
         obj = grease_pencil.build(f"{home.name} (grease pencil)", lines, home)
         self.report({"INFO"}, f"{len(lines)} Grease Pencil strokes in '{obj.name}'")
         return {"FINISHED"}
@@ -54,7 +50,7 @@ class THREEDRAW_OT_to_mesh(_ConvertOperator):
 
     def execute(self, context: bpy.types.Context) -> Result:
         curves = selected_curves(context)
-        home = home_collection(context, curves)
+        home = home_collection(context.scene, curves)
         depsgraph = context.evaluated_depsgraph_get()
         obj = mesh.build(f"{home.name} (mesh)", curves, self.radius, home, depsgraph)
         data = obj.data
