@@ -273,10 +273,15 @@ class Learner:
         lessons = self.store.lessons(run.library, base)
         cap = self.store.info(run.library).cap
 
+        parsed: dict[int, LearnStep] = {}  # a judged step is asked for twice: read its record once
+
         def saved(i: int, status: str) -> LearnStep | None:
             row = rows[i]
-            ok = row is not None and row.base_version == base and row.status in ("judged", status)
-            return LearnStep.from_dict(row.record) if ok else None  # type: ignore[union-attr]
+            if row is None or row.base_version != base or row.status not in ("judged", status):
+                return None
+            if i not in parsed:
+                parsed[i] = LearnStep.from_dict(row.record)
+            return parsed[i]
 
         async def one(i: int, batcher: ScoreBatcher) -> tuple[Round, JudgeOutcome]:
             prompt = cfg.prompts[i]
