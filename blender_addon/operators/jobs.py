@@ -138,6 +138,24 @@ class _JobOperator(bpy.types.Operator):
         chosen = self.option("library", "") or scene_settings(context.scene).library  # type: ignore[arg-type]
         return None if chosen in ("", NO_LIBRARY, "none") else str(chosen)
 
+    def selected_with_prompt(
+        self, context: bpy.types.Context, doing: str, in_cube: bool = False
+    ) -> tuple[Sketch, str, list[str]] | None:
+        """The selected curves as a sketch (``selected_sketch``), the prompt to use (the operator's,
+        else the curves', else the panel's) and the curves' names; None, with a report, when there
+        is no sketch or no prompt to ``doing``."""
+        scene = context.scene
+        assert scene is not None
+        prompt = self.text_option("prompt", "")
+        sketch = self.selected_sketch(context, prompt, in_cube)
+        if sketch is None:
+            return None
+        prompt = prompt or sketch.prompt or " ".join(scene_settings(scene).prompt.split())
+        if not prompt:
+            self.report({"ERROR"}, f"no prompt to {doing}: give one (the curves carry none)")
+            return None
+        return sketch, prompt, [o.name for o in selected_curves(context)]
+
     def selected_sketch(
         self, context: bpy.types.Context, prompt: str, in_cube: bool = False
     ) -> Sketch | None:
@@ -247,16 +265,10 @@ class THREEDRAW_OT_score(_JobOperator):
     )
 
     def execute(self, context: bpy.types.Context) -> Result:
-        scene = context.scene
-        assert scene is not None
-        prompt = self.text_option("prompt", "")
-        sketch = self.selected_sketch(context, prompt)
-        if sketch is None:
+        chosen = self.selected_with_prompt(context, "score against")
+        if chosen is None:
             return {"CANCELLED"}
-        prompt = prompt or sketch.prompt or " ".join(scene_settings(scene).prompt.split())
-        if not prompt:
-            return self.fail("no prompt to score against: give one (the curves carry none)")
-        names = [o.name for o in selected_curves(context)]
+        sketch, prompt, names = chosen
         request = {"kind": "score", "sketches": [sketch.to_dict()], "prompt": prompt, "preview": True}
         return self.launch(
             context,

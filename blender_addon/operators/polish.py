@@ -14,9 +14,8 @@ from .. import ids
 from ..jobs import prepare
 from ..jobs.poller import Apply
 from ..jobs.results import keep_score, score_target
-from ..properties import scene_settings
 from ..shared.results import PolishResult
-from .common import OnSelectedCurves, Result, replace_curves, selected_curves
+from .common import OnSelectedCurves, Result, replace_curves
 from .jobs import _SKIP, _JobOperator
 
 MAX_STEPS = 2000  # the backend's bound (its polish job refuses more)
@@ -41,20 +40,14 @@ class THREEDRAW_OT_polish(OnSelectedCurves, _JobOperator):
     )
 
     def execute(self, context: bpy.types.Context) -> Result:
-        scene = context.scene
-        assert scene is not None
-        prompt = " ".join(str(self.option("prompt", "")).split())
-        sketch = self.selected_sketch(context, prompt, in_cube=True)
-        if sketch is None:
+        chosen = self.selected_with_prompt(context, "polish towards", in_cube=True)
+        if chosen is None:
             return {"CANCELLED"}
-        prompt = prompt or sketch.prompt or " ".join(scene_settings(scene).prompt.split())
-        if not prompt:
-            return self.fail("no prompt to polish towards: give one (the curves carry none)")
+        sketch, prompt, names = chosen
         sketch.prompt = prompt
         request: dict[str, Any] = {"kind": "polish", "sketch": sketch.to_dict(), "prompt": prompt}
         if self.properties.is_property_set("steps"):
             request["steps"] = int(self.steps)
-        names = [o.name for o in selected_curves(context)]
         return self.launch(
             context, "polish", f"polish '{prompt[:40]}'", request, prepare.polish, _replace(names)
         )
