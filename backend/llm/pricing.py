@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..shared.files import read_text
+from ..shared.files import read_document
 
 MAX_PRICE_FILE_BYTES = 256 * 1024
 PRICE_FIELDS = ("input", "cached_input", "output")
@@ -81,10 +81,7 @@ class PriceTable:
     def from_file(cls, path: str | Path, base: PriceTable | None = None) -> PriceTable:
         """Built-in prices overridden by a JSON file; ValueError names the bad entry."""
         p = Path(path)
-        try:
-            data = json.loads(read_text(p, MAX_PRICE_FILE_BYTES))  # FileReadError is a ValueError
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{p.name}: not valid JSON ({e})") from None
+        data = read_document(p, MAX_PRICE_FILE_BYTES, json.loads, "valid JSON")  # FileReadError: a ValueError
         if not isinstance(data, dict):
             raise ValueError(f'{p.name}: expected an object {{"model": {{"input": ..., "output": ...}}}}')
         extra = {}
