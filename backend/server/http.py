@@ -50,7 +50,7 @@ class BoundedH11Protocol(H11Protocol):
             transport.abort()  # connection_lost follows and forgets it
             return
         self._arm()
-        self._header_deadline = self.loop.call_later(self.header_timeout_s, self._too_slow)
+        self._arm_headers()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -58,8 +58,7 @@ class BoundedH11Protocol(H11Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self.conn.their_state is h11.IDLE and self._header_deadline is None:
-            # The first byte of a later request on a kept-alive connection: its headers' deadline.
-            self._header_deadline = self.loop.call_later(self.header_timeout_s, self._too_slow)
+            self._arm_headers()  # the first byte of a later request on a kept-alive connection
         super().data_received(data)
 
     def handle_events(self) -> None:
@@ -99,6 +98,9 @@ class BoundedH11Protocol(H11Protocol):
     def _arm(self) -> None:
         _cancel(self._deadline)
         self._deadline = self.loop.call_later(self.read_timeout_s, self._too_slow)
+
+    def _arm_headers(self) -> None:
+        self._header_deadline = self.loop.call_later(self.header_timeout_s, self._too_slow)
 
     def _disarm(self) -> None:
         _cancel(self._deadline)
