@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..shared.results.fields import Record
-from ..shared.results.learn_cost import VALIDATION_COUNTS, EpochCost, RunCost
+from ..shared.results.learn_cost import EpochCost, RunCost
 from ..shared.results.step_usage import StepUsage
 from ..storage import Database, dumps_finite, now_utc
 from .lessons import LibraryError
@@ -365,8 +365,7 @@ class RunStore:
                 e = per_epoch.get(s.epoch) or EpochCost(s.epoch)
                 per_epoch[s.epoch] = EpochCost(s.epoch, e.objects + 1, e.usage + s.usage())
         val = sum((s.usage() for s in self.steps(run_id, "val")), StepUsage())
-        kept = StepUsage(**{k: val.count(k) for k in VALIDATION_COUNTS})  # what its JSON holds
-        return RunCost([per_epoch[epoch] for epoch in sorted(per_epoch)], kept)
+        return RunCost.of([per_epoch[epoch] for epoch in sorted(per_epoch)], val)
 
     def export(self, run_id: str) -> dict[str, Any]:
         """The whole run record as one JSON-ready object."""

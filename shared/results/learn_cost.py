@@ -79,6 +79,11 @@ class RunCost:
     epochs: list[EpochCost] = field(default_factory=list)
     validation: StepUsage = field(default_factory=StepUsage)  # every validation step's usage summed
 
+    @classmethod
+    def of(cls, epochs: list[EpochCost], validation: StepUsage) -> RunCost:
+        """From every validation step's usage summed, of which it keeps what its JSON holds."""
+        return cls(epochs, StepUsage(**{k: validation.count(k) for k in VALIDATION_COUNTS}))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "epochs": [e.to_dict() for e in self.epochs],

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .fields import Fields, mapping
-from .usage import Usage
+from .usage import Usage, add_costs
 
 COUNTS = (
     "calls",
@@ -58,10 +58,9 @@ class StepUsage:
 
     def __add__(self, other: StepUsage) -> StepUsage:
         """Summed key by key; the cost is unknown once either's is."""
-        a, b = self.cost_usd, other.cost_usd
         return StepUsage(
             **{k: self.count(k) + other.count(k) for k in COUNTS},
-            cost_usd=None if a is None or b is None else a + b,
+            cost_usd=add_costs(self.cost_usd, other.cost_usd),
         )
 
     def to_dict(self) -> dict[str, Any]:

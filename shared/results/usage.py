@@ -39,11 +39,10 @@ class Usage:
         return self.prompt_tokens + self.completion_tokens
 
     def __add__(self, other: Usage) -> Usage:
-        cost = None if self.cost_usd is None or other.cost_usd is None else self.cost_usd + other.cost_usd
         return Usage(
             self.prompt_tokens + other.prompt_tokens,
             self.completion_tokens + other.completion_tokens,
-            cost,
+            add_costs(self.cost_usd, other.cost_usd),
             self.cached_prompt_tokens + other.cached_prompt_tokens,
             self.reasoning_tokens + other.reasoning_tokens,
         )
@@ -75,3 +74,8 @@ class Usage:
             if n
         ]
         return f" ({', '.join(parts)})" if parts else ""
+
+
+def add_costs(a: float | None, b: float | None) -> float | None:
+    """Two costs summed; unknown (None) once either is."""
+    return None if a is None or b is None else a + b
