@@ -7,7 +7,6 @@ import base64
 import io
 import itertools
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -22,12 +21,11 @@ import pytest
 
 from clip_fixtures import clip_args as clip_args  # re-exported for the server tests
 from llm_fixtures import GOOD_ACTIONS
-from threedraw.shared.token_path import token_file_for_url
 from threedraw.testing.scripted_server import RecordedRequest, Reply, ScriptedServer
-from threedraw.testing.serve_process import launch, wait_listening
+from threedraw.testing.serve_process import isolated_env as server_env  # re-exported for the tests
+from threedraw.testing.serve_process import launch, token_path, wait_listening
 
 ROOT = Path(__file__).resolve().parent.parent
-START_TIMEOUT_S = 60
 FINISHED = ("succeeded", "failed", "cancelled")
 OWN_TOKEN = object()
 
@@ -131,16 +129,6 @@ class Server:
         return self.proc.returncode
 
 
-def server_env(home: Path, **extra: str) -> dict[str, str]:
-    """The environment of a test server: no user config, no user data, no inherited THREEDRAW_*."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("THREEDRAW_")}
-    env.update(
-        XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data-home"), PYTHONUNBUFFERED="1"
-    )
-    env.update(extra)
-    return env
-
-
 def start_server(
     home: Path,
     *args: str,
@@ -153,9 +141,8 @@ def start_server(
     data_dir = data_dir or home / "data"
     log = home / f"serve-{time.monotonic_ns()}.log"
     proc = launch(data_dir, list(args), env or server_env(home), log, python, cwd=ROOT)
-    url = wait_listening(proc, log, START_TIMEOUT_S)
-    # Where a client finds the token of the server at this URL (one file per port).
-    return Server(proc, url, token_file_for_url(url, home / "config" / "threedraw"), data_dir, log)
+    url = wait_listening(proc, log)
+    return Server(proc, url, token_path(url, home), data_dir, log)
 
 
 def serve_once(home: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -15,7 +15,6 @@ the job stays running. Then:
 from __future__ import annotations
 
 import argparse
-import os
 import selectors
 import socket
 import statistics
@@ -30,9 +29,8 @@ from typing import Any
 
 import httpx
 
-from ..shared.token_path import token_file_for_url
 from ..testing.scripted_server import RecordedRequest, Reply, ScriptedServer
-from ..testing.serve_process import launch, wait_listening
+from ..testing.serve_process import isolated_env, launch, token_path, wait_listening
 
 STREAMS = 20
 STROKES_PER_REPLY = 250
@@ -87,24 +85,28 @@ class LongJobLLM:
 @contextmanager
 def serving(llm: ScriptedServer, folder: Path) -> Iterator[tuple[str, str]]:
     """A `threedraw serve` on a free port calling ``llm``: (its URL, its token)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("THREEDRAW_")}
-    env.update(XDG_CONFIG_HOME=str(folder / "config"), PYTHONUNBUFFERED="1")
     llm_args = ["--base-url", llm.base_url, "--model", "scripted", "--retries", "0", "--timeout", "600"]
-    proc = launch(folder / "data", llm_args, env, folder / "serve.log")
+    proc = launch(folder / "data", llm_args, isolated_env(folder), folder / "serve.log")
     try:
         url = wait_listening(proc, folder / "serve.log")
-        yield url, token_file_for_url(url, folder / "config" / "threedraw").read_text().strip()
+        yield url, token_path(url, folder).read_text().strip()
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
+def _address(url: str) -> tuple[str, int]:
+    """(host, port) of the server at ``url`` (http://HOST:PORT, as serve prints it)."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    return host, int(port)
+
+
 def health_ms(url: str) -> float:
     """One GET /v1/health on a new connection, in milliseconds (a plain socket: the figure is the
     server's, not an HTTP client library's)."""
-    host, port = url.removeprefix("http://").rsplit(":", 1)
+    host, port = _address(url)
     started = time.monotonic()
-    with socket.create_connection((host, int(port)), timeout=30) as s:
+    with socket.create_connection((host, port), timeout=30) as s:
         s.sendall(f"GET /v1/health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
         answer = b""
         while data := s.recv(4096):
@@ -151,13 +153,13 @@ def replay(url: str, token: str, job_id: str, strokes: int) -> Replay:
 
     One thread reads every stream (a selector), so the health asks share this process's time with
     one thread, not twenty."""
-    host, port = url.removeprefix("http://").rsplit(":", 1)
+    host, port = _address(url)
     request = (
         f"GET /v1/jobs/{job_id}/events HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\r\n"
     ).encode()
     got = [0] * STREAMS
     ended: list[float] = []
-    socks = [socket.create_connection((host, int(port)), timeout=60) for _ in range(STREAMS)]
+    socks = [socket.create_connection((host, port), timeout=60) for _ in range(STREAMS)]
 
     def read() -> None:
         tails = [b""] * STREAMS
@@ -197,11 +199,11 @@ def replay(url: str, token: str, job_id: str, strokes: int) -> Replay:
 def half_open(url: str, token: str) -> tuple[float, float, int]:
     """HALF_OPEN half-sent requests held open: (health ms, authenticated GET ms, how many of them the
     server closed within 3 s)."""
-    host, port = url.removeprefix("http://").rsplit(":", 1)
+    host, port = _address(url)
     socks = []
     try:
         for _ in range(HALF_OPEN):
-            s = socket.create_connection((host, int(port)), timeout=5)
+            s = socket.create_connection((host, port), timeout=5)
             s.sendall(f"GET /v1/health HTTP/1.1\r\nHost: {host}\r\nX-Pad: ".encode())
             socks.append(s)
         time.sleep(0.3)

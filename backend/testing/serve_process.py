@@ -3,6 +3,7 @@ and ``threedraw bench server``."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -11,7 +12,24 @@ from pathlib import Path
 
 import httpx
 
+from ..shared.token_path import token_file_for_url
+
 START_TIMEOUT_S = 60
+
+
+def isolated_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment of a server under ``home``: no user config, no user data, no inherited THREEDRAW_*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THREEDRAW_")}
+    env.update(
+        XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data-home"), PYTHONUNBUFFERED="1"
+    )
+    env.update(extra)
+    return env
+
+
+def token_path(url: str, home: Path) -> Path:
+    """Where a client finds the token of the server at ``url`` started with ``isolated_env(home)``."""
+    return token_file_for_url(url, home / "config" / "threedraw")
 
 
 def launch(
