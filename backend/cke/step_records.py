@@ -18,7 +18,7 @@ from typing import Any
 from ..draw.pipeline import Round
 from ..library.lessons import Event
 from ..shared.results import Score
-from ..shared.results.fields import Record
+from ..shared.results.fields import Record, with_set
 from ..shared.results.learn_result import EpochScores
 from ..shared.results.step_usage import StepUsage
 from .pairing import JudgeOutcome
@@ -57,18 +57,14 @@ class LearnStep:
     batch: BatchInfo | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"round": self.round.to_dict()}
-        if self.judge is not None:
-            out["judge"] = self.judge.to_dict()
-        if self.events is not None:
-            out["events"] = [e.to_dict() for e in self.events]
-        if self.usage is not None:
-            out["usage"] = self.usage.to_dict()
-        if self.lessons is not None:
-            out["lessons"] = self.lessons
-        if self.batch is not None:
-            out["batch"] = self.batch.to_dict()
-        return out
+        return with_set(
+            {"round": self.round.to_dict()},
+            judge=None if self.judge is None else self.judge.to_dict(),
+            events=None if self.events is None else [e.to_dict() for e in self.events],
+            usage=None if self.usage is None else self.usage.to_dict(),
+            lessons=self.lessons,
+            batch=None if self.batch is None else self.batch.to_dict(),
+        )
 
     @classmethod
     def from_dict(cls, d: Record) -> LearnStep:
